@@ -1,0 +1,116 @@
+#include "config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+#include "anamed/listen_addr.hpp"
+#include "zone.hpp"
+
+namespace anamed {
+namespace {
+
+class Reader {
+public:
+    explicit Reader(std::string path) : path_(std::move(path)) {}
+
+    [[noreturn]] void fail(const YAML::Node& n, const std::string& what) const {
+        throw ConfigError(path_ + ":" + std::to_string(n.Mark().line + 1) + ": " + what);
+    }
+    void only_keys(const YAML::Node& map, const std::set<std::string>& keys) const {
+        if (!map.IsMap()) fail(map, "expected a mapping");
+        for (const auto& kv : map) {
+            const std::string k = kv.first.as<std::string>();
+            if (!keys.count(k)) {
+                std::string known;
+                for (const auto& x : keys) known += (known.empty() ? "" : ", ") + x;
+                fail(kv.first, "unknown key '" + k + "' (known here: " + known + ")");
+            }
+        }
+    }
+    std::string str(const YAML::Node& n, const std::string& what) const {
+        if (!n.IsScalar()) fail(n, what + " must be a string");
+        return n.as<std::string>();
+    }
+    unsigned uint(const YAML::Node& n, const std::string& what, unsigned max) const {
+        unsigned long v = 0;
+        try {
+            v = n.as<unsigned long>();
+        } catch (const YAML::Exception&) {
+            fail(n, what + " must be a non-negative integer");
+        }
+        if (v > max) fail(n, what + " must be at most " + std::to_string(max));
+        return unsigned(v);
+    }
+
+    Config read() {
+        YAML::Node root;
+        try {
+            root = YAML::LoadFile(path_);
+        } catch (const YAML::BadFile&) {
+            throw ConfigError(path_ + ": cannot read the configuration file");
+        } catch (const YAML::ParserException& e) {
+            throw ConfigError(path_ + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+        }
+        Config c;
+        c.source = path_;
+        if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
+        only_keys(root, {"listen", "zones", "workers", "tcp"});
+        const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+        if (auto l = root["listen"]) {
+            if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
+            for (const auto& a : l) {
+                c.listen.push_back(str(a, "a listen address"));
+                ListenAddr parsed;
+                const std::string err = parse_listen_addr(c.listen.back(), parsed);
+                if (!err.empty()) fail(a, "listen address '" + c.listen.back() + "': " + err);
+            }
+        }
+        if (auto w = root["workers"]) c.workers = uint(w, "workers", 256);
+        if (auto t = root["tcp"]) {
+            only_keys(t, {"idle-timeout-ms", "max-connections"});
+            if (auto v = t["idle-timeout-ms"]) c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 3600000);
+            if (auto v = t["max-connections"]) c.tcp_max_connections = uint(v, "max-connections", 1000000);
+        }
+        const auto zones = root["zones"];
+        if (!zones || !zones.IsSequence()) fail(root, "zones: a list of {name, file} is required");
+        for (const auto& z : zones) {
+            only_keys(z, {"name", "file"});
+            if (!z["name"] || !z["file"]) fail(z, "each zone needs a name and a file");
+            ZoneConfig zc{str(z["name"], "zone name"), str(z["file"], "zone file")};
+            if (text_to_wire(zc.name + (zc.name.back() == '.' ? "" : ".")).empty())
+                fail(z["name"], "'" + zc.name + "' is not a valid zone name");
+            std::filesystem::path f(zc.file);
+            if (f.is_relative()) zc.file = (dir / f).string();
+            c.zones.push_back(zc);
+        }
+        return c;
+    }
+
+private:
+    std::string path_;
+};
+
+}  // namespace
+
+Config load_config(const std::string& path) { return Reader(path).read(); }
+
+void validate_config(const Config& c) {
+    if (c.zones.empty()) throw ConfigError(c.source + ": no zones to serve; add zones: or --zone NAME=FILE");
+    std::set<std::string> seen;
+    for (const auto& z : c.zones) {
+        std::string name = z.name;
+        if (name.empty() || name.back() != '.') name += '.';
+        const std::string key = lower_key(text_to_wire(name));
+        if (key.empty()) throw ConfigError(c.source + ": '" + z.name + "' is not a valid zone name");
+        if (!seen.insert(key).second) throw ConfigError(c.source + ": zone " + name + " is listed twice");
+    }
+    for (const auto& l : c.listen) {
+        ListenAddr a;
+        const std::string err = parse_listen_addr(l, a);
+        if (!err.empty()) throw ConfigError(c.source + ": listen address '" + l + "': " + err);
+    }
+}
+
+}  // namespace anamed

@@ -1,0 +1,35 @@
+// The configuration file (YAML, read with yaml-cpp) and the command line that can stand in
+// for it. Unknown keys are errors, so a typo never silently changes behaviour.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace anamed {
+
+struct ZoneConfig {
+    std::string name;  // presentation form
+    std::string file;  // absolute, or relative to the config file's directory (resolved)
+};
+
+struct Config {
+    std::string source = "command line";
+    std::vector<std::string> listen;
+    std::vector<ZoneConfig> zones;
+    unsigned workers = 0;  // UDP workers per address; 0 = one per core
+    unsigned tcp_idle_timeout_ms = 10000;
+    unsigned tcp_max_connections = 1024;
+};
+
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Throws ConfigError("FILE:LINE: what is wrong and what to do").
+Config load_config(const std::string& path);
+
+// Checks what both sources must satisfy (zones present, distinct, addresses valid).
+void validate_config(const Config& c);
+
+}  // namespace anamed

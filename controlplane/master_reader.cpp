@@ -1,0 +1,265 @@
+#include "master_reader.hpp"
+
+#include <ldns/ldns.h>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <strings.h>
+
+namespace anamed {
+namespace {
+
+constexpr int max_include_depth = 8;
+constexpr uint32_t fallback_ttl = 3600;
+
+struct Token {
+    size_t pos = 0, len = 0;
+    std::string_view in(const std::string& s) const { return std::string_view(s).substr(pos, len); }
+};
+
+// Next whitespace-separated token, honouring quotes and backslash escapes.
+Token next_token(const std::string& s, size_t from) {
+    size_t i = from;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    Token t{i, 0};
+    bool quoted = false;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == '\\' && i + 1 < s.size()) {
+            i += 2;
+            continue;
+        }
+        if (c == '"') quoted = !quoted;
+        else if (!quoted && (c == ' ' || c == '\t')) break;
+        ++i;
+    }
+    t.len = i - t.pos;
+    return t;
+}
+
+bool ends_with_unescaped_dot(std::string_view n) {
+    if (n.empty() || n.back() != '.') return false;
+    size_t bs = 0;
+    for (size_t i = n.size() - 1; i > 0 && n[i - 1] == '\\'; --i) ++bs;
+    return bs % 2 == 0;
+}
+
+std::string absolute(std::string_view name, const std::string& origin) {
+    if (name == "@") return origin;
+    if (ends_with_unescaped_dot(name)) return std::string(name);
+    return std::string(name) + (origin == "." ? "." : "." + origin);
+}
+
+bool iequals(std::string_view a, std::string_view b);
+
+bool is_class(std::string_view t) {
+    return iequals(t, "IN") || iequals(t, "CH") || iequals(t, "HS") || iequals(t, "CS") ||
+           (t.size() > 5 && iequals(t.substr(0, 5), "CLASS"));
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+class Reader {
+public:
+    Reader(MasterFile& out, std::vector<Diagnostic>& diags) : out_(out), diags_(diags) {}
+
+    void read(const std::string& path, uint32_t origin, int depth) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            diags_.push_back({path, 0, "cannot open zone file: " + std::string(strerror(errno)), true});
+            return;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::string data = ss.str();
+        const uint32_t file = uint32_t(out_.files.size());
+        out_.files.push_back(path);
+        split(data, file, origin, depth);
+    }
+
+private:
+    // Splits the file into logical entries and hands each to entry().
+    void split(const std::string& d, uint32_t file, uint32_t origin, int depth) {
+        std::string cur;
+        int line = 1, start_line = 1, paren = 0;
+        bool quoted = false, blank_owner = false, at_line_start = true;
+        for (size_t i = 0; i < d.size(); ++i) {
+            const char c = d[i];
+            if (cur.empty() && at_line_start) {
+                start_line = line;
+                blank_owner = (c == ' ' || c == '\t');
+            }
+            at_line_start = false;
+            if (quoted) {
+                cur += c;
+                if (c == '\\' && i + 1 < d.size()) cur += d[++i];
+                else if (c == '"') quoted = false;
+                if (c == '\n') ++line;
+                continue;
+            }
+            switch (c) {
+            case ';':
+                while (i + 1 < d.size() && d[i + 1] != '\n') ++i;
+                break;
+            case '"':
+                quoted = true;
+                cur += c;
+                break;
+            case '\\':
+                cur += c;
+                if (i + 1 < d.size()) cur += d[++i];
+                break;
+            case '(':
+                ++paren;
+                cur += ' ';
+                break;
+            case ')':
+                if (--paren < 0) {
+                    diag(file, line, "')' without '('");
+                    paren = 0;
+                }
+                cur += ' ';
+                break;
+            case '\r':
+                break;
+            case '\n':
+                ++line;
+                if (paren > 0) {
+                    cur += ' ';
+                    break;
+                }
+                origin = entry(cur, file, start_line, blank_owner, origin, depth);
+                cur.clear();
+                at_line_start = true;
+                break;
+            default:
+                cur += c;
+            }
+        }
+        if (paren > 0 || quoted) diag(file, start_line, "unterminated '(' or '\"' at end of file");
+        entry(cur, file, start_line, blank_owner, origin, depth);
+    }
+
+    // Returns the origin in force after the entry.
+    uint32_t entry(std::string& text, uint32_t file, int line, bool blank_owner, uint32_t origin, int depth) {
+        Token first = next_token(text, 0);
+        if (first.len == 0) return origin;
+        const std::string& orig = out_.origins[origin];
+        if (!blank_owner && text[first.pos] == '$') return directive(text, first, file, line, origin, depth);
+
+        std::string owner;
+        size_t rest = 0;
+        if (blank_owner) {
+            if (prev_owner_.empty()) {
+                diag(file, line, "record without an owner name and no previous owner");
+                return origin;
+            }
+            owner = prev_owner_;
+        } else {
+            owner = absolute(first.in(text), orig);
+            rest = first.pos + first.len;
+        }
+        prev_owner_ = owner;
+        MasterRecord rec{owner + " " + text.substr(rest), line, file, origin, ttl_, false};
+        ttl_after_class(rec);
+        mark_alias(rec);
+        out_.records.push_back(std::move(rec));
+        return origin;
+    }
+
+    // RFC 1035 allows "<class> <TTL>" as well as "<TTL> <class>"; ldns reads only the latter.
+    static void ttl_after_class(MasterRecord& rec) {
+        const Token owner = next_token(rec.text, 0);
+        const Token a = next_token(rec.text, owner.pos + owner.len);
+        const Token b = next_token(rec.text, a.pos + a.len);
+        if (a.len == 0 || b.len == 0 || !is_class(a.in(rec.text)) ||
+            !std::isdigit(static_cast<unsigned char>(rec.text[b.pos])))
+            return;
+        const std::string klass(a.in(rec.text)), ttl(b.in(rec.text));
+        rec.text.replace(a.pos, b.pos + b.len - a.pos, ttl + " " + klass);
+    }
+
+    // ALIAS <target> has CNAME's RDATA format: parse it as CNAME and remember the type.
+    static void mark_alias(MasterRecord& rec) {
+        size_t pos = next_token(rec.text, 0).len;  // the owner
+        for (int i = 0; i < 3; ++i) {
+            Token t = next_token(rec.text, pos);
+            if (t.len == 0) return;
+            std::string_view s = t.in(rec.text);
+            if (std::isdigit(static_cast<unsigned char>(s[0])) || is_class(s)) {
+                pos = t.pos + t.len;
+                continue;
+            }
+            const bool generic = iequals(s, "TYPE65401") &&
+                                 next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#";
+            if (iequals(s, "ALIAS") || iequals(s, "ANAME") || generic) {
+                rec.text.replace(t.pos, t.len, "CNAME");
+                rec.alias = true;
+            }
+            return;
+        }
+    }
+
+    uint32_t directive(const std::string& text, Token first, uint32_t file, int line, uint32_t origin,
+                       int depth) {
+        const std::string_view name = first.in(text);
+        Token arg = next_token(text, first.pos + first.len);
+        Token arg2 = next_token(text, arg.pos + arg.len);
+        if (arg.len == 0) {
+            diag(file, line, std::string(name) + " needs an argument");
+            return origin;
+        }
+        const std::string a(arg.in(text));
+        if (iequals(name, "$ORIGIN")) {
+            out_.origins.push_back(absolute(a, out_.origins[origin]));
+            return uint32_t(out_.origins.size() - 1);
+        }
+        if (iequals(name, "$TTL")) {
+            const char* end = nullptr;
+            uint32_t v = ldns_str2period(a.c_str(), &end);
+            if (end == nullptr || *end != '\0') diag(file, line, "bad $TTL value '" + a + "'");
+            else ttl_ = v;
+            return origin;
+        }
+        if (iequals(name, "$INCLUDE")) {
+            if (depth >= max_include_depth) {
+                diag(file, line, "$INCLUDE nested too deeply (limit " + std::to_string(max_include_depth) + ")");
+                return origin;
+            }
+            std::filesystem::path p(a);
+            if (p.is_relative()) p = std::filesystem::path(out_.files[file]).parent_path() / p;
+            uint32_t inc_origin = origin;
+            if (arg2.len) {
+                out_.origins.push_back(absolute(arg2.in(text), out_.origins[origin]));
+                inc_origin = uint32_t(out_.origins.size() - 1);
+            }
+            read(p.string(), inc_origin, depth + 1);
+            return origin;  // RFC 1035 §5.1: the include does not change the parent's origin
+        }
+        diag(file, line, "unknown directive " + std::string(name));
+        return origin;
+    }
+
+    void diag(uint32_t file, int line, std::string msg) {
+        diags_.push_back({out_.files[file], line, std::move(msg), true});
+    }
+
+    MasterFile& out_;
+    std::vector<Diagnostic>& diags_;
+    uint32_t ttl_ = fallback_ttl;
+    std::string prev_owner_;
+};
+
+}  // namespace
+
+void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
+                      std::vector<Diagnostic>& diags) {
+    out.origins.push_back(origin);
+    Reader(out, diags).read(path, 0, 0);
+}
+
+}  // namespace anamed

@@ -1,0 +1,32 @@
+// Reads RFC 1035 master files into logical records: comments and parentheses removed,
+// $ORIGIN/$TTL/$INCLUDE applied, blank owners replaced by the previous owner. The records
+// are then parsed independently (in parallel) by the zone loader.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zone_loader.hpp"
+
+namespace anamed {
+
+struct MasterRecord {
+    std::string text;  // one record on one line, owner absolute
+    int line = 0;
+    uint32_t file = 0;    // index into MasterFile::files
+    uint32_t origin = 0;  // index into MasterFile::origins
+    uint32_t ttl = 0;     // $TTL in force
+    bool alias = false;   // written as ALIAS/ANAME/TYPE65401 <name>; text says CNAME
+};
+
+struct MasterFile {
+    std::vector<std::string> files;
+    std::vector<std::string> origins;  // absolute, presentation form
+    std::vector<MasterRecord> records;
+};
+
+void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
+                      std::vector<Diagnostic>& diags);
+
+}  // namespace anamed

@@ -1,0 +1,115 @@
+#include "anamed/kernel_frontend.hpp"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "anamed/respond.hpp"
+#include "tcp_server.hpp"
+
+namespace anamed {
+namespace {
+constexpr unsigned batch = 32;
+constexpr size_t rx_size = 4096;  // larger queries are not DNS over UDP we answer
+constexpr size_t tx_size = 4096;
+}  // namespace
+
+KernelFrontend::KernelFrontend(Published<Snapshot>& snap, FrontendOptions opts)
+    : snap_(snap), opts_(opts) {
+    if (opts_.udp_workers == 0) opts_.udp_workers = std::max(1u, std::thread::hardware_concurrency());
+}
+
+KernelFrontend::~KernelFrontend() { stop(); }
+
+void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
+    std::vector<int> udp;
+    std::vector<int> tcp;
+    try {
+        for (const auto& a : addrs) {
+            for (unsigned w = 0; w < opts_.udp_workers; ++w) udp.push_back(bind_socket(a, SOCK_DGRAM));
+            tcp.push_back(bind_socket(a, SOCK_STREAM));
+        }
+    } catch (...) {
+        for (int fd : udp) close(fd);
+        for (int fd : tcp) close(fd);
+        throw;
+    }
+    tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp_idle_timeout_ms, opts_.tcp_max_connections);
+    stats_.push_back(std::make_unique<WorkerStats>());
+    tcp_->start(*stats_.back());
+    for (int fd : udp) {
+        timeval tv{0, 200000};  // wake up to notice stop()
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        fds_.push_back(fd);
+        stats_.push_back(std::make_unique<WorkerStats>());
+        WorkerStats* st = stats_.back().get();
+        threads_.emplace_back([this, fd, st] { udp_loop(fd, *st); });
+    }
+}
+
+void KernelFrontend::stop() {
+    stop_.store(true);
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    for (int fd : fds_) close(fd);
+    fds_.clear();
+    if (tcp_) tcp_->stop();
+}
+
+void KernelFrontend::udp_loop(int fd, WorkerStats& st) {
+    Rcu& rcu = snap_.rcu();
+    const int id = rcu.register_reader();
+    auto rx = std::make_unique<uint8_t[]>(batch * rx_size);
+    auto tx = std::make_unique<uint8_t[]>(batch * tx_size);
+    mmsghdr in[batch]{}, out[batch]{};
+    iovec in_iov[batch], out_iov[batch];
+    sockaddr_storage peers[batch];
+    for (unsigned i = 0; i < batch; ++i) {
+        in_iov[i] = {rx.get() + i * rx_size, rx_size};
+        in[i].msg_hdr.msg_iov = &in_iov[i];
+        in[i].msg_hdr.msg_iovlen = 1;
+        in[i].msg_hdr.msg_name = &peers[i];
+    }
+    ClientInfo client{Transport::udp};
+    while (!stop_.load(std::memory_order_relaxed)) {
+        for (unsigned i = 0; i < batch; ++i) in[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        rcu.offline(id);
+        const int n = recvmmsg(fd, in, batch, MSG_WAITFORONE, nullptr);
+        if (n <= 0) continue;
+        rcu.online(id);
+        const Snapshot* snap = snap_.get();
+        unsigned m = 0;
+        for (int i = 0; i < n; ++i) {
+            WorkerStats::bump(st.queries);
+            ResponseInfo info;
+            const size_t len =
+                (in[i].msg_hdr.msg_flags & MSG_TRUNC)
+                    ? 0
+                    : respond(snap, rx.get() + i * rx_size, in[i].msg_len, tx.get() + m * tx_size, tx_size,
+                              client, &info);
+            if (len == 0) {
+                WorkerStats::bump(st.dropped);
+                continue;
+            }
+            WorkerStats::bump(st.rcode[info.rcode < st.rcode.size() ? info.rcode : 0]);
+            if (info.truncated) WorkerStats::bump(st.truncated);
+            out_iov[m] = {tx.get() + m * tx_size, len};
+            out[m].msg_hdr = msghdr{};
+            out[m].msg_hdr.msg_name = &peers[i];
+            out[m].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
+            out[m].msg_hdr.msg_iov = &out_iov[m];
+            out[m].msg_hdr.msg_iovlen = 1;
+            ++m;
+        }
+        rcu.quiescent(id);
+        for (unsigned sent = 0; sent < m;) {
+            const int r = sendmmsg(fd, out + sent, m - sent, 0);
+            if (r <= 0) break;  // the kernel dropped them; UDP clients retry
+            sent += unsigned(r);
+        }
+        WorkerStats::bump(st.responses, m);
+    }
+    rcu.unregister_reader(id);
+}
+
+}  // namespace anamed

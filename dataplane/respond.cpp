@@ -1,0 +1,253 @@
+// respond(): parse the query, then answer it the way RFC 1034 §4.3.2 reads, from the
+// precompiled snapshot. Every write is bounds-checked against the client's limit.
+#include "anamed/respond.hpp"
+
+#include <algorithm>
+
+#include "response_writer.hpp"
+
+namespace anamed {
+namespace {
+
+struct Query {
+    uint16_t id = 0;
+    uint16_t flags = 0;
+    Name qname;
+    size_t question_len = 0;  // qname + type + class, as sent
+    uint16_t qtype = 0;
+    uint16_t qclass = 0;
+    bool edns = false;
+    bool edns_do = false;
+    uint8_t edns_version = 0;
+    uint16_t payload = 0;
+};
+
+enum class Parse { ok, drop, formerr, notimp };
+
+// Parses header, question and the additional section (for OPT). Sets q.question_len only
+// when the question is well-formed, so errors can still echo it.
+Parse parse_query(const uint8_t* p, size_t len, Query& q) {
+    if (len < header_size) return Parse::drop;
+    q.id = load16(p);
+    q.flags = load16(p + 2);
+    if (q.flags & flag_qr) return Parse::drop;
+    const uint16_t opcode = (q.flags >> 11) & 0xF;
+    if (load16(p + 4) != 1) return opcode != 0 ? Parse::notimp : Parse::formerr;
+    size_t n = parse_name(p + header_size, len - header_size, q.qname);
+    if (n == 0 || header_size + n + 4 > len) return opcode != 0 ? Parse::notimp : Parse::formerr;
+    q.qtype = load16(p + header_size + n);
+    q.qclass = load16(p + header_size + n + 2);
+    q.question_len = n + 4;
+    if (opcode != 0) return Parse::notimp;
+    if (load16(p + 6) != 0 || load16(p + 8) != 0) return Parse::formerr;
+
+    size_t pos = header_size + q.question_len;
+    for (uint16_t ar = load16(p + 10); ar > 0; --ar) {
+        const size_t name_start = pos;
+        pos = skip_name(p, len, pos);
+        if (pos == 0 || pos + 10 > len) return Parse::formerr;
+        const uint16_t type = load16(p + pos);
+        const size_t rdlen = load16(p + pos + 8);
+        if (pos + 10 + rdlen > len) return Parse::formerr;
+        if (type == rrtype::OPT) {
+            if (q.edns || p[name_start] != 0) return Parse::formerr;  // one OPT, at the root
+            q.edns = true;
+            q.payload = load16(p + pos + 2);
+            q.edns_version = p[pos + 5];
+            q.edns_do = (p[pos + 6] & 0x80) != 0;
+        }
+        pos += 10 + rdlen;
+    }
+    return Parse::ok;
+}
+
+// The answer algorithm. `cur` is the name being resolved: where it sits in the packet
+// (uncompressed, so suffix pointers into it are valid) and its lower-case form.
+class Answerer {
+public:
+    Answerer(const Snapshot& snap, ResponseWriter& w, uint16_t qtype)
+        : snap_(snap), w_(w), qtype_(qtype) {}
+
+    void run(const Name& qname) {
+        cur_ = qname;
+        cur_off_ = header_size;
+        for (unsigned hop = 0; hop < max_chain; ++hop) {
+            const ZoneTable* zone = snap_.find_zone(cur_);
+            if (zone == nullptr) {
+                if (hop == 0) w_.set_rcode(rcode::REFUSED);
+                return;
+            }
+            if (hop == 0) w_.set_aa(true);
+            if (!step(*zone, hop)) return;
+        }
+    }
+
+private:
+    static constexpr unsigned max_chain = 12;
+
+    // One name; true when it left a new name in cur_ to continue with (CNAME, DNAME).
+    bool step(const ZoneTable& zone, unsigned hop) {
+        const Node* node = zone.index.find(cur_.key());
+        if (node != nullptr) {
+            if (node->cut != nullptr) return answer_cut(zone, *node->cut, hop);
+            if ((node->flags & node_flag::delegation) && qtype_ != rrtype::DS)
+                return answer_delegation(*node, hop);
+            return answer_node(zone, *node);
+        }
+        const Node* ce = closest_encloser(zone);
+        if (ce->cut != nullptr) return answer_cut(zone, *ce->cut, hop);
+        if (ce->flags & (node_flag::delegation | node_flag::dname)) return answer_cut(zone, *ce, hop);
+        if (ce->wildcard != nullptr) {
+            if (ce->wildcard->flags & node_flag::delegation) return answer_delegation(*ce->wildcard, hop);
+            return answer_node(zone, *ce->wildcard);
+        }
+        answer_negative(zone, rcode::NXDOMAIN);
+        return false;
+    }
+
+    const Node* closest_encloser(const ZoneTable& zone) const {
+        for (unsigned i = 1; i <= cur_.labels; ++i) {
+            if (const Node* n = zone.index.find(cur_.suffix(i))) return n;
+        }
+        return zone.apex;  // unreachable: the zone was found by one of these suffixes
+    }
+
+    // Pointer to the place in the packet where `owner` (a suffix of cur_) starts.
+    uint16_t owner_ptr(const Node& owner) const {
+        return uint16_t(cur_off_ + cur_.label_off[cur_.labels - owner.labels]);
+    }
+
+    bool answer_node(const ZoneTable& zone, const Node& node) {
+        const NodeData* d = node.load_data();
+        if (node.flags & node_flag::cname && qtype_ != rrtype::CNAME) {
+            if (!remember(&node)) return false;  // a loop: stop here, what we have is the answer
+            const TypeEntry* e = d->find(rrtype::CNAME);
+            const size_t rr_at = w_.answer(*d, *e, uint16_t(cur_off_));
+            return w_.ok() && follow(rr_at + rr_fixed);
+        }
+        const TypeEntry* e = qtype_ == rrtype::ANY ? (d->ntypes ? d->entries() : nullptr)
+                                                     : d->find(qtype_);
+        if (e == nullptr) {
+            answer_negative(zone, rcode::NOERROR);
+            return false;
+        }
+        w_.answer(*d, *e, uint16_t(cur_off_));
+        if (e->add_count) w_.additional(*d, *e);
+        return false;
+    }
+
+    // A delegation or DNAME above the name (or at its closest encloser).
+    bool answer_cut(const ZoneTable& zone, const Node& cut, unsigned hop) {
+        if (cut.flags & node_flag::delegation) return answer_delegation(cut, hop);
+        return answer_dname(zone, cut);
+    }
+
+    bool answer_delegation(const Node& cut, unsigned hop) {
+        if (hop > 0) return false;  // a chain that leaves our authority ends here
+        w_.set_aa(false);
+        const NodeData* d = cut.load_data();
+        const TypeEntry* ns = d->find(rrtype::NS);
+        w_.authority(*d, *ns, owner_ptr(cut));
+        if (ns->add_count) w_.additional(*d, *ns);
+        return false;
+    }
+
+    // RFC 6672: the DNAME, then a CNAME from the name to its substitute, then follow that.
+    bool answer_dname(const ZoneTable& zone, const Node& dn) {
+        (void)zone;
+        const NodeData* d = dn.load_data();
+        const TypeEntry* e = d->find(rrtype::DNAME);
+        const size_t rr_at = w_.answer(*d, *e, owner_ptr(dn));
+        if (!w_.ok()) return false;
+        const uint8_t* target = d->bytes() + e->rr_off + rr_fixed;
+        const size_t target_len = load16(d->bytes() + e->rr_off + rr_fixed - 2);
+        const size_t prefix_len = cur_.label_off[cur_.labels - dn.labels];
+        if (prefix_len + target_len > max_name_len) {
+            w_.set_rcode(rcode::YXDOMAIN);
+            return false;
+        }
+        const uint32_t ttl = load32(d->bytes() + e->rr_off + 6);
+        const size_t cname_at =
+            w_.synth_cname(uint16_t(cur_off_), ttl, w_.data() + cur_off_, prefix_len, target, target_len);
+        (void)rr_at;
+        return w_.ok() && follow(cname_at + rr_fixed);
+    }
+
+    void answer_negative(const ZoneTable& zone, uint8_t rc) {
+        w_.set_rcode(rc);
+        w_.authority_soa(zone.negative_soa, uint16_t(cur_off_ + cur_.label_off[cur_.labels - zone.apex->labels]));
+    }
+
+    // Continue with the name written uncompressed at packet offset `at` (a CNAME target).
+    bool follow(size_t at) {
+        if (at > 0x3FFF) return false;  // beyond compression-pointer reach; stop the chain
+        if (parse_name(w_.data() + at, w_.size() - at, cur_) == 0) return false;
+        cur_off_ = at;
+        return true;
+    }
+
+    bool remember(const Node* n) {
+        for (unsigned i = 0; i < nvisited_; ++i)
+            if (visited_[i] == n) return false;
+        if (nvisited_ < max_chain) visited_[nvisited_++] = n;
+        return true;
+    }
+
+    const Snapshot& snap_;
+    ResponseWriter& w_;
+    const uint16_t qtype_;
+    Name cur_;
+    size_t cur_off_ = header_size;
+    const Node* visited_[max_chain];
+    unsigned nvisited_ = 0;
+};
+
+uint16_t udp_limit(const Query& q) {
+    if (!q.edns) return udp_min_payload;
+    return std::clamp<uint16_t>(q.payload, udp_min_payload, edns_default_payload);
+}
+
+}  // namespace
+
+size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uint8_t* out,
+               size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
+    Query q;
+    const Parse parsed = parse_query(query, query_len, q);
+    if (parsed == Parse::drop) return 0;
+
+    size_t limit = client.transport == Transport::tcp ? 65535 : udp_limit(q);
+    limit = std::min(limit, out_cap);
+    if (limit < header_size + q.question_len + opt_rr_size) return 0;
+
+    ResponseWriter w(out, limit);
+    w.begin(q.id, q.flags);
+    if (q.question_len) w.question(query + header_size, q.question_len);
+    if (q.edns) w.reserve_opt();
+
+    uint16_t rc = rcode::NOERROR;
+    if (parsed == Parse::formerr) {
+        rc = rcode::FORMERR;
+    } else if (parsed == Parse::notimp) {
+        rc = rcode::NOTIMP;
+    } else if (q.edns && q.edns_version != 0) {
+        rc = rcode::BADVERS;
+    } else if (q.qtype == 0 || q.qtype == rrtype::OPT || q.qtype == rrtype::TSIG ||
+               q.qtype == rrtype::TKEY) {
+        rc = rcode::FORMERR;
+    } else if (q.qtype == rrtype::MAILA || q.qtype == rrtype::MAILB) {
+        rc = rcode::NOTIMP;
+    } else if (q.qclass != class_in || snap == nullptr || q.qtype == rrtype::AXFR ||
+               q.qtype == rrtype::IXFR) {
+        rc = rcode::REFUSED;  // only IN is served; zone transfers are not offered
+    } else {
+        Answerer(*snap, w, q.qtype).run(q.qname);
+        if (!w.ok()) w.truncate();
+        rc = w.rcode();
+    }
+    if (rc != rcode::NOERROR) w.set_rcode(uint8_t(rc & 0xF));
+    if (q.edns) w.opt(edns_default_payload, uint8_t(rc >> 4), q.edns_do);
+    if (info != nullptr) *info = ResponseInfo{rc, q.qtype, w.truncated()};
+    return w.finish();
+}
+
+}  // namespace anamed

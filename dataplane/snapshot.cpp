@@ -1,0 +1,57 @@
+// Snapshot support code that is not on the answer path.
+#include "anamed/snapshot.hpp"
+
+#include <algorithm>
+
+namespace anamed {
+
+void* Arena::alloc(size_t n, size_t align) {
+    static constexpr size_t chunk = 1 << 20;
+    size_t pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
+    if (cur_ == nullptr || pad + n > left_) {
+        const size_t size = std::max(chunk, n + align);
+        chunks_.emplace_back(new uint8_t[size]);
+        cur_ = chunks_.back().get();
+        left_ = size;
+        pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
+    }
+    uint8_t* p = cur_ + pad;
+    cur_ += pad + n;
+    left_ -= pad + n;
+    used_ += n;
+    return p;
+}
+
+size_t Snapshot::memory() const {
+    size_t total = zone_index.memory();
+    for (const auto& a : arenas) total += a->used();
+    for (const auto& z : zones) total += z->index.memory() + z->nodes.size() * sizeof(Node);
+    return total;
+}
+
+std::string name_to_text(std::string_view wire) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < wire.size()) {
+        const uint8_t l = uint8_t(wire[pos]);
+        if (l == 0 || pos + 1 + l > wire.size()) break;
+        for (size_t i = pos + 1; i <= pos + l; ++i) {
+            const unsigned char c = uint8_t(wire[i]);
+            if (c == '.' || c == '\\') {
+                out += '\\';
+                out += char(c);
+            } else if (c <= 0x20 || c >= 0x7F) {
+                char buf[5];
+                snprintf(buf, sizeof buf, "\\%03u", c);
+                out += buf;
+            } else {
+                out += char(c);
+            }
+        }
+        out += '.';
+        pos += 1 + l;
+    }
+    return out.empty() ? "." : out;
+}
+
+}  // namespace anamed

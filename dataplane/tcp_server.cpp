@@ -1,0 +1,205 @@
+#include "tcp_server.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "anamed/respond.hpp"
+
+namespace anamed {
+namespace {
+constexpr size_t max_msg = 65535;
+constexpr size_t out_high_water = 256 * 1024;  // stop reading a client that does not read
+constexpr size_t read_chunk = 16384;
+}  // namespace
+
+TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, unsigned idle_timeout_ms,
+                     unsigned max_connections)
+    : snap_(snap),
+      listen_fds_(std::move(listen_fds)),
+      idle_timeout_(idle_timeout_ms),
+      max_connections_(max_connections),
+      scratch_(new uint8_t[max_msg + 2]) {}
+
+TcpServer::~TcpServer() { stop(); }
+
+void TcpServer::start(WorkerStats& stats) {
+    stats_ = &stats;
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    if (ep_ < 0) throw std::runtime_error("epoll_create1 failed");
+    for (int fd : listen_fds_) {
+        if (listen(fd, 128) != 0) throw std::runtime_error("listen() failed on a TCP socket");
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        epoll_event ev{EPOLLIN, {.fd = fd}};
+        epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    }
+    thread_ = std::thread([this] { loop(); });
+}
+
+void TcpServer::stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    for (auto& [fd, c] : conns_) close(fd);
+    conns_.clear();
+    for (int fd : listen_fds_) close(fd);
+    listen_fds_.clear();
+    if (ep_ >= 0) close(ep_);
+    ep_ = -1;
+}
+
+void TcpServer::loop() {
+    Rcu& rcu = snap_.rcu();
+    rcu_id_ = rcu.register_reader();
+    epoll_event events[64];
+    auto last_sweep = std::chrono::steady_clock::now();
+    while (!stop_.load(std::memory_order_relaxed)) {
+        rcu.offline(rcu_id_);
+        const int n = epoll_wait(ep_, events, 64, 200);
+        rcu.online(rcu_id_);
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            bool is_listener = false;
+            for (int l : listen_fds_) is_listener |= (l == fd);
+            if (is_listener) {
+                accept_all(fd);
+                continue;
+            }
+            auto it = conns_.find(fd);
+            if (it == conns_.end()) continue;
+            Conn& c = it->second;
+            if (events[i].events & (EPOLLERR | EPOLLHUP)) {
+                close_conn(fd);
+                continue;
+            }
+            if (events[i].events & EPOLLOUT) {
+                if (!flush(c)) {
+                    close_conn(fd);
+                    continue;
+                }
+                if (!c.in.empty()) answer_buffered(c);  // resume a client we paused
+                if (conns_.find(fd) == conns_.end()) continue;
+            }
+            if (events[i].events & EPOLLIN) on_readable(c);
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_sweep > std::chrono::milliseconds(500)) {
+            sweep_idle();
+            last_sweep = now;
+        }
+        rcu.quiescent(rcu_id_);
+    }
+    rcu.unregister_reader(rcu_id_);
+}
+
+void TcpServer::accept_all(int lfd) {
+    while (true) {
+        const int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        if (conns_.size() >= max_connections_) {
+            close(fd);  // RFC 7766 §6.2.2: refuse rather than starve the existing clients
+            continue;
+        }
+        Conn& c = conns_[fd];
+        c.fd = fd;
+        c.last = std::chrono::steady_clock::now();
+        epoll_event ev{EPOLLIN, {.fd = fd}};
+        epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    }
+}
+
+void TcpServer::on_readable(Conn& c) {
+    const int fd = c.fd;
+    while (c.reading) {
+        const size_t have = c.in.size();
+        c.in.resize(have + read_chunk);
+        const ssize_t r = recv(fd, c.in.data() + have, read_chunk, 0);
+        if (r <= 0) {
+            c.in.resize(have);
+            if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) close_conn(fd);
+            return;
+        }
+        c.in.resize(have + size_t(r));
+        c.last = std::chrono::steady_clock::now();
+        answer_buffered(c);
+        if (conns_.find(fd) == conns_.end()) return;
+    }
+}
+
+// Answers every complete message in the buffer (pipelining), in order.
+void TcpServer::answer_buffered(Conn& c) {
+    const Snapshot* snap = snap_.get();
+    size_t pos = 0;
+    while (c.in.size() - pos >= 2 && c.out.size() <= out_high_water) {
+        const size_t len = size_t(c.in[pos]) << 8 | c.in[pos + 1];
+        if (len == 0) {
+            close_conn(c.fd);
+            return;
+        }
+        if (c.in.size() - pos - 2 < len) break;
+        WorkerStats::bump(stats_->queries);
+        ResponseInfo info;
+        const size_t n = respond(snap, c.in.data() + pos + 2, len, scratch_.get() + 2, max_msg,
+                                 ClientInfo{Transport::tcp}, &info);
+        pos += 2 + len;
+        if (n == 0) {
+            WorkerStats::bump(stats_->dropped);
+            continue;
+        }
+        WorkerStats::bump(stats_->responses);
+        WorkerStats::bump(stats_->rcode[info.rcode < stats_->rcode.size() ? info.rcode : 0]);
+        scratch_[0] = uint8_t(n >> 8);
+        scratch_[1] = uint8_t(n);
+        c.out.insert(c.out.end(), scratch_.get(), scratch_.get() + n + 2);
+    }
+    c.in.erase(c.in.begin(), c.in.begin() + pos);
+    if (!flush(c)) {
+        close_conn(c.fd);
+        return;
+    }
+    update_events(c);
+}
+
+bool TcpServer::flush(Conn& c) {
+    size_t off = 0;
+    while (off < c.out.size()) {
+        const ssize_t w = send(c.fd, c.out.data() + off, c.out.size() - off, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            return false;
+        }
+        off += size_t(w);
+    }
+    c.out.erase(c.out.begin(), c.out.begin() + off);
+    if (c.reading == (c.out.size() > out_high_water)) {
+        c.reading = !c.reading;
+        update_events(c);
+    }
+    return true;
+}
+
+void TcpServer::update_events(Conn& c) {
+    epoll_event ev{0, {.fd = c.fd}};
+    if (c.reading) ev.events |= EPOLLIN;
+    if (!c.out.empty()) ev.events |= EPOLLOUT;
+    epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
+void TcpServer::close_conn(int fd) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+    close(fd);
+    conns_.erase(fd);
+}
+
+void TcpServer::sweep_idle() {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<int> idle;
+    for (const auto& [fd, c] : conns_)
+        if (now - c.last > idle_timeout_) idle.push_back(fd);
+    for (int fd : idle) close_conn(fd);
+}
+
+}  // namespace anamed

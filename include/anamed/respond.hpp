@@ -1,0 +1,32 @@
+// The one answer function every frontend, test, fuzzer and benchmark calls.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "anamed/snapshot.hpp"
+
+namespace anamed {
+
+enum class Transport : uint8_t { udp, tcp };
+
+struct ClientInfo {
+    Transport transport = Transport::udp;
+};
+
+// What respond() tells the frontend besides the bytes, for counters.
+struct ResponseInfo {
+    uint16_t rcode = 0;  // extended rcode (BADVERS = 16)
+    uint16_t qtype = 0;
+    bool truncated = false;
+};
+
+// Answers one DNS message. `snap` may be null (nothing loaded: REFUSED). Writes at most
+// out_cap bytes (and never more than the client's limit: 512 without EDNS, its payload
+// size up to 1232 with EDNS, 65535 over TCP). Returns the response length, or 0 when the
+// packet deserves no reply (QR=1, shorter than a header). Pure: no allocation, no lock, no
+// syscall, no exception.
+size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uint8_t* out,
+               size_t out_cap, const ClientInfo& client, ResponseInfo* info = nullptr) noexcept;
+
+}  // namespace anamed

@@ -1,0 +1,155 @@
+// The AnswerTable: an immutable, precompiled image of every zone, read by the dataplane.
+//
+// Built by the control plane's compiler, published whole through Published<Snapshot>.
+// Per-node answer blocks (NodeData) sit behind one pointer each so that a later change to a
+// single name can swap that block alone; the index and the zone list only change on a
+// structural rebuild.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anamed/wire.hpp"
+
+namespace anamed {
+
+// Resource records are stored ready to copy into a response:
+//   [C0 0C][type][class][ttl][rdlen][rdata]
+// The first two bytes are an owner placeholder: a compression pointer that respond()
+// rewrites when the owner is not the question name. Names inside RDATA are uncompressed.
+inline constexpr size_t rr_fixed = 12;  // placeholder(2) + type + class + ttl(4) + rdlen
+
+struct TypeEntry {
+    uint16_t type;
+    uint16_t rr_count;   // records in the RRset
+    uint16_t add_count;  // precomputed additional records (A/AAAA of MX/NS/SRV targets)
+    uint16_t reserved;
+    uint32_t rr_off;  // into NodeData::bytes()
+    uint32_t rr_len;
+    uint32_t add_len;  // additional records follow the RRset directly
+};
+
+// One node's answers: a header, ntypes entries sorted by type, then the record bytes.
+struct NodeData {
+    uint32_t ntypes;
+    uint32_t bytes_len;
+
+    const TypeEntry* entries() const { return reinterpret_cast<const TypeEntry*>(this + 1); }
+    const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(entries() + ntypes); }
+    const TypeEntry* find(uint16_t type) const {
+        const TypeEntry* e = entries();
+        for (uint32_t i = 0; i < ntypes; ++i)
+            if (e[i].type == type) return &e[i];
+        return nullptr;
+    }
+    static size_t size_for(uint32_t ntypes, uint32_t bytes_len) {
+        return sizeof(NodeData) + ntypes * sizeof(TypeEntry) + bytes_len;
+    }
+};
+static_assert(sizeof(NodeData) % alignof(TypeEntry) == 0);
+
+namespace node_flag {
+inline constexpr uint16_t apex = 1, delegation = 2, dname = 4, cname = 8;
+}
+
+struct Node {
+    const uint8_t* name;  // lower-case wire name
+    uint8_t name_len;
+    uint8_t labels;
+    uint16_t flags;
+    // The topmost strict ancestor (below the apex) that is a delegation or carries a DNAME:
+    // where a lookup walking down from the apex would leave the zone's data.
+    const Node* cut;
+    const Node* wildcard;  // the "*" child, if any (RFC 4592 source of synthesis)
+    const NodeData* data;  // never null; swapped whole, read with load_data()
+
+    const NodeData* load_data() const {
+        return std::atomic_ref<const NodeData* const>(data).load(std::memory_order_acquire);
+    }
+    std::string_view key() const { return {reinterpret_cast<const char*>(name), name_len}; }
+};
+
+// Flat open-addressing index: lower-case wire name -> T (anything with key()).
+template <class T>
+class NameIndex {
+public:
+    void build(const std::vector<const T*>& items) {
+        size_t cap = 16;
+        while (cap < items.size() * 2) cap <<= 1;
+        slots_.assign(cap, Slot{nullptr, 0});
+        mask_ = cap - 1;
+        for (const T* t : items) {
+            const uint64_t h = hash_name(t->key());
+            size_t i = h & mask_;
+            while (slots_[i].item != nullptr) i = (i + 1) & mask_;
+            slots_[i] = Slot{t, uint32_t(h >> 32)};
+        }
+    }
+    const T* find(std::string_view key) const { return find(key, hash_name(key)); }
+    const T* find(std::string_view key, uint64_t h) const {
+        if (slots_.empty()) return nullptr;
+        const uint32_t tag = uint32_t(h >> 32);
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.item == nullptr) return nullptr;
+            if (s.tag == tag && s.item->key() == key) return s.item;
+        }
+    }
+    size_t memory() const { return slots_.size() * sizeof(Slot); }
+
+private:
+    struct Slot {
+        const T* item;
+        uint32_t tag;
+    };
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+};
+
+struct ZoneTable {
+    std::string apex_key;     // lower-case wire name
+    std::string apex_text;    // for logs
+    uint32_t serial = 0;
+    const Node* apex = nullptr;
+    NameIndex<Node> index;
+    std::vector<Node> nodes;
+    // SOA as a negative-answer record (TTL = min(SOA TTL, SOA MINIMUM), RFC 2308 §5).
+    std::string negative_soa;
+
+    std::string_view key() const { return apex_key; }
+};
+
+// Bump allocator; a snapshot owns the chunks its nodes live in.
+class Arena {
+public:
+    void* alloc(size_t n, size_t align = 8);
+    size_t used() const { return used_; }
+
+private:
+    std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+    size_t left_ = 0;
+    uint8_t* cur_ = nullptr;
+    size_t used_ = 0;
+};
+
+struct Snapshot {
+    uint64_t generation = 0;
+    std::vector<std::unique_ptr<ZoneTable>> zones;
+    NameIndex<ZoneTable> zone_index;
+    std::vector<std::unique_ptr<Arena>> arenas;
+
+    // Longest-match zone for a name: tries each suffix, longest first.
+    const ZoneTable* find_zone(const Name& q) const {
+        for (unsigned i = 0; i <= q.labels; ++i) {
+            if (const ZoneTable* z = zone_index.find(q.suffix(i))) return z;
+        }
+        return nullptr;
+    }
+    size_t memory() const;
+};
+
+}  // namespace anamed

@@ -1,0 +1,128 @@
+// DNS wire-format constants and the small helpers both planes share.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace anamed {
+
+namespace rrtype {
+inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16,
+                          AAAA = 28, SRV = 33, NAPTR = 35, DNAME = 39, OPT = 41, DS = 43,
+                          SVCB = 64, HTTPS = 65, TKEY = 249, TSIG = 250, IXFR = 251, AXFR = 252,
+                          MAILB = 253, MAILA = 254, ANY = 255, CAA = 257,
+                          ALIAS = 65401;  // PowerDNS's code point, so zones move both ways
+}  // namespace rrtype
+
+namespace rcode {
+inline constexpr uint8_t NOERROR = 0, FORMERR = 1, SERVFAIL = 2, NXDOMAIN = 3, NOTIMP = 4,
+                         REFUSED = 5, YXDOMAIN = 6;
+inline constexpr uint16_t BADVERS = 16;  // extended: upper 8 bits travel in OPT
+}  // namespace rcode
+
+inline constexpr uint16_t class_in = 1;
+inline constexpr size_t header_size = 12;
+inline constexpr size_t max_name_len = 255;
+inline constexpr size_t max_labels = 128;
+inline constexpr uint16_t udp_min_payload = 512;
+inline constexpr uint16_t edns_default_payload = 1232;
+inline constexpr size_t opt_rr_size = 11;
+
+// Header flag bits in the second 16-bit word.
+inline constexpr uint16_t flag_qr = 0x8000, flag_aa = 0x0400, flag_tc = 0x0200, flag_rd = 0x0100,
+                          flag_ra = 0x0080, flag_ad = 0x0020, flag_cd = 0x0010;
+
+inline uint16_t load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint32_t load32(const uint8_t* p) {
+    return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+inline void store16(uint8_t* p, uint16_t v) {
+    p[0] = uint8_t(v >> 8);
+    p[1] = uint8_t(v);
+}
+inline void store32(uint8_t* p, uint32_t v) {
+    p[0] = uint8_t(v >> 24);
+    p[1] = uint8_t(v >> 16);
+    p[2] = uint8_t(v >> 8);
+    p[3] = uint8_t(v);
+}
+
+inline uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? uint8_t(c | 0x20) : c; }
+
+// A wire-format name that has been checked: no compression, <= 255 octets. The lower-case
+// copy is the lookup key; label_off[i] is where label i starts (0 = leftmost), so every
+// suffix (ancestor) of the name is lower + label_off[i], len - label_off[i].
+struct Name {
+    uint8_t lower[max_name_len];
+    uint8_t len = 0;     // including the root label
+    uint8_t labels = 0;  // not counting the root
+    uint8_t label_off[max_labels];
+
+    std::string_view key() const { return {reinterpret_cast<const char*>(lower), len}; }
+    std::string_view suffix(unsigned i) const {
+        return {reinterpret_cast<const char*>(lower + label_off[i]), size_t(len - label_off[i])};
+    }
+};
+
+// Parses an uncompressed name at p[0..avail). Returns bytes consumed, 0 on any error
+// (compression pointer, bad label type, over-long, truncated).
+inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
+    size_t pos = 0;
+    out.labels = 0;
+    while (true) {
+        if (pos >= avail) return 0;
+        uint8_t l = p[pos];
+        if (l == 0) break;
+        if (l > 63) return 0;  // pointers and extended label types are not allowed here
+        if (pos + 1 + l >= max_name_len || pos + 1 + l >= avail) return 0;
+        out.label_off[out.labels++] = uint8_t(pos);
+        out.lower[pos] = l;
+        for (size_t i = 1; i <= l; ++i) out.lower[pos + i] = ascii_lower(p[pos + i]);
+        pos += 1 + l;
+    }
+    out.lower[pos] = 0;
+    out.len = uint8_t(pos + 1);
+    out.label_off[out.labels] = uint8_t(pos);  // the root, so suffix(labels) is "."
+    return pos + 1;
+}
+
+// Skips a possibly compressed name inside a message. Returns the position after it or 0.
+inline size_t skip_name(const uint8_t* msg, size_t len, size_t pos) {
+    while (pos < len) {
+        uint8_t l = msg[pos];
+        if (l == 0) return pos + 1;
+        if ((l & 0xC0) == 0xC0) return pos + 2 <= len ? pos + 2 : 0;
+        if (l > 63) return 0;
+        pos += 1 + l;
+    }
+    return 0;
+}
+
+// Fast hash over lower-case wire names; 8 bytes a step.
+inline uint64_t hash_name(const uint8_t* p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+    return h;
+}
+inline uint64_t hash_name(std::string_view s) {
+    return hash_name(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+// Presentation form of a wire name, for logs and errors.
+std::string name_to_text(std::string_view wire);
+
+}  // namespace anamed

@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+namespace anamed::test {
+namespace {
+
+const Node* node(const Snapshot& s, const std::string& name) {
+    const std::string w = text_to_wire(name);
+    Name n;
+    parse_name(reinterpret_cast<const uint8_t*>(w.data()), w.size(), n);
+    const ZoneTable* z = s.find_zone(n);
+    return z ? z->index.find(n.key()) : nullptr;
+}
+
+TEST(Compiler, EmptyNonTerminalsBecomeNodesWithoutData) {
+    Served served;
+    const Node* ent = node(served.snap(), "b.ent.example.test.");
+    ASSERT_NE(ent, nullptr);
+    EXPECT_EQ(ent->load_data()->ntypes, 0u);
+    EXPECT_NE(node(served.snap(), "ent.example.test."), nullptr);
+}
+
+TEST(Compiler, CutsAndWildcardsAreLinked) {
+    Served served;
+    const Snapshot& s = served.snap();
+    const Node* sub = node(s, "sub.example.test.");
+    ASSERT_NE(sub, nullptr);
+    EXPECT_TRUE(sub->flags & node_flag::delegation);
+    EXPECT_EQ(node(s, "ns.sub.example.test.")->cut, sub);
+    EXPECT_EQ(node(s, "*.sub.example.test.")->cut, sub);
+    EXPECT_EQ(node(s, "both.example.test.")->cut, nullptr);
+    EXPECT_EQ(node(s, "wild.example.test.")->wildcard, node(s, "*.wild.example.test."));
+    EXPECT_TRUE(node(s, "dname.example.test.")->flags & node_flag::dname);
+    EXPECT_TRUE(node(s, "example.test.")->flags & node_flag::apex);
+    EXPECT_FALSE(node(s, "example.test.")->flags & node_flag::delegation);
+}
+
+TEST(Compiler, LongestMatchSelectsTheChildZone) {
+    Served served;
+    const std::string w = text_to_wire("www.sub2.example.test.");
+    Name n;
+    parse_name(reinterpret_cast<const uint8_t*>(w.data()), w.size(), n);
+    ASSERT_NE(served.snap().find_zone(n), nullptr);
+    EXPECT_EQ(served.snap().find_zone(n)->apex_text, "sub2.example.test.");
+}
+
+TEST(Compiler, NegativeSoaTtlIsTheMinimumOfTtlAndMinimumField) {
+    Served served;
+    for (const auto& z : served.snap().zones) {
+        const uint32_t ttl = load32(reinterpret_cast<const uint8_t*>(z->negative_soa.data()) + 6);
+        EXPECT_EQ(ttl, z->apex_text == "sub2.example.test." ? 600u : 300u) << z->apex_text;
+    }
+}
+
+TEST(Compiler, RecordsArePrecompiledWithOwnerPlaceholders) {
+    Served served;
+    const NodeData* d = node(served.snap(), "both.example.test.")->load_data();
+    const TypeEntry* a = d->find(rrtype::A);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->rr_count, 1);
+    EXPECT_EQ(a->rr_len, rr_fixed + 4);
+    const uint8_t* rr = d->bytes() + a->rr_off;
+    EXPECT_EQ(load16(rr), 0xC00C);
+    EXPECT_EQ(load16(rr + 2), rrtype::A);
+    const TypeEntry* mx = d->find(rrtype::MX);
+    EXPECT_EQ(mx->add_count, 2);  // mail's A and AAAA
+}
+
+}  // namespace
+}  // namespace anamed::test

@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "anamed/wire.hpp"
+
+namespace anamed {
+namespace {
+
+std::vector<uint8_t> wire(std::initializer_list<std::string> labels) {
+    std::vector<uint8_t> out;
+    for (const auto& l : labels) {
+        out.push_back(uint8_t(l.size()));
+        out.insert(out.end(), l.begin(), l.end());
+    }
+    out.push_back(0);
+    return out;
+}
+
+TEST(Wire, ParseNameLowercasesAndIndexesLabels) {
+    auto w = wire({"WwW", "Example", "COM"});
+    Name n;
+    ASSERT_EQ(parse_name(w.data(), w.size(), n), w.size());
+    EXPECT_EQ(n.labels, 3);
+    EXPECT_EQ(n.len, w.size());
+    EXPECT_EQ(name_to_text(n.key()), "www.example.com.");
+    EXPECT_EQ(name_to_text(n.suffix(1)), "example.com.");
+    EXPECT_EQ(name_to_text(n.suffix(3)), ".");
+}
+
+TEST(Wire, ParseNameRejectsPointersTruncationAndOverlength) {
+    Name n;
+    const uint8_t ptr[] = {0xC0, 0x0C};
+    EXPECT_EQ(parse_name(ptr, sizeof ptr, n), 0u);
+    const uint8_t ext[] = {0x41, 0};
+    EXPECT_EQ(parse_name(ext, sizeof ext, n), 0u);
+    auto w = wire({"abc"});
+    EXPECT_EQ(parse_name(w.data(), w.size() - 1, n), 0u);
+    std::vector<uint8_t> longname;
+    for (int i = 0; i < 5; ++i) {
+        longname.push_back(63);
+        longname.insert(longname.end(), 63, 'a');
+    }
+    longname.push_back(0);
+    EXPECT_EQ(parse_name(longname.data(), longname.size(), n), 0u);  // 321 octets
+    longname.erase(longname.begin(), longname.begin() + 64);
+    EXPECT_EQ(parse_name(longname.data(), longname.size(), n), 0u);  // 257 octets
+    longname.erase(longname.begin(), longname.begin() + 2);
+    longname[0] = 61;
+    EXPECT_EQ(parse_name(longname.data(), longname.size(), n), 255u);  // exactly the maximum
+}
+
+TEST(Wire, SkipNameFollowsLabelsAndStopsAtPointers) {
+    const uint8_t msg[] = {3, 'f', 'o', 'o', 0xC0, 0x00, 9};
+    EXPECT_EQ(skip_name(msg, sizeof msg, 0), 6u);
+    EXPECT_EQ(skip_name(msg, 5, 0), 0u);
+}
+
+TEST(Wire, HashIsCaseSensitiveOnlyThroughInput) {
+    auto a = wire({"customer1", "mywebservice", "com"});
+    auto b = wire({"customer2", "mywebservice", "com"});
+    EXPECT_NE(hash_name(a.data(), a.size()), hash_name(b.data(), b.size()));
+    EXPECT_EQ(hash_name(a.data(), a.size()), hash_name(a.data(), a.size()));
+}
+
+TEST(Wire, NameToTextEscapes) {
+    auto w = wire({"a.b", "x y"});
+    EXPECT_EQ(name_to_text(std::string_view(reinterpret_cast<const char*>(w.data()), w.size())),
+              "a\\.b.x\\032y.");
+}
+
+}  // namespace
+}  // namespace anamed

@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_util.hpp"
+
+namespace anamed::test {
+namespace {
+
+bool has_diag(const LoadResult& r, const std::string& file_line, const std::string& text, bool error = true) {
+    for (const auto& d : r.diags)
+        if (d.error == error && d.str().find(file_line) != std::string::npos &&
+            d.message.find(text) != std::string::npos)
+            return true;
+    return false;
+}
+std::string dump(const LoadResult& r) {
+    std::string s;
+    for (const auto& d : r.diags) s += d.str() + "\n";
+    return s;
+}
+std::string key(const std::string& text) { return lower_key(text_to_wire(text)); }
+
+std::string write_temp(const std::string& name, const std::string& content) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path) << content;
+    return path;
+}
+
+const std::string soa_ns =
+    "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
+
+TEST(ZoneLoader, LoadsTheTestZoneWithIncludeAndOrigins) {
+    LoadResult r = load_zone_file("example.test", data_path("test.zone"));
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_TRUE(r.diags.empty()) << dump(r);
+    const Zone& z = *r.zone;
+    EXPECT_EQ(z.serial(), 2026112601u);
+    EXPECT_NE(z.find(key("host.inc.example.test.")), nullptr);       // $ORIGIN inside the include
+    EXPECT_NE(z.find(key("after-include.example.test.")), nullptr);  // origin restored after it
+    EXPECT_NE(z.find(key("caa.example.test.")), nullptr);
+    const ZoneNode* mail = z.find(key("mail.example.test."));
+    ASSERT_NE(mail, nullptr);
+    EXPECT_EQ(mail->find(rrtype::AAAA)->ttl, 7200u);  // class-before-TTL form
+    const ZoneNode* ns2 = z.find(key("ns2.example.test."));
+    ASSERT_NE(ns2, nullptr);
+    EXPECT_NE(ns2->find(rrtype::AAAA), nullptr);  // blank owner continues the previous one
+    EXPECT_EQ(z.find(key("big.example.test."))->find(rrtype::TXT)->rdata.size(), 40u);
+    EXPECT_EQ(z.find(key("mixedcase.example.test."))->owner, text_to_wire("MixedCase.example.test."));
+}
+
+TEST(ZoneLoader, CnameBesideOtherDataIsAnErrorPointingAtAlias) {
+    LoadResult r = load_zone_file("bad.test", data_path("bad-cname.zone"));
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "bad-cname.zone:", "use ALIAS")) << dump(r);
+}
+
+TEST(ZoneLoader, MissingSoaOrNsIsAnError) {
+    LoadResult soa = load_zone_file("no-soa.test", data_path("no-soa.zone"));
+    EXPECT_FALSE(soa.ok());
+    EXPECT_TRUE(has_diag(soa, "no-soa.zone", "no SOA")) << dump(soa);
+    LoadResult ns = load_zone_file("no-ns.test", data_path("no-ns.zone"));
+    EXPECT_FALSE(ns.ok());
+    EXPECT_TRUE(has_diag(ns, "no-ns.zone", "no NS")) << dump(ns);
+}
+
+TEST(ZoneLoader, SyntaxErrorNamesFileAndLine) {
+    LoadResult r = load_zone_file("syntax.test", data_path("syntax.zone"));
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "syntax.zone:11:", "")) << dump(r);
+}
+
+TEST(ZoneLoader, OutOfZoneDataIsIgnoredWithAWarning) {
+    LoadResult r = load_zone_file("outofzone.test", data_path("outofzone.zone"));
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_TRUE(has_diag(r, "outofzone.zone:", "out-of-zone", false)) << dump(r);
+    EXPECT_EQ(r.zone->find(key("foo.elsewhere.")), nullptr);
+}
+
+TEST(ZoneLoader, MissingFileIsAClearError) {
+    LoadResult r = load_zone_file("x.test", "/nonexistent/x.zone");
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "/nonexistent/x.zone", "cannot open")) << dump(r);
+}
+
+TEST(ZoneLoader, AliasMnemonicsAndGenericTypeMeanTheSame) {
+    const std::string path = write_temp("alias.zone", soa_ns +
+                                                          "a IN ALIAS target.example.\n"
+                                                          "b 60 IN ANAME target.example.\n"
+                                                          "c TYPE65401 target.example.\n"
+                                                          "a IN MX 10 mail.example.\n");
+    LoadResult r = load_zone_file("alias.test", path);
+    ASSERT_TRUE(r.ok()) << dump(r);
+    for (const char* n : {"a.alias.test.", "b.alias.test.", "c.alias.test."}) {
+        const ZoneNode* node = r.zone->find(key(n));
+        ASSERT_NE(node, nullptr) << n;
+        ASSERT_NE(node->find(rrtype::ALIAS), nullptr) << n;
+        EXPECT_EQ(node->find(rrtype::ALIAS)->rdata[0], text_to_wire("target.example."));
+    }
+}
+
+TEST(ZoneLoader, SecondAliasOrCnameIsAnError) {
+    const std::string path = write_temp("two.zone", soa_ns +
+                                                        "a IN ALIAS one.example.\n"
+                                                        "a IN ALIAS two.example.\n"
+                                                        "b IN CNAME one.example.\n"
+                                                        "b IN CNAME two.example.\n");
+    LoadResult r = load_zone_file("two.test", path);
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "two.zone:6:", "more than one ALIAS")) << dump(r);
+    EXPECT_TRUE(has_diag(r, "two.zone:8:", "more than one CNAME")) << dump(r);
+}
+
+TEST(ZoneLoader, DirectiveErrorsAreReported) {
+    const std::string path = write_temp("dir.zone", soa_ns + "$TTL banana\n$BOGUS x\n$INCLUDE missing.zone\n");
+    LoadResult r = load_zone_file("dir.test", path);
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "dir.zone:5:", "bad $TTL")) << dump(r);
+    EXPECT_TRUE(has_diag(r, "dir.zone:6:", "unknown directive")) << dump(r);
+    EXPECT_TRUE(has_diag(r, "missing.zone", "cannot open")) << dump(r);
+}
+
+TEST(ZoneLoader, RecursiveIncludeIsBounded) {
+    const std::string path = write_temp("self.zone", soa_ns + "$INCLUDE self.zone\n");
+    LoadResult r = load_zone_file("self.test", path);
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "self.zone", "nested too deeply")) << dump(r);
+}
+
+TEST(ZoneLoader, UnbalancedParenthesesAreReported) {
+    const std::string path = write_temp("paren.zone", soa_ns + "x IN TXT ( \"a\"\n");
+    LoadResult r = load_zone_file("paren.test", path);
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "paren.zone", "unterminated")) << dump(r);
+}
+
+}  // namespace
+}  // namespace anamed::test
