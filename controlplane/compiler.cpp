@@ -90,7 +90,7 @@ private:
         if (!seen.count(z.apex)) names.push_back(z.apex);
 
         Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>());
-        zt.nodes.resize(names.size());
+        zt.nodes = HugeArray<Node>(names.size());
         std::vector<const Node*> ptrs(names.size());
         for (size_t i = 0; i < names.size(); ++i) {
             Node& n = zt.nodes[i];

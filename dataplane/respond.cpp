@@ -69,10 +69,10 @@ public:
         : snap_(snap), w_(w), qtype_(qtype) {}
 
     void run(const Name& qname) {
-        cur_ = qname;
+        cur_ = &qname;
         cur_off_ = header_size;
         for (unsigned hop = 0; hop < max_chain; ++hop) {
-            const ZoneTable* zone = snap_.find_zone(cur_);
+            const ZoneTable* zone = snap_.find_zone(*cur_);
             if (zone == nullptr) {
                 if (hop == 0) w_.set_rcode(rcode::REFUSED);
                 return;
@@ -87,7 +87,7 @@ private:
 
     // One name; true when it left a new name in cur_ to continue with (CNAME, DNAME).
     bool step(const ZoneTable& zone, unsigned hop) {
-        const Node* node = zone.index.find(cur_.key());
+        const Node* node = zone.index.find(cur_->key());
         if (node != nullptr) {
             if (node->cut != nullptr) return answer_cut(zone, *node->cut, hop);
             if ((node->flags & node_flag::delegation) && qtype_ != rrtype::DS)
@@ -106,20 +106,20 @@ private:
     }
 
     const Node* closest_encloser(const ZoneTable& zone) const {
-        for (unsigned i = 1; i <= cur_.labels; ++i) {
-            if (const Node* n = zone.index.find(cur_.suffix(i))) return n;
+        for (unsigned i = 1; i <= cur_->labels; ++i) {
+            if (const Node* n = zone.index.find(cur_->suffix(i))) return n;
         }
         return zone.apex;  // unreachable: the zone was found by one of these suffixes
     }
 
     // Pointer to the place in the packet where `owner` (a suffix of cur_) starts.
     uint16_t owner_ptr(const Node& owner) const {
-        return uint16_t(cur_off_ + cur_.label_off[cur_.labels - owner.labels]);
+        return uint16_t(cur_off_ + cur_->label_off[cur_->labels - owner.labels]);
     }
 
     bool answer_node(const ZoneTable& zone, const Node& node) {
         const NodeData* d = node.load_data();
-        if (node.flags & node_flag::cname && qtype_ != rrtype::CNAME) {
+        if (node.flags & node_flag::cname && qtype_ != rrtype::CNAME && qtype_ != rrtype::ANY) {
             if (!remember(&node)) return false;  // a loop: stop here, what we have is the answer
             const TypeEntry* e = d->find(rrtype::CNAME);
             const size_t rr_at = w_.answer(*d, *e, uint16_t(cur_off_));
@@ -161,7 +161,7 @@ private:
         if (!w_.ok()) return false;
         const uint8_t* target = d->bytes() + e->rr_off + rr_fixed;
         const size_t target_len = load16(d->bytes() + e->rr_off + rr_fixed - 2);
-        const size_t prefix_len = cur_.label_off[cur_.labels - dn.labels];
+        const size_t prefix_len = cur_->label_off[cur_->labels - dn.labels];
         if (prefix_len + target_len > max_name_len) {
             w_.set_rcode(rcode::YXDOMAIN);
             return false;
@@ -175,13 +175,15 @@ private:
 
     void answer_negative(const ZoneTable& zone, uint8_t rc) {
         w_.set_rcode(rc);
-        w_.authority_soa(zone.negative_soa, uint16_t(cur_off_ + cur_.label_off[cur_.labels - zone.apex->labels]));
+        w_.authority_soa(zone.negative_soa, uint16_t(cur_off_ + cur_->label_off[cur_->labels - zone.apex->labels]));
     }
 
     // Continue with the name written uncompressed at packet offset `at` (a CNAME target).
     bool follow(size_t at) {
         if (at > 0x3FFF) return false;  // beyond compression-pointer reach; stop the chain
-        if (parse_name(w_.data() + at, w_.size() - at, cur_) == 0) return false;
+        Name& next = cur_ == &chain_[0] ? chain_[1] : chain_[0];
+        if (parse_name(w_.data() + at, w_.size() - at, next) == 0) return false;
+        cur_ = &next;
         cur_off_ = at;
         return true;
     }
@@ -196,7 +198,8 @@ private:
     const Snapshot& snap_;
     ResponseWriter& w_;
     const uint16_t qtype_;
-    Name cur_;
+    const Name* cur_ = nullptr;
+    Name chain_[2];  // names met along a CNAME/DNAME chain; cur_ points at one or the query
     size_t cur_off_ = header_size;
     const Node* visited_[max_chain];
     unsigned nvisited_ = 0;

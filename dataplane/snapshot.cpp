@@ -1,17 +1,41 @@
 // Snapshot support code that is not on the answer path.
 #include "anamed/snapshot.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 
 namespace anamed {
 
+namespace {
+constexpr size_t huge_page = 2u << 20;
+size_t round_up(size_t n) { return (n + huge_page - 1) & ~(huge_page - 1); }
+}  // namespace
+
+void* huge_alloc(size_t bytes) {
+    if (bytes == 0) return nullptr;
+    void* p = mmap(nullptr, round_up(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    madvise(p, round_up(bytes), MADV_HUGEPAGE);  // advice only: fine if refused
+    return p;
+}
+
+void huge_free(void* p, size_t bytes) {
+    if (p != nullptr) munmap(p, round_up(bytes));
+}
+
+Arena::~Arena() {
+    for (auto& [p, n] : chunks_) huge_free(p, n);
+}
+
 void* Arena::alloc(size_t n, size_t align) {
-    static constexpr size_t chunk = 1 << 20;
+    static constexpr size_t chunk = 4u << 20;
     size_t pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
     if (cur_ == nullptr || pad + n > left_) {
         const size_t size = std::max(chunk, n + align);
-        chunks_.emplace_back(new uint8_t[size]);
-        cur_ = chunks_.back().get();
+        cur_ = static_cast<uint8_t*>(huge_alloc(size));
+        chunks_.emplace_back(cur_, size);
         left_ = size;
         pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
     }

@@ -73,6 +73,42 @@ struct Node {
     std::string_view key() const { return {reinterpret_cast<const char*>(name), name_len}; }
 };
 
+// Memory for the big snapshot tables: anonymous mappings advised to use transparent huge
+// pages, so that a lookup in a million-name table does not also pay a TLB miss per level.
+void* huge_alloc(size_t bytes);
+void huge_free(void* p, size_t bytes);
+
+// A fixed-size array of trivially copyable T in huge-page-advised memory.
+template <class T>
+class HugeArray {
+public:
+    HugeArray() = default;
+    explicit HugeArray(size_t n) : data_(static_cast<T*>(huge_alloc(n * sizeof(T)))), size_(n) {
+        for (size_t i = 0; i < n; ++i) new (&data_[i]) T{};
+    }
+    HugeArray(HugeArray&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+    HugeArray& operator=(HugeArray&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        return *this;
+    }
+    ~HugeArray() {
+        if (data_) huge_free(data_, size_ * sizeof(T));
+    }
+    T& operator[](size_t i) { return data_[i]; }
+    const T& operator[](size_t i) const { return data_[i]; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    T* begin() { return data_; }
+    T* end() { return data_ + size_; }
+    const T* begin() const { return data_; }
+    const T* end() const { return data_ + size_; }
+
+private:
+    T* data_ = nullptr;
+    size_t size_ = 0;
+};
+
 // Flat open-addressing index: lower-case wire name -> T (anything with key()).
 template <class T>
 class NameIndex {
@@ -80,7 +116,7 @@ public:
     void build(const std::vector<const T*>& items) {
         size_t cap = 16;
         while (cap < items.size() * 2) cap <<= 1;
-        slots_.assign(cap, Slot{nullptr, 0});
+        slots_ = HugeArray<Slot>(cap);
         mask_ = cap - 1;
         for (const T* t : items) {
             const uint64_t h = hash_name(t->key());
@@ -106,7 +142,7 @@ private:
         const T* item;
         uint32_t tag;
     };
-    std::vector<Slot> slots_;
+    HugeArray<Slot> slots_;
     size_t mask_ = 0;
 };
 
@@ -116,7 +152,7 @@ struct ZoneTable {
     uint32_t serial = 0;
     const Node* apex = nullptr;
     NameIndex<Node> index;
-    std::vector<Node> nodes;
+    HugeArray<Node> nodes;
     // SOA as a negative-answer record (TTL = min(SOA TTL, SOA MINIMUM), RFC 2308 §5).
     std::string negative_soa;
 
@@ -126,11 +162,15 @@ struct ZoneTable {
 // Bump allocator; a snapshot owns the chunks its nodes live in.
 class Arena {
 public:
+    Arena() = default;
+    Arena(const Arena&) = delete;
+    Arena& operator=(const Arena&) = delete;
+    ~Arena();
     void* alloc(size_t n, size_t align = 8);
     size_t used() const { return used_; }
 
 private:
-    std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+    std::vector<std::pair<uint8_t*, size_t>> chunks_;
     size_t left_ = 0;
     uint8_t* cur_ = nullptr;
     size_t used_ = 0;

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything anamed builds, tests and benchmarks with, from Debian 12 packages only.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev python3
+  libldns-dev ldnsutils libtbb-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  dnsutils iproute2
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
