@@ -52,7 +52,7 @@ class Compiler {
 public:
     Compiler(const std::vector<const Zone*>& zones, Snapshot& snap) : src_(zones), snap_(snap) {}
 
-    void run() {
+    void run(const AliasProvider& provider) {
         for (const Zone* z : src_) build_zone_nodes(*z);
         std::vector<const ZoneTable*> tables;
         for (const auto& t : snap_.zones) tables.push_back(t.get());
@@ -60,6 +60,7 @@ public:
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = src_[i];
         for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i]);
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));
+        link_aliases(provider);
     }
 
 private:
@@ -106,6 +107,7 @@ private:
                 if (!apex && zn->find(rrtype::NS)) n.flags |= node_flag::delegation;
                 if (zn->find(rrtype::DNAME)) n.flags |= node_flag::dname;
                 if (zn->find(rrtype::CNAME)) n.flags |= node_flag::cname;
+                if (const RRset* alias = zn->find(rrtype::ALIAS)) n.alias = alias_id(alias->rdata[0]);
             }
             ptrs[i] = &n;
         }
@@ -133,6 +135,25 @@ private:
         const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
         put_rr(zt.negative_soa, placeholder, rrtype::SOA, std::min(soa->ttl, minimum), rd);
         snap_.zones.push_back(std::move(table));
+    }
+
+    uint32_t alias_id(const std::string& target) {
+        const std::string key = lower_key(target);
+        auto [it, added] = alias_ids_.try_emplace(key, uint32_t(snap_.alias_targets.size() + 1));
+        if (added) snap_.alias_targets.push_back(key);
+        return it->second;
+    }
+
+    void link_aliases(const AliasProvider& provider) {
+        static const auto unresolved = std::make_shared<const AliasAnswer>();
+        const size_t n = snap_.alias_targets.size();
+        snap_.aliases = HugeArray<AliasSlot>(n);
+        snap_.alias_owners.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+            auto a = provider ? provider(snap_.alias_targets[i]) : nullptr;
+            snap_.alias_owners[i] = a ? a : unresolved;
+            snap_.aliases[i].answer = snap_.alias_owners[i].get();
+        }
     }
 
     void build_zone_data(const Zone& z, ZoneTable& zt) {
@@ -213,15 +234,27 @@ private:
     std::vector<std::unique_ptr<Arena>> arenas_;
     std::mutex arena_mu_;
     std::unordered_map<const ZoneTable*, const Zone*> source_;
+    std::unordered_map<std::string, uint32_t> alias_ids_;
 };
 
 }  // namespace
 
-std::unique_ptr<Snapshot> compile(const std::vector<const Zone*>& zones, uint64_t generation) {
+std::unique_ptr<Snapshot> compile(const std::vector<const Zone*>& zones, uint64_t generation,
+                                  const AliasProvider& aliases) {
     auto snap = std::make_unique<Snapshot>();
     snap->generation = generation;
-    Compiler(zones, *snap).run();
+    Compiler(zones, *snap).run(aliases);
     return snap;
+}
+
+std::vector<std::string> alias_targets(const std::vector<const Zone*>& zones) {
+    std::vector<std::string> out;
+    std::unordered_set<std::string> seen;
+    for (const Zone* z : zones)
+        for (const auto& [key, node] : z->nodes)
+            if (const RRset* a = node.find(rrtype::ALIAS))
+                if (seen.insert(lower_key(a->rdata[0])).second) out.push_back(lower_key(a->rdata[0]));
+    return out;
 }
 
 }  // namespace anamed

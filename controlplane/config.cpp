@@ -56,7 +56,7 @@ public:
         Config c;
         c.source = path_;
         if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
-        only_keys(root, {"listen", "zones", "workers", "tcp"});
+        only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias"});
         const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
         if (auto l = root["listen"]) {
             if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
@@ -66,6 +66,25 @@ public:
                 const std::string err = parse_listen_addr(c.listen.back(), parsed);
                 if (!err.empty()) fail(a, "listen address '" + c.listen.back() + "': " + err);
             }
+        }
+        if (auto u = root["upstreams"]) {
+            if (!u.IsSequence()) fail(u, "upstreams must be a list of ADDRESS:PORT");
+            for (const auto& a : u) {
+                c.upstreams.push_back(str(a, "an upstream address"));
+                ListenAddr parsed;
+                const std::string err = parse_listen_addr(c.upstreams.back(), parsed);
+                if (!err.empty()) fail(a, "upstream '" + c.upstreams.back() + "': " + err);
+            }
+        }
+        if (auto a = root["alias"]) {
+            only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
+            if (auto v = a["refresh-min-s"]) c.alias_refresh_min_s = uint(v, "refresh-min-s", 86400);
+            if (auto v = a["refresh-max-s"]) c.alias_refresh_max_s = uint(v, "refresh-max-s", 7 * 86400);
+            if (auto v = a["stale-limit-s"]) c.alias_stale_limit_s = uint(v, "stale-limit-s", 365 * 86400);
+            if (auto v = a["query-timeout-ms"]) c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 60000);
+            if (c.alias_refresh_min_s > c.alias_refresh_max_s)
+                fail(a, "refresh-min-s must not exceed refresh-max-s");
+            if (c.alias_query_timeout_ms == 0) fail(a, "query-timeout-ms must be positive");
         }
         if (auto w = root["workers"]) c.workers = uint(w, "workers", 256);
         if (auto t = root["tcp"]) {
@@ -106,10 +125,12 @@ void validate_config(const Config& c) {
         if (key.empty()) throw ConfigError(c.source + ": '" + z.name + "' is not a valid zone name");
         if (!seen.insert(key).second) throw ConfigError(c.source + ": zone " + name + " is listed twice");
     }
-    for (const auto& l : c.listen) {
-        ListenAddr a;
-        const std::string err = parse_listen_addr(l, a);
-        if (!err.empty()) throw ConfigError(c.source + ": listen address '" + l + "': " + err);
+    for (const auto* list : {&c.listen, &c.upstreams}) {
+        for (const auto& l : *list) {
+            ListenAddr a;
+            const std::string err = parse_listen_addr(l, a);
+            if (!err.empty()) throw ConfigError(c.source + ": address '" + l + "': " + err);
+        }
     }
 }
 

@@ -20,6 +20,12 @@ struct Config {
     unsigned workers = 0;  // UDP workers per address; 0 = one per core
     unsigned tcp_idle_timeout_ms = 10000;
     unsigned tcp_max_connections = 1024;
+    // ALIAS resolution
+    std::vector<std::string> upstreams;  // recursive resolvers, ADDR:PORT
+    unsigned alias_refresh_min_s = 5;
+    unsigned alias_refresh_max_s = 3600;
+    unsigned alias_stale_limit_s = 86400;
+    unsigned alias_query_timeout_ms = 1500;
 };
 
 struct ConfigError : std::runtime_error {

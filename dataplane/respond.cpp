@@ -125,6 +125,8 @@ private:
             const size_t rr_at = w_.answer(*d, *e, uint16_t(cur_off_));
             return w_.ok() && follow(rr_at + rr_fixed);
         }
+        if (node.alias != 0 && (qtype_ == rrtype::A || qtype_ == rrtype::AAAA))
+            return answer_alias(zone, node, *d);
         const TypeEntry* e = qtype_ == rrtype::ANY ? (d->ntypes ? d->entries() : nullptr)
                                                      : d->find(qtype_);
         if (e == nullptr) {
@@ -133,6 +135,38 @@ private:
         }
         w_.answer(*d, *e, uint16_t(cur_off_));
         if (e->add_count) w_.additional(*d, *e);
+        return false;
+    }
+
+    // A/AAAA at an ALIAS name: the target's flattened addresses, TTL capped by the ALIAS's.
+    bool answer_alias(const ZoneTable& zone, const Node& node, const NodeData& d) {
+        const AliasAnswer* a = snap_.aliases[node.alias - 1].load();
+        const TypeEntry* fallback = d.find(qtype_);
+        switch (a->state) {
+        case AliasAnswer::unresolved:
+            if (fallback != nullptr) {
+                w_.answer(d, *fallback, uint16_t(cur_off_));
+            } else if (d.find(qtype_ == rrtype::A ? rrtype::AAAA : rrtype::A) != nullptr) {
+                answer_negative(zone, rcode::NOERROR);
+            } else {
+                w_.set_rcode(rcode::SERVFAIL);
+            }
+            return false;
+        case AliasAnswer::failed:
+            w_.set_rcode(rcode::SERVFAIL);
+            return false;
+        case AliasAnswer::resolved:
+            break;
+        }
+        const std::string& rrs = qtype_ == rrtype::A ? a->a : a->aaaa;
+        if (rrs.empty()) {
+            answer_negative(zone, rcode::NOERROR);
+            return false;
+        }
+        const TypeEntry* alias = d.find(rrtype::ALIAS);
+        const uint32_t ttl_cap = load32(d.bytes() + alias->rr_off + 6);
+        w_.answer_capped(reinterpret_cast<const uint8_t*>(rrs.data()), rrs.size(),
+                         qtype_ == rrtype::A ? a->a_count : a->aaaa_count, uint16_t(cur_off_), ttl_cap);
         return false;
     }
 

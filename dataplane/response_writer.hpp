@@ -35,6 +35,14 @@ public:
         if (put_rrs(d.bytes() + e.rr_off, e.rr_len, owner)) ancount_ += e.rr_count;
         return at;
     }
+    // Records from outside a NodeData (ALIAS answers), each TTL lowered to at most ttl_cap.
+    void answer_capped(const uint8_t* src, size_t n, uint16_t count, uint16_t owner, uint32_t ttl_cap) {
+        uint8_t* dst = buf_ + len_;
+        if (!put_rrs(src, n, owner)) return;
+        for (size_t i = 0; i < n; i += rr_fixed + load16(dst + i + 10))
+            if (load32(dst + i + 6) > ttl_cap) store32(dst + i + 6, ttl_cap);
+        ancount_ += count;
+    }
     void authority(const NodeData& d, const TypeEntry& e, uint16_t owner) {
         if (put_rrs(d.bytes() + e.rr_off, e.rr_len, owner)) nscount_ += e.rr_count;
     }

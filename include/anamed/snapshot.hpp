@@ -56,11 +56,25 @@ namespace node_flag {
 inline constexpr uint16_t apex = 1, delegation = 2, dname = 4, cname = 8;
 }
 
+// The flattened addresses of one ALIAS target, shared by every name that points at it, so
+// that a target whose addresses move is republished by swapping one pointer.
+struct AliasAnswer {
+    enum State : uint8_t {
+        unresolved,  // never resolved: names serve their own A/AAAA (fallback) or SERVFAIL
+        resolved,    // addresses (possibly none: NODATA) below, TTL = min along the chain
+        failed,      // upstreams failed past the stale limit: SERVFAIL for A/AAAA
+    };
+    State state = unresolved;
+    uint16_t a_count = 0, aaaa_count = 0;
+    std::string a, aaaa;  // records with the owner placeholder, like NodeData bytes
+};
+
 struct Node {
     const uint8_t* name;  // lower-case wire name
     uint8_t name_len;
     uint8_t labels;
     uint16_t flags;
+    uint32_t alias;  // 1 + index into Snapshot::aliases when the node has an ALIAS, else 0
     // The topmost strict ancestor (below the apex) that is a delegation or carries a DNAME:
     // where a lookup walking down from the apex would leave the zone's data.
     const Node* cut;
@@ -176,8 +190,24 @@ private:
     size_t used_ = 0;
 };
 
+// The one part of a published snapshot that changes: the control plane swaps a slot's
+// answer (store) and retires the old one after a grace period; workers load().
+struct AliasSlot {
+    mutable const AliasAnswer* answer = nullptr;
+    const AliasAnswer* load() const {
+        return std::atomic_ref<const AliasAnswer*>(answer).load(std::memory_order_acquire);
+    }
+    void store(const AliasAnswer* a) const {
+        std::atomic_ref<const AliasAnswer*>(answer).store(a, std::memory_order_release);
+    }
+};
+
 struct Snapshot {
     uint64_t generation = 0;
+    HugeArray<AliasSlot> aliases;
+    std::vector<std::string> alias_targets;  // lower-case wire target per slot (control plane)
+    // Keeps each slot's current answer alive; control plane only.
+    mutable std::vector<std::shared_ptr<const AliasAnswer>> alias_owners;
     std::vector<std::unique_ptr<ZoneTable>> zones;
     NameIndex<ZoneTable> zone_index;
     std::vector<std::unique_ptr<Arena>> arenas;

@@ -1,0 +1,315 @@
+#include "alias_resolver.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "log.hpp"
+
+namespace anamed {
+
+struct AliasResolver::Target {
+    std::string key, text;
+    bool local = false;
+    std::shared_ptr<const AliasAnswer> answer;
+    std::vector<std::string> a, aaaa;
+    uint32_t ttl = 0;
+    bool ever_resolved = false;
+    Clock::time_point last_refresh{}, next_refresh{}, expires{}, stale_since{};
+    std::string last_error;
+    unsigned consecutive_failures = 0;
+    size_t upstream = 0;
+    uint64_t refreshes = 0, upstream_queries = 0, failures = 0, rejected = 0;
+    std::unique_ptr<UpstreamQuery> q4, q6;
+};
+
+namespace {
+
+const std::shared_ptr<const AliasAnswer>& unresolved_answer() {
+    static const auto a = std::make_shared<const AliasAnswer>();
+    return a;
+}
+
+std::string address_text(const std::string& rdata) {
+    char buf[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(rdata.size() == 4 ? AF_INET : AF_INET6, rdata.data(), buf, sizeof buf);
+    return buf;
+}
+
+std::string describe(const std::vector<std::string>& a, const std::vector<std::string>& aaaa) {
+    std::string s;
+    for (const auto* set : {&a, &aaaa})
+        for (const auto& r : *set) s += (s.empty() ? "" : " ") + address_text(r);
+    return s.empty() ? "no addresses" : s;
+}
+
+std::string secs(std::chrono::seconds s) { return std::to_string(s.count()) + " s"; }
+
+}  // namespace
+
+std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state, const std::vector<std::string>& a,
+                                                     const std::vector<std::string>& aaaa, uint32_t ttl) {
+    auto out = std::make_shared<AliasAnswer>();
+    out->state = state;
+    auto put = [ttl](std::string& dst, uint16_t type, const std::vector<std::string>& rdata) {
+        for (const auto& rd : rdata) {
+            uint8_t rr[rr_fixed];
+            store16(rr, 0xC00C);
+            store16(rr + 2, type);
+            store16(rr + 4, class_in);
+            store32(rr + 6, ttl);
+            store16(rr + 10, uint16_t(rd.size()));
+            dst.append(reinterpret_cast<const char*>(rr), sizeof rr);
+            dst.append(rd);
+        }
+    };
+    put(out->a, rrtype::A, a);
+    put(out->aaaa, rrtype::AAAA, aaaa);
+    out->a_count = uint16_t(a.size());
+    out->aaaa_count = uint16_t(aaaa.size());
+    return out;
+}
+
+AliasResolver::AliasResolver(AliasOptions opts) : opts_(std::move(opts)) {}
+AliasResolver::~AliasResolver() = default;
+
+void AliasResolver::set_targets(const std::vector<std::string>& targets, const std::vector<const Zone*>& zones) {
+    std::map<std::string, std::unique_ptr<Target>> next;
+    const auto now = Clock::now();
+    for (const auto& key : targets) {
+        auto it = targets_.find(key);
+        std::unique_ptr<Target> t;
+        if (it != targets_.end()) {
+            t = std::move(it->second);
+        } else {
+            t = std::make_unique<Target>();
+            t->key = key;
+            t->text = name_to_text(key);
+            t->answer = unresolved_answer();
+            t->next_refresh = now;
+        }
+        resolve_locally(*t, zones);
+        next[key] = std::move(t);
+    }
+    for (auto& [key, t] : targets_)
+        if (t && (t->q4 || t->q6)) --in_flight_;  // dropped targets: their queries close with them
+    targets_ = std::move(next);
+    if (opts_.upstreams.empty())
+        for (const auto& [key, t] : targets_)
+            if (!t->local) {
+                log_warning("ALIAS target " + t->text + " is outside the served zones and no upstream "
+                            "resolvers are configured (upstreams: / --upstream); its names serve their "
+                            "fallback addresses or SERVFAIL");
+                break;
+            }
+}
+
+// A target inside a served zone: read the zone data (following CNAMEs), no upstream query.
+void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& zones) {
+    auto zone_of = [&](const std::string& name) -> const Zone* {
+        const Zone* best = nullptr;
+        for (const Zone* z : zones)
+            if (is_subdomain(name, z->apex) && (!best || z->apex.size() > best->apex.size())) best = z;
+        return best;
+    };
+    std::string cur = t.key;
+    uint32_t ttl = UINT32_MAX;
+    for (int hop = 0; hop < 8; ++hop) {
+        const Zone* z = zone_of(cur);
+        if (z == nullptr) break;
+        // Below a delegation the zone is not authoritative: ask upstream instead.
+        for (std::string_view k = cur; k.size() > z->apex.size(); k = k.substr(1 + uint8_t(k[0]))) {
+            const ZoneNode* n = z->find(std::string(k));
+            if (n && n->find(rrtype::NS) && k != cur) return void(t.local = false);
+        }
+        const ZoneNode* node = z->find(cur);
+        const RRset* cname = node ? node->find(rrtype::CNAME) : nullptr;
+        if (cname) {
+            ttl = std::min(ttl, cname->ttl);
+            cur = lower_key(cname->rdata[0]);
+            continue;
+        }
+        std::vector<std::string> a, aaaa;
+        if (node) {
+            if (const RRset* r = node->find(rrtype::A)) a = r->rdata, ttl = std::min(ttl, r->ttl);
+            if (const RRset* r = node->find(rrtype::AAAA)) aaaa = r->rdata, ttl = std::min(ttl, r->ttl);
+        }
+        if (a.empty() && aaaa.empty()) {
+            const RRset* soa = z->find(z->apex)->find(rrtype::SOA);
+            const std::string& rd = soa->rdata[0];
+            ttl = std::min({ttl, soa->ttl, load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4)});
+        }
+        std::sort(a.begin(), a.end());
+        std::sort(aaaa.begin(), aaaa.end());
+        if (!t.local || t.a != a || t.aaaa != aaaa || t.ttl != ttl || !t.ever_resolved) {
+            t.answer = make_alias_answer(AliasAnswer::resolved, a, aaaa, ttl);
+            log_info("ALIAS target " + t.text + " is served here: " + describe(a, aaaa));
+        }
+        t.local = true;
+        t.a = std::move(a);
+        t.aaaa = std::move(aaaa);
+        t.ttl = ttl;
+        t.ever_resolved = true;
+        t.last_refresh = Clock::now();
+        return;
+    }
+    t.local = false;
+}
+
+std::shared_ptr<const AliasAnswer> AliasResolver::answer(const std::string& target) const {
+    auto it = targets_.find(target);
+    return it == targets_.end() ? nullptr : it->second->answer;
+}
+
+void AliasResolver::poll_fds(std::vector<pollfd>& out) const {
+    for (const auto& [key, t] : targets_)
+        for (const auto* q : {t->q4.get(), t->q6.get()})
+            if (q && !q->done()) out.push_back(pollfd{q->fd(), POLLIN, 0});
+}
+
+int AliasResolver::poll_timeout_ms() const {
+    auto next = Clock::now() + std::chrono::seconds(1);
+    for (const auto& [key, t] : targets_) {
+        if (t->local) continue;
+        if (t->q4 || t->q6) {
+            for (const auto* q : {t->q4.get(), t->q6.get()})
+                if (q && !q->done()) next = std::min(next, q->deadline());
+        } else if (!opts_.upstreams.empty()) {
+            next = std::min(next, t->next_refresh);
+        }
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+    return int(std::clamp<long long>(ms + 1, 0, 1000));
+}
+
+void AliasResolver::start_lookup(Target& t, Clock::time_point now) {
+    const ListenAddr& up = opts_.upstreams[(next_upstream_ + t.upstream) % opts_.upstreams.size()];
+    t.q4 = std::make_unique<UpstreamQuery>(t.key, rrtype::A, up, opts_.query_timeout);
+    t.q6 = std::make_unique<UpstreamQuery>(t.key, rrtype::AAAA, up, opts_.query_timeout);
+    t.upstream_queries += 2;
+    upstream_queries_ += 2;
+    ++in_flight_;
+    t.next_refresh = now + opts_.refresh_max;  // rescheduled when the lookup completes
+}
+
+std::vector<std::string> AliasResolver::process() {
+    std::vector<std::string> changed;
+    const auto now = Clock::now();
+    for (auto& [key, tp] : targets_) {
+        Target& t = *tp;
+        if (t.local) continue;
+        if (t.q4 && t.q6) {
+            for (auto* q : {t.q4.get(), t.q6.get()}) {
+                if (!q->done()) q->on_readable();
+                if (!q->done() && now >= q->deadline()) q->on_deadline();
+            }
+            if (t.q4->done() && t.q6->done() && complete(t, now)) changed.push_back(key);
+        }
+        if (!t.q4 && !opts_.upstreams.empty() && now >= t.next_refresh && in_flight_ < opts_.max_in_flight)
+            start_lookup(t, now);
+        if (expire(t, now)) changed.push_back(key);
+    }
+    return changed;
+}
+
+bool AliasResolver::complete(Target& t, Clock::time_point now) {
+    const LookupResult r4 = t.q4->result(), r6 = t.q6->result();
+    t.rejected += t.q4->rejected() + t.q6->rejected();
+    t.q4.reset();
+    t.q6.reset();
+    --in_flight_;
+    t.last_refresh = now;
+    if (r4.ok && r6.ok) {
+        const uint32_t ttl = std::min(r4.ttl, r6.ttl);
+        const bool changed = t.answer->state != AliasAnswer::resolved || t.a != r4.rdata || t.aaaa != r6.rdata;
+        if (t.consecutive_failures > 0)
+            log_info("ALIAS target " + t.text + ": upstream answers again after " +
+                     std::to_string(t.consecutive_failures) + " failed lookups");
+        t.a = r4.rdata;
+        t.aaaa = r6.rdata;
+        t.ttl = ttl;
+        t.ever_resolved = true;
+        t.expires = now + std::chrono::seconds(ttl);
+        t.stale_since = {};
+        t.consecutive_failures = 0;
+        t.last_error.clear();
+        ++t.refreshes;
+        t.next_refresh = now + std::clamp<std::chrono::seconds>(std::chrono::seconds(ttl / 2), opts_.refresh_min,
+                                                                opts_.refresh_max);
+        if (changed) {
+            t.answer = make_alias_answer(AliasAnswer::resolved, t.a, t.aaaa, ttl);
+            if (t.a.empty() && t.aaaa.empty())
+                log_warning("ALIAS target " + t.text + (r4.nxdomain ? " does not exist (NXDOMAIN)" : " has no A/AAAA") +
+                            " upstream: A/AAAA at its names answer NODATA");
+            else
+                log_info("ALIAS target " + t.text + " -> " + describe(t.a, t.aaaa) + " (TTL " + std::to_string(ttl) + ")");
+        }
+        return changed;
+    }
+    ++t.failures;
+    ++t.consecutive_failures;
+    ++t.upstream;  // the next attempt goes to the next upstream
+    const std::string err = !r4.ok ? r4.error : r6.error;
+    const auto backoff = std::min({opts_.retry_max, opts_.refresh_max,
+                                   std::chrono::seconds(1u << std::min(t.consecutive_failures - 1, 10u))});
+    t.next_refresh = now + backoff;
+    if (err != t.last_error)
+        log_warning("ALIAS target " + t.text + ": lookup failed (" + err + "); " +
+                    (t.ever_resolved ? "serving the last good addresses (" + describe(t.a, t.aaaa) + ")"
+                                     : std::string("never resolved: its names serve their fallback addresses or SERVFAIL")) +
+                    "; retrying in " + secs(backoff));
+    t.last_error = err;
+    return false;
+}
+
+bool AliasResolver::expire(Target& t, Clock::time_point now) {
+    if (t.consecutive_failures == 0 || t.answer->state != AliasAnswer::resolved || now < t.expires) return false;
+    if (t.stale_since == Clock::time_point{}) {
+        t.stale_since = now;
+        log_warning("ALIAS target " + t.text + ": TTL ran out without a fresh answer; serving stale addresses for up to " +
+                    secs(opts_.stale_limit));
+    }
+    if (now < t.expires + opts_.stale_limit) return false;
+    t.answer = make_alias_answer(AliasAnswer::failed, {}, {}, 0);
+    log_error("ALIAS target " + t.text + ": stale limit reached (" + t.last_error + "); A/AAAA at its names now answer SERVFAIL");
+    return true;
+}
+
+void AliasResolver::resolve_all(std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    while (Clock::now() < end) {
+        process();
+        bool pending = false;
+        for (const auto& [key, t] : targets_) pending |= !t->local && !t->ever_resolved && t->consecutive_failures == 0 && !opts_.upstreams.empty();
+        if (!pending) return;
+        std::vector<pollfd> fds;
+        poll_fds(fds);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+        poll(fds.data(), fds.size(), int(std::clamp<long long>(std::min<long long>(left, poll_timeout_ms()), 0, 1000)));
+    }
+}
+
+std::vector<TargetStatus> AliasResolver::status() const {
+    std::vector<TargetStatus> out;
+    for (const auto& [key, t] : targets_) {
+        TargetStatus s;
+        s.target = t->text;
+        s.local = t->local;
+        s.state = t->answer->state;
+        for (const auto* set : {&t->a, &t->aaaa})
+            for (const auto& r : *set) s.addresses.push_back(address_text(r));
+        s.ttl = t->ttl;
+        s.last_refresh = t->last_refresh;
+        s.next_refresh = t->next_refresh;
+        s.stale_since = t->stale_since;
+        s.last_error = t->last_error;
+        s.refreshes = t->refreshes;
+        s.upstream_queries = t->upstream_queries;
+        s.failures = t->failures;
+        s.rejected_replies = t->rejected;
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+}  // namespace anamed
