@@ -76,6 +76,7 @@ AliasResolver::~AliasResolver() = default;
 void AliasResolver::set_targets(const std::vector<std::string>& targets, const std::vector<const Zone*>& zones) {
     std::map<std::string, std::unique_ptr<Target>> next;
     const auto now = Clock::now();
+    bool warn = false;
     for (const auto& key : targets) {
         auto it = targets_.find(key);
         std::unique_ptr<Target> t;
@@ -88,20 +89,20 @@ void AliasResolver::set_targets(const std::vector<std::string>& targets, const s
             t->answer = unresolved_answer();
             t->next_refresh = now;
         }
+        const bool added = it == targets_.end();
         resolve_locally(*t, zones);
+        warn |= added && !t->local && opts_.upstreams.empty();
         next[key] = std::move(t);
     }
     for (auto& [key, t] : targets_)
         if (t && (t->q4 || t->q6)) --in_flight_;  // dropped targets: their queries close with them
     targets_ = std::move(next);
-    if (opts_.upstreams.empty())
+    if (warn)
         for (const auto& [key, t] : targets_)
-            if (!t->local) {
+            if (!t->local)
                 log_warning("ALIAS target " + t->text + " is outside the served zones and no upstream "
                             "resolvers are configured (upstreams: / --upstream); its names serve their "
                             "fallback addresses or SERVFAIL");
-                break;
-            }
 }
 
 // A target inside a served zone: read the zone data (following CNAMEs), no upstream query.
