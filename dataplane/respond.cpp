@@ -73,6 +73,10 @@ public:
         cur_off_ = header_size;
         for (unsigned hop = 0; hop < max_chain; ++hop) {
             const ZoneTable* zone = snap_.find_zone(*cur_);
+            // DS lives in the parent (RFC 4035 §3.1.4.1): at a served child's apex, ask the
+            // parent when it is served too.
+            if (zone != nullptr && qtype_ == rrtype::DS && cur_->labels > 0 && zone->apex->labels == cur_->labels)
+                if (const ZoneTable* parent = snap_.find_zone(*cur_, 1)) zone = parent;
             if (zone == nullptr) {
                 if (hop == 0) w_.set_rcode(rcode::REFUSED);
                 return;

@@ -212,9 +212,9 @@ struct Snapshot {
     NameIndex<ZoneTable> zone_index;
     std::vector<std::unique_ptr<Arena>> arenas;
 
-    // Longest-match zone for a name: tries each suffix, longest first.
-    const ZoneTable* find_zone(const Name& q) const {
-        for (unsigned i = 0; i <= q.labels; ++i) {
+    // Longest-match zone for a name: tries each suffix, longest first (from label `first`).
+    const ZoneTable* find_zone(const Name& q, unsigned first = 0) const {
+        for (unsigned i = first; i <= q.labels; ++i) {
             if (const ZoneTable* z = zone_index.find(q.suffix(i))) return z;
         }
         return nullptr;

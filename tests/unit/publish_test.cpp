@@ -26,10 +26,12 @@ TEST(Publish, ReadersNeverHoldAFreedSnapshot) {
     pub.publish(std::make_unique<Version>(0));
     std::atomic<bool> stop{false};
     std::atomic<long> violations{0}, reads{0};
+    std::atomic<int> ready{0};
     std::vector<std::thread> readers;
     for (int r = 0; r < 3; ++r) {
         readers.emplace_back([&] {
             const int id = rcu.register_reader();
+            ready.fetch_add(1);
             while (!stop.load()) {
                 rcu.online(id);
                 for (int i = 0; i < 50; ++i) {
@@ -51,6 +53,7 @@ TEST(Publish, ReadersNeverHoldAFreedSnapshot) {
             rcu.unregister_reader(id);
         });
     }
+    while (ready.load() < 3 || reads.load() == 0) std::this_thread::yield();  // readers are live
     for (int g = 1; g <= versions; ++g) pub.publish(std::make_unique<Version>(g));
     stop.store(true);
     for (auto& t : readers) t.join();

@@ -130,6 +130,16 @@ TEST_F(Respond, DsAtDelegationIsAnsweredByTheParent) {
     EXPECT_NE(answer(p)[0].find("\tDS\t12345 13 2 "), std::string::npos);
 }
 
+TEST_F(Respond, DsAtAServedChildApexComesFromTheParent) {
+    // sub2 is both a delegation in example.test and a zone of its own: the parent has no DS
+    // there, so the answer is the parent's NODATA (its SOA), not the child's.
+    auto p = q("sub2.example.test.", LDNS_RR_TYPE_DS);
+    EXPECT_TRUE(answer(p).empty());
+    EXPECT_EQ(authority(p), V{soa_300});
+    auto soa = q("sub2.example.test.", LDNS_RR_TYPE_SOA);
+    EXPECT_EQ(answer(soa).size(), 1u);  // other types still come from the child
+}
+
 TEST_F(Respond, WildcardSynthesisUsesTheQueryName) {
     auto p = q("anything.wild.example.test.", LDNS_RR_TYPE_A);
     EXPECT_TRUE(ldns_pkt_aa(p.get()));
