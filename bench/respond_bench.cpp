@@ -58,6 +58,26 @@ void BM_respond_mixed(benchmark::State& state) {
     state.counters["bytes/reply"] = double(bytes) / double(state.iterations());
 }
 
+// The same queries in bursts of 32, as a DPDK rx burst or a recvmmsg batch delivers them.
+void BM_respond_burst(benchmark::State& state) {
+    constexpr size_t burst = 32;
+    static uint8_t out[burst][1232 + 64];
+    BurstItem items[burst];
+    size_t i = 0;
+    for (auto _ : state) {
+        for (size_t k = 0; k < burst; ++k) {
+            const auto [off, len] = fx->queries[i];
+            items[k] = BurstItem{fx->packets.data() + off, len, out[k], sizeof out[k], 0, {}};
+            if (++i == fx->queries.size()) i = 0;
+        }
+        respond_burst(fx->snap.get(), items, burst, ClientInfo{Transport::udp});
+        benchmark::DoNotOptimize(items);
+    }
+    state.SetItemsProcessed(int64_t(state.iterations() * burst));
+    state.counters["ns/query"] = benchmark::Counter(double(state.iterations() * burst),
+                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // Baseline: touching the same query bytes and writing a reply-sized buffer, nothing else.
 void BM_copy_baseline(benchmark::State& state) {
     uint8_t out[1232 + 64];
@@ -115,6 +135,7 @@ int main(int argc, char** argv) {
               << " queries\n";
     fx = &f;
     benchmark::RegisterBenchmark("respond/mixed", BM_respond_mixed);
+    benchmark::RegisterBenchmark("respond_burst32/mixed", BM_respond_burst);
     benchmark::RegisterBenchmark("baseline/copy_query", BM_copy_baseline);
     int bargc = int(rest.size());
     benchmark::Initialize(&bargc, rest.data());

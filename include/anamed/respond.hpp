@@ -29,4 +29,18 @@ struct ResponseInfo {
 size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uint8_t* out,
                size_t out_cap, const ClientInfo& client, ResponseInfo* info = nullptr) noexcept;
 
+// A burst of queries answered together: the lookups' memory is prefetched for the whole
+// burst first, so that the cache misses of a large table overlap instead of adding up.
+struct BurstItem {
+    const uint8_t* query;
+    size_t query_len;
+    uint8_t* out;
+    size_t out_cap;
+    size_t out_len;  // set by respond_burst (0 = no reply)
+    ResponseInfo info;
+};
+inline constexpr size_t max_burst = 64;
+
+void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const ClientInfo& client) noexcept;
+
 }  // namespace anamed

@@ -69,23 +69,32 @@ struct AliasAnswer {
     std::string a, aaaa;  // records with the owner placeholder, like NodeData bytes
 };
 
-struct Node {
-    const uint8_t* name;  // lower-case wire name
-    uint8_t name_len;
-    uint8_t labels;
-    uint16_t flags;
-    uint32_t alias;  // 1 + index into Snapshot::aliases when the node has an ALIAS, else 0
+// One cache line: a lookup that finds its slot reads the node's name and links from the
+// same line. Names up to 32 octets (most customer names) sit inline; longer ones in the arena.
+struct alignas(64) Node {
+    static constexpr size_t inline_name = 32;
+
+    const NodeData* data;  // never null; swapped whole, read with load_data()
     // The topmost strict ancestor (below the apex) that is a delegation or carries a DNAME:
     // where a lookup walking down from the apex would leave the zone's data.
     const Node* cut;
     const Node* wildcard;  // the "*" child, if any (RFC 4592 source of synthesis)
-    const NodeData* data;  // never null; swapped whole, read with load_data()
+    uint32_t alias;        // 1 + index into Snapshot::aliases when the node has an ALIAS, else 0
+    uint16_t flags;
+    uint8_t labels;
+    uint8_t name_len;
+    union {
+        uint8_t name_inline[inline_name];  // lower-case wire name
+        const uint8_t* name_ptr;           // when name_len > inline_name
+    };
 
+    const uint8_t* name() const { return name_len <= inline_name ? name_inline : name_ptr; }
     const NodeData* load_data() const {
         return std::atomic_ref<const NodeData* const>(data).load(std::memory_order_acquire);
     }
-    std::string_view key() const { return {reinterpret_cast<const char*>(name), name_len}; }
+    std::string_view key() const { return {reinterpret_cast<const char*>(name()), name_len}; }
 };
+static_assert(sizeof(Node) == 64);
 
 // Memory for the big snapshot tables: anonymous mappings advised to use transparent huge
 // pages, so that a lookup in a million-name table does not also pay a TLB miss per level.
@@ -150,6 +159,19 @@ public:
         }
     }
     size_t memory() const { return slots_.size() * sizeof(Slot); }
+
+    // For burst processing: start loading the slot a lookup of hash h reads first, and
+    // guess the item it will find (the first slot with h's tag), to prefetch it too.
+    void prefetch(uint64_t h) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+    }
+    const T* peek(uint64_t h) const {
+        if (slots_.empty()) return nullptr;
+        const uint32_t tag = uint32_t(h >> 32);
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            if (slots_[i].item == nullptr || slots_[i].tag == tag) return slots_[i].item;
+        }
+    }
 
 private:
     struct Slot {

@@ -1,6 +1,7 @@
 // respond() at the edges: case echo, EDNS (RFC 6891), truncation, malformed input.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <random>
 
 #include "test_util.hpp"
@@ -204,6 +205,29 @@ TEST_F(RespondEdge, RandomMutationsNeverBreakLimits) {
             EXPECT_EQ(ldns_wire2pkt(&p, r.data(), r.size()), LDNS_STATUS_OK);
             ldns_pkt_free(p);
         }
+    }
+}
+
+}  // namespace
+}  // namespace anamed::test
+
+namespace anamed::test {
+namespace {
+
+TEST_F(RespondEdge, BurstAnswersExactlyLikeOneByOne) {
+    std::vector<std::vector<uint8_t>> qs;
+    for (const char* n : {"both.example.test.", "x.dname.example.test.", "nothere.example.test.", "foo.sub.example.test.",
+                          "c1.example.test.", "a.wild.example.test.", "example.org.", "BoTh.example.TEST."})
+        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT}) qs.push_back(make_query(n, t));
+    qs.push_back({1, 2, 3});  // runt: no reply
+    std::vector<std::array<uint8_t, 1232>> outs(qs.size());
+    std::vector<BurstItem> items;
+    for (size_t i = 0; i < qs.size(); ++i) items.push_back({qs[i].data(), qs[i].size(), outs[i].data(), 1232, 0, {}});
+    respond_burst(&snap(), items.data(), items.size(), ClientInfo{});
+    for (size_t i = 0; i < qs.size(); ++i) {
+        auto one = raw(qs[i], Transport::udp, 1232);
+        ASSERT_EQ(items[i].out_len, one.size()) << i;
+        EXPECT_TRUE(std::equal(one.begin(), one.end(), outs[i].begin())) << i;
     }
 }
 
