@@ -95,10 +95,14 @@ private:
         std::vector<const Node*> ptrs(names.size());
         for (size_t i = 0; i < names.size(); ++i) {
             Node& n = zt.nodes[i];
-            auto* name = static_cast<uint8_t*>(arena.alloc(names[i].size(), 1));
-            std::memcpy(name, names[i].data(), names[i].size());
-            n.name = name;
             n.name_len = uint8_t(names[i].size());
+            if (n.name_len <= Node::inline_name) {
+                std::memcpy(n.name_inline, names[i].data(), n.name_len);
+            } else {
+                auto* name = static_cast<uint8_t*>(arena.alloc(n.name_len, 1));
+                std::memcpy(name, names[i].data(), n.name_len);
+                n.name_ptr = name;
+            }
             n.labels = uint8_t(count_labels(names[i]));
             n.data = &empty_node_data;
             if (const ZoneNode* zn = z.find(std::string(names[i]))) {
@@ -125,7 +129,7 @@ private:
             }
         });
         for (Node& n : zt.nodes) {
-            if (n.name_len > 2 && n.name[0] == 1 && n.name[1] == '*' && n.key().size() > z.apex.size()) {
+            if (n.name_len > 2 && n.name()[0] == 1 && n.name()[1] == '*' && n.key().size() > z.apex.size()) {
                 const_cast<Node*>(zt.index.find(parent_of(n.key())))->wildcard = &n;
             }
         }
