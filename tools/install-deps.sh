@@ -9,6 +9,7 @@ packages=(
   libldns-dev ldnsutils libtbb-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dnsutils iproute2
+  knot knot-dnsutils nsd
 )
 missing=()
 for p in "${packages[@]}"; do
