@@ -48,10 +48,11 @@ std::string secs(std::chrono::seconds s) { return std::to_string(s.count()) + " 
 }  // namespace
 
 std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state, const std::vector<std::string>& a,
-                                                     const std::vector<std::string>& aaaa, uint32_t ttl) {
+                                                     const std::vector<std::string>& aaaa, uint32_t ttl_a,
+                                                     uint32_t ttl_aaaa) {
     auto out = std::make_shared<AliasAnswer>();
     out->state = state;
-    auto put = [ttl](std::string& dst, uint16_t type, const std::vector<std::string>& rdata) {
+    auto put = [](std::string& dst, uint16_t type, const std::vector<std::string>& rdata, uint32_t ttl) {
         for (const auto& rd : rdata) {
             uint8_t rr[rr_fixed];
             store16(rr, 0xC00C);
@@ -63,8 +64,8 @@ std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state, c
             dst.append(rd);
         }
     };
-    put(out->a, rrtype::A, a);
-    put(out->aaaa, rrtype::AAAA, aaaa);
+    put(out->a, rrtype::A, a, ttl_a);
+    put(out->aaaa, rrtype::AAAA, aaaa, ttl_aaaa);
     out->a_count = uint16_t(a.size());
     out->aaaa_count = uint16_t(aaaa.size());
     return out;
@@ -105,7 +106,9 @@ void AliasResolver::set_targets(const std::vector<std::string>& targets, const s
                             "fallback addresses or SERVFAIL");
 }
 
-// A target inside a served zone: read the zone data (following CNAMEs), no upstream query.
+// A target inside a served zone: read the zone data, as respond() would answer it
+// (CNAMEs, further ALIASes and wildcards followed), no upstream query. A loop or an
+// over-long chain inside our own data is a failure: its names serve fallbacks or SERVFAIL.
 void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& zones) {
     auto zone_of = [&](const std::string& name) -> const Zone* {
         const Zone* best = nullptr;
@@ -113,48 +116,71 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
             if (is_subdomain(name, z->apex) && (!best || z->apex.size() > best->apex.size())) best = z;
         return best;
     };
+    auto parent = [](std::string_view k) { return k.substr(1 + uint8_t(k[0])); };
     std::string cur = t.key;
+    std::vector<std::string> seen;
     uint32_t ttl = UINT32_MAX;
     for (int hop = 0; hop < 8; ++hop) {
         const Zone* z = zone_of(cur);
-        if (z == nullptr) break;
+        if (z == nullptr) return void(t.local = false);
         // Below a delegation the zone is not authoritative: ask upstream instead.
-        for (std::string_view k = cur; k.size() > z->apex.size(); k = k.substr(1 + uint8_t(k[0]))) {
+        for (std::string_view k = parent(cur); k.size() > z->apex.size(); k = parent(k)) {
             const ZoneNode* n = z->find(std::string(k));
-            if (n && n->find(rrtype::NS) && k != cur) return void(t.local = false);
+            if (n && n->find(rrtype::NS)) return void(t.local = false);
         }
         const ZoneNode* node = z->find(cur);
-        const RRset* cname = node ? node->find(rrtype::CNAME) : nullptr;
-        if (cname) {
-            ttl = std::min(ttl, cname->ttl);
-            cur = lower_key(cname->rdata[0]);
+        // RFC 4592: the closest encloser's wildcard. (The zone store does not know empty
+        // non-terminals, so an ENT without a wildcard does not stop the walk: a rare case
+        // where this can find a wildcard higher up than respond() would.)
+        for (std::string_view ce = parent(cur); node == nullptr && ce.size() >= z->apex.size(); ce = parent(ce)) {
+            node = z->find(std::string("\x01*", 2) + std::string(ce));
+            if (z->find(std::string(ce)) || ce.size() == z->apex.size()) break;
+        }
+        if (std::find(seen.begin(), seen.end(), cur) != seen.end()) break;
+        seen.push_back(cur);
+        const RRset* next = node ? node->find(rrtype::CNAME) : nullptr;
+        if (next == nullptr && node) next = node->find(rrtype::ALIAS);
+        if (next != nullptr) {
+            ttl = std::min(ttl, next->ttl);
+            cur = lower_key(next->rdata[0]);
             continue;
         }
         std::vector<std::string> a, aaaa;
+        uint32_t ttl_a = ttl, ttl_aaaa = ttl;
         if (node) {
-            if (const RRset* r = node->find(rrtype::A)) a = r->rdata, ttl = std::min(ttl, r->ttl);
-            if (const RRset* r = node->find(rrtype::AAAA)) aaaa = r->rdata, ttl = std::min(ttl, r->ttl);
+            if (const RRset* r = node->find(rrtype::A)) a = r->rdata, ttl_a = std::min(ttl, r->ttl);
+            if (const RRset* r = node->find(rrtype::AAAA)) aaaa = r->rdata, ttl_aaaa = std::min(ttl, r->ttl);
         }
-        if (a.empty() && aaaa.empty()) {
-            const RRset* soa = z->find(z->apex)->find(rrtype::SOA);
-            const std::string& rd = soa->rdata[0];
-            ttl = std::min({ttl, soa->ttl, load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4)});
-        }
+        const RRset* soa = z->find(z->apex)->find(rrtype::SOA);
+        const std::string& rd = soa->rdata[0];
+        const uint32_t negative =
+            std::min({ttl, soa->ttl, load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4)});
+        if (a.empty()) ttl_a = negative;
+        if (aaaa.empty()) ttl_aaaa = negative;
         std::sort(a.begin(), a.end());
         std::sort(aaaa.begin(), aaaa.end());
-        if (!t.local || t.a != a || t.aaaa != aaaa || t.ttl != ttl || !t.ever_resolved) {
-            t.answer = make_alias_answer(AliasAnswer::resolved, a, aaaa, ttl);
+        if (!t.local || t.a != a || t.aaaa != aaaa || t.ttl != std::min(ttl_a, ttl_aaaa) || !t.ever_resolved) {
+            t.answer = make_alias_answer(AliasAnswer::resolved, a, aaaa, ttl_a, ttl_aaaa);
             log_info("ALIAS target " + t.text + " is served here: " + describe(a, aaaa));
         }
         t.local = true;
         t.a = std::move(a);
         t.aaaa = std::move(aaaa);
-        t.ttl = ttl;
+        t.ttl = std::min(ttl_a, ttl_aaaa);
         t.ever_resolved = true;
+        t.last_error.clear();
         t.last_refresh = Clock::now();
         return;
     }
-    t.local = false;
+    // A loop or a chain over 8 inside our own zones.
+    const std::string err = "CNAME/ALIAS loop or chain over 8 names inside the served zones";
+    if (!t.local || t.last_error != err) log_warning("ALIAS target " + t.text + ": " + err + "; its names serve their fallback addresses or SERVFAIL");
+    t.local = true;
+    t.a.clear();
+    t.aaaa.clear();
+    t.ever_resolved = false;
+    t.last_error = err;
+    t.answer = unresolved_answer();
 }
 
 std::shared_ptr<const AliasAnswer> AliasResolver::answer(const std::string& target) const {
@@ -221,6 +247,7 @@ bool AliasResolver::complete(Target& t, Clock::time_point now) {
     --in_flight_;
     t.last_refresh = now;
     if (r4.ok && r6.ok) {
+        // Each family keeps its own TTL; the refresh follows the shorter of the two.
         const uint32_t ttl = std::min(r4.ttl, r6.ttl);
         const bool changed = t.answer->state != AliasAnswer::resolved || t.a != r4.rdata || t.aaaa != r6.rdata;
         if (t.consecutive_failures > 0)
@@ -238,7 +265,7 @@ bool AliasResolver::complete(Target& t, Clock::time_point now) {
         t.next_refresh = now + std::clamp<std::chrono::seconds>(std::chrono::seconds(ttl / 2), opts_.refresh_min,
                                                                 opts_.refresh_max);
         if (changed) {
-            t.answer = make_alias_answer(AliasAnswer::resolved, t.a, t.aaaa, ttl);
+            t.answer = make_alias_answer(AliasAnswer::resolved, t.a, t.aaaa, r4.ttl, r6.ttl);
             if (t.a.empty() && t.aaaa.empty())
                 log_warning("ALIAS target " + t.text + (r4.nxdomain ? " does not exist (NXDOMAIN)" : " has no A/AAAA") +
                             " upstream: A/AAAA at its names answer NODATA");

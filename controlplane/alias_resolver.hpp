@@ -79,8 +79,15 @@ private:
     uint64_t upstream_queries_ = 0;
 };
 
-// Builds the AliasAnswer records (owner placeholder) for A and AAAA RDATA.
+// Builds the AliasAnswer records (owner placeholder) for A and AAAA RDATA, each family with
+// the TTL of its own chain.
 std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state, const std::vector<std::string>& a,
-                                                     const std::vector<std::string>& aaaa, uint32_t ttl);
+                                                     const std::vector<std::string>& aaaa, uint32_t ttl_a,
+                                                     uint32_t ttl_aaaa);
+inline std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state,
+                                                            const std::vector<std::string>& a,
+                                                            const std::vector<std::string>& aaaa, uint32_t ttl) {
+    return make_alias_answer(state, a, aaaa, ttl, ttl);
+}
 
 }  // namespace anamed

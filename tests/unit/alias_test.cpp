@@ -162,3 +162,40 @@ TEST(FollowChain, ServfailIsAFailure) {
 
 }  // namespace
 }  // namespace anamed::test
+
+namespace anamed::test {
+namespace {
+
+// Targets inside served zones are resolved from the zone data, like respond() answers them.
+TEST(AliasLocal, WildcardsChainsAndLoopsInsideTheServedZones) {
+    const std::string path = ::testing::TempDir() + "local.zone";
+    std::ofstream(path) << "$ORIGIN p.test.\n$TTL 300\n@ SOA ns hm 1 2 3 4 60\n@ NS ns\nns A 192.0.2.1\n"
+                           "*.wild 100 A 192.0.2.77\nhost 50 CNAME x.wild\nl1 CNAME l2\nl2 CNAME l1\n"
+                           "a1 ALIAS a2\na2 ALIAS ns\nv4 A 192.0.2.4\nsub NS ns.elsewhere.\n";
+    LoadResult r = load_zone_file("p.test", path);
+    ASSERT_TRUE(r.ok());
+    AliasResolver res(AliasOptions{});
+    auto key = [](const char* n) { return lower_key(text_to_wire(n)); };
+    res.set_targets({key("x.wild.p.test."), key("host.p.test."), key("l1.p.test."), key("a1.p.test."),
+                     key("v4.p.test."), key("in.sub.p.test.")},
+                    {r.zone.get()});
+    auto wild = res.answer(key("x.wild.p.test."));
+    EXPECT_EQ(wild->state, AliasAnswer::resolved);
+    EXPECT_EQ(wild->a_count, 1);
+    auto host = res.answer(key("host.p.test."));
+    ASSERT_EQ(host->a_count, 1);
+    EXPECT_EQ(load32(reinterpret_cast<const uint8_t*>(host->a.data()) + 6), 50u);  // min along the chain
+    EXPECT_EQ(res.answer(key("l1.p.test."))->state, AliasAnswer::unresolved);    // loop: a failure
+    EXPECT_EQ(res.answer(key("a1.p.test."))->a_count, 1);                          // ALIAS -> ALIAS -> ns
+    auto v4 = res.answer(key("v4.p.test."));
+    EXPECT_EQ(v4->a_count, 1);
+    EXPECT_EQ(v4->aaaa_count, 0);
+    EXPECT_EQ(load32(reinterpret_cast<const uint8_t*>(v4->a.data()) + 6), 300u);  // not the AAAA's negative TTL
+    for (const auto& s : res.status())
+        if (s.target == "in.sub.p.test.") {
+            EXPECT_FALSE(s.local);  // below a delegation: upstream
+        }
+}
+
+}  // namespace
+}  // namespace anamed::test
