@@ -13,6 +13,20 @@ struct ZoneConfig {
     std::string file;  // absolute, or relative to the config file's directory (resolved)
 };
 
+// The DPDK dataplane (issue 4); parsed by config_dpdk.cpp.
+struct DpdkPortConfig {
+    std::string device;                  // DPDK device name, e.g. "net_tap0" or a PCI address
+    std::vector<std::string> addresses;  // service IPv4/IPv6 addresses answered on this port
+    std::string exception;               // device that carries everything else to the kernel
+};
+struct DpdkConfig {
+    bool enabled = false;
+    std::vector<std::string> eal_args;  // e.g. ["--no-huge", "-m", "512", "--vdev=net_tap0"]
+    unsigned workers = 1;               // lcores running the rx/respond/tx loop
+    std::vector<DpdkPortConfig> ports;
+    unsigned exception_pps = 10000;  // rate limit towards the kernel
+};
+
 struct Config {
     std::string source = "command line";
     std::vector<std::string> listen;
@@ -26,6 +40,7 @@ struct Config {
     unsigned alias_refresh_max_s = 3600;
     unsigned alias_stale_limit_s = 86400;
     unsigned alias_query_timeout_ms = 1500;
+    DpdkConfig dpdk;
 };
 
 struct ConfigError : std::runtime_error {
