@@ -165,43 +165,9 @@ private:
         }
         prev_owner_ = owner;
         MasterRecord rec{owner + " " + text.substr(rest), line, file, origin, ttl_, false};
-        ttl_after_class(rec);
-        mark_alias(rec);
+        normalize_record(rec);
         out_.records.push_back(std::move(rec));
         return origin;
-    }
-
-    // RFC 1035 allows "<class> <TTL>" as well as "<TTL> <class>"; ldns reads only the latter.
-    static void ttl_after_class(MasterRecord& rec) {
-        const Token owner = next_token(rec.text, 0);
-        const Token a = next_token(rec.text, owner.pos + owner.len);
-        const Token b = next_token(rec.text, a.pos + a.len);
-        if (a.len == 0 || b.len == 0 || !is_class(a.in(rec.text)) ||
-            !std::isdigit(static_cast<unsigned char>(rec.text[b.pos])))
-            return;
-        const std::string klass(a.in(rec.text)), ttl(b.in(rec.text));
-        rec.text.replace(a.pos, b.pos + b.len - a.pos, ttl + " " + klass);
-    }
-
-    // ALIAS <target> has CNAME's RDATA format: parse it as CNAME and remember the type.
-    static void mark_alias(MasterRecord& rec) {
-        size_t pos = next_token(rec.text, 0).len;  // the owner
-        for (int i = 0; i < 3; ++i) {
-            Token t = next_token(rec.text, pos);
-            if (t.len == 0) return;
-            std::string_view s = t.in(rec.text);
-            if (std::isdigit(static_cast<unsigned char>(s[0])) || is_class(s)) {
-                pos = t.pos + t.len;
-                continue;
-            }
-            const bool generic = iequals(s, "TYPE65401") &&
-                                 next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#";
-            if (iequals(s, "ALIAS") || iequals(s, "ANAME") || generic) {
-                rec.text.replace(t.pos, t.len, "CNAME");
-                rec.alias = true;
-            }
-            return;
-        }
     }
 
     uint32_t directive(const std::string& text, Token first, uint32_t file, int line, uint32_t origin,
@@ -255,6 +221,34 @@ private:
 };
 
 }  // namespace
+
+void normalize_record(MasterRecord& rec) {
+    // RFC 1035 allows "<class> <TTL>" as well as "<TTL> <class>"; ldns reads only the latter.
+    const Token owner = next_token(rec.text, 0);
+    const Token a = next_token(rec.text, owner.pos + owner.len);
+    const Token b = next_token(rec.text, a.pos + a.len);
+    if (a.len && b.len && is_class(a.in(rec.text)) && std::isdigit(static_cast<unsigned char>(rec.text[b.pos]))) {
+        const std::string klass(a.in(rec.text)), ttl(b.in(rec.text));
+        rec.text.replace(a.pos, b.pos + b.len - a.pos, ttl + " " + klass);
+    }
+    // ALIAS <target> has CNAME's RDATA format: parse it as CNAME and remember the type.
+    size_t pos = owner.pos + owner.len;
+    for (int i = 0; i < 3; ++i) {
+        Token t = next_token(rec.text, pos);
+        if (t.len == 0) return;
+        std::string_view s = t.in(rec.text);
+        if (std::isdigit(static_cast<unsigned char>(s[0])) || is_class(s)) {
+            pos = t.pos + t.len;
+            continue;
+        }
+        const bool generic = iequals(s, "TYPE65401") && next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#";
+        if (iequals(s, "ALIAS") || iequals(s, "ANAME") || generic) {
+            rec.text.replace(t.pos, t.len, "CNAME");
+            rec.alias = true;
+        }
+        return;
+    }
+}
 
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
                       std::vector<Diagnostic>& diags) {

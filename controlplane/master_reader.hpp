@@ -26,6 +26,9 @@ struct MasterFile {
     std::vector<MasterRecord> records;
 };
 
+// Rewrites one record's text into what ldns reads: TTL before class, ALIAS as CNAME (alias set).
+void normalize_record(MasterRecord& rec);
+
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
                       std::vector<Diagnostic>& diags);
 

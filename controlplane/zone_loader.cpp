@@ -14,6 +14,7 @@
 
 #include "anamed/wire.hpp"
 #include "master_reader.hpp"
+#include "zone_edit.hpp"
 
 namespace anamed {
 
@@ -55,63 +56,22 @@ Parsed parse_record(const MasterRecord& rec, ldns_rdf* origin) {
     return out;
 }
 
-bool dnssec_meta(uint16_t type) { return type == 46 || type == 47; }  // RRSIG, NSEC
-
 class Inserter {
 public:
     Inserter(Zone& zone, std::vector<Diagnostic>& diags) : zone_(zone), diags_(diags) {}
 
     void add(const MasterRecord& rec, const std::string& file, const Parsed& p) {
-        auto err = [&](const std::string& m) { diags_.push_back({file, rec.line, m, true}); };
-        if (p.klass != class_in) return err("only class IN is served");
+        auto diag = [&](const std::string& m, bool error) { diags_.push_back({file, rec.line, m, error}); };
+        if (p.klass != class_in) return diag("only class IN is served", true);
         const std::string key = lower_key(p.owner);
-        if (!is_subdomain(key, zone_.apex)) {
-            diags_.push_back({file, rec.line,
-                              "out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " +
-                                  zone_.apex_text + ")",
-                              false});
-            return;
-        }
-        if (p.type == rrtype::SOA && key != zone_.apex) {
-            diags_.push_back({file, rec.line, "SOA below the apex ignored", false});
-            return;
-        }
-        ZoneNode& node = zone_.nodes[key];
-        if (node.owner.empty()) node.owner = p.owner;
-        const std::string owner = name_to_text(p.owner);
-        const bool has_cname = node.find(rrtype::CNAME) != nullptr;
-        if (p.type == rrtype::CNAME) {
-            for (const auto& rs : node.rrsets)
-                if (rs.type != rrtype::CNAME && !dnssec_meta(rs.type))
-                    return err("CNAME beside other data at " + owner +
-                               " (RFC 1034 §3.6.2); to point a name that has other records at "
-                               "another host, use ALIAS instead of CNAME");
-        } else if (has_cname && !dnssec_meta(p.type)) {
-            return err("data beside a CNAME at " + owner +
-                       " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both");
-        }
-        auto it = std::lower_bound(node.rrsets.begin(), node.rrsets.end(), p.type,
-                                   [](const RRset& r, uint16_t t) { return r.type < t; });
-        if (it == node.rrsets.end() || it->type != p.type) {
-            it = node.rrsets.insert(it, RRset{p.type, p.ttl, {}});
-        } else if (std::find(it->rdata.begin(), it->rdata.end(), p.rdata) != it->rdata.end()) {
-            return;  // duplicate record: RRsets are sets
-        } else if (p.type == rrtype::CNAME || p.type == rrtype::DNAME) {
-            return err("more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") +
-                       " at " + owner);
-        } else if (p.type == rrtype::ALIAS) {
-            return err("more than one ALIAS at " + owner + "; a name follows one target");
-        } else if (p.type == rrtype::SOA) {
-            return err("more than one SOA at the apex");
-        } else if (it->ttl != p.ttl) {
-            diags_.push_back({file, rec.line,
-                              "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " +
-                                  std::to_string(it->ttl) + " at " + owner + "; using " +
-                                  std::to_string(std::min(it->ttl, p.ttl)),
-                              false});
-            it->ttl = std::min(it->ttl, p.ttl);
-        }
-        it->rdata.push_back(p.rdata);
+        if (!is_subdomain(key, zone_.apex))
+            return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " + zone_.apex_text + ")",
+                        false);
+        if (p.type == rrtype::SOA && key != zone_.apex) return diag("SOA below the apex ignored", false);
+        std::string warning;
+        const std::string err = add_record(zone_.nodes[key], ParsedRecord{p.owner, p.type, p.klass, p.ttl, p.rdata}, &warning);
+        if (!err.empty()) diag(err, true);
+        if (!warning.empty()) diag(warning, false);
     }
 
 private:

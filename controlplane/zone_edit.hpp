@@ -1,0 +1,36 @@
+// Record-level edits of a zone node with the rules a zone load enforces, shared by the
+// loader and by runtime changes (so both accept and refuse exactly the same data).
+#pragma once
+
+#include <string>
+
+#include "zone.hpp"
+
+namespace anamed {
+
+struct ParsedRecord {
+    std::string owner;  // wire
+    uint16_t type = 0;
+    uint16_t klass = 0;
+    uint32_t ttl = 0;
+    std::string rdata;  // wire
+};
+
+// Parses one record in master-file syntax ("name [ttl] [IN] TYPE rdata", ALIAS included);
+// relative names are completed with `origin` (absolute, presentation). Returns "" or what is wrong.
+std::string parse_record(const std::string& text, const std::string& origin, uint32_t default_ttl,
+                         ParsedRecord& out);
+
+// Adds a record to `node` under RFC 1034 §3.6.2 (nothing beside a CNAME), one CNAME/DNAME/
+// ALIAS/SOA per name, set semantics. Returns "" or the error; a TTL differing from the
+// RRset's lowers the RRset's TTL and sets *warning.
+std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warning);
+
+// Removes matching records: one record (rdata given), an RRset (type given, rdata empty)
+// or everything at the node (type 0). Returns how many records went.
+size_t remove_records(ZoneNode& node, uint16_t type, const std::string* rdata);
+
+// RFC 1982 serial increment of the SOA at `apex`.
+void bump_serial(ZoneNode& apex);
+
+}  // namespace anamed
