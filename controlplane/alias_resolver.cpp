@@ -341,3 +341,14 @@ std::vector<TargetStatus> AliasResolver::status() const {
 }
 
 }  // namespace anamed
+
+namespace anamed {
+
+bool AliasResolver::refresh_now(const std::string& target) {
+    auto it = targets_.find(target);
+    if (it == targets_.end()) return false;
+    it->second->next_refresh = Clock::now();
+    return true;
+}
+
+}  // namespace anamed

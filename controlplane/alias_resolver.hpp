@@ -63,6 +63,8 @@ public:
     void resolve_all(std::chrono::milliseconds limit);
 
     std::vector<TargetStatus> status() const;
+    // Schedules a lookup now (anamectl alias refresh); false if the target is unknown.
+    bool refresh_now(const std::string& target);
     size_t upstream_queries() const { return upstream_queries_; }
 
 private:

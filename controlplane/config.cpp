@@ -56,7 +56,8 @@ public:
         Config c;
         c.source = path_;
         if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
-        only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias"});
+        only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias", "control", "journal",
+                         "dpdk"});
         const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
         if (auto l = root["listen"]) {
             if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
@@ -76,6 +77,7 @@ public:
                 if (!err.empty()) fail(a, "upstream '" + c.upstreams.back() + "': " + err);
             }
         }
+        if (auto d = root["dpdk"]) c.dpdk = parse_dpdk_config(d, path_);  // issue 4, config_dpdk.cpp
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
             if (auto v = a["refresh-min-s"]) c.alias_refresh_min_s = uint(v, "refresh-min-s", 86400);
@@ -85,6 +87,17 @@ public:
             if (c.alias_refresh_min_s > c.alias_refresh_max_s)
                 fail(a, "refresh-min-s must not exceed refresh-max-s");
             if (c.alias_query_timeout_ms == 0) fail(a, "query-timeout-ms must be positive");
+        }
+        if (auto ctl = root["control"]) {
+            only_keys(ctl, {"socket", "group"});
+            if (auto v = ctl["socket"]) c.control_socket = str(v, "control socket");
+            if (auto v = ctl["group"]) c.control_group = str(v, "control group");
+            std::filesystem::path p(c.control_socket);
+            if (!c.control_socket.empty() && p.is_relative()) c.control_socket = (dir / p).string();
+        }
+        if (auto j = root["journal"]) {
+            std::filesystem::path p(str(j, "journal"));
+            c.journal = p.is_relative() ? (dir / p).string() : p.string();
         }
         if (auto w = root["workers"]) c.workers = uint(w, "workers", 256);
         if (auto t = root["tcp"]) {

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace anamed {
 
 struct ZoneConfig {
@@ -18,6 +22,8 @@ struct DpdkPortConfig {
     std::string device;                  // DPDK device name, e.g. "net_tap0" or a PCI address
     std::vector<std::string> addresses;  // service IPv4/IPv6 addresses answered on this port
     std::string exception;               // device that carries everything else to the kernel
+    std::string mac;                     // source MAC to answer with; empty = the device's own
+    std::vector<unsigned> vlans;         // 802.1Q IDs answered besides untagged frames
 };
 struct DpdkConfig {
     bool enabled = false;
@@ -25,6 +31,7 @@ struct DpdkConfig {
     unsigned workers = 1;               // lcores running the rx/respond/tx loop
     std::vector<DpdkPortConfig> ports;
     unsigned exception_pps = 10000;  // rate limit towards the kernel
+    unsigned idle_sleep_us = 0;      // sleep after empty polls (0 = busy-poll, as DPDK usually does)
 };
 
 struct Config {
@@ -41,6 +48,10 @@ struct Config {
     unsigned alias_stale_limit_s = 86400;
     unsigned alias_query_timeout_ms = 1500;
     DpdkConfig dpdk;
+    // Control socket and change journal (anamectl)
+    std::string control_socket;  // empty: no control socket
+    std::string control_group;   // empty: owner (and root) only, mode 0600
+    std::string journal;         // LMDB file of runtime changes; required for changes
 };
 
 struct ConfigError : std::runtime_error {
@@ -52,5 +63,8 @@ Config load_config(const std::string& path);
 
 // Checks what both sources must satisfy (zones present, distinct, addresses valid).
 void validate_config(const Config& c);
+
+// The `dpdk:` section (config_dpdk.cpp); throws ConfigError("FILE:LINE: ...").
+DpdkConfig parse_dpdk_config(const YAML::Node& n, const std::string& path);
 
 }  // namespace anamed

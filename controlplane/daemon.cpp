@@ -5,6 +5,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "compiler.hpp"
@@ -65,6 +66,64 @@ void Daemon::publish_aliases(const std::vector<std::string>& changed) {
              std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(visible - t0).count()) + " us");
 }
 
+void Daemon::load_zones(const std::vector<ZoneConfig>& zones) {
+    std::vector<std::string> loaded;
+    store_.load(zones, &loaded);
+    if (!journal_) return;
+    // Replay: the journal holds every acknowledged change since the file was last flushed.
+    size_t replayed = 0, failed = 0;
+    journal_->for_each([&](const std::string& zone, const std::string& batch) {
+        // Only over zones just read from their files (a zone that failed to load still holds
+        // these changes in memory).
+        if (std::find(loaded.begin(), loaded.end(), zone) == loaded.end()) return;
+        std::vector<RecordChange> changes;
+        try {
+            for (const auto& j : nlohmann::json::parse(batch)) changes.push_back(change_from_json(j));
+        } catch (const std::exception& e) {
+            ++failed;
+            return log_error("journal " + journal_->path() + ": unreadable entry for " + zone + ": " + e.what());
+        }
+        const ChangeOutcome out = store_.apply(changes, [] { return std::string(); });
+        if (!out.error.empty()) {
+            ++failed;
+            log_error("journal " + journal_->path() + ": a change to " + zone + " no longer applies (" + out.error +
+                      "); it is skipped");
+        } else {
+            ++replayed;
+        }
+    });
+    if (replayed || failed)
+        log_info("journal " + journal_->path() + ": replayed " + std::to_string(replayed) + " change batches" +
+                 (failed ? ", " + std::to_string(failed) + " failed" : ""));
+}
+
+ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bool journal) {
+    if (journal && !journal_)
+        return ChangeOutcome{"runtime changes need a journal (journal: in the config, or --journal): "
+                             "without one they would not survive a restart",
+                             {}, {}};
+    std::string zone_name;
+    nlohmann::json batch = nlohmann::json::array();
+    for (const auto& c : changes) batch.push_back(change_to_json(c));
+    ChangeOutcome out = store_.apply(changes, [&]() -> std::string {
+        if (!journal) return "";
+        // One journal entry per batch, filed under the first change's zone (replay applies
+        // the whole batch as one, whatever zones it touches).
+        const Zone* z = store_.find(changes.front().zone);
+        return journal_->append(z ? z->apex_text : changes.front().zone, batch.dump());
+    });
+    if (out.error.empty()) {
+        changes_applied_ += changes.size();
+        publish_changes(out);
+    }
+    return out;
+}
+
+void Daemon::publish_changes(const ChangeOutcome& outcome) {
+    (void)outcome;
+    rebuild();
+}
+
 int Daemon::run() {
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -73,7 +132,16 @@ int Daemon::run() {
     signal(SIGPIPE, SIG_IGN);
     const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 
-    store_.load(cfg_.zones);
+    try {
+        if (!cfg_.journal.empty()) journal_ = std::make_unique<Journal>(cfg_.journal);
+        if (!cfg_.control_socket.empty())
+            control_ = std::make_unique<ControlServer>(cfg_.control_socket, cfg_.control_group,
+                                                       [this](const nlohmann::json& r) { return handle(r); });
+    } catch (const std::exception& e) {
+        log_error(e.what());
+        return 1;
+    }
+    load_zones(cfg_.zones);
     if (store_.size() == 0) {
         log_error("no zone could be loaded; nothing to serve");
         return 1;
@@ -88,29 +156,32 @@ int Daemon::run() {
         parse_listen_addr(l, a);
         addrs.push_back(a);
     }
-    KernelFrontend frontend(published_,
-                            FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
+    frontend_ = std::make_unique<KernelFrontend>(
+        published_, FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
     try {
-        frontend.start(addrs);
+        frontend_->start(addrs);
     } catch (const std::exception& e) {
         log_error(std::string(e.what()) + "; is another server running there, or does the port need root?");
         return 1;
     }
     for (const auto& l : cfg_.listen) log_info("listening on " + l + " (UDP and TCP)");
+    if (control_) log_info("control socket " + cfg_.control_socket);
     log_info("serving " + std::to_string(store_.size()) + " zones; SIGHUP reloads, SIGTERM stops");
 
     std::vector<pollfd> fds;
     while (true) {
         fds.assign(1, pollfd{sfd, POLLIN, 0});
         resolver_.poll_fds(fds);
+        if (control_) control_->poll_fds(fds);
         poll(fds.data(), fds.size(), resolver_.poll_timeout_ms());
         const auto changed = resolver_.process();
         if (!changed.empty()) publish_aliases(changed);
+        if (control_) control_->process();
         signalfd_siginfo si;
         if (read(sfd, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo == SIGHUP) {
             log_info("SIGHUP: reloading zones");
-            store_.load(cfg_.zones);
+            load_zones(cfg_.zones);
             rebuild();
             log_info("snapshot " + std::to_string(generation_) + " published");
         } else {
@@ -118,7 +189,7 @@ int Daemon::run() {
             break;
         }
     }
-    frontend.stop();
+    frontend_->stop();
     close(sfd);
     log_info("stopped");
     return 0;

@@ -5,7 +5,11 @@
 #include <memory>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "alias_resolver.hpp"
+#include "control_server.hpp"
+#include "journal.hpp"
 #include "anamed/kernel_frontend.hpp"
 #include "anamed/publish.hpp"
 #include "config.hpp"
@@ -22,6 +26,23 @@ public:
 private:
     void rebuild();                                  // zones -> new snapshot, published whole
     void publish_aliases(const std::vector<std::string>& changed);  // swaps slots only
+    void load_zones(const std::vector<ZoneConfig>& zones);  // files, then the journal over them
+    // Runtime changes: validated, journaled (when `journal`), applied, published.
+    ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
+    void publish_changes(const ChangeOutcome& outcome);
+
+    // control_commands.cpp: one function per anamectl command.
+    nlohmann::json handle(const nlohmann::json& request);
+    nlohmann::json cmd_status();
+    nlohmann::json cmd_stats();
+    nlohmann::json cmd_zone_list();
+    nlohmann::json cmd_zone_check(const nlohmann::json& r);
+    nlohmann::json cmd_zone_reload(const nlohmann::json& r);
+    nlohmann::json cmd_zone_flush(const nlohmann::json& r);
+    nlohmann::json cmd_change(const nlohmann::json& r);
+    nlohmann::json cmd_record_show(const nlohmann::json& r);
+    nlohmann::json cmd_alias_list(const nlohmann::json& r);
+    nlohmann::json cmd_alias_refresh(const nlohmann::json& r);
 
     Config cfg_;
     ZoneStore store_;
@@ -31,6 +52,11 @@ private:
     const Snapshot* live_ = nullptr;  // what published_ holds; the control plane may swap its slots
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
     uint64_t generation_ = 0;
+    std::unique_ptr<KernelFrontend> frontend_;
+    std::unique_ptr<Journal> journal_;
+    std::unique_ptr<ControlServer> control_;
+    Clock::time_point started_ = Clock::now();
+    uint64_t changes_applied_ = 0;
 };
 
 AliasOptions alias_options(const Config& c);

@@ -22,6 +22,8 @@ const char* usage =
     "  --listen ADDR:PORT  UDP and TCP listen address, [v6]:port for IPv6 (repeatable;\n"
     "                      default 127.0.0.1:53 and [::1]:53)\n"
     "  --upstream ADDR:PORT recursive resolver for ALIAS targets (repeatable)\n"
+    "  --control PATH      control socket for anamectl (mode 0600)\n"
+    "  --journal PATH      durable journal of runtime changes (LMDB file)\n"
     "  --workers N         UDP workers per address (default: one per core)\n"
     "  --check             load and compile the zones, report, and exit\n";
 
@@ -47,6 +49,8 @@ Config parse_args(int argc, char** argv, bool& check) {
             c.zones.push_back({v.substr(0, eq), v.substr(eq + 1)});
         } else if (a == "--listen") c.listen.push_back(value());
         else if (a == "--upstream") c.upstreams.push_back(value());
+        else if (a == "--control") c.control_socket = value();
+        else if (a == "--journal") c.journal = value();
         else if (a == "--workers") c.workers = unsigned(std::stoul(value()));
         else if (a == "--check") check = true;
         else if (a == "--help" || a == "-h") {
@@ -58,8 +62,9 @@ Config parse_args(int argc, char** argv, bool& check) {
         } else usage_error("unknown option " + a);
     }
     if (!config_file.empty()) {
-        if (!c.zones.empty() || !c.listen.empty() || !c.upstreams.empty())
-            usage_error("--config cannot be combined with --zone/--listen/--upstream");
+        if (!c.zones.empty() || !c.listen.empty() || !c.upstreams.empty() || !c.control_socket.empty() ||
+            !c.journal.empty())
+            usage_error("--config cannot be combined with --zone/--listen/--upstream/--control/--journal");
         c = load_config(config_file);
     }
     if (c.listen.empty()) c.listen = {"127.0.0.1:53", "[::1]:53"};

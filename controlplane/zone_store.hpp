@@ -8,18 +8,27 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
 #include "config.hpp"
 #include "zone.hpp"
+#include "zone_change.hpp"
 
 namespace anamed {
 
 class ZoneStore {
 public:
     // Loads (or reloads) each configured zone; logs every diagnostic with file:line.
-    // Returns how many zones failed.
-    size_t load(const std::vector<ZoneConfig>& zones);
+    // Returns how many zones failed; `loaded` (if given) receives the apexes that were read.
+    size_t load(const std::vector<ZoneConfig>& zones, std::vector<std::string>* loaded = nullptr);
     std::vector<const Zone*> zones() const;
+    const Zone* find(const std::string& zone_name) const;  // presentation name
     size_t size() const { return zones_.size(); }
+
+    // Applies a batch all-or-nothing: validated against the same rules as a zone load,
+    // every touched zone's SOA serial bumped, and `commit` (the journal write) called after
+    // validation and before anything changes; its error aborts the batch.
+    ChangeOutcome apply(const std::vector<RecordChange>& changes, const std::function<std::string()>& commit);
 
 private:
     std::map<std::string, std::unique_ptr<Zone>> zones_;  // by lower-case wire apex

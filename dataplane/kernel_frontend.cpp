@@ -92,6 +92,7 @@ void KernelFrontend::udp_loop(int fd, WorkerStats& st) {
                 continue;
             }
             WorkerStats::bump(st.rcode[info.rcode < st.rcode.size() ? info.rcode : 0]);
+            WorkerStats::bump(st.qtype[qtype_bucket(info.qtype)]);
             if (info.truncated) WorkerStats::bump(st.truncated);
             out_iov[m] = {tx.get() + m * tx_size, len};
             out[m].msg_hdr = msghdr{};

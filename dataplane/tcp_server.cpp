@@ -151,6 +151,7 @@ void TcpServer::answer_buffered(Conn& c) {
         }
         WorkerStats::bump(stats_->responses);
         WorkerStats::bump(stats_->rcode[info.rcode < stats_->rcode.size() ? info.rcode : 0]);
+        WorkerStats::bump(stats_->qtype[qtype_bucket(info.qtype)]);
         scratch_[0] = uint8_t(n >> 8);
         scratch_[1] = uint8_t(n);
         c.out.insert(c.out.end(), scratch_.get(), scratch_.get() + n + 2);

@@ -1,0 +1,219 @@
+// The control socket's commands (anamectl): one function each, JSON in, JSON out.
+#include <unistd.h>
+
+#include "compiler.hpp"
+#include "daemon.hpp"
+#include "log.hpp"
+#include "zone_loader.hpp"
+#include "zone_writer.hpp"
+
+namespace anamed {
+namespace {
+
+using json = nlohmann::json;
+
+json error(const std::string& m) { return json{{"ok", false}, {"error", m}}; }
+
+std::string need_string(const json& r, const char* key) {
+    if (!r.contains(key) || !r[key].is_string()) throw std::invalid_argument(std::string("missing \"") + key + "\"");
+    return r[key].get<std::string>();
+}
+
+int64_t seconds_since(Clock::time_point t) {
+    if (t == Clock::time_point{}) return -1;
+    return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t).count();
+}
+
+const char* state_name(AliasAnswer::State s) {
+    switch (s) {
+    case AliasAnswer::unresolved: return "unresolved";
+    case AliasAnswer::resolved: return "resolved";
+    case AliasAnswer::failed: return "failed";
+    }
+    return "?";
+}
+
+}  // namespace
+
+json Daemon::handle(const json& r) {
+    if (!r.is_object() || !r.contains("cmd") || !r["cmd"].is_string()) return error("a request needs \"cmd\"");
+    const std::string cmd = r["cmd"];
+    if (cmd == "status") return cmd_status();
+    if (cmd == "stats") return cmd_stats();
+    if (cmd == "zone-list") return cmd_zone_list();
+    if (cmd == "zone-check") return cmd_zone_check(r);
+    if (cmd == "zone-reload") return cmd_zone_reload(r);
+    if (cmd == "zone-flush") return cmd_zone_flush(r);
+    if (cmd == "change") return cmd_change(r);
+    if (cmd == "record-show") return cmd_record_show(r);
+    if (cmd == "alias-list" || cmd == "alias-show") return cmd_alias_list(r);
+    if (cmd == "alias-refresh") return cmd_alias_refresh(r);
+    return error("unknown command \"" + cmd + "\"");
+}
+
+json Daemon::cmd_status() {
+    json zones = json::array();
+    for (const Zone* z : store_.zones())
+        zones.push_back({{"name", z->apex_text}, {"serial", z->serial()}, {"names", z->nodes.size()}, {"file", z->file}});
+    json workers = json::array();
+    uint64_t total = 0;
+    for (const auto& w : frontend_->stats()) {
+        workers.push_back({{"queries", w->queries.load()}, {"responses", w->responses.load()}});
+        total += w->queries.load();
+    }
+    const double up = std::chrono::duration<double>(Clock::now() - started_).count();
+    return json{{"ok", true},
+                {"version", "0.1.0"},
+                {"pid", getpid()},
+                {"uptime_s", int64_t(up)},
+                {"zones", zones},
+                {"snapshot", {{"generation", generation_}, {"bytes", live_->memory()}, {"alias_targets", live_->aliases.size()}}},
+                {"workers", workers},
+                {"queries", total},
+                {"qps_avg", up > 0 ? double(total) / up : 0.0},
+                {"changes_applied", changes_applied_},
+                {"journal_entries", journal_ ? journal_->entries() : 0}};
+}
+
+json Daemon::cmd_stats() {
+    json rcodes = json::object(), qtypes = json::object();
+    static const char* rc_names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN"};
+    uint64_t queries = 0, responses = 0, dropped = 0, truncated = 0;
+    std::array<uint64_t, 24> rc{};
+    std::array<uint64_t, 16> qt{};
+    for (const auto& w : frontend_->stats()) {
+        queries += w->queries.load();
+        responses += w->responses.load();
+        dropped += w->dropped.load();
+        truncated += w->truncated.load();
+        for (size_t i = 0; i < rc.size(); ++i) rc[i] += w->rcode[i].load();
+        for (size_t i = 0; i < qt.size(); ++i) qt[i] += w->qtype[i].load();
+    }
+    for (size_t i = 0; i < rc.size(); ++i)
+        if (rc[i]) rcodes[i < 7 ? rc_names[i] : (i == 16 ? "BADVERS" : "RCODE" + std::to_string(i))] = rc[i];
+    for (size_t i = 0; i <= qtype_buckets.size(); ++i)
+        if (qt[i]) qtypes[i < qtype_buckets.size() ? qtype_buckets[i].second : "other"] = qt[i];
+    uint64_t refreshes = 0, failures = 0, upstream = 0, rejected = 0;
+    for (const auto& t : resolver_.status()) {
+        refreshes += t.refreshes;
+        failures += t.failures;
+        upstream += t.upstream_queries;
+        rejected += t.rejected_replies;
+    }
+    return json{{"ok", true},
+                {"queries", queries},
+                {"responses", responses},
+                {"truncated", truncated},
+                {"rcode", rcodes},
+                {"qtype", qtypes},
+                {"dropped", {{"unanswerable", dropped}}},
+                {"alias", {{"targets", live_->aliases.size()}, {"refreshes", refreshes}, {"failures", failures},
+                           {"upstream_queries", upstream}, {"rejected_replies", rejected}}}};
+}
+
+json Daemon::cmd_zone_list() {
+    json zones = json::array();
+    for (const Zone* z : store_.zones())
+        zones.push_back({{"name", z->apex_text}, {"serial", z->serial()}, {"names", z->nodes.size()}, {"file", z->file}});
+    return json{{"ok", true}, {"zones", zones}};
+}
+
+json Daemon::cmd_zone_check(const json& r) {
+    const std::string file = need_string(r, "file");
+    const std::string zone = r.contains("zone") ? need_string(r, "zone") : "";
+    LoadResult res = load_zone_file(zone.empty() ? "." : zone, file);
+    json diags = json::array();
+    for (const auto& d : res.diags) diags.push_back(d.str());
+    return json{{"ok", res.ok()}, {"diagnostics", diags},
+                {"error", res.ok() ? "" : "the zone has errors"},
+                {"names", res.ok() ? res.zone->nodes.size() : 0}};
+}
+
+json Daemon::cmd_zone_reload(const json& r) {
+    std::vector<ZoneConfig> which;
+    const std::string zone = r.contains("zone") ? need_string(r, "zone") : "";
+    for (const auto& z : cfg_.zones)
+        if (zone.empty() || store_.find(z.name) == store_.find(zone)) which.push_back(z);
+    if (!zone.empty() && (which.empty() || store_.find(zone) == nullptr)) return error("no zone " + zone + " is served");
+    const size_t before = store_.size();
+    load_zones(which);
+    rebuild();
+    (void)before;
+    json serials = json::object();
+    for (const auto& z : which)
+        if (const Zone* loaded = store_.find(z.name)) serials[loaded->apex_text] = loaded->serial();
+    return json{{"ok", true}, {"serials", serials}, {"generation", generation_}};
+}
+
+json Daemon::cmd_zone_flush(const json& r) {
+    const Zone* z = store_.find(need_string(r, "zone"));
+    if (z == nullptr) return error("no zone " + need_string(r, "zone") + " is served");
+    if (std::string err = write_zone_file(*z, z->file); !err.empty()) return error(err);
+    if (journal_)
+        if (std::string err = journal_->drop_zone(z->apex_text); !err.empty())
+            return error("zone written to " + z->file + " but its journal entries could not be dropped: " + err);
+    log_info("zone " + z->apex_text + " flushed to " + z->file + " (serial " + std::to_string(z->serial()) + ")");
+    return json{{"ok", true}, {"file", z->file}, {"serial", z->serial()}};
+}
+
+json Daemon::cmd_change(const json& r) {
+    if (!r.contains("changes") || !r["changes"].is_array() || r["changes"].empty())
+        return error("\"changes\" must be a non-empty array");
+    std::vector<RecordChange> changes;
+    for (size_t i = 0; i < r["changes"].size(); ++i) {
+        try {
+            changes.push_back(change_from_json(r["changes"][i]));
+        } catch (const std::exception& e) {
+            return error("change " + std::to_string(i + 1) + ": " + e.what());
+        }
+    }
+    const auto t0 = Clock::now();
+    const ChangeOutcome out = apply_changes(changes, true);
+    if (!out.error.empty()) return error(out.error + "; nothing was changed");
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+    return json{{"ok", true}, {"applied", changes.size()}, {"serials", out.serials}, {"publish_us", us}};
+}
+
+json Daemon::cmd_record_show(const json& r) {
+    const Zone* z = store_.find(need_string(r, "zone"));
+    if (z == nullptr) return error("no zone " + need_string(r, "zone") + " is served");
+    std::string name = need_string(r, "name");
+    const std::string owner = name == "@" ? z->apex_text : name.back() == '.' ? name : name + "." + z->apex_text;
+    const ZoneNode* node = z->find(lower_key(text_to_wire(owner)));
+    json records = json::array();
+    if (node)
+        for (const auto& rs : node->rrsets)
+            for (const auto& rd : rs.rdata) {
+                std::string t = record_text(node->owner, rs.type, rs.ttl, rd);
+                while (!t.empty() && t.back() == '\n') t.pop_back();
+                records.push_back(t);
+            }
+    return json{{"ok", true}, {"name", owner}, {"records", records}};
+}
+
+json Daemon::cmd_alias_list(const json& r) {
+    const std::string only = r.contains("target") ? need_string(r, "target") : "";
+    std::string only_text = only.empty() || only.back() == '.' ? only : only + ".";
+    json targets = json::array();
+    for (const auto& t : resolver_.status()) {
+        if (!only.empty() && lower_key(text_to_wire(t.target)) != lower_key(text_to_wire(only_text))) continue;
+        targets.push_back({{"target", t.target}, {"local", t.local}, {"state", state_name(t.state)},
+                           {"addresses", t.addresses}, {"ttl", t.ttl},
+                           {"last_refresh_s_ago", seconds_since(t.last_refresh)},
+                           {"next_refresh_in_s", -seconds_since(t.next_refresh)},
+                           {"stale_for_s", seconds_since(t.stale_since)}, {"last_error", t.last_error},
+                           {"refreshes", t.refreshes}, {"failures", t.failures},
+                           {"upstream_queries", t.upstream_queries}, {"rejected_replies", t.rejected_replies}});
+    }
+    if (!only.empty() && targets.empty()) return error("no ALIAS points at " + only_text);
+    return json{{"ok", true}, {"targets", targets}};
+}
+
+json Daemon::cmd_alias_refresh(const json& r) {
+    std::string t = need_string(r, "target");
+    if (t.empty() || t.back() != '.') t += '.';
+    if (!resolver_.refresh_now(lower_key(text_to_wire(t)))) return error("no ALIAS points at " + t);
+    return json{{"ok", true}, {"target", t}};
+}
+
+}  // namespace anamed
