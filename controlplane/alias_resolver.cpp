@@ -344,6 +344,17 @@ std::vector<TargetStatus> AliasResolver::status() const {
 
 namespace anamed {
 
+std::vector<std::string> AliasResolver::reresolve_local(const std::vector<const Zone*>& zones) {
+    std::vector<std::string> moved;
+    for (auto& [key, t] : targets_) {
+        if (!t->local) continue;
+        const AliasAnswer* before = t->answer.get();
+        resolve_locally(*t, zones);
+        if (t->answer.get() != before) moved.push_back(key);
+    }
+    return moved;
+}
+
 bool AliasResolver::refresh_now(const std::string& target) {
     auto it = targets_.find(target);
     if (it == targets_.end()) return false;

@@ -63,6 +63,8 @@ public:
     void resolve_all(std::chrono::milliseconds limit);
 
     std::vector<TargetStatus> status() const;
+    // Re-reads the targets inside served zones after a change; returns those that moved.
+    std::vector<std::string> reresolve_local(const std::vector<const Zone*>& zones);
     // Schedules a lookup now (anamectl alias refresh); false if the target is unknown.
     bool refresh_now(const std::string& target);
     size_t upstream_queries() const { return upstream_queries_; }

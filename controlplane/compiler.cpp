@@ -2,6 +2,8 @@
 // node's answer block with its additional-section data decided ahead of time.
 #include "compiler.hpp"
 
+#include "node_builder.hpp"
+
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
@@ -15,8 +17,6 @@
 namespace anamed {
 namespace {
 
-const NodeData empty_node_data{0, 0};
-
 unsigned count_labels(std::string_view key) {
     unsigned n = 0;
     for (size_t pos = 0; pos < key.size() && key[pos] != 0; pos += 1 + uint8_t(key[pos])) ++n;
@@ -24,29 +24,6 @@ unsigned count_labels(std::string_view key) {
 }
 
 std::string_view parent_of(std::string_view key) { return key.substr(1 + uint8_t(key[0])); }
-
-void put_rr(std::string& out, std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
-    uint8_t fixed[10];
-    store16(fixed, type);
-    store16(fixed + 2, class_in);
-    store32(fixed + 4, ttl);
-    store16(fixed + 8, uint16_t(rdata.size()));
-    out.append(owner);
-    out.append(reinterpret_cast<const char*>(fixed), sizeof fixed);
-    out.append(rdata);
-}
-const std::string_view placeholder("\xC0\x0C", 2);
-
-// Where the domain name inside an RDATA starts, for the types whose targets get
-// additional-section addresses.
-int target_offset(uint16_t type) {
-    switch (type) {
-    case rrtype::NS: return 0;
-    case rrtype::MX: return 2;
-    case rrtype::SRV: return 6;
-    default: return -1;
-    }
-}
 
 class Compiler {
 public:
@@ -61,6 +38,8 @@ public:
         for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i]);
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));
         link_aliases(provider);
+        // Fault in the first page of the runtime-change arena now, not on the first change.
+        std::memset(snap_.patch_nodes.alloc(sizeof(Node), alignof(Node)), 0, sizeof(Node));
     }
 
 private:
@@ -101,7 +80,7 @@ private:
             } else {
                 auto* name = static_cast<uint8_t*>(arena.alloc(n.name_len, 1));
                 std::memcpy(name, names[i].data(), n.name_len);
-                n.name_ptr = name;
+                std::memcpy(n.name_inline, &name, sizeof name);
             }
             n.labels = uint8_t(count_labels(names[i]));
             n.data = &empty_node_data;
@@ -129,15 +108,12 @@ private:
             }
         });
         for (Node& n : zt.nodes) {
+            if (n.key().size() > z.apex.size()) ++const_cast<Node*>(zt.index.find(parent_of(n.key())))->children;
             if (n.name_len > 2 && n.name()[0] == 1 && n.name()[1] == '*' && n.key().size() > z.apex.size()) {
                 const_cast<Node*>(zt.index.find(parent_of(n.key())))->wildcard = &n;
             }
         }
 
-        const RRset* soa = z.find(z.apex)->find(rrtype::SOA);
-        const std::string& rd = soa->rdata[0];
-        const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
-        put_rr(zt.negative_soa, placeholder, rrtype::SOA, std::min(soa->ttl, minimum), rd);
         snap_.zones.push_back(std::move(table));
     }
 
@@ -162,63 +138,26 @@ private:
 
     void build_zone_data(const Zone& z, ZoneTable& zt) {
         tbb::enumerable_thread_specific<Arena*> local([&] { return new_arena(); });
-        tbb::enumerable_thread_specific<std::string> scratch;
+        tbb::enumerable_thread_specific<BuiltNode> scratch;
+        tbb::enumerable_thread_specific<std::vector<std::string>> targets;
+        const NodeLookup lookup = [this](const std::string& key, bool glue_ok) { return this->lookup(key, glue_ok); };
+        const RRset* soa = z.find(z.apex)->find(rrtype::SOA);
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];
             const ZoneNode* zn = z.find(std::string(n.key()));
             if (zn == nullptr || zn->rrsets.empty()) return;
-            n.data = build_node_data(*zn, *local.local(), scratch.local());
+            BuiltNode& b = scratch.local();
+            build_node(*zn, (n.flags & node_flag::apex) ? soa : nullptr, lookup, b);
+            n.data = place_node(b, local.local()->alloc(node_alloc_size(b), alignof(NodeData)));
+            auto& t = targets.local();
+            t.insert(t.end(), b.targets.begin(), b.targets.end());
         });
+        for (const auto& t : targets) snap_.additional_targets.insert(t.begin(), t.end());
     }
 
     Arena* new_arena() {
         std::lock_guard<std::mutex> lock(arena_mu_);  // once per thread per zone
         return arenas_.emplace_back(std::make_unique<Arena>()).get();
-    }
-
-    const NodeData* build_node_data(const ZoneNode& zn, Arena& arena, std::string& bytes) {
-        bytes.clear();
-        const uint32_t ntypes = uint32_t(zn.rrsets.size());
-        TypeEntry entries[64];
-        std::vector<TypeEntry> big;
-        TypeEntry* e = ntypes <= 64 ? entries : (big.resize(ntypes), big.data());
-        for (uint32_t t = 0; t < ntypes; ++t) {
-            const RRset& rs = zn.rrsets[t];
-            e[t] = TypeEntry{rs.type, uint16_t(rs.rdata.size()), 0, 0, uint32_t(bytes.size()), 0, 0};
-            for (const auto& rd : rs.rdata) put_rr(bytes, placeholder, rs.type, rs.ttl, rd);
-            e[t].rr_len = uint32_t(bytes.size() - e[t].rr_off);
-            const size_t add_start = bytes.size();
-            e[t].add_count = add_addresses(rs, bytes);
-            e[t].add_len = uint32_t(bytes.size() - add_start);
-        }
-        void* mem = arena.alloc(NodeData::size_for(ntypes, uint32_t(bytes.size())), alignof(NodeData));
-        auto* d = new (mem) NodeData{ntypes, uint32_t(bytes.size())};
-        std::memcpy(const_cast<TypeEntry*>(d->entries()), e, ntypes * sizeof(TypeEntry));
-        std::memcpy(const_cast<uint8_t*>(d->bytes()), bytes.data(), bytes.size());
-        return d;
-    }
-
-    // A/AAAA of in-zone targets, owner written in full.
-    uint16_t add_addresses(const RRset& rs, std::string& out) {
-        const int off = target_offset(rs.type);
-        if (off < 0) return 0;
-        uint16_t count = 0;
-        std::vector<std::string_view> done;
-        for (const auto& rd : rs.rdata) {
-            if (rd.size() <= size_t(off)) continue;
-            const std::string_view target(rd.data() + off, rd.size() - off);
-            if (std::find(done.begin(), done.end(), target) != done.end()) continue;
-            done.push_back(target);
-            const ZoneNode* zn = lookup(lower_key(target), rs.type == rrtype::NS);
-            if (zn == nullptr) continue;
-            for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
-                const RRset* addr = zn->find(type);
-                if (addr == nullptr) continue;
-                for (const auto& a : addr->rdata) put_rr(out, target, type, addr->ttl, a);
-                count += uint16_t(addr->rdata.size());
-            }
-        }
-        return count;
     }
 
     // Data for a name in any zone served. Glue (below a cut) only when asked for.

@@ -10,6 +10,10 @@
 
 #include "compiler.hpp"
 #include "log.hpp"
+#include "patcher.hpp"
+#ifdef ANAMED_WITH_DPDK
+#include "anamed/dpdk_frontend.hpp"  // issue 4
+#endif
 
 namespace anamed {
 
@@ -119,9 +123,27 @@ ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bo
     return out;
 }
 
+// Patches the changed names into the live snapshot; recompiles only for structural changes.
 void Daemon::publish_changes(const ChangeOutcome& outcome) {
-    (void)outcome;
-    rebuild();
+    const auto t0 = Clock::now();
+    Patcher patcher(*live_, store_, alias_slot_);
+    if (std::string why = patcher.plan(outcome); !why.empty()) {
+        log_info("change needs a full recompile (" + why + ")");
+        rebuild();
+        return;
+    }
+    std::vector<std::unique_ptr<uint8_t[]>> retired;
+    patcher.apply(retired);
+    const auto visible = Clock::now();
+    rcu_.synchronize();
+    retired.clear();
+    size_t names = 0;
+    for (const auto& [zone, keys] : outcome.changed) names += keys.size();
+    log_info("patched " + std::to_string(names) + " name(s) into snapshot " + std::to_string(generation_) + " in " +
+             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(visible - t0).count()) + " us");
+    // In-zone ALIAS targets may have moved with the change.
+    const auto moved = resolver_.reresolve_local(store_.zones());
+    if (!moved.empty()) publish_aliases(moved);
 }
 
 int Daemon::run() {
@@ -165,6 +187,20 @@ int Daemon::run() {
         return 1;
     }
     for (const auto& l : cfg_.listen) log_info("listening on " + l + " (UDP and TCP)");
+#ifdef ANAMED_WITH_DPDK  // issue 4: the DPDK dataplane, after the signal mask is set
+    std::unique_ptr<DpdkFrontend> dpdk;
+    if (cfg_.dpdk.enabled) try {
+            dpdk = std::make_unique<DpdkFrontend>(published_, cfg_.dpdk);
+            dpdk->start();
+        } catch (const std::exception& e) {
+            log_error(std::string("DPDK dataplane: ") + e.what());
+            dpdk.reset();
+            frontend_->stop();
+            return 1;
+        }
+#else
+    if (cfg_.dpdk.enabled) log_warning("dpdk: ignored, this anamed was built without DPDK (ANAMED_DPDK=OFF)");
+#endif
     if (control_) log_info("control socket " + cfg_.control_socket);
     log_info("serving " + std::to_string(store_.size()) + " zones; SIGHUP reloads, SIGTERM stops");
 
@@ -189,6 +225,9 @@ int Daemon::run() {
             break;
         }
     }
+#ifdef ANAMED_WITH_DPDK
+    if (dpdk) dpdk->stop();
+#endif
     frontend_->stop();
     close(sfd);
     log_info("stopped");

@@ -101,9 +101,9 @@ private:
         const Node* ce = closest_encloser(zone);
         if (ce->cut != nullptr) return answer_cut(zone, *ce->cut, hop);
         if (ce->flags & (node_flag::delegation | node_flag::dname)) return answer_cut(zone, *ce, hop);
-        if (ce->wildcard != nullptr) {
-            if (ce->wildcard->flags & node_flag::delegation) return answer_delegation(*ce->wildcard, hop);
-            return answer_node(zone, *ce->wildcard);
+        if (const Node* wild = ce->load_wildcard()) {
+            if (wild->flags & node_flag::delegation) return answer_delegation(*wild, hop);
+            return answer_node(zone, *wild);
         }
         answer_negative(zone, rcode::NXDOMAIN);
         return false;
@@ -129,10 +129,9 @@ private:
             const size_t rr_at = w_.answer(*d, *e, uint16_t(cur_off_));
             return w_.ok() && follow(rr_at + rr_fixed);
         }
-        if (node.alias != 0 && (qtype_ == rrtype::A || qtype_ == rrtype::AAAA))
-            return answer_alias(zone, node, *d);
-        const TypeEntry* e = qtype_ == rrtype::ANY ? (d->ntypes ? d->entries() : nullptr)
-                                                     : d->find(qtype_);
+        const uint32_t alias = node.load_alias();
+        if (alias != 0 && (qtype_ == rrtype::A || qtype_ == rrtype::AAAA)) return answer_alias(zone, alias, *d);
+        const TypeEntry* e = qtype_ == rrtype::ANY ? any_entry(*d) : d->find(qtype_);
         if (e == nullptr) {
             answer_negative(zone, rcode::NOERROR);
             return false;
@@ -143,8 +142,8 @@ private:
     }
 
     // A/AAAA at an ALIAS name: the target's flattened addresses, TTL capped by the ALIAS's.
-    bool answer_alias(const ZoneTable& zone, const Node& node, const NodeData& d) {
-        const AliasAnswer* a = snap_.aliases[node.alias - 1].load();
+    bool answer_alias(const ZoneTable& zone, uint32_t alias_id, const NodeData& d) {
+        const AliasAnswer* a = snap_.aliases[alias_id - 1].load();
         const TypeEntry* fallback = d.find(qtype_);
         switch (a->state) {
         case AliasAnswer::unresolved:
@@ -168,7 +167,7 @@ private:
             return false;
         }
         const TypeEntry* alias = d.find(rrtype::ALIAS);
-        const uint32_t ttl_cap = load32(d.bytes() + alias->rr_off + 6);
+        const uint32_t ttl_cap = alias ? load32(d.bytes() + alias->rr_off + 6) : 0;
         w_.answer_capped(reinterpret_cast<const uint8_t*>(rrs.data()), rrs.size(),
                          qtype_ == rrtype::A ? a->a_count : a->aaaa_count, uint16_t(cur_off_), ttl_cap);
         return false;
@@ -211,9 +210,18 @@ private:
         return w_.ok() && follow(cname_at + rr_fixed);
     }
 
+    // RFC 8482: one RRset (the first; the apex's negative-SOA pseudo-entry is not data).
+    static const TypeEntry* any_entry(const NodeData& d) {
+        for (uint32_t i = 0; i < d.ntypes; ++i)
+            if (d.entries()[i].type != 0) return &d.entries()[i];
+        return nullptr;
+    }
+
     void answer_negative(const ZoneTable& zone, uint8_t rc) {
         w_.set_rcode(rc);
-        w_.authority_soa(zone.negative_soa, uint16_t(cur_off_ + cur_->label_off[cur_->labels - zone.apex->labels]));
+        const NodeData* apex = zone.apex->load_data();
+        if (const TypeEntry* soa = apex->find(0))  // the negative SOA, kept with the apex's data
+            w_.authority(*apex, *soa, uint16_t(cur_off_ + cur_->label_off[cur_->labels - zone.apex->labels]));
     }
 
     // Continue with the name written uncompressed at packet offset `at` (a CNAME target).

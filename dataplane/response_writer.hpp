@@ -46,9 +46,6 @@ public:
     void authority(const NodeData& d, const TypeEntry& e, uint16_t owner) {
         if (put_rrs(d.bytes() + e.rr_off, e.rr_len, owner)) nscount_ += e.rr_count;
     }
-    void authority_soa(const std::string& rr, uint16_t owner) {
-        if (put_rrs(reinterpret_cast<const uint8_t*>(rr.data()), rr.size(), owner)) nscount_ += 1;
-    }
     void additional(const NodeData& d, const TypeEntry& e) {
         if (!ok_ || len_ + e.add_len > cap_) return;
         std::memcpy(buf_ + len_, d.bytes() + e.rr_off + e.rr_len, e.add_len);

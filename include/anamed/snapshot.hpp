@@ -7,10 +7,13 @@
 #pragma once
 
 #include <atomic>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "anamed/wire.hpp"
@@ -70,9 +73,10 @@ struct AliasAnswer {
 };
 
 // One cache line: a lookup that finds its slot reads the node's name and links from the
-// same line. Names up to 32 octets (most customer names) sit inline; longer ones in the arena.
+// same line. Names up to 28 octets (most customer names) sit inline; longer ones in the arena.
+// data, wildcard and alias may be swapped by the control plane while workers read them.
 struct alignas(64) Node {
-    static constexpr size_t inline_name = 32;
+    static constexpr size_t inline_name = 28;
 
     const NodeData* data;  // never null; swapped whole, read with load_data()
     // The topmost strict ancestor (below the apex) that is a delegation or carries a DNAME:
@@ -80,18 +84,26 @@ struct alignas(64) Node {
     const Node* cut;
     const Node* wildcard;  // the "*" child, if any (RFC 4592 source of synthesis)
     uint32_t alias;        // 1 + index into Snapshot::aliases when the node has an ALIAS, else 0
+    uint32_t children;     // nodes directly below (control plane bookkeeping)
     uint16_t flags;
     uint8_t labels;
     uint8_t name_len;
-    union {
-        uint8_t name_inline[inline_name];  // lower-case wire name
-        const uint8_t* name_ptr;           // when name_len > inline_name
-    };
+    // The lower-case wire name, or (when longer than inline_name) a pointer to it, memcpy'd.
+    uint8_t name_inline[inline_name];
 
-    const uint8_t* name() const { return name_len <= inline_name ? name_inline : name_ptr; }
+    const uint8_t* name() const {
+        if (name_len <= inline_name) return name_inline;
+        const uint8_t* p;
+        std::memcpy(&p, name_inline, sizeof p);
+        return p;
+    }
     const NodeData* load_data() const {
         return std::atomic_ref<const NodeData* const>(data).load(std::memory_order_acquire);
     }
+    const Node* load_wildcard() const {
+        return std::atomic_ref<const Node* const>(wildcard).load(std::memory_order_acquire);
+    }
+    uint32_t load_alias() const { return std::atomic_ref<const uint32_t>(alias).load(std::memory_order_relaxed); }
     std::string_view key() const { return {reinterpret_cast<const char*>(name()), name_len}; }
 };
 static_assert(sizeof(Node) == 64);
@@ -147,18 +159,42 @@ public:
             while (slots_[i].item != nullptr) i = (i + 1) & mask_;
             slots_[i] = Slot{t, uint32_t(h >> 32)};
         }
+        used_ = items.size();
     }
     const T* find(std::string_view key) const { return find(key, hash_name(key)); }
     const T* find(std::string_view key, uint64_t h) const {
         if (slots_.empty()) return nullptr;
         const uint32_t tag = uint32_t(h >> 32);
         for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-            const Slot& s = slots_[i];
-            if (s.item == nullptr) return nullptr;
-            if (s.tag == tag && s.item->key() == key) return s.item;
+            const T* item = load_item(slots_[i]);
+            if (item == nullptr) return nullptr;
+            if (load_tag(slots_[i]) == tag && item->key() == key) return item;
         }
     }
     size_t memory() const { return slots_.size() * sizeof(Slot); }
+
+    // Control plane only, while workers read: false when the table is too full (rebuild).
+    bool can_insert(size_t n) const { return (used_ + n) * 4 <= slots_.size() * 3; }
+    bool insert(const T* item) {
+        if (!can_insert(1)) return false;
+        const uint64_t h = hash_name(item->key());
+        size_t i = h & mask_;
+        while (slots_[i].item != nullptr) i = (i + 1) & mask_;
+        std::atomic_ref<uint32_t>(slots_[i].tag).store(uint32_t(h >> 32), std::memory_order_relaxed);
+        std::atomic_ref<const T*>(slots_[i].item).store(item, std::memory_order_release);
+        ++used_;
+        return true;
+    }
+    // Replaces the entry by `tombstone` (an item whose key matches nothing), keeping probe chains.
+    void remove(std::string_view key, const T* tombstone) {
+        const uint64_t h = hash_name(key);
+        for (size_t i = h & mask_; slots_[i].item != nullptr; i = (i + 1) & mask_) {
+            if (slots_[i].item != tombstone && slots_[i].item->key() == key) {
+                std::atomic_ref<const T*>(slots_[i].item).store(tombstone, std::memory_order_release);
+                return;
+            }
+        }
+    }
 
     // For burst processing: start loading the slot a lookup of hash h reads first, and
     // guess the item it will find (the first slot with h's tag), to prefetch it too.
@@ -169,7 +205,8 @@ public:
         if (slots_.empty()) return nullptr;
         const uint32_t tag = uint32_t(h >> 32);
         for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-            if (slots_[i].item == nullptr || slots_[i].tag == tag) return slots_[i].item;
+            const T* item = load_item(slots_[i]);
+            if (item == nullptr || load_tag(slots_[i]) == tag) return item;
         }
     }
 
@@ -178,8 +215,15 @@ private:
         const T* item;
         uint32_t tag;
     };
+    static const T* load_item(const Slot& s) {
+        return std::atomic_ref<const T* const>(s.item).load(std::memory_order_acquire);
+    }
+    static uint32_t load_tag(const Slot& s) {
+        return std::atomic_ref<const uint32_t>(s.tag).load(std::memory_order_relaxed);
+    }
     HugeArray<Slot> slots_;
     size_t mask_ = 0;
+    size_t used_ = 0;  // items and tombstones
 };
 
 struct ZoneTable {
@@ -189,8 +233,6 @@ struct ZoneTable {
     const Node* apex = nullptr;
     NameIndex<Node> index;
     HugeArray<Node> nodes;
-    // SOA as a negative-answer record (TTL = min(SOA TTL, SOA MINIMUM), RFC 2308 §5).
-    std::string negative_soa;
 
     std::string_view key() const { return apex_key; }
 };
@@ -230,6 +272,12 @@ struct Snapshot {
     std::vector<std::string> alias_targets;  // lower-case wire target per slot (control plane)
     // Keeps each slot's current answer alive; control plane only.
     mutable std::vector<std::shared_ptr<const AliasAnswer>> alias_owners;
+    // Runtime changes patched into this snapshot (control plane only): new nodes, and the
+    // answer blocks that replaced compiled ones, freed after a grace period when replaced.
+    mutable Arena patch_nodes;
+    mutable std::unordered_map<const Node*, std::unique_ptr<uint8_t[]>> patched_data;
+    // Names whose A/AAAA are copied into other nodes' additional sections.
+    std::unordered_set<std::string> additional_targets;
     std::vector<std::unique_ptr<ZoneTable>> zones;
     NameIndex<ZoneTable> zone_index;
     std::vector<std::unique_ptr<Arena>> arenas;

@@ -48,7 +48,10 @@ TEST(Compiler, LongestMatchSelectsTheChildZone) {
 TEST(Compiler, NegativeSoaTtlIsTheMinimumOfTtlAndMinimumField) {
     Served served;
     for (const auto& z : served.snap().zones) {
-        const uint32_t ttl = load32(reinterpret_cast<const uint8_t*>(z->negative_soa.data()) + 6);
+        const NodeData* apex = z->apex->load_data();
+        const TypeEntry* soa = apex->find(0);
+        ASSERT_NE(soa, nullptr);
+        const uint32_t ttl = load32(apex->bytes() + soa->rr_off + 6);
         EXPECT_EQ(ttl, z->apex_text == "sub2.example.test." ? 600u : 300u) << z->apex_text;
     }
 }

@@ -1,0 +1,35 @@
+// One node's answer block (NodeData), from its zone data: used by the compiler for every
+// node and by the patcher for the nodes a runtime change touches.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "anamed/snapshot.hpp"
+#include "zone.hpp"
+
+namespace anamed {
+
+// Zone data of a served name (lower-case wire key); glue below a cut only when glue_ok.
+using NodeLookup = std::function<const ZoneNode*(const std::string& key, bool glue_ok)>;
+
+// The negative-answer SOA (TTL = min(SOA TTL, MINIMUM), RFC 2308 §5) rides in the apex's
+// block under this pseudo-type, so that it changes with the apex (serial bumps) in one swap.
+inline constexpr uint16_t negative_soa_type = 0;
+
+struct BuiltNode {
+    std::string bytes;                 // a complete NodeData image
+    std::vector<std::string> targets;  // MX/NS/SRV targets whose addresses went in additional
+};
+
+// `apex_soa`: the zone's SOA RRset when `zn` is the apex, else null.
+void build_node(const ZoneNode& zn, const RRset* apex_soa, const NodeLookup& lookup, BuiltNode& out);
+
+// Copies a built image into memory of node_alloc_size() bytes, aligned for NodeData.
+const NodeData* place_node(const BuiltNode& b, void* mem);
+inline size_t node_alloc_size(const BuiltNode& b) { return b.bytes.size(); }
+
+extern const NodeData empty_node_data;
+
+}  // namespace anamed

@@ -1,0 +1,190 @@
+#include "patcher.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace anamed {
+namespace {
+
+const Node tombstone{};  // name_len 0: matches no key, keeps probe chains intact
+
+std::string_view parent_of(std::string_view key) { return key.substr(1 + uint8_t(key[0])); }
+
+unsigned count_labels(std::string_view key) {
+    unsigned n = 0;
+    for (size_t pos = 0; pos < key.size() && key[pos] != 0; pos += 1 + uint8_t(key[pos])) ++n;
+    return n;
+}
+
+std::string_view entry_bytes(const NodeData* d, uint16_t type) {
+    const TypeEntry* e = d->find(type);
+    return e ? std::string_view(reinterpret_cast<const char*>(d->bytes()) + e->rr_off, e->rr_len) : std::string_view();
+}
+
+template <class T>
+T* mut(const T* p) { return const_cast<T*>(p); }  // the control plane owns the live snapshot
+
+}  // namespace
+
+const ZoneNode* Patcher::lookup(const std::string& key, bool glue_ok) const {
+    Name n;
+    if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0) return nullptr;
+    const ZoneTable* zt = live_.find_zone(n);
+    if (zt == nullptr) return nullptr;
+    const Node* node = zt->index.find(key);
+    if (node == nullptr || (!glue_ok && (node->cut || (node->flags & node_flag::delegation)))) return nullptr;
+    const Zone* z = store_.find(zt->apex_text);
+    return z ? z->find(key) : nullptr;
+}
+
+std::string Patcher::plan(const ChangeOutcome& outcome) {
+    steps_.clear();
+    planned_.clear();
+    for (const auto& [apex, keys] : outcome.changed) {
+        ZoneTable* zt = mut(live_.zone_index.find(apex));
+        const Zone* z = zt ? store_.find(zt->apex_text) : nullptr;
+        if (z == nullptr) return "zone not in the live snapshot";
+        const size_t before = steps_.size();
+        for (const auto& key : keys)
+            if (std::string why = plan_one(*zt, *z, key); !why.empty()) return name_to_text(key) + ": " + why;
+        size_t inserts = 0;
+        for (size_t i = before; i < steps_.size(); ++i) inserts += steps_[i].kind == Kind::insert;
+        if (!zt->index.can_insert(inserts)) return "the name index is full";
+    }
+    return "";
+}
+
+std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& key) {
+    Step s;
+    s.zone = &zt;
+    s.key = key;
+    s.node = mut(zt.index.find(key));
+    const ZoneNode* zn = z.find(key);
+    if (zn && zn->rrsets.empty()) zn = nullptr;
+    if (live_.additional_targets.count(key) && !s.node) return "named in other records' additional data";
+    if (zn) {
+        const bool apex = key == z.apex;
+        s.flags = apex ? node_flag::apex : 0;
+        if (!apex && zn->find(rrtype::NS)) s.flags |= node_flag::delegation;
+        if (zn->find(rrtype::DNAME)) s.flags |= node_flag::dname;
+        if (zn->find(rrtype::CNAME)) s.flags |= node_flag::cname;
+        if (const RRset* a = zn->find(rrtype::ALIAS)) {
+            auto it = alias_slot_.find(lower_key(a->rdata[0]));
+            if (it == alias_slot_.end()) return "a new ALIAS target";
+            s.alias = it->second + 1;
+        }
+        build_node(*zn, apex ? zn->find(rrtype::SOA) : nullptr,
+                   [this](const std::string& k, bool glue) { return lookup(k, glue); }, s.built);
+    }
+    if (s.node) {
+        if (zn) {
+            if (s.flags != s.node->flags) return "its delegation/DNAME/CNAME status changes";
+            s.kind = Kind::replace;
+        } else if (s.node->children == 0) {
+            s.kind = Kind::remove;
+        } else {
+            if (s.node->flags & (node_flag::delegation | node_flag::dname | node_flag::cname))
+                return "its delegation/DNAME/CNAME status changes";
+            s.kind = Kind::to_ent;
+        }
+        if (live_.additional_targets.count(key)) {
+            const NodeData* old = s.node->load_data();
+            const NodeData* now = s.kind == Kind::replace ? reinterpret_cast<const NodeData*>(s.built.bytes.data())
+                                                          : &empty_node_data;
+            for (uint16_t t : {rrtype::A, rrtype::AAAA})
+                if (entry_bytes(old, t) != entry_bytes(now, t)) return "its addresses are copied into other answers";
+        }
+        if (s.kind == Kind::remove) {
+            Node* parent = mut(zt.index.find(parent_of(key)));
+            if (parent && parent->children == 1 && parent->load_data()->ntypes == 0 && !(parent->flags & node_flag::apex))
+                return "removing it empties a non-terminal";
+        }
+    } else {
+        if (!zn) return "";  // nothing there, nothing to do
+        // Empty non-terminals between the new name and its closest existing ancestor.
+        for (std::string_view k = parent_of(key); k.size() > z.apex.size() && !zt.index.find(k); k = parent_of(k)) {
+            if (planned_.count(std::string(k))) break;
+            if (live_.additional_targets.count(std::string(k))) return "named in other records' additional data";
+            Step ent{Kind::insert, &zt, nullptr, std::string(k)};
+            planned_[ent.key] = steps_.size();
+            steps_.push_back(std::move(ent));
+        }
+        s.kind = Kind::insert;
+        if (auto it = planned_.find(key); it != planned_.end()) {  // planned as an ENT already
+            steps_[it->second] = std::move(s);
+            return "";
+        }
+        planned_[key] = steps_.size();
+    }
+    steps_.push_back(std::move(s));
+    return "";
+}
+
+void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
+    // Parents before children, so that every insert finds its parent in the index.
+    auto depth = [](const Step& s) { return s.kind == Kind::insert ? s.key.size() : 0; };
+    std::stable_sort(steps_.begin(), steps_.end(), [&](const Step& a, const Step& b) { return depth(a) < depth(b); });
+    auto swap_data = [&](Node* n, const BuiltNode* b) {
+        const NodeData* d = &empty_node_data;
+        if (b) {
+            std::unique_ptr<uint8_t[]> block(new uint8_t[node_alloc_size(*b)]);
+            d = place_node(*b, block.get());
+            auto& owned = live_.patched_data[n];
+            if (owned) retired.push_back(std::move(owned));
+            owned = std::move(block);
+        }
+        std::atomic_ref<const NodeData*>(n->data).store(d, std::memory_order_release);
+    };
+    for (Step& s : steps_) {
+        auto& targets = mut(&live_)->additional_targets;
+        targets.insert(s.built.targets.begin(), s.built.targets.end());
+        switch (s.kind) {
+        case Kind::replace:
+            swap_data(s.node, &s.built);
+            std::atomic_ref<uint32_t>(s.node->alias).store(s.alias, std::memory_order_relaxed);
+            break;
+        case Kind::to_ent:
+            std::atomic_ref<uint32_t>(s.node->alias).store(0, std::memory_order_relaxed);
+            swap_data(s.node, nullptr);
+            break;
+        case Kind::remove: {
+            Node* parent = mut(s.zone->index.find(parent_of(s.key)));
+            s.zone->index.remove(s.key, &tombstone);
+            if (parent) {
+                --parent->children;
+                if (parent->load_wildcard() == s.node)
+                    std::atomic_ref<const Node*>(parent->wildcard).store(nullptr, std::memory_order_release);
+            }
+            break;
+        }
+        case Kind::insert: {
+            Node* parent = mut(s.zone->index.find(parent_of(s.key)));
+            Node* n = new (live_.patch_nodes.alloc(sizeof(Node), alignof(Node))) Node{};
+            n->name_len = uint8_t(s.key.size());
+            if (n->name_len <= Node::inline_name) {
+                std::memcpy(n->name_inline, s.key.data(), s.key.size());
+            } else {
+                auto* name = static_cast<uint8_t*>(live_.patch_nodes.alloc(s.key.size(), 1));
+                std::memcpy(name, s.key.data(), s.key.size());
+                std::memcpy(n->name_inline, &name, sizeof name);
+            }
+            n->labels = uint8_t(count_labels(s.key));
+            n->flags = s.flags;
+            n->alias = s.alias;
+            const bool parent_cuts = (parent->flags & (node_flag::delegation | node_flag::dname)) &&
+                                     !(parent->flags & node_flag::apex);
+            n->cut = parent->cut ? parent->cut : parent_cuts ? parent : nullptr;
+            n->data = &empty_node_data;
+            if (!s.built.bytes.empty()) swap_data(n, &s.built);  // else an empty non-terminal
+            s.zone->index.insert(n);  // publishes the node (release)
+            ++parent->children;
+            if (s.key.size() > 2 && s.key[0] == 1 && s.key[1] == '*')
+                std::atomic_ref<const Node*>(parent->wildcard).store(n, std::memory_order_release);
+            break;
+        }
+        }
+    }
+    steps_.clear();
+}
+
+}  // namespace anamed
