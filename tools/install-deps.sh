@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dnsutils iproute2
   knot knot-dnsutils nsd
+  libdpdk-dev dpdk dpdk-dev dnsperf iputils-ping tcpdump ethtool
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,202 @@
+// The run-to-completion loop of one worker lcore, l3fwd-style: rx burst, classify with
+// prefetch ahead, answer the DNS queries of the burst together with respond_burst(),
+// rewrite headers in the same mbufs, tx burst; a quiescent point once per iteration.
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include <cstring>
+
+#include "anamed/respond.hpp"
+#include "frontend_impl.hpp"
+
+namespace anamed::dp {
+namespace {
+
+constexpr uint16_t burst = 32;
+constexpr unsigned prefetch_ahead = 4;
+constexpr size_t max_query = 1536;  // a single-segment frame's DNS payload fits
+
+struct Scratch {
+    // respond() may not write over the query it reads, so the (small) query is copied
+    // aside and the reply written straight into the mbuf.
+    alignas(64) uint8_t query[burst][max_query];
+    BurstItem items[burst];
+    Classified cls[burst];
+    rte_mbuf* qm[burst];
+    rte_mbuf* tx[burst];
+    rte_mbuf* exc[burst];
+    rte_mbuf* drop[burst];
+};
+
+inline void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+void set_len(rte_mbuf* m, uint32_t len) {
+    m->data_len = uint16_t(len);
+    m->pkt_len = len;
+}
+
+void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBucket& bucket, uint16_t queue,
+             rte_mbuf** pkts, uint16_t n, Scratch& s) {
+    unsigned nq = 0, ntx = 0, nexc = 0, ndrop = 0;
+    bump(ctr.rx, n);
+    for (unsigned i = 0; i < n && i < prefetch_ahead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (unsigned i = 0; i < n; ++i) {
+        if (i + prefetch_ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
+        rte_mbuf* m = pkts[i];
+        // A tag the PMD stripped (af_packet, some NICs) goes back in, so one parser sees
+        // every frame and the reply carries the tag without further thought.
+        if ((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_vlan_insert(&m) != 0) {
+            bump(ctr.dropped[size_t(Drop::malformed)]);
+            s.drop[ndrop++] = m;
+            continue;
+        }
+        Classified c;
+        if (m->nb_segs != 1) {
+            c.verdict = Verdict::kernel;  // jumbo or scattered: nothing we answer fast
+        } else {
+            c = classify(rte_pktmbuf_mtod(m, uint8_t*), m->data_len, p.addrs);
+        }
+        switch (c.verdict) {
+        case Verdict::dns:
+            if (c.dns_len > max_query) {
+                bump(ctr.dropped[size_t(Drop::bad_length)]);
+                s.drop[ndrop++] = m;
+                break;
+            }
+            std::memcpy(s.query[nq], rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns), c.dns_len);
+            s.items[nq] = BurstItem{s.query[nq], c.dns_len, rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
+                                    size_t(m->buf_len - m->data_off - c.dns), 0, {}};
+            s.cls[nq] = c;
+            s.qm[nq++] = m;
+            break;
+        case Verdict::arp:
+        case Verdict::nd:
+        case Verdict::echo:
+            bump(c.verdict == Verdict::arp ? ctr.arp : c.verdict == Verdict::nd ? ctr.nd : ctr.echo);
+            set_len(m, c.reply_len);
+            m->ol_flags = 0;
+            s.tx[ntx++] = m;
+            break;
+        case Verdict::kernel:
+            if (p.info.exception_port < 0) {
+                bump(ctr.dropped[size_t(Drop::no_exception)]);
+                s.drop[ndrop++] = m;
+            } else if (!bucket.take()) {
+                bump(ctr.dropped[size_t(Drop::exception_limit)]);
+                s.drop[ndrop++] = m;
+            } else {
+                if (c.fragment) bump(ctr.fragments);
+                m->ol_flags = 0;
+                s.exc[nexc++] = m;
+            }
+            break;
+        case Verdict::drop:
+            bump(ctr.dropped[size_t(c.why)]);
+            s.drop[ndrop++] = m;
+            break;
+        }
+    }
+    if (nq) {
+        bump(ctr.queries, nq);
+        respond_burst(snap, s.items, nq, ClientInfo{Transport::udp});
+        for (unsigned i = 0; i < nq; ++i) {
+            rte_mbuf* m = s.qm[i];
+            const BurstItem& it = s.items[i];
+            if (it.out_len == 0) {
+                bump(ctr.dropped[size_t(Drop::no_reply)]);
+                s.drop[ndrop++] = m;
+                continue;
+            }
+            const Classified& c = s.cls[i];
+            set_len(m, rewrite_dns_reply(rte_pktmbuf_mtod(m, uint8_t*), c, uint16_t(it.out_len), p.addrs.mac, p.offload));
+            if (p.offload) {
+                m->l2_len = c.l3;
+                m->l3_len = uint16_t(c.l4 - c.l3);
+                m->ol_flags = c.v6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
+                                   : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+            } else {
+                m->ol_flags = 0;
+            }
+            bump(ctr.answered);
+            bump(ctr.rcode[it.info.rcode < DpdkPortCounters::n_rcodes ? it.info.rcode : 0]);
+            if (it.info.truncated) bump(ctr.truncated);
+            s.tx[ntx++] = m;
+        }
+    }
+    if (ntx) {
+        const uint16_t sent = rte_eth_tx_burst(p.info.port_id, queue, s.tx, uint16_t(ntx));
+        bump(ctr.tx, sent);
+        if (sent < ntx) {
+            bump(ctr.dropped[size_t(Drop::tx_full)], ntx - sent);
+            rte_pktmbuf_free_bulk(s.tx + sent, ntx - sent);
+        }
+    }
+    if (nexc) {
+        const uint16_t sent = rte_eth_tx_burst(uint16_t(p.info.exception_port), queue, s.exc, uint16_t(nexc));
+        bump(ctr.to_kernel, sent);
+        if (sent < nexc) {
+            bump(ctr.dropped[size_t(Drop::tx_full)], nexc - sent);
+            rte_pktmbuf_free_bulk(s.exc + sent, nexc - sent);
+        }
+    }
+    if (ndrop) rte_pktmbuf_free_bulk(s.drop, ndrop);
+}
+
+// The kernel's replies (TCP, its own ARP and ND) go out the DPDK port unchanged.
+bool forward_from_kernel(PortState& p, DpdkPortCounters& ctr, uint16_t queue, rte_mbuf** pkts) {
+    const uint16_t n = rte_eth_rx_burst(uint16_t(p.info.exception_port), 0, pkts, burst);
+    if (n == 0) return false;
+    for (uint16_t i = 0; i < n; ++i) pkts[i]->ol_flags = 0;
+    const uint16_t sent = rte_eth_tx_burst(p.info.port_id, queue, pkts, n);
+    bump(ctr.from_kernel, sent);
+    bump(ctr.tx, sent);
+    if (sent < n) {
+        bump(ctr.dropped[size_t(Drop::tx_full)], n - sent);
+        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    }
+    return true;
+}
+
+}  // namespace
+
+int worker_main(void* arg) {
+    WorkerCtx& w = *static_cast<WorkerCtx*>(arg);
+    DpdkFrontend::Impl& fe = *w.fe;
+    Rcu& rcu = fe.snap.rcu();
+    const int rid = rcu.register_reader();
+    auto scratch = std::make_unique<Scratch>();
+    rte_mbuf* pkts[burst];
+    const uint16_t queue = uint16_t(w.index);
+    unsigned idle = 0;
+    rcu.online(rid);
+    while (!fe.quit.load(std::memory_order_relaxed)) {
+        bool busy = false;
+        const Snapshot* snap = fe.snap.get();
+        for (size_t pi = 0; pi < fe.ports.size(); ++pi) {
+            PortState& p = fe.ports[pi];
+            const uint16_t n = rte_eth_rx_burst(p.info.port_id, queue, pkts, burst);
+            if (n) {
+                busy = true;
+                process(snap, p, fe.counter(w.index, pi), w.buckets[pi], queue, pkts, n, *scratch);
+            }
+            // The TAP has one RX queue; worker 0 owns it and TX queue 0 of the port.
+            if (w.index == 0 && p.info.exception_port >= 0)
+                busy |= forward_from_kernel(p, fe.counter(0, pi), queue, pkts);
+        }
+        rcu.quiescent(rid);
+        if (busy || fe.opts.idle_sleep_us == 0) {
+            idle = 0;
+        } else if (++idle > 64) {
+            rcu.offline(rid);
+            rte_delay_us_sleep(fe.opts.idle_sleep_us);
+            rcu.online(rid);
+        }
+    }
+    rcu.offline(rid);
+    rcu.unregister_reader(rid);
+    return 0;
+}
+
+}  // namespace anamed::dp

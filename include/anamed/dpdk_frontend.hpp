@@ -1,0 +1,89 @@
+// The DPDK frontend: queries arriving on DPDK ports are answered by respond() on the
+// published snapshot without the kernel. One run-to-completion loop per worker lcore, one
+// RX/TX queue pair per worker on every port; ARP, ND and echo answered in the dataplane;
+// everything else goes to the kernel through an exception port (TAP).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "anamed/publish.hpp"
+#include "anamed/snapshot.hpp"
+#include "anamed/stats.hpp"
+
+namespace anamed {
+
+struct DpdkConfig;  // controlplane/config.hpp; converted to DpdkOptions there
+
+// What the dataplane needs to know, in its own terms (the dataplane includes no
+// control-plane header). Addresses are "ADDR" or "ADDR/PREFIX"; the prefix is only used
+// for the exception interface's on-link route (default /24 and /64).
+struct DpdkPortOptions {
+    std::string device;
+    std::vector<std::string> addresses;
+    std::string exception;  // DPDK device name of the TAP (or virtio-user) to the kernel
+    std::string mac;        // empty: the device's own
+    std::vector<unsigned> vlans;
+};
+struct DpdkOptions {
+    std::vector<std::string> eal_args;
+    unsigned workers = 1;
+    std::vector<DpdkPortOptions> ports;
+    unsigned exception_pps = 10000;  // per port and second, shared by the workers; 0 = no limit
+    unsigned idle_sleep_us = 0;
+};
+
+// Counters of one worker on one port; single writer (the worker), read by telemetry and
+// the control plane.
+struct alignas(64) DpdkPortCounters {
+    static constexpr size_t n_drops = 8, n_rcodes = 24;
+    std::atomic<uint64_t> rx{0}, tx{0};
+    std::atomic<uint64_t> queries{0}, answered{0}, truncated{0};
+    std::array<std::atomic<uint64_t>, n_rcodes> rcode{};
+    std::atomic<uint64_t> arp{0}, nd{0}, echo{0};
+    std::atomic<uint64_t> to_kernel{0}, from_kernel{0}, fragments{0};
+    std::array<std::atomic<uint64_t>, n_drops> dropped{};  // by dp::Drop
+};
+
+struct DpdkPortInfo {
+    std::string device;
+    uint16_t port_id = 0;
+    int exception_port = -1;  // DPDK port id of the TAP, -1 for none
+    std::string exception_iface;
+};
+
+class DpdkFrontend {
+public:
+    DpdkFrontend(Published<Snapshot>& snap, DpdkOptions opts);
+    DpdkFrontend(Published<Snapshot>& snap, const DpdkConfig& cfg);  // defined in config_dpdk.cpp
+    ~DpdkFrontend();
+    DpdkFrontend(const DpdkFrontend&) = delete;
+    DpdkFrontend& operator=(const DpdkFrontend&) = delete;
+
+    // Initialises the EAL (call it after blocking signals: lcores inherit the mask), sets up
+    // ports and queues, configures the exception interfaces, launches the workers.
+    // Throws std::runtime_error naming what failed and what to check.
+    void start();
+    // Stops the workers, stops and closes every port. Idempotent.
+    void stop();
+
+    size_t workers() const;
+    const std::vector<DpdkPortInfo>& ports() const;
+    // counters(worker, port)
+    const DpdkPortCounters& counters(size_t worker, size_t port) const;
+    // Summed per worker in the kernel frontend's shape, for the control socket.
+    const std::vector<std::unique_ptr<WorkerStats>>& stats() const;
+    // Copies the DPDK counters into stats() (call before reading it).
+    void refresh_stats() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anamed
