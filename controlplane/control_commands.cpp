@@ -135,10 +135,14 @@ json Daemon::cmd_zone_reload(const json& r) {
     for (const auto& z : cfg_.zones)
         if (zone.empty() || store_.find(z.name) == store_.find(zone)) which.push_back(z);
     if (!zone.empty() && (which.empty() || store_.find(zone) == nullptr)) return error("no zone " + zone + " is served");
-    const size_t before = store_.size();
-    load_zones(which);
+    std::vector<std::string> errors;
+    const size_t failed = load_zones(which, &errors);
     rebuild();
-    (void)before;
+    if (failed) {
+        std::string msg = std::to_string(failed) + " zone(s) did not load; their previous contents keep serving:";
+        for (size_t i = 0; i < errors.size() && i < 10; ++i) msg += "\n  " + errors[i];
+        return error(msg);
+    }
     json serials = json::object();
     for (const auto& z : which)
         if (const Zone* loaded = store_.find(z.name)) serials[loaded->apex_text] = loaded->serial();

@@ -13,10 +13,11 @@
 
 namespace anamed {
 namespace {
-constexpr size_t max_clients = 64;
+constexpr size_t max_clients = 256;
 constexpr size_t max_request = 64u << 20;  // a batch of many thousand records fits
 constexpr size_t max_pending_out = 64u << 20;
-constexpr auto idle_limit = std::chrono::minutes(5);
+constexpr auto idle_limit = std::chrono::seconds(60);
+constexpr int max_lines_per_pass = 8;
 }  // namespace
 
 ControlServer::ControlServer(const std::string& path, const std::string& group, Handler handler)
@@ -31,7 +32,17 @@ ControlServer::ControlServer(const std::string& path, const std::string& group, 
         group_ = g->gr_gid;
     }
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    unlink(path.c_str());  // a socket left by a previous run
+    // A socket file left by a previous run is replaced; one that answers belongs to a
+    // running anamed, which must not be cut off.
+    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live = connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(probe);
+    if (live) {
+        close(fd_);
+        throw std::runtime_error("control socket " + path + " is in use by a running anamed; stop it first or "
+                                 "choose another path");
+    }
+    unlink(path.c_str());
     // Create it with no access for anyone but the owner, then widen to the group if asked.
     const mode_t old = umask(0177);
     const int rc = bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
@@ -41,6 +52,8 @@ ControlServer::ControlServer(const std::string& path, const std::string& group, 
         close(fd_);
         throw std::runtime_error("cannot listen on control socket " + path + ": " + err);
     }
+    struct stat st{};
+    if (stat(path.c_str(), &st) == 0) inode_ = st.st_ino;
     if (group_ != gid_t(-1) && (chown(path.c_str(), geteuid(), group_) != 0 || chmod(path.c_str(), 0660) != 0))
         log_warning("control socket " + path + ": cannot give group " + group + " access: " + strerror(errno));
 }
@@ -48,7 +61,8 @@ ControlServer::ControlServer(const std::string& path, const std::string& group, 
 ControlServer::~ControlServer() {
     for (auto& [fd, c] : clients_) close(fd);
     if (fd_ >= 0) close(fd_);
-    unlink(path_.c_str());
+    struct stat st{};
+    if (stat(path_.c_str(), &st) == 0 && st.st_ino == inode_) unlink(path_.c_str());  // only our own
 }
 
 void ControlServer::poll_fds(std::vector<pollfd>& out) const {
@@ -83,20 +97,23 @@ void ControlServer::process() {
         const int fd = it->first;
         Client& c = it->second;
         char buf[65536];
-        bool dead = false;
-        while (true) {
+        bool broken = false;
+        while (!c.eof && c.in.size() <= max_request) {
             const ssize_t n = recv(fd, buf, sizeof buf, 0);
             if (n > 0) {
                 c.in.append(buf, size_t(n));
                 c.last = now;
-                if (c.in.size() > max_request) dead = true;
                 continue;
             }
-            if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) dead = true;
+            if (n == 0) c.eof = true;  // half-close: still answer what was sent
+            else if (errno != EAGAIN && errno != EWOULDBLOCK) broken = true;
             break;
         }
-        if (!dead) serve(fd, c);
-        if (dead || !flush(fd, c) || now - c.last > idle_limit) {
+        if (c.in.size() > max_request) broken = true;
+        if (!broken) serve(c);
+        const bool drained = flush(fd, c);
+        const bool done = c.eof && c.out.empty() && c.in.find('\n') == std::string::npos;
+        if (broken || !drained || done || now - c.last > idle_limit) {
             close(fd);
             it = clients_.erase(it);
         } else {
@@ -105,10 +122,19 @@ void ControlServer::process() {
     }
 }
 
-void ControlServer::serve(int fd, Client& c) {
-    (void)fd;
+bool ControlServer::busy() const {
+    for (const auto& [fd, c] : clients_)
+        if (c.in.find('\n') != std::string::npos) return true;
+    return false;
+}
+
+// A few requests per client per pass, so that one client's big stream of changes cannot
+// keep the others waiting (busy() makes the loop come back at once).
+void ControlServer::serve(Client& c) {
     size_t start = 0;
-    for (size_t nl; (nl = c.in.find('\n', start)) != std::string::npos; start = nl + 1) {
+    int served = 0;
+    for (size_t nl; served < max_lines_per_pass && (nl = c.in.find('\n', start)) != std::string::npos; start = nl + 1) {
+        ++served;
         const std::string line = c.in.substr(start, nl - start);
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         nlohmann::json reply;

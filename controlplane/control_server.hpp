@@ -27,20 +27,23 @@ public:
     ControlServer& operator=(const ControlServer&) = delete;
 
     void poll_fds(std::vector<pollfd>& out) const;
-    void process();  // accepts, reads, answers complete lines, writes, expires idle clients
+    void process();     // accepts, reads, answers complete lines, writes, expires idle clients
+    bool busy() const;  // requests are waiting: poll again without sleeping
 
 private:
     struct Client {
         std::string in, out;
         std::chrono::steady_clock::time_point last;
+        bool eof = false;
     };
     bool allowed(int fd) const;
-    void serve(int fd, Client& c);
+    void serve(Client& c);
     bool flush(int fd, Client& c);
 
     std::string path_;
     int fd_ = -1;
     gid_t group_ = gid_t(-1);
+    ino_t inode_ = 0;
     Handler handler_;
     std::map<int, Client> clients_;
 };

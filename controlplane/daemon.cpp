@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <cstring>
 
 #include "compiler.hpp"
@@ -70,10 +71,10 @@ void Daemon::publish_aliases(const std::vector<std::string>& changed) {
              std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(visible - t0).count()) + " us");
 }
 
-void Daemon::load_zones(const std::vector<ZoneConfig>& zones) {
+size_t Daemon::load_zones(const std::vector<ZoneConfig>& zones, std::vector<std::string>* errors) {
     std::vector<std::string> loaded;
-    store_.load(zones, &loaded);
-    if (!journal_) return;
+    const size_t failed_zones = store_.load(zones, &loaded, errors);
+    if (!journal_) return failed_zones;
     // Replay: the journal holds every acknowledged change since the file was last flushed.
     size_t replayed = 0, failed = 0;
     journal_->for_each([&](const std::string& zone, const std::string& batch) {
@@ -99,6 +100,7 @@ void Daemon::load_zones(const std::vector<ZoneConfig>& zones) {
     if (replayed || failed)
         log_info("journal " + journal_->path() + ": replayed " + std::to_string(replayed) + " change batches" +
                  (failed ? ", " + std::to_string(failed) + " failed" : ""));
+    return failed_zones;
 }
 
 ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bool journal) {
@@ -106,15 +108,20 @@ ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bo
         return ChangeOutcome{"runtime changes need a journal (journal: in the config, or --journal): "
                              "without one they would not survive a restart",
                              {}, {}};
-    std::string zone_name;
-    nlohmann::json batch = nlohmann::json::array();
-    for (const auto& c : changes) batch.push_back(change_to_json(c));
     ChangeOutcome out = store_.apply(changes, [&]() -> std::string {
         if (!journal) return "";
-        // One journal entry per batch, filed under the first change's zone (replay applies
-        // the whole batch as one, whatever zones it touches).
-        const Zone* z = store_.find(changes.front().zone);
-        return journal_->append(z ? z->apex_text : changes.front().zone, batch.dump());
+        // One entry per zone, so that replaying or flushing a zone takes exactly its changes;
+        // all in one transaction, so that the batch is durable whole or not at all.
+        std::map<std::string, nlohmann::json> per_zone;
+        for (const auto& c : changes) {
+            const Zone* z = store_.find(c.zone);
+            auto& batch = per_zone[z ? z->apex_text : c.zone];
+            if (batch.is_null()) batch = nlohmann::json::array();
+            batch.push_back(change_to_json(c));
+        }
+        std::vector<std::pair<std::string, std::string>> entries;
+        for (const auto& [zone, batch] : per_zone) entries.emplace_back(zone, batch.dump());
+        return journal_->append(entries);
     });
     if (out.error.empty()) {
         changes_applied_ += changes.size();
@@ -209,7 +216,7 @@ int Daemon::run() {
         fds.assign(1, pollfd{sfd, POLLIN, 0});
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
-        poll(fds.data(), fds.size(), resolver_.poll_timeout_ms());
+        poll(fds.data(), fds.size(), control_ && control_->busy() ? 0 : resolver_.poll_timeout_ms());
         const auto changed = resolver_.process();
         if (!changed.empty()) publish_aliases(changed);
         if (control_) control_->process();

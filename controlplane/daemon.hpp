@@ -26,7 +26,8 @@ public:
 private:
     void rebuild();                                  // zones -> new snapshot, published whole
     void publish_aliases(const std::vector<std::string>& changed);  // swaps slots only
-    void load_zones(const std::vector<ZoneConfig>& zones);  // files, then the journal over them
+    // Zone files, then the journal over the zones that loaded; returns how many failed.
+    size_t load_zones(const std::vector<ZoneConfig>& zones, std::vector<std::string>* errors = nullptr);
     // Runtime changes: validated, journaled (when `journal`), applied, published.
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
     void publish_changes(const ChangeOutcome& outcome);

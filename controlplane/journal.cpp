@@ -55,23 +55,26 @@ Journal::~Journal() {
     if (env_) mdb_env_close(env_);
 }
 
-std::string Journal::append(const std::string& zone, const std::string& batch) {
+std::string Journal::append(const std::vector<std::pair<std::string, std::string>>& entries) {
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     if (rc != 0) return err("journal begin", rc);
-    uint8_t key[8];
-    store32(key, uint32_t(next_ >> 32));
-    store32(key + 4, uint32_t(next_));
-    std::string value = encode(zone, batch);
-    MDB_val k{sizeof key, key}, v{value.size(), value.data()};
-    rc = mdb_put(txn, dbi_, &k, &v, MDB_APPEND);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return err("journal write", rc);
+    uint64_t seq = next_;
+    for (const auto& [zone, batch] : entries) {
+        uint8_t key[8];
+        store32(key, uint32_t(seq >> 32));
+        store32(key + 4, uint32_t(seq));
+        std::string value = encode(zone, batch);
+        MDB_val k{sizeof key, key}, v{value.size(), value.data()};
+        if ((rc = mdb_put(txn, dbi_, &k, &v, MDB_APPEND)) != 0) {
+            mdb_txn_abort(txn);
+            return err("journal write", rc);
+        }
+        ++seq;
     }
     rc = mdb_txn_commit(txn);
     if (rc != 0) return err("journal commit", rc);
-    ++next_;
+    next_ = seq;
     return "";
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace anamed {
 
@@ -18,8 +20,9 @@ public:
     Journal(const Journal&) = delete;
     Journal& operator=(const Journal&) = delete;
 
-    // Appends one batch (JSON text) for `zone` and commits it to disk. "" or the error.
-    std::string append(const std::string& zone, const std::string& batch);
+    // Appends one entry per zone (zone, batch JSON) in one transaction and commits it to
+    // disk: a change touching several zones is recorded whole or not at all. "" or the error.
+    std::string append(const std::vector<std::pair<std::string, std::string>>& entries);
     // Calls f(zone, batch) for every entry, oldest first.
     void for_each(const std::function<void(const std::string& zone, const std::string& batch)>& f) const;
     // Drops a zone's entries (after its file was rewritten with them: anamectl zone flush).

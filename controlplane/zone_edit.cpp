@@ -10,6 +10,38 @@
 namespace anamed {
 namespace {
 bool dnssec_meta(uint16_t type) { return type == 46 || type == 47; }  // RRSIG, NSEC
+
+// RFC 9460 §2.2/§7: parameters in ascending key order, each value well-formed. ldns accepts
+// some malformed ones (an alpn without a value), which resolvers then reject as FORMERR.
+bool valid_svcb(const std::string& rd) {
+    const auto* p = reinterpret_cast<const uint8_t*>(rd.data());
+    size_t pos = 2;
+    while (pos < rd.size() && p[pos] != 0) pos += 1 + p[pos];
+    if (++pos > rd.size()) return false;
+    int last = -1;
+    while (pos < rd.size()) {
+        if (pos + 4 > rd.size()) return false;
+        const uint16_t key = load16(p + pos), len = load16(p + pos + 2);
+        pos += 4;
+        if (int(key) <= last || pos + len > rd.size()) return false;
+        last = key;
+        switch (key) {
+        case 0: if (len == 0 || len % 2) return false; break;  // mandatory
+        case 1:                                                 // alpn: non-empty ids
+            if (len == 0) return false;
+            for (size_t i = pos; i < pos + len; i += 1 + p[i])
+                if (p[i] == 0 || i + 1 + p[i] > pos + len) return false;
+            break;
+        case 2: if (len != 0) return false; break;             // no-default-alpn
+        case 3: if (len != 2) return false; break;             // port
+        case 4: if (len == 0 || len % 4) return false; break;  // ipv4hint
+        case 6: if (len == 0 || len % 16) return false; break; // ipv6hint
+        default: break;
+        }
+        pos += len;
+    }
+    return true;
+}
 }  // namespace
 
 std::string parse_record(const std::string& text, const std::string& origin, uint32_t default_ttl,
@@ -35,8 +67,10 @@ std::string parse_record(const std::string& text, const std::string& origin, uin
 }
 
 std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warning) {
-    if (node.owner.empty()) node.owner = p.owner;
     const std::string owner = name_to_text(p.owner);
+    if ((p.type == rrtype::SVCB || p.type == rrtype::HTTPS) && !valid_svcb(p.rdata))
+        return "malformed SVCB/HTTPS parameters at " + owner + " (RFC 9460: keys in ascending order, each with a valid value)";
+    if (node.owner.empty()) node.owner = p.owner;
     if (p.type == rrtype::CNAME) {
         for (const auto& rs : node.rrsets)
             if (rs.type != rrtype::CNAME && !dnssec_meta(rs.type))

@@ -12,12 +12,16 @@
 
 namespace anamed {
 
-size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::string>* loaded) {
+size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::string>* loaded,
+                       std::vector<std::string>* errors) {
     size_t failed = 0;
     for (const auto& zc : zones) {
         const auto t0 = std::chrono::steady_clock::now();
         LoadResult r = load_zone_file(zc.name, zc.file);
-        for (const auto& d : r.diags) log(d.error ? LogLevel::error : LogLevel::warning, d.str());
+        for (const auto& d : r.diags) {
+            log(d.error ? LogLevel::error : LogLevel::warning, d.str());
+            if (d.error && errors) errors->push_back(d.str());
+        }
         if (!r.ok()) {
             ++failed;
             const std::string key = lower_key(text_to_wire(zc.name + (zc.name.back() == '.' ? "" : ".")));
@@ -110,12 +114,11 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const s
             return fail("the SOA can only be replaced (set), not added or deleted");
         switch (c.op) {
         case RecordChange::Op::set:
-            remove_records(node, p.type, nullptr);
-            [[fallthrough]];
         case RecordChange::Op::add: {
             if (p.type == rrtype::SOA && key != z.apex) return fail("an SOA belongs at the apex");
-            if (!c.ttl)
+            if (!c.ttl)  // keep the RRset's TTL when none is given
                 if (const RRset* rs = node.find(p.type)) p.ttl = rs->ttl;
+            if (c.op == RecordChange::Op::set) remove_records(node, p.type, nullptr);
             std::string warning;
             const std::string err = add_record(node, p, &warning);
             if (!err.empty()) return fail(err);

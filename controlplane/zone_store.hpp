@@ -19,8 +19,10 @@ namespace anamed {
 class ZoneStore {
 public:
     // Loads (or reloads) each configured zone; logs every diagnostic with file:line.
-    // Returns how many zones failed; `loaded` (if given) receives the apexes that were read.
-    size_t load(const std::vector<ZoneConfig>& zones, std::vector<std::string>* loaded = nullptr);
+    // Returns how many zones failed; `loaded` (if given) receives the apexes that were read,
+    // `errors` (if given) the errors, file:line first.
+    size_t load(const std::vector<ZoneConfig>& zones, std::vector<std::string>* loaded = nullptr,
+                std::vector<std::string>* errors = nullptr);
     std::vector<const Zone*> zones() const;
     const Zone* find(const std::string& zone_name) const;  // presentation name
     size_t size() const { return zones_.size(); }

@@ -26,6 +26,9 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
     std::vector<int> tcp;
     try {
         for (const auto& a : addrs) {
+            // SO_REUSEPORT would let us share the port with another server (an anamed left
+            // running, say) that then answers half the queries: check it is free first.
+            for (int type : {SOCK_DGRAM, SOCK_STREAM}) close(bind_socket(a, type, /*reuse_port=*/false));
             for (unsigned w = 0; w < opts_.udp_workers; ++w) udp.push_back(bind_socket(a, SOCK_DGRAM));
             tcp.push_back(bind_socket(a, SOCK_STREAM));
         }

@@ -43,18 +43,22 @@ std::string parse_listen_addr(const std::string& spec, ListenAddr& out) {
     return {};
 }
 
-int bind_socket(const ListenAddr& a, int type) {
+int bind_socket(const ListenAddr& a, int type, bool reuse_port) {
     const int fd = socket(a.addr.ss_family, type | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::runtime_error("socket() for " + a.text + ": " + strerror(errno));
     const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // The service address may appear later (a DPDK exception TAP, a VIP): bind anyway.
+    setsockopt(fd, a.addr.ss_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+               a.addr.ss_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof one);
     if (a.addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0) {
-        const std::string err = strerror(errno);
+        const int e = errno;
+        const std::string err = strerror(e);
         close(fd);
-        throw std::runtime_error("cannot bind " + std::string(type == SOCK_STREAM ? "TCP " : "UDP ") +
-                                 a.text + ": " + err);
+        throw std::runtime_error("cannot bind " + std::string(type == SOCK_STREAM ? "TCP " : "UDP ") + a.text + ": " +
+                                 err + (e == EADDRINUSE ? " (another server, or another anamed, holds it)" : ""));
     }
     return fd;
 }

@@ -17,7 +17,8 @@ struct ListenAddr {
 // Returns an empty string on success, otherwise what is wrong with `spec`.
 std::string parse_listen_addr(const std::string& spec, ListenAddr& out);
 
-// A bound socket (SO_REUSEPORT, IPV6_V6ONLY); throws std::runtime_error naming the address.
-int bind_socket(const ListenAddr& a, int type);
+// A bound socket (SO_REUSEPORT unless told otherwise, IPV6_V6ONLY, IP_FREEBIND); throws
+// std::runtime_error naming the address.
+int bind_socket(const ListenAddr& a, int type, bool reuse_port = true);
 
 }  // namespace anamed

@@ -136,3 +136,20 @@ TEST(ZoneLoader, UnbalancedParenthesesAreReported) {
 
 }  // namespace
 }  // namespace anamed::test
+
+namespace anamed::test {
+namespace {
+
+TEST(ZoneLoader, MalformedSvcbParametersAreRejected) {
+    const std::string path = ::testing::TempDir() + "svcb.zone";
+    std::ofstream(path) << "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n"
+                           "ok IN HTTPS 1 . alpn=h2 port=443\nbad IN HTTPS 1 . alpn\n";
+    LoadResult r = load_zone_file("svcb.test", path);
+    EXPECT_FALSE(r.ok());
+    bool found = false;
+    for (const auto& d : r.diags) found |= d.str().find("svcb.zone:6:") != std::string::npos && d.message.find("SVCB") != std::string::npos;
+    EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace anamed::test
