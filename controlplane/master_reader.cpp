@@ -87,6 +87,16 @@ private:
         std::string cur;
         int line = 1, start_line = 1, paren = 0;
         bool quoted = false, blank_owner = false, at_line_start = true;
+        std::string bad;  // why the current entry cannot be handed to ldns
+        auto finish = [&]() {
+            if (!bad.empty()) {
+                diag(file, start_line, bad);
+                bad.clear();
+            } else {
+                origin = entry(cur, file, start_line, blank_owner, origin, depth);
+            }
+            cur.clear();
+        };
         for (size_t i = 0; i < d.size(); ++i) {
             const char c = d[i];
             if (cur.empty() && at_line_start) {
@@ -95,23 +105,28 @@ private:
             }
             at_line_start = false;
             if (quoted) {
+                if (c == '\n') {  // strings end on their line; never hand ldns a raw newline
+                    bad = "newline inside a quoted string (close the quote on the same line)";
+                    quoted = false;
+                    --i;  // let the newline end the entry as usual
+                    continue;
+                }
                 cur += c;
-                if (c == '\\' && i + 1 < d.size()) cur += d[++i];
+                if (c == '\\' && i + 1 < d.size() && d[i + 1] != '\n') cur += d[++i];
                 else if (c == '"') quoted = false;
-                if (c == '\n') ++line;
                 continue;
             }
             switch (c) {
             case ';':
                 while (i + 1 < d.size() && d[i + 1] != '\n') ++i;
                 break;
-            case '"':
+            case '"':  // also inside a word: SVCB's alpn="h2,h3"
                 quoted = true;
                 cur += c;
                 break;
             case '\\':
                 cur += c;
-                if (i + 1 < d.size()) cur += d[++i];
+                if (i + 1 < d.size() && d[i + 1] != '\n') cur += d[++i];
                 break;
             case '(':
                 ++paren;
@@ -132,8 +147,7 @@ private:
                     cur += ' ';
                     break;
                 }
-                origin = entry(cur, file, start_line, blank_owner, origin, depth);
-                cur.clear();
+                finish();
                 at_line_start = true;
                 break;
             default:
@@ -141,7 +155,7 @@ private:
             }
         }
         if (paren > 0 || quoted) diag(file, start_line, "unterminated '(' or '\"' at end of file");
-        entry(cur, file, start_line, blank_owner, origin, depth);
+        finish();
     }
 
     // Returns the origin in force after the entry.

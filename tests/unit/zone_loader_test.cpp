@@ -153,3 +153,20 @@ TEST(ZoneLoader, MalformedSvcbParametersAreRejected) {
 
 }  // namespace
 }  // namespace anamed::test
+
+namespace anamed::test {
+namespace {
+
+// A string may not run over a line end: ldns would otherwise see raw newlines in a record
+// (ldns 1.8.3 overflows a buffer on them: tests/fuzz/regressions/fuzz_zone_loader/).
+TEST(ZoneLoader, NewlineInsideAQuotedStringIsAnError) {
+    LoadResult r = load_zone_file(
+        "fuzz.test", std::string(ANAMED_TESTDATA) + "/../fuzz/regressions/fuzz_zone_loader/ldns-bget-token-heap-overflow.zone");
+    EXPECT_FALSE(r.ok());
+    bool found = false;
+    for (const auto& d : r.diags) found |= d.message.find("newline inside a quoted string") != std::string::npos;
+    EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace anamed::test

@@ -1,0 +1,95 @@
+// libFuzzer: any bytes as a query to respond() over the unit-test zones. Checks what every
+// frontend relies on: the reply fits both the buffer and the transport, and is valid DNS.
+//
+// Input: byte 0 picks the transport and the output capacity, the rest is the query.
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "anamed/respond.hpp"
+#include "compiler.hpp"
+#include "zone_loader.hpp"
+
+// After the C++ headers: clang 14 rejects libstdc++ 12 headers included after ldns.h.
+#include <ldns/ldns.h>
+#include <tbb/global_control.h>
+
+namespace {
+
+using namespace anamed;
+
+// A failed check must look like a crash to libFuzzer, with a reason next to the input.
+#define FUZZ_CHECK(cond)                                                                         \
+    do {                                                                                         \
+        if (!(cond)) {                                                                           \
+            std::fprintf(stderr, "fuzz_respond: check failed: %s (line %d)\n", #cond, __LINE__); \
+            std::abort();                                                                        \
+        }                                                                                        \
+    } while (0)
+
+struct Served {
+    std::vector<std::unique_ptr<Zone>> zones;
+    std::unique_ptr<Snapshot> snap;
+};
+
+// Built once: loading and compiling per input would drown respond() in setup cost.
+const Served& served() {
+    static const Served s = [] {
+        tbb::global_control one_thread(tbb::global_control::max_allowed_parallelism, 1);
+        Served out;
+        std::vector<const Zone*> zs;
+        for (auto [name, file] : {std::pair{"example.test", "test.zone"},
+                                  {"other.test", "second.zone"},
+                                  {"sub2.example.test", "child.zone"}}) {
+            LoadResult r = load_zone_file(name, std::string(ANAMED_TESTDATA) + "/" + file);
+            for (const auto& d : r.diags) std::fprintf(stderr, "%s\n", d.str().c_str());
+            if (!r.ok()) std::abort();  // fuzzing without the zones would prove nothing
+            zs.push_back(r.zone.get());
+            out.zones.push_back(std::move(r.zone));
+        }
+        out.snap = compile(zs, 1);
+        return out;
+    }();
+    return s;
+}
+
+// The frontends' real buffer sizes plus odd ones, so every min(limit, capacity) case is hit.
+constexpr size_t capacities[8] = {512, 1232, 65535, 4096, 1400, 700, 300, 64};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size == 0) return 0;  // no selector byte
+    const uint8_t sel = data[0];
+    const Transport transport = (sel & 1) ? Transport::tcp : Transport::udp;
+    const size_t cap = capacities[(sel >> 1) & 7];
+    // One selector in sixteen asks a server with nothing loaded.
+    const Snapshot* snap = (sel >> 4) == 0xF ? nullptr : served().snap.get();
+
+    // Exactly `cap` bytes on the heap, so ASan flags a single byte written past the limit.
+    // The query already ends at the end of libFuzzer's own exactly-sized allocation.
+    std::unique_ptr<uint8_t[]> out(new uint8_t[cap]);
+    ResponseInfo info;
+    const size_t n =
+        respond(snap, data + 1, size - 1, out.get(), cap, ClientInfo{transport}, &info);
+    if (n == 0) return 0;
+
+    FUZZ_CHECK(n <= cap);
+    FUZZ_CHECK(n <= (transport == Transport::tcp ? 65535u : 1232u));
+    FUZZ_CHECK(n >= 12 && size - 1 >= 12);
+    FUZZ_CHECK(out[0] == data[1] && out[1] == data[2]);  // same ID
+    FUZZ_CHECK(out[2] & 0x80);                           // QR
+    FUZZ_CHECK(bool(out[2] & 0x02) == info.truncated);   // TC as reported
+    FUZZ_CHECK((out[3] & 0x0F) == (info.rcode & 0x0F));
+
+    ldns_pkt* pkt = nullptr;
+    FUZZ_CHECK(ldns_wire2pkt(&pkt, out.get(), n) == LDNS_STATUS_OK);
+    // A reply without OPT answers a query without EDNS: RFC 1035's 512 octets apply.
+    if (transport == Transport::udp && !ldns_pkt_edns(pkt)) FUZZ_CHECK(n <= 512);
+    static const bool verbose = std::getenv("ANAMED_FUZZ_VERBOSE") != nullptr;  // corpus work
+    if (verbose) ldns_pkt_print(stderr, pkt);
+    ldns_pkt_free(pkt);
+    return 0;
+}
