@@ -15,7 +15,7 @@
 #include "anamed/publish.hpp"
 #include "anamed/respond.hpp"
 #include "compiler.hpp"
-#include "zone_loader.hpp"
+#include "bench_util.hpp"
 
 namespace {
 
@@ -30,21 +30,10 @@ std::shared_ptr<const AliasAnswer> answer_for(uint32_t n) {
     return make_alias_answer(AliasAnswer::resolved, {a}, {}, 300);
 }
 
-std::vector<uint8_t> query(const std::string& name) {
-    ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
-    uint8_t* wire = nullptr;
-    size_t len = 0;
-    ldns_pkt2wire(&wire, p, &len);
-    std::vector<uint8_t> out(wire, wire + len);
-    free(wire);
-    ldns_pkt_free(p);
-    return out;
-}
-
 void BM_alias_change_visible(benchmark::State& state) {
     auto snap = compile({zone.get()}, 1, [](const std::string&) { return answer_for(0); });
     Rcu rcu;
-    const auto q = query("c0000001." + origin);
+    const auto q = bench::build_query("c0000001." + origin, "A", 1, false);
     std::atomic<uint32_t> seen{0};
     std::atomic<bool> stop{false};
     std::thread reader([&] {
@@ -98,24 +87,13 @@ void BM_full_recompile_baseline(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string zone_file;
-    std::vector<char*> rest{argv[0]};
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--zone" && i + 1 < argc) zone_file = argv[++i];
-        else if (a == "--origin" && i + 1 < argc) origin = argv[++i];
-        else rest.push_back(argv[i]);
-    }
-    if (zone_file.empty()) {
+    bench::Args args = bench::parse_args(argc, argv);
+    if (args.zone_file.empty()) {
         std::cerr << "usage: alias_publish_bench --zone FILE [--origin NAME] [benchmark flags]\n";
         return 2;
     }
-    LoadResult r = load_zone_file(origin, zone_file);
-    if (!r.ok()) {
-        for (const auto& d : r.diags) std::cerr << d.str() << "\n";
-        return 1;
-    }
-    zone = std::move(r.zone);
+    origin = args.origin;
+    zone = bench::load_zone(origin, args.zone_file);
     std::cerr << "zone " << origin << ": " << zone->nodes.size() << " names, "
               << alias_targets({zone.get()}).size() << " ALIAS targets\n";
     benchmark::RegisterBenchmark("alias/change_visible_in_dataplane", BM_alias_change_visible)
@@ -125,8 +103,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("baseline/full_recompile", BM_full_recompile_baseline)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(2);
-    int bargc = int(rest.size());
-    benchmark::Initialize(&bargc, rest.data());
+    int bargc = int(args.rest.size());
+    benchmark::Initialize(&bargc, args.rest.data());
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

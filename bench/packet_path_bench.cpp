@@ -16,7 +16,7 @@
 #include "anamed/respond.hpp"
 #include "compiler.hpp"
 #include "packet.hpp"
-#include "zone_loader.hpp"
+#include "bench_util.hpp"
 
 namespace {
 
@@ -30,21 +30,6 @@ struct Fixture {
     std::vector<std::vector<uint8_t>> frames;  // templates
 };
 Fixture* fx = nullptr;
-
-std::vector<uint8_t> build_query(const std::string& name, const std::string& type, uint16_t id) {
-    ldns_rdf* owner = ldns_dname_new_frm_str(name.c_str());
-    ldns_pkt* p = ldns_pkt_query_new(owner, ldns_get_rr_type_by_name(type.c_str()), LDNS_RR_CLASS_IN, 0);
-    ldns_pkt_set_id(p, id);
-    ldns_pkt_set_edns_udp_size(p, 1232);
-    ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));
-    uint8_t* wire = nullptr;
-    size_t len = 0;
-    ldns_pkt2wire(&wire, p, &len);
-    std::vector<uint8_t> out(wire, wire + len);
-    free(wire);
-    ldns_pkt_free(p);
-    return out;
-}
 
 std::vector<uint8_t> frame_for(const std::vector<uint8_t>& q, bool v6, const dp::PortAddrs& port, uint16_t sport) {
     std::vector<uint8_t> f(port.mac.begin(), port.mac.end());
@@ -135,52 +120,35 @@ void BM_5tswap_baseline(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string zone_file, origin = "mywebservice.com.", query_file;
-    std::vector<char*> rest{argv[0]};
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--zone" && i + 1 < argc) zone_file = argv[++i];
-        else if (a == "--origin" && i + 1 < argc) origin = argv[++i];
-        else if (a == "--queries" && i + 1 < argc) query_file = argv[++i];
-        else rest.push_back(argv[i]);
-    }
-    if (zone_file.empty() || query_file.empty()) {
+    bench::Args args = bench::parse_args(argc, argv);
+    if (args.zone_file.empty() || args.query_file.empty()) {
         std::cerr << "usage: packet_path_bench --zone FILE [--origin NAME] --queries FILE [benchmark flags]\n"
-                     "       (bench/run_respond_bench.sh's generator makes both: tools/gen_bench_zone.py)\n";
+                     "       (tools/gen_bench_zone.py makes both)\n";
         return 2;
     }
     Fixture f;
-    LoadResult r = load_zone_file(origin, zone_file);
-    if (!r.ok()) {
-        for (const auto& d : r.diags) std::cerr << d.str() << "\n";
-        return 1;
-    }
-    f.zone = std::move(r.zone);
+    f.zone = bench::load_zone(args.origin, args.zone_file);
     f.snap = compile({f.zone.get()}, 1);
     f.port.mac = {0x02, 0, 0, 0, 0x53, 0x01};
     inet_pton(AF_INET, "10.53.0.1", &f.port.v4[f.port.n_v4++]);
     inet_pton(AF_INET6, "fd53::1", f.port.v6[f.port.n_v6++].data());
-    std::ifstream qs(query_file);
-    std::string line;
     uint16_t id = 0;
-    while (std::getline(qs, line)) {
-        std::istringstream ls(line);
-        std::string name, type;
-        if (!(ls >> name >> type)) continue;
+    for (const auto& [name, type] : bench::read_queries(args.query_file)) {
         ++id;
-        f.frames.push_back(frame_for(build_query(name, type, id), id % 4 == 0, f.port, uint16_t(1024 + id % 60000)));
+        f.frames.push_back(
+            frame_for(bench::build_query(name, type, id), id % 4 == 0, f.port, uint16_t(1024 + id % 60000)));
     }
     if (f.frames.empty()) {
-        std::cerr << query_file << ": no queries\n";
+        std::cerr << args.query_file << ": no queries\n";
         return 1;
     }
-    std::cerr << "zone " << origin << ": " << f.zone->nodes.size() << " names; " << f.frames.size()
+    std::cerr << "zone " << args.origin << ": " << f.zone->nodes.size() << " names; " << f.frames.size()
               << " query frames (1/4 IPv6)\n";
     fx = &f;
     benchmark::RegisterBenchmark("packet_path/burst32", BM_packet_path);
     benchmark::RegisterBenchmark("baseline/5tswap_burst32", BM_5tswap_baseline);
-    int bargc = int(rest.size());
-    benchmark::Initialize(&bargc, rest.data());
+    int bargc = int(args.rest.size());
+    benchmark::Initialize(&bargc, args.rest.data());
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

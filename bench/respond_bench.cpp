@@ -12,7 +12,7 @@
 
 #include "anamed/respond.hpp"
 #include "compiler.hpp"
-#include "zone_loader.hpp"
+#include "bench_util.hpp"
 
 namespace {
 
@@ -26,21 +26,6 @@ struct Fixture {
     std::vector<std::pair<uint32_t, uint16_t>> queries;  // offset, length
 };
 Fixture* fx = nullptr;
-
-std::vector<uint8_t> build_query(const std::string& name, const std::string& type, uint16_t id) {
-    ldns_rdf* owner = ldns_dname_new_frm_str(name.c_str());
-    ldns_pkt* p = ldns_pkt_query_new(owner, ldns_get_rr_type_by_name(type.c_str()), LDNS_RR_CLASS_IN, 0);
-    ldns_pkt_set_id(p, id);
-    ldns_pkt_set_edns_udp_size(p, 1232);
-    ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));
-    uint8_t* wire = nullptr;
-    size_t len = 0;
-    ldns_pkt2wire(&wire, p, &len);
-    std::vector<uint8_t> out(wire, wire + len);
-    free(wire);
-    ldns_pkt_free(p);
-    return out;
-}
 
 void BM_respond_mixed(benchmark::State& state) {
     uint8_t out[1232 + 64];
@@ -94,51 +79,33 @@ void BM_copy_baseline(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string zone_file, origin = "mywebservice.com.", query_file;
-    std::vector<char*> rest{argv[0]};
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--zone" && i + 1 < argc) zone_file = argv[++i];
-        else if (a == "--origin" && i + 1 < argc) origin = argv[++i];
-        else if (a == "--queries" && i + 1 < argc) query_file = argv[++i];
-        else rest.push_back(argv[i]);
-    }
-    if (zone_file.empty() || query_file.empty()) {
+    bench::Args args = bench::parse_args(argc, argv);
+    if (args.zone_file.empty() || args.query_file.empty()) {
         std::cerr << "usage: respond_bench --zone FILE [--origin NAME] --queries FILE [benchmark flags]\n"
                      "       (bench/run_respond_bench.sh generates both)\n";
         return 2;
     }
     Fixture f;
-    LoadResult r = load_zone_file(origin, zone_file);
-    if (!r.ok()) {
-        for (const auto& d : r.diags) std::cerr << d.str() << "\n";
-        return 1;
-    }
-    f.zone = std::move(r.zone);
+    f.zone = bench::load_zone(args.origin, args.zone_file);
     f.snap = compile({f.zone.get()}, 1);
-    std::ifstream qs(query_file);
-    std::string line;
     uint16_t id = 0;
-    while (std::getline(qs, line)) {
-        std::istringstream ls(line);
-        std::string name, type;
-        if (!(ls >> name >> type)) continue;
-        const auto q = build_query(name, type, ++id);
+    for (const auto& [name, type] : bench::read_queries(args.query_file)) {
+        const auto q = bench::build_query(name, type, ++id);
         f.queries.emplace_back(uint32_t(f.packets.size()), uint16_t(q.size()));
         f.packets.insert(f.packets.end(), q.begin(), q.end());
     }
     if (f.queries.empty()) {
-        std::cerr << query_file << ": no queries\n";
+        std::cerr << args.query_file << ": no queries\n";
         return 1;
     }
-    std::cerr << "zone " << origin << ": " << f.zone->nodes.size() << " names; " << f.queries.size()
+    std::cerr << "zone " << args.origin << ": " << f.zone->nodes.size() << " names; " << f.queries.size()
               << " queries\n";
     fx = &f;
     benchmark::RegisterBenchmark("respond/mixed", BM_respond_mixed);
     benchmark::RegisterBenchmark("respond_burst32/mixed", BM_respond_burst);
     benchmark::RegisterBenchmark("baseline/copy_query", BM_copy_baseline);
-    int bargc = int(rest.size());
-    benchmark::Initialize(&bargc, rest.data());
+    int bargc = int(args.rest.size());
+    benchmark::Initialize(&bargc, args.rest.data());
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;
