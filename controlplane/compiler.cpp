@@ -34,6 +34,11 @@ public:
         std::vector<const ZoneTable*> tables;
         for (const auto& t : snap_.zones) tables.push_back(t.get());
         snap_.zone_index.build(tables);
+        if (tables.size() <= Snapshot::few_zones_max) {
+            snap_.few_zones = tables;
+            std::sort(snap_.few_zones.begin(), snap_.few_zones.end(),
+                      [](const ZoneTable* a, const ZoneTable* b) { return a->apex_key.size() > b->apex_key.size(); });
+        }
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = src_[i];
         for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i]);
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));

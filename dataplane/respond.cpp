@@ -20,6 +20,9 @@ struct Query {
     bool edns_do = false;
     uint8_t edns_version = 0;
     uint16_t payload = 0;
+    // Filled by respond_burst's prefetch pass, so the answer pass does not redo the work.
+    const ZoneTable* zone = nullptr;
+    uint64_t hash = 0;
 };
 
 enum class Parse { ok, drop, formerr, notimp };
@@ -68,15 +71,17 @@ public:
     Answerer(const Snapshot& snap, ResponseWriter& w, uint16_t qtype)
         : snap_(snap), w_(w), qtype_(qtype) {}
 
-    void run(const Name& qname) {
+    // zone_hint/hash_hint: the query name's zone and hash when already known (bursts).
+    void run(const Name& qname, const ZoneTable* zone_hint = nullptr, uint64_t hash_hint = 0) {
         cur_ = &qname;
         cur_off_ = header_size;
+        hash_hint_ = zone_hint ? hash_hint : 0;
         for (unsigned hop = 0; hop < max_chain; ++hop) {
-            const ZoneTable* zone = snap_.find_zone(*cur_);
+            const ZoneTable* zone = hop == 0 && zone_hint ? zone_hint : snap_.find_zone(*cur_);
             // DS lives in the parent (RFC 4035 §3.1.4.1): at a served child's apex, ask the
             // parent when it is served too.
             if (zone != nullptr && qtype_ == rrtype::DS && cur_->labels > 0 && zone->apex->labels == cur_->labels)
-                if (const ZoneTable* parent = snap_.find_zone(*cur_, 1)) zone = parent;
+                if (const ZoneTable* parent = snap_.find_zone(*cur_, 1)) zone = parent, hash_hint_ = 0;
             if (zone == nullptr) {
                 if (hop == 0) w_.set_rcode(rcode::REFUSED);
                 return;
@@ -91,7 +96,8 @@ private:
 
     // One name; true when it left a new name in cur_ to continue with (CNAME, DNAME).
     bool step(const ZoneTable& zone, unsigned hop) {
-        const Node* node = zone.index.find(cur_->key());
+        const Node* node = hop == 0 && hash_hint_ ? zone.index.find(cur_->key(), hash_hint_)
+                                                  : zone.index.find(cur_->key());
         if (node != nullptr) {
             if (node->cut != nullptr) return answer_cut(zone, *node->cut, hop);
             if ((node->flags & node_flag::delegation) && qtype_ != rrtype::DS)
@@ -248,6 +254,7 @@ private:
     Name chain_[2];  // names met along a CNAME/DNAME chain; cur_ points at one or the query
     size_t cur_off_ = header_size;
     const Node* visited_[max_chain];
+    uint64_t hash_hint_ = 0;
     unsigned nvisited_ = 0;
 };
 
@@ -256,12 +263,9 @@ uint16_t udp_limit(const Query& q) {
     return std::clamp<uint16_t>(q.payload, udp_min_payload, edns_default_payload);
 }
 
-}  // namespace
-
-size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uint8_t* out,
-               size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
-    Query q;
-    const Parse parsed = parse_query(query, query_len, q);
+// Everything after parsing: the shared tail of respond() and respond_burst().
+size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query, uint8_t* out,
+                     size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
     if (parsed == Parse::drop) return 0;
 
     size_t limit = client.transport == Transport::tcp ? 65535 : udp_limit(q);
@@ -289,7 +293,7 @@ size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uin
                q.qtype == rrtype::IXFR) {
         rc = rcode::REFUSED;  // only IN is served; zone transfers are not offered
     } else {
-        Answerer(*snap, w, q.qtype).run(q.qname);
+        Answerer(*snap, w, q.qtype).run(q.qname, q.zone, q.hash);
         if (!w.ok()) w.truncate();
         rc = w.rcode();
     }
@@ -297,6 +301,55 @@ size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uin
     if (q.edns) w.opt(edns_default_payload, uint8_t(rc >> 4), q.edns_do);
     if (info != nullptr) *info = ResponseInfo{rc, q.qtype, w.truncated()};
     return w.finish();
+}
+
+}  // namespace
+
+size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uint8_t* out,
+               size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
+    Query q;
+    const Parse parsed = parse_query(query, query_len, q);
+    return answer_parsed(snap, q, parsed, query, out, out_cap, client, info);
+}
+
+// Parse the whole burst, then three prefetch passes (index slot, node line, answer block),
+// then answer each query from what is now mostly cache. On a million-name table each query
+// otherwise pays its cache misses one after another.
+void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const ClientInfo& client) noexcept {
+    Query q[max_burst];
+    Parse parsed[max_burst];
+    const Node* node[max_burst];
+    for (size_t done = 0; done < n; done += max_burst) {
+        const size_t m = std::min(max_burst, n - done);
+        BurstItem* b = items + done;
+        for (size_t i = 0; i < m; ++i) {
+            q[i] = Query{};
+            parsed[i] = parse_query(b[i].query, b[i].query_len, q[i]);
+            if (parsed[i] != Parse::ok || snap == nullptr) continue;
+            q[i].zone = snap->find_zone(q[i].qname);
+            if (q[i].zone == nullptr) continue;
+            q[i].hash = hash_name(q[i].qname.lower, q[i].qname.len);
+            q[i].zone->index.prefetch(q[i].hash);
+        }
+        for (size_t i = 0; i < m; ++i) {
+            node[i] = q[i].zone ? q[i].zone->index.peek(q[i].hash) : nullptr;
+            if (node[i]) __builtin_prefetch(node[i]);
+        }
+        // The answer block of query i+ahead is fetched while query i is answered: by then
+        // that query's node line has arrived.
+        constexpr size_t ahead = 4;
+        auto fetch_block = [&](size_t i) {
+            if (i >= m || node[i] == nullptr) return;
+            const auto* d = reinterpret_cast<const char*>(node[i]->load_data());
+            __builtin_prefetch(d);
+            __builtin_prefetch(d + 64);
+        };
+        for (size_t i = 0; i < ahead; ++i) fetch_block(i);
+        for (size_t i = 0; i < m; ++i) {
+            fetch_block(i + ahead);
+            b[i].out_len = answer_parsed(snap, q[i], parsed[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);
+        }
+    }
 }
 
 }  // namespace anamed

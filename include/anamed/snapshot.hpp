@@ -283,12 +283,25 @@ struct Snapshot {
     std::vector<std::unique_ptr<Arena>> arenas;
 
     // Longest-match zone for a name: tries each suffix, longest first (from label `first`).
+    // With a handful of zones (the usual case) comparing suffixes beats hashing each one.
     const ZoneTable* find_zone(const Name& q, unsigned first = 0) const {
+        if (!few_zones.empty() || zones.empty()) {
+            for (const ZoneTable* z : few_zones) {  // longest apex first
+                const size_t n = z->apex_key.size();
+                if (n > q.len) continue;
+                const unsigned label = q.labels - z->apex->labels;
+                if (label < first || label > q.labels || q.label_off[label] != q.len - n) continue;
+                if (std::memcmp(q.lower + q.len - n, z->apex_key.data(), n) == 0) return z;
+            }
+            return nullptr;
+        }
         for (unsigned i = first; i <= q.labels; ++i) {
             if (const ZoneTable* z = zone_index.find(q.suffix(i))) return z;
         }
         return nullptr;
     }
+    static constexpr size_t few_zones_max = 8;
+    std::vector<const ZoneTable*> few_zones;  // all zones, longest apex first, when few
     size_t memory() const;
 };
 
