@@ -2,6 +2,9 @@
 #include <unistd.h>
 
 #include "compiler.hpp"
+#ifdef ANAMED_WITH_DPDK
+#include "anamed/dpdk_frontend.hpp"
+#endif
 #include "daemon.hpp"
 #include "log.hpp"
 #include "zone_loader.hpp"
@@ -100,7 +103,26 @@ json Daemon::cmd_stats() {
         upstream += t.upstream_queries;
         rejected += t.rejected_replies;
     }
+    json dpdk = nullptr;
+#ifdef ANAMED_WITH_DPDK
+    if (dpdk_) {  // the DPDK dataplane's own counters, summed over workers and ports
+        uint64_t rx = 0, tx = 0, q = 0, answered = 0, to_kernel = 0, arp = 0, nd = 0, echo = 0;
+        std::array<uint64_t, DpdkPortCounters::n_drops> drops{};
+        for (size_t w = 0; w < dpdk_->workers(); ++w)
+            for (size_t p = 0; p < dpdk_->ports().size(); ++p) {
+                const DpdkPortCounters& c = dpdk_->counters(w, p);
+                rx += c.rx.load(), tx += c.tx.load(), q += c.queries.load(), answered += c.answered.load();
+                to_kernel += c.to_kernel.load(), arp += c.arp.load(), nd += c.nd.load(), echo += c.echo.load();
+                for (size_t i = 0; i < drops.size(); ++i) drops[i] += c.dropped[i].load();
+            }
+        json dropped = json::object();
+        for (size_t i = 0; i < drops.size(); ++i) dropped[DpdkFrontend::drop_name(i)] = drops[i];
+        dpdk = {{"rx", rx}, {"tx", tx}, {"queries", q}, {"answered", answered}, {"to_kernel", to_kernel},
+                {"arp", arp}, {"nd", nd}, {"echo", echo}, {"dropped", dropped}};
+    }
+#endif
     return json{{"ok", true},
+                {"dpdk", dpdk},
                 {"queries", queries},
                 {"responses", responses},
                 {"truncated", truncated},

@@ -194,14 +194,13 @@ int Daemon::run() {
         return 1;
     }
     for (const auto& l : cfg_.listen) log_info("listening on " + l + " (UDP and TCP)");
-#ifdef ANAMED_WITH_DPDK  // issue 4: the DPDK dataplane, after the signal mask is set
-    std::unique_ptr<DpdkFrontend> dpdk;
+#ifdef ANAMED_WITH_DPDK  // the DPDK dataplane, after the signal mask is set
     if (cfg_.dpdk.enabled) try {
-            dpdk = std::make_unique<DpdkFrontend>(published_, cfg_.dpdk);
-            dpdk->start();
+            dpdk_ = std::make_shared<DpdkFrontend>(published_, cfg_.dpdk);
+            dpdk_->start();
         } catch (const std::exception& e) {
             log_error(std::string("DPDK dataplane: ") + e.what());
-            dpdk.reset();
+            dpdk_.reset();
             frontend_->stop();
             return 1;
         }
@@ -233,7 +232,7 @@ int Daemon::run() {
         }
     }
 #ifdef ANAMED_WITH_DPDK
-    if (dpdk) dpdk->stop();
+    if (dpdk_) dpdk_->stop();
 #endif
     frontend_->stop();
     close(sfd);

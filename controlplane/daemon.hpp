@@ -17,6 +17,8 @@
 
 namespace anamed {
 
+class DpdkFrontend;
+
 class Daemon {
 public:
     explicit Daemon(Config cfg);
@@ -56,6 +58,7 @@ private:
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ControlServer> control_;
+    std::shared_ptr<DpdkFrontend> dpdk_;  // shared_ptr: destroyible where the type is incomplete
     Clock::time_point started_ = Clock::now();
     uint64_t changes_applied_ = 0;
 };

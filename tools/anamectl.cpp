@@ -132,6 +132,14 @@ void print(const std::string& cmd, const json& r) {
             for (const auto& [name, n] : r[k].items()) std::cout << " " << name << "=" << n;
             std::cout << "\n";
         }
+        if (r.contains("dpdk") && r["dpdk"].is_object()) {
+            const auto& d = r["dpdk"];
+            std::cout << "dpdk: rx=" << d["rx"] << " tx=" << d["tx"] << " queries=" << d["queries"]
+                      << " answered=" << d["answered"] << " to_kernel=" << d["to_kernel"] << " arp=" << d["arp"]
+                      << " nd=" << d["nd"] << " echo=" << d["echo"] << "\ndpdk dropped:";
+            for (const auto& [name, n] : d["dropped"].items()) std::cout << " " << name << "=" << n;
+            std::cout << "\n";
+        }
         const auto& a = r["alias"];
         std::cout << "alias: targets=" << a["targets"] << " refreshes=" << a["refreshes"] << " failures=" << a["failures"]
                   << " upstream_queries=" << a["upstream_queries"] << " rejected_replies=" << a["rejected_replies"] << "\n";

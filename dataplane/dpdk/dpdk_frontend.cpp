@@ -152,6 +152,10 @@ const DpdkPortCounters& DpdkFrontend::counters(size_t worker, size_t port) const
 }
 const std::vector<std::unique_ptr<WorkerStats>>& DpdkFrontend::stats() const { return impl_->stats; }
 
+const char* DpdkFrontend::drop_name(size_t i) {
+    return i < size_t(dp::Drop::count) ? dp::drop_names[i] : "other";
+}
+
 void DpdkFrontend::refresh_stats() const {
     Impl& fe = *impl_;
     for (size_t w = 0; w < fe.stats.size(); ++w) {

@@ -79,6 +79,8 @@ public:
     const std::vector<std::unique_ptr<WorkerStats>>& stats() const;
     // Copies the DPDK counters into stats() (call before reading it).
     void refresh_stats() const;
+    // Name of DpdkPortCounters::dropped[i], for reports.
+    static const char* drop_name(size_t i);
 
     struct Impl;
 
