@@ -58,13 +58,24 @@ json Daemon::cmd_status() {
     json zones = json::array();
     for (const Zone* z : store_.zones())
         zones.push_back({{"name", z->apex_text}, {"serial", z->serial()}, {"names", z->nodes.size()}, {"file", z->file}});
+    // Rates over the time since the previous status request (or since start).
+    const auto now = Clock::now();
+    const double up = std::chrono::duration<double>(now - started_).count();
+    const double span = std::chrono::duration<double>(now - last_status_).count();
     json workers = json::array();
     uint64_t total = 0;
-    for (const auto& w : frontend_->stats()) {
-        workers.push_back({{"queries", w->queries.load()}, {"responses", w->responses.load()}});
-        total += w->queries.load();
+    const auto& stats = frontend_->stats();
+    last_counts_.resize(stats.size());
+    for (size_t i = 0; i < stats.size(); ++i) {
+        const uint64_t q = stats[i]->queries.load();
+        workers.push_back({{"kind", i == 0 ? "tcp" : "udp"},
+                           {"queries", q},
+                           {"responses", stats[i]->responses.load()},
+                           {"qps", span > 0 ? double(q - last_counts_[i]) / span : 0.0}});
+        last_counts_[i] = q;
+        total += q;
     }
-    const double up = std::chrono::duration<double>(Clock::now() - started_).count();
+    last_status_ = now;
     return json{{"ok", true},
                 {"version", "0.1.0"},
                 {"pid", getpid()},
@@ -226,7 +237,7 @@ json Daemon::cmd_alias_list(const json& r) {
         targets.push_back({{"target", t.target}, {"local", t.local}, {"state", state_name(t.state)},
                            {"addresses", t.addresses}, {"ttl", t.ttl},
                            {"last_refresh_s_ago", seconds_since(t.last_refresh)},
-                           {"next_refresh_in_s", -seconds_since(t.next_refresh)},
+                           {"next_refresh_in_s", t.local ? json(nullptr) : json(std::max<int64_t>(0, -seconds_since(t.next_refresh)))},
                            {"stale_for_s", seconds_since(t.stale_since)}, {"last_error", t.last_error},
                            {"refreshes", t.refreshes}, {"failures", t.failures},
                            {"upstream_queries", t.upstream_queries}, {"rejected_replies", t.rejected_replies}});

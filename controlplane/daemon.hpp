@@ -60,6 +60,8 @@ private:
     std::unique_ptr<ControlServer> control_;
     std::shared_ptr<DpdkFrontend> dpdk_;  // shared_ptr: destroyible where the type is incomplete
     Clock::time_point started_ = Clock::now();
+    Clock::time_point last_status_ = started_;  // for the query rates anamectl status shows
+    std::vector<uint64_t> last_counts_;
     uint64_t changes_applied_ = 0;
 };
 

@@ -92,7 +92,7 @@ json call(const std::string& path, const json& request) {
     return json::parse(reply.substr(0, reply.find('\n')));
 }
 
-std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump(); }
 
 void table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> w(head.size());
@@ -120,6 +120,13 @@ void print(const std::string& cmd, const json& r) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
         table({"ZONE", "SERIAL", "NAMES", "FILE"}, rows);
+        std::cout << "\n";
+        rows.clear();
+        for (size_t i = 0; i < r["workers"].size(); ++i) {
+            const auto& w = r["workers"][i];
+            rows.push_back({std::to_string(i), str(w["kind"]), str(w["queries"]), std::to_string(int64_t(w["qps"].get<double>()))});
+        }
+        table({"WORKER", "KIND", "QUERIES", "QPS(since last status)"}, rows);
     } else if (cmd == "zone-list") {
         std::vector<std::vector<std::string>> rows;
         for (const auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
