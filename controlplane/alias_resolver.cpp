@@ -125,7 +125,7 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         if (z == nullptr) return void(t.local = false);
         // Below a delegation the zone is not authoritative: ask upstream instead.
         for (std::string_view k = parent(cur); k.size() > z->apex.size(); k = parent(k)) {
-            const ZoneNode* n = z->find(std::string(k));
+            const ZoneNode* n = z->find(k);
             if (n && n->find(rrtype::NS)) return void(t.local = false);
         }
         const ZoneNode* node = z->find(cur);
@@ -134,7 +134,7 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         // where this can find a wildcard higher up than respond() would.)
         for (std::string_view ce = parent(cur); node == nullptr && ce.size() >= z->apex.size(); ce = parent(ce)) {
             node = z->find(std::string("\x01*", 2) + std::string(ce));
-            if (z->find(std::string(ce)) || ce.size() == z->apex.size()) break;
+            if (z->find(ce) || ce.size() == z->apex.size()) break;
         }
         if (std::find(seen.begin(), seen.end(), cur) != seen.end()) break;
         seen.push_back(cur);

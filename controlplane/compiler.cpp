@@ -89,7 +89,7 @@ private:
             }
             n.labels = uint8_t(count_labels(names[i]));
             n.data = &empty_node_data;
-            if (const ZoneNode* zn = z.find(std::string(names[i]))) {
+            if (const ZoneNode* zn = z.find(names[i])) {
                 const bool apex = names[i] == z.apex;
                 if (apex) n.flags |= node_flag::apex;
                 if (!apex && zn->find(rrtype::NS)) n.flags |= node_flag::delegation;
@@ -149,7 +149,7 @@ private:
         const RRset* soa = z.find(z.apex)->find(rrtype::SOA);
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];
-            const ZoneNode* zn = z.find(std::string(n.key()));
+            const ZoneNode* zn = z.find(n.key());
             if (zn == nullptr || zn->rrsets.empty()) return;
             BuiltNode& b = scratch.local();
             build_node(*zn, (n.flags & node_flag::apex) ? soa : nullptr, lookup, b);

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -25,13 +27,19 @@ struct ZoneNode {
     }
 };
 
+// Lets the node map be searched with a string_view (no temporary std::string per lookup).
+struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Zone {
     std::string apex;       // lower-case wire name
     std::string apex_text;  // presentation form, with the trailing dot
     std::string file;
-    std::unordered_map<std::string, ZoneNode> nodes;  // key: lower-case wire owner
+    std::unordered_map<std::string, ZoneNode, KeyHash, std::equal_to<>> nodes;  // key: lower-case wire owner
 
-    const ZoneNode* find(const std::string& key) const {
+    const ZoneNode* find(std::string_view key) const {
         auto it = nodes.find(key);
         return it == nodes.end() ? nullptr : &it->second;
     }

@@ -114,6 +114,7 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
     });
     for (ldns_rdf* o : origins) ldns_rdf_deep_free(o);
 
+    zone->nodes.reserve(master.records.size() / 2);  // names usually carry a few records each
     Inserter inserter(*zone, result.diags);
     for (size_t i = 0; i < parsed.size(); ++i) {
         const MasterRecord& rec = master.records[i];
