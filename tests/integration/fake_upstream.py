@@ -59,6 +59,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # keep the source tree clean
+from dnstest import encode_name  # noqa: E402  (python3 stdlib-only helpers next to this file)
+
 MODES = ("normal", "timeout", "servfail", "nxdomain", "wrong_id", "wrong_question",
          "wrong_case", "wrong_port", "truncate", "loop", "long_chain")
 
@@ -102,14 +106,6 @@ def count(state_dir, name, qtype, transport="total"):
 # --------------------------------------------------------------------------
 # wire format
 # --------------------------------------------------------------------------
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode("ascii")
-    return out + b"\x00"
-
 
 def _question_name(msg, off):
     """Raw (uncompressed) question name starting at off: (raw bytes, text, next offset)."""

@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,119 +32,18 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
+sys.path.insert(0, HERE)        # fake_upstream and the shared helpers beside this file
 sys.dont_write_bytecode = True  # keep the source tree clean
 import fake_upstream  # noqa: E402  (python3 stdlib-only helper next to this file)
+from dnstest import lower_rrs, run_dig  # noqa: E402
+from anamedtest import DnsTestCase, find_binary, main, pick_free_port  # noqa: E402
 
-DIG = os.environ.get("DIG", "dig")
-VERBOSE = os.environ.get("ANAMED_TEST_VERBOSE") == "1"
 QUERY_TIMEOUT_MS = 300
-
-
-# --------------------------------------------------------------------------
-# dig output parser (same shape as test_answers.py's)
-# --------------------------------------------------------------------------
-
-_HEADER_RE = re.compile(r";; ->>HEADER<<- opcode: (\S+), status: (\S+), id: (\d+)")
-_FLAGS_RE = re.compile(r";; flags:([^;]*);")
-_SECTIONS = {
-    ";; QUESTION SECTION:": "question",
-    ";; ANSWER SECTION:": "answer",
-    ";; AUTHORITY SECTION:": "authority",
-    ";; ADDITIONAL SECTION:": "additional",
-    ";; OPT PSEUDOSECTION:": "opt",
-}
-
-
-def parse_dig(text):
-    """rcode, flags, question, answer/authority/additional as
-    [(name, ttl, type, rdata)] (rdata whitespace-collapsed), raw."""
-    res = {"rcode": None, "flags": set(), "question": [], "answer": [],
-           "authority": [], "additional": [], "raw": text}
-    section = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            if section != "opt":
-                section = None
-            continue
-        m = _HEADER_RE.match(stripped)
-        if m:
-            res["rcode"] = m.group(2)
-            continue
-        if stripped.startswith(";; flags:"):
-            m = _FLAGS_RE.match(stripped)
-            if m:
-                res["flags"] = set(m.group(1).split())
-            continue
-        if stripped in _SECTIONS:
-            section = _SECTIONS[stripped]
-            continue
-        if stripped.startswith(";; MSG SIZE"):
-            section = None
-            continue
-        if section == "opt":
-            continue
-        if section == "question":
-            if stripped.startswith(";") and not stripped.startswith(";;"):
-                parts = stripped[1:].split()
-                if len(parts) >= 3:
-                    res["question"].append((parts[0], parts[1], parts[2]))
-            continue
-        if section in ("answer", "authority", "additional"):
-            if stripped.startswith(";"):
-                continue
-            parts = stripped.split(None, 4)
-            if len(parts) < 4:
-                continue
-            name, ttl, _klass, rtype = parts[:4]
-            rdata = " ".join(parts[4].split()) if len(parts) > 4 else ""
-            res[section].append((name, int(ttl), rtype, rdata))
-    return res
-
-
-def lower_rrs(rrs):
-    return [(n.lower(), t, ty, rd) for (n, t, ty, rd) in rrs]
 
 
 # --------------------------------------------------------------------------
 # processes
 # --------------------------------------------------------------------------
-
-def _can_bind(kind, port):
-    s = socket.socket(socket.AF_INET, kind)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def pick_free_port():
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if _can_bind(socket.SOCK_DGRAM, port) and _can_bind(socket.SOCK_STREAM, port):
-            return port
-    raise RuntimeError("no free port found")
-
-
-def find_binary():
-    b = os.environ.get("ANAMED_BIN")
-    if b:
-        return b
-    for cand in ("build/controlplane/anamed", "build/anamed"):
-        p = os.path.join(REPO, cand)
-        if os.access(p, os.X_OK):
-            return p
-    raise RuntimeError("set ANAMED_BIN to the anamed binary")
-
 
 def find_tool(env, name):
     p = os.environ.get(env) or shutil.which(name)
@@ -155,21 +53,6 @@ def find_tool(env, name):
         if os.access(os.path.join(d, name), os.X_OK):
             return os.path.join(d, name)
     return None
-
-
-def dig_raw(port, name, qtype="A", *opts, tcp=False, timeout=2):
-    args = [DIG, "@127.0.0.1", "-p", str(port), "+norec", "+nocookie",
-            "+time=%d" % timeout, "+tries=1"]
-    if tcp:
-        args.append("+tcp")
-    args += list(opts) + [name, qtype]
-    if VERBOSE:
-        print(" ".join(args), file=sys.stderr)
-    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=20)
-    r = parse_dig(p.stdout)
-    r["cmd"] = " ".join(args)
-    return r
 
 
 def wait_until(pred, timeout, interval=0.05):
@@ -193,7 +76,7 @@ def alias_rdata_hex(target):
     return "\\# %d %s" % (len(wire), wire.hex().upper())
 
 
-class AliasTest(unittest.TestCase):
+class AliasTest(DnsTestCase):
     """Base: temp dir, processes killed by PID at the end, anamed helpers."""
 
     tmp = None
@@ -271,7 +154,7 @@ class AliasTest(unittest.TestCase):
     def start_anamed(cls, zones, upstreams, refresh_min=1, refresh_max=60, stale_limit=86400,
                      query_timeout_ms=QUERY_TIMEOUT_MS):
         """zones: [(name, master file text)]. Waits until the first zone's SOA answers."""
-        cls.port = pick_free_port()
+        cls.port = pick_free_port(ipv6=False)
         lines = ["listen:", "  - 127.0.0.1:%d" % cls.port, "workers: 1", "zones:"]
         for name, text in zones:
             path = os.path.join(cls.tmp, name + ".zone")
@@ -296,7 +179,7 @@ class AliasTest(unittest.TestCase):
             if cls.anamed.poll() is not None:
                 raise RuntimeError("anamed exited with %s during startup:\n%s"
                                    % (cls.anamed.returncode, cls.log_tail()))
-            return dig_raw(cls.port, apex, "SOA", timeout=1)["rcode"] == "NOERROR"
+            return run_dig(cls.port, apex, "SOA", timeout=1)["rcode"] == "NOERROR"
         if not wait_until(ready, 15, 0.1):
             raise RuntimeError("anamed did not answer within 15 s:\n" + cls.log_tail())
 
@@ -313,12 +196,6 @@ class AliasTest(unittest.TestCase):
         return cls.read_log()[-n:]
 
     # -- helpers for tests ---------------------------------------------------------
-
-    def dig(self, name, qtype="A", *opts, tcp=False):
-        r = dig_raw(self.port, name, qtype, *opts, tcp=tcp)
-        if r["rcode"] is None:
-            self.fail("no reply to %s:\n%s" % (r["cmd"], r["raw"]))
-        return r
 
     def ctx(self, r):
         return r["cmd"] + "\n" + r["raw"] + "\n--- anamed log (tail) ---\n" + self.log_tail(3000)
@@ -358,7 +235,7 @@ class AliasTest(unittest.TestCase):
         last = [None]
 
         def check():
-            r = dig_raw(self.port, name, qtype, timeout=1)
+            r = run_dig(self.port, name, qtype, timeout=1)
             last[0] = r
             return r["rcode"] == "NOERROR" and sorted(rd for (_, _, _, rd) in r["answer"]) == sorted(want)
         if not wait_until(check, timeout, 0.1):
@@ -429,7 +306,7 @@ class TestAliasWithKnot(AliasTest):
             raise unittest.SkipTest("knotd/knotc not installed (tools/install-deps.sh installs knot)")
         kdir = os.path.join(cls.tmp, "knot")
         os.makedirs(os.path.join(kdir, "db"))
-        cls.knot_port = pick_free_port()
+        cls.knot_port = pick_free_port(ipv6=False)
         cls.knot_zone = os.path.join(kdir, "offsite.example.zone")
         cls.write_knot_zone(1, "203.0.113.40", "2001:db8::40")
         cls.knot_conf = os.path.join(kdir, "knot.conf")
@@ -461,7 +338,7 @@ zone:
             if cls.knot.poll() is not None:
                 raise RuntimeError("knotd exited with %s:\n%s"
                                    % (cls.knot.returncode, cls.read_log("knotd")))
-            return dig_raw(cls.knot_port, "offsite.example", "SOA", timeout=1)["rcode"] == "NOERROR"
+            return run_dig(cls.knot_port, "offsite.example", "SOA", timeout=1)["rcode"] == "NOERROR"
         if not wait_until(knot_ready, 10, 0.1):
             raise RuntimeError("knotd did not answer within 10 s:\n" + cls.read_log("knotd"))
         cls.start_anamed([("mywebservice.test", SERVED_ZONE)], [cls.knot_port])
@@ -576,7 +453,7 @@ zone:
         p = subprocess.run([self.knotc, "-c", self.knot_conf, "zone-reload", "offsite.example"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=10)
         self.assertEqual(p.returncode, 0, p.stdout)
-        ok = wait_until(lambda: dig_raw(self.knot_port, "moving.offsite.example", "A")["answer"][:1] ==
+        ok = wait_until(lambda: run_dig(self.knot_port, "moving.offsite.example", "A")["answer"][:1] ==
                         [("moving.offsite.example.", 2, "A", "203.0.113.41")], 5, 0.1)
         self.assertTrue(ok, "knotd did not load the new zone:\n" + self.read_log("knotd")[-2000:])
         self.poll_answer(fqs("moving"), "A", ["203.0.113.41"], 10)
@@ -949,26 +826,5 @@ class TestAliasSecondUpstream(AliasTest):
         self.assertRegex(self.read_log(), r"ALIAS target lb\.two\. -> 203\.0\.113\.90")
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    argv_names = [a for a in sys.argv[1:] if not a.startswith("-")]
-    if argv_names:
-        suite = unittest.defaultTestLoader.loadTestsFromNames(
-            argv_names, sys.modules[__name__])
-    verbosity = 2 if ("-v" in sys.argv or VERBOSE) else 1
-    result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
-    def test_id(t):       # a failed subTest counts as a failure of its test
-        return getattr(t, "test_case", t).id()
-    failed_ids = {test_id(t) for t, _ in result.failures + result.errors}
-    failed_ids |= {test_id(t) for t in result.unexpectedSuccesses}
-    failed = len(failed_ids)
-    skipped = len(result.skipped)
-    # class-level errors (setUpClass/tearDownClass) count as failures too
-    passed = max(0, result.testsRun - skipped -
-                 len([i for i in failed_ids if not i.startswith(("setUpClass", "tearDownClass"))]))
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.modules[__name__]))

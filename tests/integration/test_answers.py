@@ -6,8 +6,8 @@ queries it with dig (UDP, TCP, and IPv6 once) plus raw sockets for TCP
 pipelining and malformed packets.
 
 Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed
-                   or build/src/anamed exists in the repository)
+  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
+                   build/src/anamed or build/controlplane/anamed exists)
   ANAMED_TESTDATA  directory with test.zone etc. (default: ../data next to
                    this script)
   ANAMED_TEST_VERBOSE=1  print every dig command line
@@ -19,20 +19,19 @@ non-zero when anything failed.
 
 import os
 import random
-import re
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-DIG = os.environ.get("DIG", "dig")
-VERBOSE = os.environ.get("ANAMED_TEST_VERBOSE") == "1"
+sys.path.insert(0, HERE)        # the shared helpers beside this file
+sys.dont_write_bytecode = True  # keep the source tree clean
+from dnstest import (DATA, RCODES, build_query, lower_rrs, parse_header,  # noqa: E402
+                     recv_tcp_msg, run_dig)
+from anamedtest import DnsTestCase, find_binary, main, pick_free_port  # noqa: E402
 
 ORIGIN = "example.test."
 NEG_TTL = 300            # min(SOA TTL 3600, SOA minimum 300)
@@ -48,115 +47,10 @@ BIG_TXT = ['"big-txt-record-%02d-abcdefghijklmnopqrstuvwxyz-0123456789-ABCD"' % 
 DS_RDATA = ("12345 13 2 2BB183AF5F22588179A53B0A98631FAD1A292118D9BD6A2F0FB5EFB4"
             "D7F05B31")
 
-RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
-          4: "NOTIMP", 5: "REFUSED"}
-
 
 def fq(rel):
     """'www' -> 'www.example.test.'; '@' -> 'example.test.'"""
     return ORIGIN if rel == "@" else rel + "." + ORIGIN
-
-
-# --------------------------------------------------------------------------
-# dig output parser
-# --------------------------------------------------------------------------
-
-_HEADER_RE = re.compile(r";; ->>HEADER<<- opcode: (\S+), status: (\S+), id: (\d+)")
-_FLAGS_RE = re.compile(r";; flags:([^;]*);")
-_COUNTS_RE = re.compile(
-    r"QUERY: (\d+), ANSWER: (\d+), AUTHORITY: (\d+), ADDITIONAL: (\d+)")
-_EDNS_RE = re.compile(
-    r"; EDNS: version: (\d+), flags:([^;]*);(?: MBZ: (\S+),)? udp: (\d+)")
-_SECTIONS = {
-    ";; QUESTION SECTION:": "question",
-    ";; ANSWER SECTION:": "answer",
-    ";; AUTHORITY SECTION:": "authority",
-    ";; ADDITIONAL SECTION:": "additional",
-    ";; OPT PSEUDOSECTION:": "opt",
-}
-
-
-def parse_dig(text):
-    """Parse dig's full (default) text output for ONE reply.
-
-    Returns a dict:
-      rcode      'NOERROR', 'NXDOMAIN', 'BADVERS', ... (None if no reply)
-      opcode     'QUERY', ...
-      id         message id (int)
-      flags      set of header flags, e.g. {'qr', 'aa'}
-      counts     (qd, an, ns, ar) as printed by dig (ar counts the OPT RR)
-      question   [(name, class, type)]   names with the case as printed
-      answer, authority, additional: [(name, ttl, type, rdata)] where
-                 ttl is an int and rdata is dig's text, whitespace-collapsed
-      edns       None, or {'udp': int, 'flags': set, 'version': int,
-                 'mbz': str or None, 'options': [raw option lines]}
-      size       reply size in octets from ';; MSG SIZE  rcvd:' (or None)
-      raw        the input text
-    """
-    res = {"rcode": None, "opcode": None, "id": None, "flags": set(),
-           "counts": None, "question": [], "answer": [], "authority": [],
-           "additional": [], "edns": None, "size": None, "raw": text}
-    section = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            if section != "opt":
-                section = None
-            continue
-        m = _HEADER_RE.match(stripped)
-        if m:
-            res["opcode"], res["rcode"], res["id"] = m.group(1), m.group(2), int(m.group(3))
-            continue
-        if stripped.startswith(";; flags:"):
-            m = _FLAGS_RE.match(stripped)
-            if m:
-                res["flags"] = set(m.group(1).split())
-            m = _COUNTS_RE.search(stripped)
-            if m:
-                res["counts"] = tuple(int(x) for x in m.groups())
-            continue
-        if stripped in _SECTIONS:
-            section = _SECTIONS[stripped]
-            if section == "opt":
-                res["edns"] = {"udp": None, "flags": set(), "version": None,
-                               "mbz": None, "options": []}
-            continue
-        m = re.match(r";; MSG SIZE\s+rcvd: (\d+)", stripped)
-        if m:
-            res["size"] = int(m.group(1))
-            section = None
-            continue
-        if section == "opt":
-            m = _EDNS_RE.match(stripped)
-            if m:
-                res["edns"].update(version=int(m.group(1)),
-                                   flags=set(m.group(2).split()),
-                                   mbz=m.group(3), udp=int(m.group(4)))
-            elif stripped.startswith("; "):
-                res["edns"]["options"].append(stripped[2:])
-            continue
-        if section == "question":
-            if stripped.startswith(";") and not stripped.startswith(";;"):
-                parts = stripped[1:].split()
-                if len(parts) >= 3:
-                    res["question"].append((parts[0], parts[1], parts[2]))
-            continue
-        if section in ("answer", "authority", "additional"):
-            if stripped.startswith(";"):
-                continue
-            parts = stripped.split(None, 4)
-            if len(parts) < 4:
-                continue
-            name, ttl, klass, rtype = parts[:4]
-            rdata = " ".join(parts[4].split()) if len(parts) > 4 else ""
-            res[section].append((name, int(ttl), rtype, rdata))
-            continue
-    return res
-
-
-def lower_rrs(rrs):
-    """Normalise owner names to lower case for comparisons."""
-    return [(n.lower(), t, ty, rd) for (n, t, ty, rd) in rrs]
 
 
 def norm_ds(rdata):
@@ -165,95 +59,7 @@ def norm_ds(rdata):
     return " ".join(parts[:3] + ["".join(parts[3:]).upper()])
 
 
-# --------------------------------------------------------------------------
-# wire-format helpers for the raw-socket tests
-# --------------------------------------------------------------------------
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode("ascii")
-    return out + b"\x00"
-
-
-def build_query(qid, name, qtype=1, qclass=1, flags=0, qdcount=1,
-                questions=None):
-    if questions is None:
-        questions = [(name, qtype, qclass)]
-    hdr = struct.pack("!HHHHHH", qid, flags, qdcount, 0, 0, 0)
-    body = b"".join(encode_name(n) + struct.pack("!HH", t, c)
-                    for (n, t, c) in questions)
-    return hdr + body
-
-
-def parse_header(msg):
-    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", msg[:12])
-    return {"id": qid, "qr": bool(flags & 0x8000), "opcode": (flags >> 11) & 0xF,
-            "aa": bool(flags & 0x0400), "tc": bool(flags & 0x0200),
-            "rd": bool(flags & 0x0100), "ra": bool(flags & 0x0080),
-            "rcode": flags & 0xF, "qd": qd, "an": an, "ns": ns, "ar": ar}
-
-
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("TCP connection closed after %d of %d octets"
-                                  % (len(buf), n))
-        buf += chunk
-    return buf
-
-
-def recv_tcp_msg(sock):
-    (length,) = struct.unpack("!H", recv_exact(sock, 2))
-    return recv_exact(sock, length)
-
-
-# --------------------------------------------------------------------------
-# server process management
-# --------------------------------------------------------------------------
-
-def _can_bind(family, kind, host, port):
-    s = socket.socket(family, kind)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        s.bind((host, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def pick_free_port():
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if all(_can_bind(f, k, h, port) for f, h in
-               ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1"))
-               for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM)):
-            return port
-    raise RuntimeError("no free port found")
-
-
-def find_binary():
-    b = os.environ.get("ANAMED_BIN")
-    if b:
-        return b
-    for cand in ("build/anamed", "build/src/anamed"):
-        p = os.path.join(REPO, cand)
-        if os.access(p, os.X_OK):
-            return p
-    raise RuntimeError("set ANAMED_BIN to the anamed binary")
-
-
-class AnamedServerTest(unittest.TestCase):
+class AnamedServerTest(DnsTestCase):
     """Base class: one anamed process for the whole class."""
 
     proc = None
@@ -263,14 +69,12 @@ class AnamedServerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         binary = find_binary()
-        data = os.environ.get("ANAMED_TESTDATA",
-                              os.path.join(os.path.dirname(HERE), "data"))
         cls.port = pick_free_port()
         cls.log = tempfile.TemporaryFile(mode="w+b")
         cls.cmd = [binary,
-                   "--zone", "example.test=" + os.path.join(data, "test.zone"),
-                   "--zone", "other.test=" + os.path.join(data, "second.zone"),
-                   "--zone", "sub2.example.test=" + os.path.join(data, "child.zone"),
+                   "--zone", "example.test=" + os.path.join(DATA, "test.zone"),
+                   "--zone", "other.test=" + os.path.join(DATA, "second.zone"),
+                   "--zone", "sub2.example.test=" + os.path.join(DATA, "child.zone"),
                    "--listen", "127.0.0.1:%d" % cls.port,
                    "--listen", "[::1]:%d" % cls.port]
         cls.proc = subprocess.Popen(cls.cmd, stdout=cls.log,
@@ -288,13 +92,8 @@ class AnamedServerTest(unittest.TestCase):
                 raise RuntimeError("anamed did not answer %s within 10 s:\n%s"
                                    % (pending, cls.server_log()))
             server, tcp = pending[0]
-            args = [DIG, "@" + server, "-p", str(cls.port), "+norec",
-                    "+nocookie", "+time=1", "+tries=1", "example.test", "SOA"]
-            if tcp:
-                args.append("+tcp")
-            out = subprocess.run(args, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True).stdout
-            if parse_dig(out)["rcode"] == "NOERROR":
+            if run_dig(cls.port, "example.test", "SOA", host=server, tcp=tcp,
+                       timeout=1)["rcode"] == "NOERROR":
                 pending.pop(0)
             else:
                 time.sleep(0.1)
@@ -338,22 +137,7 @@ class AnamedServerTest(unittest.TestCase):
     # -- querying ----------------------------------------------------------
 
     def dig(self, name, qtype="A", *opts, tcp=False, v6=False):
-        server = "::1" if v6 else "127.0.0.1"
-        args = [DIG, "@" + server, "-p", str(self.port), "+norec", "+nocookie",
-                "+time=2", "+tries=1"]
-        if tcp:
-            args.append("+tcp")
-        args += list(opts) + [name, qtype]
-        if VERBOSE:
-            print(" ".join(args), file=sys.stderr)
-        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=20)
-        r = parse_dig(p.stdout)
-        if r["rcode"] is None:
-            self.fail("no reply to %s (dig exit %d):\n%s"
-                      % (" ".join(args), p.returncode, p.stdout))
-        r["cmd"] = " ".join(args)
-        return r
+        return super().dig(name, qtype, *opts, host="::1" if v6 else "127.0.0.1", tcp=tcp)
 
     def over(self, name, qtype="A", *opts, transports=("udp", "tcp")):
         """Yield (transport, parsed reply) for each transport.
@@ -364,26 +148,6 @@ class AnamedServerTest(unittest.TestCase):
         line, including +tcp.)"""
         for t in transports:
             yield t, self.dig(name, qtype, *opts, tcp=(t == "tcp"))
-
-    def udp_exchange(self, payload, timeout=0.5, v6=False):
-        fam, host = ((socket.AF_INET6, "::1") if v6
-                     else (socket.AF_INET, "127.0.0.1"))
-        s = socket.socket(fam, socket.SOCK_DGRAM)
-        s.settimeout(timeout)
-        try:
-            s.sendto(payload, (host, self.port))
-            try:
-                data, _ = s.recvfrom(65535)
-                return data
-            except socket.timeout:
-                return None
-        finally:
-            s.close()
-
-    def tcp_connect(self):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=3)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return s
 
     # -- assertions ----------------------------------------------------------
 
@@ -960,26 +724,5 @@ class TestAnswers(AnamedServerTest):
         self.assertStillAnswering()
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    argv_names = [a for a in sys.argv[1:] if not a.startswith("-")]
-    if argv_names:
-        suite = unittest.defaultTestLoader.loadTestsFromNames(
-            argv_names, sys.modules[__name__])
-    verbosity = 2 if ("-v" in sys.argv or VERBOSE) else 1
-    result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
-    def test_id(t):       # a failed subTest counts as a failure of its test
-        return getattr(t, "test_case", t).id()
-    failed_ids = {test_id(t) for t, _ in result.failures + result.errors}
-    failed_ids |= {test_id(t) for t in result.unexpectedSuccesses}
-    failed = len(failed_ids)
-    skipped = len(result.skipped)
-    # class-level errors (setUpClass/tearDownClass) count as failures too
-    passed = max(0, result.testsRun - skipped -
-                 len([i for i in failed_ids if not i.startswith(("setUpClass", "tearDownClass"))]))
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.modules[__name__]))

@@ -50,23 +50,16 @@ import shutil
 import signal
 import socket
 import stat
-import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-DIG = os.environ.get("DIG", "dig")
-VERBOSE = os.environ.get("ANAMED_TEST_VERBOSE") == "1"
-DATA = os.environ.get("ANAMED_TESTDATA", os.path.join(os.path.dirname(HERE), "data"))
-
-RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
-          4: "NOTIMP", 5: "REFUSED"}
-T_A, T_NS, T_SOA, T_TXT, T_AAAA = 1, 2, 6, 16, 28
+sys.path.insert(0, HERE)        # the shared helpers beside this file
+sys.dont_write_bytecode = True  # keep the source tree clean
+from dnstest import RCODES, T_A, T_SOA, VERBOSE, soa_serial, write_atomically  # noqa: E402
+from anamedtest import Anamed, AnamedTestCase, find_anamectl, find_binary, main  # noqa: E402
 
 ZONE = "ctl.test"
 BASE_SERIAL = 1000
@@ -93,284 +86,6 @@ def small_zone(origin, serial=1):
             "@    IN SOA ns1 hostmaster %d 7200 3600 1209600 300\n"
             "@    IN NS  ns1\n"
             "ns1  IN A   192.0.2.53\n" % (origin, serial))
-
-
-def write_atomically(path, text):
-    """Write a file the way an operator's tooling should: temp file + rename."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-# --------------------------------------------------------------------------
-# dig output parser (copied from test_answers.py)
-# --------------------------------------------------------------------------
-
-_HEADER_RE = re.compile(r";; ->>HEADER<<- opcode: (\S+), status: (\S+), id: (\d+)")
-_FLAGS_RE = re.compile(r";; flags:([^;]*);")
-_SECTIONS = {
-    ";; QUESTION SECTION:": "question",
-    ";; ANSWER SECTION:": "answer",
-    ";; AUTHORITY SECTION:": "authority",
-    ";; ADDITIONAL SECTION:": "additional",
-    ";; OPT PSEUDOSECTION:": "opt",
-}
-
-
-def parse_dig(text):
-    """Parse dig's default text output for ONE reply: rcode, id, flags,
-    question [(name, class, type)], answer/authority/additional
-    [(name, ttl, type, rdata)], raw."""
-    res = {"rcode": None, "opcode": None, "id": None, "flags": set(),
-           "question": [], "answer": [], "authority": [], "additional": [],
-           "raw": text}
-    section = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            if section != "opt":
-                section = None
-            continue
-        m = _HEADER_RE.match(stripped)
-        if m:
-            res["opcode"], res["rcode"], res["id"] = m.group(1), m.group(2), int(m.group(3))
-            continue
-        if stripped.startswith(";; flags:"):
-            m = _FLAGS_RE.match(stripped)
-            if m:
-                res["flags"] = set(m.group(1).split())
-            continue
-        if stripped in _SECTIONS:
-            section = _SECTIONS[stripped]
-            continue
-        if stripped.startswith(";; MSG SIZE"):
-            section = None
-            continue
-        if section == "opt":
-            continue
-        if section == "question":
-            if stripped.startswith(";") and not stripped.startswith(";;"):
-                parts = stripped[1:].split()
-                if len(parts) >= 3:
-                    res["question"].append((parts[0], parts[1], parts[2]))
-            continue
-        if section in ("answer", "authority", "additional"):
-            if stripped.startswith(";"):
-                continue
-            parts = stripped.split(None, 4)
-            if len(parts) < 4:
-                continue
-            name, ttl, _klass, rtype = parts[:4]
-            rdata = " ".join(parts[4].split()) if len(parts) > 4 else ""
-            res[section].append((name, int(ttl), rtype, rdata))
-    return res
-
-
-# --------------------------------------------------------------------------
-# wire format (copied from test_daemon.py)
-# --------------------------------------------------------------------------
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode("ascii")
-    return out + b"\x00"
-
-
-def build_query(qid, name, qtype=T_A, qclass=1, flags=0):
-    return (struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) +
-            encode_name(name) + struct.pack("!HH", qtype, qclass))
-
-
-def parse_header(msg):
-    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", msg[:12])
-    return {"id": qid, "qr": bool(flags & 0x8000), "opcode": (flags >> 11) & 0xF,
-            "aa": bool(flags & 0x0400), "tc": bool(flags & 0x0200),
-            "rd": bool(flags & 0x0100), "ra": bool(flags & 0x0080),
-            "rcode": flags & 0xF, "qd": qd, "an": an, "ns": ns, "ar": ar}
-
-
-def read_name(msg, off):
-    """Decode a (possibly compressed) name; return (lower-case text, next offset)."""
-    labels, end, hops = [], None, 0
-    while True:
-        if off >= len(msg):
-            raise ValueError("name runs past the message")
-        n = msg[off]
-        if n & 0xC0 == 0xC0:
-            if off + 1 >= len(msg):
-                raise ValueError("truncated compression pointer")
-            if end is None:
-                end = off + 2
-            off = ((n & 0x3F) << 8) | msg[off + 1]
-            hops += 1
-            if hops > 64:
-                raise ValueError("compression loop")
-            continue
-        if n & 0xC0:
-            raise ValueError("bad label type")
-        off += 1
-        if n == 0:
-            break
-        labels.append(msg[off:off + n].decode("ascii", "replace").lower())
-        off += n
-    return ".".join(labels) + ".", (end if end is not None else off)
-
-
-def parse_message(msg):
-    """Header, raw question bytes, and answer/authority RRs
-    [(owner, type, class, ttl, rdata)]."""
-    if len(msg) < 12:
-        raise ValueError("reply shorter than a header (%d octets)" % len(msg))
-    h = parse_header(msg)
-    off = 12
-    for _ in range(h["qd"]):
-        _, off = read_name(msg, off)
-        off += 4
-    if off > len(msg):
-        raise ValueError("question runs past the message")
-    h["question_wire"] = msg[12:off]
-    for section, count in (("answer", h["an"]), ("authority", h["ns"])):
-        rrs = []
-        for _ in range(count):
-            owner, off = read_name(msg, off)
-            if off + 10 > len(msg):
-                raise ValueError("RR header runs past the message")
-            rtype, rclass, ttl, rdlen = struct.unpack("!HHIH", msg[off:off + 10])
-            off += 10
-            if off + rdlen > len(msg):
-                raise ValueError("RDATA runs past the message")
-            rrs.append((owner, rtype, rclass, ttl, msg[off:off + rdlen]))
-            off += rdlen
-        h[section] = rrs
-    return h
-
-
-def soa_serial(rdata):
-    """SERIAL is the first of the five 32-bit fields that end the SOA RDATA."""
-    return struct.unpack("!I", rdata[-20:-16])[0]
-
-
-# --------------------------------------------------------------------------
-# server process management (copied from test_daemon.py)
-# --------------------------------------------------------------------------
-
-def _can_bind(family, kind, host, port):
-    s = socket.socket(family, kind)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        s.bind((host, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def pick_free_port():
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if all(_can_bind(f, k, h, port) for f, h in
-               ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1"))
-               for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM)):
-            return port
-    raise RuntimeError("no free port found")
-
-
-def find_binary():
-    b = os.environ.get("ANAMED_BIN")
-    if b:
-        return os.path.abspath(b)       # anamed runs in the test's directory
-    for cand in ("build/anamed", "build/src/anamed", "build/controlplane/anamed"):
-        p = os.path.join(REPO, cand)
-        if os.access(p, os.X_OK):
-            return p
-    raise RuntimeError("set ANAMED_BIN to the anamed binary")
-
-
-def find_anamectl():
-    b = os.environ.get("ANAMECTL_BIN")
-    if b:
-        return os.path.abspath(b)
-    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(find_binary())),
-                                         "..", "tools", "anamectl"))
-
-
-class Anamed:
-    """One anamed process; stderr goes to a file in the test's directory."""
-
-    def __init__(self, args, workdir, port, hosts=("127.0.0.1",), cwd=None, log_name="anamed.stderr"):
-        self.args = [find_binary()] + list(args)
-        self.port = port
-        self.hosts = hosts
-        self.stopped = False        # stop() was called (by the test or the cleanup)
-        self.stderr_path = os.path.join(workdir, log_name)
-        self._err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
-                                     stderr=self._err, stdin=subprocess.DEVNULL,
-                                     cwd=cwd or workdir)
-
-    def log(self):
-        self._err.flush()
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def wait_ready(self, timeout=10.0):
-        """Wait for the 'serving' log line, then for a UDP reply on every host."""
-        deadline = time.monotonic() + timeout
-        pending = list(self.hosts)
-        while pending:
-            if self.proc.poll() is not None:
-                raise RuntimeError("anamed exited with %s during startup:\n%s"
-                                   % (self.proc.returncode, self.log()[-4000:]))
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError("anamed did not answer on %s within %g s:\n%s"
-                                   % (pending, timeout, self.log()[-4000:]))
-            if "anamed info: serving " not in self.log():
-                time.sleep(0.02)
-                continue
-            host = pending[0]
-            fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-            with socket.socket(fam, socket.SOCK_DGRAM) as s:
-                s.settimeout(0.2)
-                s.sendto(build_query(0x0F0F, ".", T_SOA), (host, self.port))
-                try:
-                    reply, _ = s.recvfrom(65535)
-                    if len(reply) >= 12 and parse_header(reply)["id"] == 0x0F0F:
-                        pending.pop(0)
-                except socket.timeout:
-                    pass
-        return self
-
-    def stop(self, timeout=5.0):
-        """SIGTERM; return (exit status or None if it did not exit in time, seconds)."""
-        self.stopped = True
-        if self.proc.poll() is not None:
-            return self.proc.returncode, 0.0
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        return rc, time.monotonic() - t0
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def close(self):
-        self.kill()
-        self._err.close()
 
 
 # --------------------------------------------------------------------------
@@ -439,19 +154,17 @@ def parse_zone_text(text):
 # base class
 # --------------------------------------------------------------------------
 
-class ControlTest(unittest.TestCase):
+class ControlTest(AnamedTestCase):
     """A private temp dir per test, anamed with --control and --journal, and
     helpers for anamectl, the raw socket and DNS."""
 
+    TMP_PREFIX = "anamed-control-"
+
     def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="anamed-control-")
-        self.dir = self._tmp.name
-        self.addCleanup(self._tmp.cleanup)
-        self.port = pick_free_port()
+        super().setUp()
         self.sock_path = os.path.join(self.dir, "control.sock")
         self.journal = os.path.join(self.dir, "journal.mdb")
         self.zfile = os.path.join(self.dir, "ctl.zone")
-        self.server = None
         self.zones = [(ZONE, self.zfile)]
         self.starts = 0
 
@@ -492,29 +205,10 @@ class ControlTest(unittest.TestCase):
                          % (rc, self.server.log()[-4000:]))
         return self.start()
 
-    def _stop_and_check(self, srv):
-        if srv.stopped:
-            return
-        if srv.proc.poll() is not None:
-            self.fail("anamed died during the test (exit %s):\n%s"
-                      % (srv.proc.returncode, srv.log()[-4000:]))
-        rc, _ = srv.stop()
-        if rc is None:
-            srv.kill()
-            self.fail("anamed did not exit within 5 s of SIGTERM:\n%s" % srv.log()[-4000:])
-        self.assertEqual(rc, 0, "anamed exited with %s after SIGTERM:\n%s"
-                         % (rc, srv.log()[-4000:]))
-
     def assertAlive(self):
         if self.server.proc.poll() is not None:
             self.fail("anamed died (exit %s):\n%s" % (self.server.proc.returncode,
                                                       self.server.log()[-4000:]))
-
-    def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
 
     # -- anamectl -----------------------------------------------------------
 
@@ -557,46 +251,15 @@ class ControlTest(unittest.TestCase):
 
     # -- DNS ----------------------------------------------------------------
 
-    def dig(self, name, qtype="A", tcp=False):
-        args = [DIG, "@127.0.0.1", "-p", str(self.port), "+norec", "+nocookie",
-                "+time=2", "+tries=1"]
-        if tcp:
-            args.append("+tcp")
-        args += [name, qtype]
-        if VERBOSE:
-            print(" ".join(args), file=sys.stderr)
-        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=20)
-        r = parse_dig(p.stdout)
-        if r["rcode"] is None:
-            self.fail("no reply to %s (dig exit %d):\n%s"
-                      % (" ".join(args), p.returncode, p.stdout))
-        r["cmd"] = " ".join(args)
-        return r
-
-    def udp_query(self, name, qtype=T_A, timeout=1.0):
-        qid = random.randrange(65536)
-        q = build_query(qid, name, qtype)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.settimeout(timeout)
-            s.sendto(q, ("127.0.0.1", self.port))
-            try:
-                reply, _ = s.recvfrom(65535)
-            except socket.timeout:
-                self.fail("no UDP reply to %s/%d within %g s" % (name, qtype, timeout))
-        r = parse_message(reply)
-        self.assertEqual(r["id"], qid)
-        return r
-
     def serial(self, zone=ZONE):
-        r = self.udp_query(zone + ".", T_SOA)
+        r = self.udp_query(zone + ".", T_SOA, check_question=False)
         serials = [soa_serial(rd) for (_, t, _, _, rd) in r["answer"] if t == T_SOA]
         self.assertEqual(len(serials), 1, "SOA query for %s: %r" % (zone, r))
         return serials[0]
 
     def a_records(self, name):
         """(rcode, sorted A addresses) of a UDP query."""
-        r = self.udp_query(name, T_A)
+        r = self.udp_query(name, T_A, check_question=False)
         return (RCODES.get(r["rcode"], r["rcode"]),
                 sorted(socket.inet_ntoa(rd) for (_, t, _, _, rd) in r["answer"] if t == T_A))
 
@@ -1549,26 +1212,5 @@ class TestAnamectlUsage(ControlTest):
                 self.assertEqual(p.stdout, "", p.what)
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    argv_names = [a for a in sys.argv[1:] if not a.startswith("-")]
-    if argv_names:
-        suite = unittest.defaultTestLoader.loadTestsFromNames(
-            argv_names, sys.modules[__name__])
-    verbosity = 2 if ("-v" in sys.argv or VERBOSE) else 1
-    result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
-    def test_id(t):       # a failed subTest counts as a failure of its test
-        return getattr(t, "test_case", t).id()
-    failed_ids = {test_id(t) for t, _ in result.failures + result.errors}
-    failed_ids |= {test_id(t) for t in result.unexpectedSuccesses}
-    failed = len(failed_ids)
-    skipped = len(result.skipped)
-    # class-level errors (setUpClass/tearDownClass) count as failures too
-    passed = max(0, result.testsRun - skipped -
-                 len([i for i in failed_ids if not i.startswith(("setUpClass", "tearDownClass"))]))
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.modules[__name__]))

@@ -30,6 +30,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)        # the shared helpers beside this file
+sys.dont_write_bytecode = True  # keep the source tree clean
+from dnstest import build_query  # noqa: E402
+
 BIN = os.environ.get("ANAMED_BIN", os.path.join(REPO, "build", "controlplane", "anamed"))
 PMD = os.environ.get("ANAMED_DPDK_PMD", "af_packet")
 TAG = "%d" % (os.getpid() % 100000)
@@ -68,13 +72,6 @@ def telemetry(cmd):
     reply = json.loads(s.recv(65536).decode())
     s.close()
     return reply[cmd.split(",")[0]]
-
-
-def dns_query(name, qtype=1, qid=0x1234):
-    q = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0)
-    for label in name.rstrip(".").split("."):
-        q += bytes([len(label)]) + label.encode()
-    return q + b"\x00" + struct.pack("!HH", qtype, 1)
 
 
 def csum(data):
@@ -258,7 +255,7 @@ dpdk:
         self.dig("@" + V4, ZONE, "SOA")  # the client learns our MAC first
         s = self.raw_socket()
         me = mac_bytes(self.client_mac)
-        q = dns_query("customer." + ZONE, 1, 0x4242)
+        q = build_query(0x4242, "customer." + ZONE, 1)
         s.send(ipv4_udp_frame(me, mac_bytes(MAC), "10.53.100.2", V4_VLAN, 40000, 53, q, vlan=100))
         deadline = time.time() + 3
         got = None
@@ -283,7 +280,7 @@ dpdk:
         before = telemetry("/anamed/stats")
         s = self.raw_socket()
         me, it = mac_bytes(self.client_mac), mac_bytes(MAC)
-        q = dns_query(ZONE)
+        q = build_query(0x1234, ZONE)
         bad = [
             ipv4_udp_frame(me, it, "10.53.0.2", V4, 40001, 53, q, ip_total=400),        # bad_length
             ipv4_udp_frame(me, it, "10.53.0.2", V4, 40002, 53, q, udp_len=9),          # bad_length
