@@ -40,7 +40,7 @@ public:
                       [](const ZoneTable* a, const ZoneTable* b) { return a->apex_key.size() > b->apex_key.size(); });
         }
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = src_[i];
-        for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i]);
+        for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));
         link_aliases(provider);
         // Fault in the first page of the runtime-change arena now, not on the first change.
@@ -55,24 +55,28 @@ private:
         zt.apex_text = z.apex_text;
         zt.serial = z.serial();
 
-        // Every owner plus the empty non-terminals between it and the apex.
+        // Every owner plus the empty non-terminals between it and the apex, with its data.
         std::vector<std::string_view> names;
+        std::vector<const ZoneNode*> data;
         names.reserve(z.nodes.size());
-        std::unordered_set<std::string_view> seen;
-        seen.reserve(z.nodes.size() * 2);
+        data.reserve(z.nodes.size());
         for (const auto& [key, node] : z.nodes) {
             names.push_back(key);
-            seen.insert(key);
+            data.push_back(&node);
         }
-        std::deque<std::string> ents;
+        std::unordered_set<std::string_view> ents;
         for (size_t i = 0, n = names.size(); i < n; ++i) {
             for (std::string_view k = names[i]; k.size() > z.apex.size();) {
                 k = parent_of(k);
-                if (!seen.insert(k).second) break;
+                if (z.find(k) != nullptr || !ents.insert(k).second) break;
                 names.push_back(k);
+                data.push_back(nullptr);
             }
         }
-        if (!seen.count(z.apex)) names.push_back(z.apex);
+        if (z.find(z.apex) == nullptr) {
+            names.push_back(z.apex);
+            data.push_back(nullptr);
+        }
 
         Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>());
         zt.nodes = HugeArray<Node>(names.size());
@@ -89,7 +93,7 @@ private:
             }
             n.labels = uint8_t(count_labels(names[i]));
             n.data = &empty_node_data;
-            if (const ZoneNode* zn = z.find(names[i])) {
+            if (const ZoneNode* zn = data[i]) {
                 const bool apex = names[i] == z.apex;
                 if (apex) n.flags |= node_flag::apex;
                 if (!apex && zn->find(rrtype::NS)) n.flags |= node_flag::delegation;
@@ -120,6 +124,7 @@ private:
         }
 
         snap_.zones.push_back(std::move(table));
+        sources_.push_back(std::move(data));
     }
 
     uint32_t alias_id(const std::string& target) {
@@ -141,7 +146,8 @@ private:
         }
     }
 
-    void build_zone_data(const Zone& z, ZoneTable& zt) {
+    // data[i]: the source of zt.nodes[i] (null for an empty non-terminal).
+    void build_zone_data(const Zone& z, ZoneTable& zt, const std::vector<const ZoneNode*>& data) {
         tbb::enumerable_thread_specific<Arena*> local([&] { return new_arena(); });
         tbb::enumerable_thread_specific<BuiltNode> scratch;
         tbb::enumerable_thread_specific<std::vector<std::string>> targets;
@@ -149,7 +155,7 @@ private:
         const RRset* soa = z.find(z.apex)->find(rrtype::SOA);
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];
-            const ZoneNode* zn = z.find(n.key());
+            const ZoneNode* zn = data[i];
             if (zn == nullptr || zn->rrsets.empty()) return;
             BuiltNode& b = scratch.local();
             build_node(*zn, (n.flags & node_flag::apex) ? soa : nullptr, lookup, b);
@@ -182,6 +188,7 @@ private:
     std::vector<std::unique_ptr<Arena>> arenas_;
     std::mutex arena_mu_;
     std::unordered_map<const ZoneTable*, const Zone*> source_;
+    std::vector<std::vector<const ZoneNode*>> sources_;  // per zone, aligned with its nodes
     std::unordered_map<std::string, uint32_t> alias_ids_;
 };
 

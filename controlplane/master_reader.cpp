@@ -1,8 +1,11 @@
 #include "master_reader.hpp"
 
+#include "anamed/wire.hpp"
+
 #include <ldns/ldns.h>
 
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -65,7 +68,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 class Reader {
 public:
-    Reader(MasterFile& out, std::vector<Diagnostic>& diags) : out_(out), diags_(diags) {}
+    Reader(MasterFile& out, std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&&)>& sink)
+        : out_(out), diags_(diags), sink_(sink) {}
 
     void read(const std::string& path, uint32_t origin, int depth) {
         std::ifstream in(path, std::ios::binary);
@@ -180,7 +184,7 @@ private:
         prev_owner_ = owner;
         MasterRecord rec{owner + " " + text.substr(rest), line, file, origin, ttl_, false};
         normalize_record(rec);
-        out_.records.push_back(std::move(rec));
+        sink_(std::move(rec));
         return origin;
     }
 
@@ -230,6 +234,7 @@ private:
 
     MasterFile& out_;
     std::vector<Diagnostic>& diags_;
+    const std::function<void(MasterRecord&&)>& sink_;
     uint32_t ttl_ = fallback_ttl;
     std::string prev_owner_;
 };
@@ -265,9 +270,136 @@ void normalize_record(MasterRecord& rec) {
 }
 
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags) {
+                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&&)>& sink) {
     out.origins.push_back(origin);
-    Reader(out, diags).read(path, 0, 0);
+    Reader(out, diags, sink).read(path, 0, 0);
+}
+
+namespace {
+
+// The common types' RDATA read field by field with ldns's own field parsers: what
+// ldns_rr_new_frm_str does, without its per-record line buffers (several 64 KiB allocations
+// each, most of a big zone's load time). Anything unusual returns false with `error` empty and
+// takes the general path; a record that is certainly wrong returns false with `error` set.
+class FastRecord {
+public:
+    FastRecord(const MasterRecord& rec, const std::string& origin) : rec_(rec), origin_(origin) {}
+
+    bool parse(ParsedRecord& out) {
+        constexpr size_t max_tokens = 8;
+        std::string_view tok[max_tokens];
+        size_t n = 0;
+        for (Token t = next_token(rec_.text, 0); t.len; t = next_token(rec_.text, t.pos + t.len)) {
+            if (n == max_tokens) return false;
+            tok[n++] = t.in(rec_.text);
+        }
+        if (n < 3 || !name(tok[0], out.owner)) return false;
+        size_t i = 1;
+        out.ttl = rec_.ttl;
+        out.klass = LDNS_RR_CLASS_IN;
+        if (std::isdigit(static_cast<unsigned char>(tok[i][0]))) {
+            const std::string ttl(tok[i++]);
+            const char* end = nullptr;
+            out.ttl = ldns_str2period(ttl.c_str(), &end);
+            if (end == nullptr || *end != '\0') return false;
+        }
+        if (i < n && iequals(tok[i], "IN")) ++i;
+        if (i >= n) return false;
+        const std::string_view type = tok[i++];
+        const std::string_view* rd = tok + i;
+        const size_t fields = n - i;
+        out.rdata.clear();
+        if (iequals(type, "A") && fields == 1) return field(LDNS_RDF_TYPE_A, rd[0], out, LDNS_RR_TYPE_A);
+        if (iequals(type, "AAAA") && fields == 1) return field(LDNS_RDF_TYPE_AAAA, rd[0], out, LDNS_RR_TYPE_AAAA);
+        if (iequals(type, "CNAME") && fields == 1)
+            return set(out, rec_.alias ? rrtype::ALIAS : uint16_t(LDNS_RR_TYPE_CNAME)) && name(rd[0], out.rdata);
+        if (iequals(type, "NS") && fields == 1) return set(out, LDNS_RR_TYPE_NS) && name(rd[0], out.rdata);
+        if (iequals(type, "PTR") && fields == 1) return set(out, LDNS_RR_TYPE_PTR) && name(rd[0], out.rdata);
+        if (iequals(type, "MX") && fields == 2) {
+            // ldns would wrap a preference above 65535 around; refuse it instead.
+            uint32_t pref = 0;
+            for (char c : rd[0]) pref = std::isdigit(static_cast<unsigned char>(c)) ? pref * 10 + (c - '0') : 1u << 20;
+            if (pref > 65535) return fail("MX preference '" + std::string(rd[0]) + "' is not a number from 0 to 65535");
+            out.type = LDNS_RR_TYPE_MX;
+            out.rdata.push_back(char(pref >> 8));
+            out.rdata.push_back(char(pref & 0xff));
+            return name(rd[1], out.rdata);
+        }
+        if (iequals(type, "TXT") && fields >= 1) {
+            for (size_t f = 0; f < fields; ++f) {
+                std::string_view s = rd[f];
+                if (s.front() == '"') {
+                    if (s.size() < 2 || s.back() != '"') return fail("unterminated quoted string in '" + rec_.text + "'");
+                    s = s.substr(1, s.size() - 2);
+                }
+                if (s.find('"') != std::string_view::npos || !field(LDNS_RDF_TYPE_STR, s, out, LDNS_RR_TYPE_TXT))
+                    return false;
+            }
+            return true;
+        }
+        return false;
+    }
+
+    // Set when the record is certainly wrong (rather than just not for the fast path).
+    std::string error;
+
+private:
+    bool fail(std::string why) {
+        error = std::move(why);
+        return false;
+    }
+
+    static bool set(ParsedRecord& out, uint16_t type) {
+        out.type = type;
+        return true;
+    }
+
+    bool field(ldns_rdf_type kind, std::string_view text, ParsedRecord& out, uint16_t type) {
+        out.type = type;
+        ldns_rdf* rdf = ldns_rdf_new_frm_str(kind, std::string(text).c_str());
+        if (rdf == nullptr) return false;
+        out.rdata.append(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf));
+        ldns_rdf_deep_free(rdf);
+        return true;
+    }
+
+    bool name(std::string_view text, std::string& wire) {
+        ldns_rdf* rdf = nullptr;
+        if (ldns_str2rdf_dname(&rdf, absolute(text, origin_).c_str()) != LDNS_STATUS_OK) return false;
+        wire.append(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf));
+        ldns_rdf_deep_free(rdf);
+        return true;
+    }
+
+    const MasterRecord& rec_;
+    const std::string& origin_;
+};
+
+}  // namespace
+
+std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out) {
+    out.owner.clear();
+    FastRecord fast(rec, origin);
+    if (fast.parse(out)) return "";
+    if (!fast.error.empty()) return fast.error;
+    out.owner.clear();
+    ldns_rdf* origin_rdf = ldns_dname_new_frm_str(origin.c_str());
+    ldns_rr* rr = nullptr;
+    const ldns_status st = ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, origin_rdf, nullptr);
+    ldns_rdf_deep_free(origin_rdf);
+    if (st != LDNS_STATUS_OK) return std::string(ldns_get_errorstr_by_id(st)) + " in '" + rec.text + "'";
+    const ldns_rdf* owner = ldns_rr_owner(rr);
+    out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner));
+    out.type = rec.alias ? rrtype::ALIAS : uint16_t(ldns_rr_get_type(rr));
+    out.klass = uint16_t(ldns_rr_get_class(rr));
+    out.ttl = ldns_rr_ttl(rr);
+    ldns_buffer* buf = ldns_buffer_new(512);
+    const bool ok = ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK;
+    out.rdata.clear();
+    if (ok) out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
+    ldns_buffer_free(buf);
+    ldns_rr_free(rr);
+    return ok ? "" : "cannot encode the RDATA of '" + rec.text + "'";
 }
 
 }  // namespace anamed

@@ -1,12 +1,14 @@
 // Reads RFC 1035 master files into logical records: comments and parentheses removed,
 // $ORIGIN/$TTL/$INCLUDE applied, blank owners replaced by the previous owner. The records
-// are then parsed independently (in parallel) by the zone loader.
+// stream out in file order and are parsed independently (in parallel) by the zone loader.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "zone.hpp"
 #include "zone_loader.hpp"
 
 namespace anamed {
@@ -23,13 +25,18 @@ struct MasterRecord {
 struct MasterFile {
     std::vector<std::string> files;
     std::vector<std::string> origins;  // absolute, presentation form
-    std::vector<MasterRecord> records;
 };
 
 // Rewrites one record's text into what ldns reads: TTL before class, ALIAS as CNAME (alias set).
 void normalize_record(MasterRecord& rec);
 
+// Parses one normalized record with ldns; relative names are completed with `origin`
+// (absolute, presentation). Returns "" or what is wrong. Thread-safe.
+std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out);
+
+// Hands every record of `path` (and its includes) to `sink`, in file order; `out` collects the
+// file names and origins the records refer to.
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags);
+                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&&)>& sink);
 
 }  // namespace anamed

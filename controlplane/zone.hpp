@@ -16,6 +16,15 @@ struct RRset {
     std::vector<std::string> rdata;  // wire format, names uncompressed, case as written
 };
 
+// One record as read from a master file or a runtime change.
+struct ParsedRecord {
+    std::string owner;  // wire
+    uint16_t type = 0;
+    uint16_t klass = 0;
+    uint32_t ttl = 0;
+    std::string rdata;  // wire
+};
+
 struct ZoneNode {
     std::string owner;          // wire format, case as first written
     std::vector<RRset> rrsets;  // sorted by type

@@ -1,7 +1,5 @@
 #include "zone_edit.hpp"
 
-#include <ldns/ldns.h>
-
 #include <algorithm>
 
 #include "anamed/wire.hpp"
@@ -48,37 +46,22 @@ std::string parse_record(const std::string& text, const std::string& origin, uin
                          ParsedRecord& out) {
     MasterRecord rec{text, 0, 0, 0, default_ttl, false};
     normalize_record(rec);
-    ldns_rdf* origin_rdf = ldns_dname_new_frm_str(origin.c_str());
-    ldns_rr* rr = nullptr;
-    const ldns_status st = ldns_rr_new_frm_str(&rr, rec.text.c_str(), default_ttl, origin_rdf, nullptr);
-    ldns_rdf_deep_free(origin_rdf);
-    if (st != LDNS_STATUS_OK) return std::string(ldns_get_errorstr_by_id(st)) + " in '" + text + "'";
-    const ldns_rdf* owner = ldns_rr_owner(rr);
-    out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner));
-    out.type = rec.alias ? rrtype::ALIAS : uint16_t(ldns_rr_get_type(rr));
-    out.klass = uint16_t(ldns_rr_get_class(rr));
-    out.ttl = ldns_rr_ttl(rr);
-    ldns_buffer* buf = ldns_buffer_new(512);
-    const bool ok = ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK;
-    if (ok) out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
-    ldns_buffer_free(buf);
-    ldns_rr_free(rr);
-    return ok ? "" : "cannot encode the RDATA of '" + text + "'";
+    return parse_master_record(rec, origin, out);
 }
 
 std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warning) {
-    const std::string owner = name_to_text(p.owner);
+    const auto owner = [&p] { return name_to_text(p.owner); };  // only for messages
     if ((p.type == rrtype::SVCB || p.type == rrtype::HTTPS) && !valid_svcb(p.rdata))
-        return "malformed SVCB/HTTPS parameters at " + owner + " (RFC 9460: keys in ascending order, each with a valid value)";
+        return "malformed SVCB/HTTPS parameters at " + owner() + " (RFC 9460: keys in ascending order, each with a valid value)";
     if (node.owner.empty()) node.owner = p.owner;
     if (p.type == rrtype::CNAME) {
         for (const auto& rs : node.rrsets)
             if (rs.type != rrtype::CNAME && !dnssec_meta(rs.type))
-                return "CNAME beside other data at " + owner +
+                return "CNAME beside other data at " + owner() +
                        " (RFC 1034 §3.6.2); to point a name that has other records at another host, "
                        "use ALIAS instead of CNAME";
     } else if (node.find(rrtype::CNAME) != nullptr && !dnssec_meta(p.type)) {
-        return "data beside a CNAME at " + owner + " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both";
+        return "data beside a CNAME at " + owner() + " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both";
     }
     auto it = std::lower_bound(node.rrsets.begin(), node.rrsets.end(), p.type,
                                [](const RRset& r, uint16_t t) { return r.type < t; });
@@ -88,12 +71,12 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     }
     if (std::find(it->rdata.begin(), it->rdata.end(), p.rdata) != it->rdata.end()) return "";  // a set
     if (p.type == rrtype::CNAME || p.type == rrtype::DNAME)
-        return "more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") + " at " + owner;
-    if (p.type == rrtype::ALIAS) return "more than one ALIAS at " + owner + "; a name follows one target";
+        return "more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") + " at " + owner();
+    if (p.type == rrtype::ALIAS) return "more than one ALIAS at " + owner() + "; a name follows one target";
     if (p.type == rrtype::SOA) return "more than one SOA at the apex";
     if (it->ttl != p.ttl && warning != nullptr)
         *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " + std::to_string(it->ttl) +
-                   " at " + owner + "; using " + std::to_string(std::min(it->ttl, p.ttl));
+                   " at " + owner() + "; using " + std::to_string(std::min(it->ttl, p.ttl));
     it->ttl = std::min(it->ttl, p.ttl);
     it->rdata.push_back(p.rdata);
     return "";

@@ -8,14 +8,6 @@
 
 namespace anamed {
 
-struct ParsedRecord {
-    std::string owner;  // wire
-    uint16_t type = 0;
-    uint16_t klass = 0;
-    uint32_t ttl = 0;
-    std::string rdata;  // wire
-};
-
 // Parses one record in master-file syntax ("name [ttl] [IN] TYPE rdata", ALIAS included);
 // relative names are completed with `origin` (absolute, presentation). Returns "" or what is wrong.
 std::string parse_record(const std::string& text, const std::string& origin, uint32_t default_ttl,

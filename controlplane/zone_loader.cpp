@@ -1,9 +1,8 @@
 // Zone loading in three passes: read the master file(s) into logical records
 // (directives, parentheses, comments, blank owners resolved), parse the records with ldns
-// in parallel, then insert them in file order with the consistency checks.
+// in parallel, then insert them in file order with the consistency checks, a batch at a time.
 #include "zone_loader.hpp"
 
-#include <ldns/ldns.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -27,49 +26,27 @@ std::string Diagnostic::str() const {
 
 namespace {
 
-struct Parsed {
-    ldns_status status = LDNS_STATUS_OK;
-    std::string owner;  // wire
-    uint16_t type = 0;
-    uint16_t klass = 0;
-    uint32_t ttl = 0;
-    std::string rdata;  // wire
-};
-
-Parsed parse_record(const MasterRecord& rec, ldns_rdf* origin) {
-    Parsed out;
-    ldns_rr* rr = nullptr;
-    out.status = ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, origin, nullptr);
-    if (out.status != LDNS_STATUS_OK) return out;
-    const ldns_rdf* owner = ldns_rr_owner(rr);
-    out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner));
-    out.type = rec.alias ? rrtype::ALIAS : uint16_t(ldns_rr_get_type(rr));
-    out.klass = uint16_t(ldns_rr_get_class(rr));
-    out.ttl = ldns_rr_ttl(rr);
-    ldns_buffer* buf = ldns_buffer_new(512);
-    if (ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK)
-        out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
-    else
-        out.status = LDNS_STATUS_ERR;
-    ldns_buffer_free(buf);
-    ldns_rr_free(rr);
-    return out;
-}
-
 class Inserter {
 public:
     Inserter(Zone& zone, std::vector<Diagnostic>& diags) : zone_(zone), diags_(diags) {}
 
-    void add(const MasterRecord& rec, const std::string& file, const Parsed& p) {
+    void add(const MasterRecord& rec, const std::string& file, const ParsedRecord& p) {
         auto diag = [&](const std::string& m, bool error) { diags_.push_back({file, rec.line, m, error}); };
         if (p.klass != class_in) return diag("only class IN is served", true);
-        const std::string key = lower_key(p.owner);
-        if (!is_subdomain(key, zone_.apex))
+        // Records of one owner usually follow each other: one lookup for all of them.
+        if (p.owner != last_owner_) {
+            std::string key = lower_key(p.owner);
+            last_owner_ = p.owner;
+            last_node_ = nullptr;
+            last_is_apex_ = key == zone_.apex;
+            if (is_subdomain(key, zone_.apex)) last_node_ = &zone_.nodes[std::move(key)];
+        }
+        if (last_node_ == nullptr)
             return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " + zone_.apex_text + ")",
                         false);
-        if (p.type == rrtype::SOA && key != zone_.apex) return diag("SOA below the apex ignored", false);
+        if (p.type == rrtype::SOA && !last_is_apex_) return diag("SOA below the apex ignored", false);
         std::string warning;
-        const std::string err = add_record(zone_.nodes[key], ParsedRecord{p.owner, p.type, p.klass, p.ttl, p.rdata}, &warning);
+        const std::string err = add_record(*last_node_, p, &warning);
         if (!err.empty()) diag(err, true);
         if (!warning.empty()) diag(warning, false);
     }
@@ -77,6 +54,9 @@ public:
 private:
     Zone& zone_;
     std::vector<Diagnostic>& diags_;
+    std::string last_owner_;  // wire, as written
+    ZoneNode* last_node_ = nullptr;
+    bool last_is_apex_ = false;
 };
 
 }  // namespace
@@ -103,31 +83,31 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
     zone->apex = lower_key(apex_wire);
     zone->apex_text = apex_text;
 
+    // Records stream through in batches: read (one thread), parse (all cores), insert in file
+    // order; only one batch of text is held at a time.
+    constexpr size_t batch_size = 16384;
     MasterFile master;
-    read_master_file(path, apex_text, master, result.diags);
-
-    std::vector<ldns_rdf*> origins;
-    for (const auto& o : master.origins) origins.push_back(ldns_dname_new_frm_str(o.c_str()));
-    std::vector<Parsed> parsed(master.records.size());
-    tbb::parallel_for(size_t(0), master.records.size(), [&](size_t i) {
-        parsed[i] = parse_record(master.records[i], origins[master.records[i].origin]);
-    });
-    for (ldns_rdf* o : origins) ldns_rdf_deep_free(o);
-
-    zone->nodes.reserve(master.records.size() / 2);  // names usually carry a few records each
+    std::vector<MasterRecord> batch;
+    std::vector<ParsedRecord> parsed(batch_size);
+    std::vector<std::string> errors(batch_size);
+    batch.reserve(batch_size);
     Inserter inserter(*zone, result.diags);
-    for (size_t i = 0; i < parsed.size(); ++i) {
-        const MasterRecord& rec = master.records[i];
-        const std::string& file = master.files[rec.file];
-        if (parsed[i].status != LDNS_STATUS_OK) {
-            result.diags.push_back({file, rec.line,
-                                    std::string(ldns_get_errorstr_by_id(parsed[i].status)) +
-                                        " in '" + rec.text + "'",
-                                    true});
-            continue;
+    auto flush = [&] {
+        tbb::parallel_for(size_t(0), batch.size(), [&](size_t i) {
+            errors[i] = parse_master_record(batch[i], master.origins[batch[i].origin], parsed[i]);
+        });
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const std::string& file = master.files[batch[i].file];
+            if (errors[i].empty()) inserter.add(batch[i], file, parsed[i]);
+            else result.diags.push_back({file, batch[i].line, errors[i], true});
         }
-        inserter.add(rec, file, parsed[i]);
-    }
+        batch.clear();
+    };
+    read_master_file(path, apex_text, master, result.diags, [&](MasterRecord&& rec) {
+        batch.push_back(std::move(rec));
+        if (batch.size() == batch_size) flush();
+    });
+    flush();
     check_zone(*zone, result.diags);
     const bool failed = std::any_of(result.diags.begin(), result.diags.end(),
                                     [](const Diagnostic& d) { return d.error; });

@@ -170,3 +170,75 @@ TEST(ZoneLoader, NewlineInsideAQuotedStringIsAnError) {
 
 }  // namespace
 }  // namespace anamed::test
+
+#include "master_reader.hpp"
+
+namespace anamed::test {
+namespace {
+
+// What ldns_rr_new_frm_str makes of a record: the reference for parse_master_record's fast path.
+ParsedRecord ldns_reference(const MasterRecord& rec, const std::string& origin) {
+    ParsedRecord out;
+    ldns_rdf* o = ldns_dname_new_frm_str(origin.c_str());
+    ldns_rr* rr = nullptr;
+    EXPECT_EQ(ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, o, nullptr), LDNS_STATUS_OK) << rec.text;
+    ldns_rdf_deep_free(o);
+    if (rr == nullptr) return out;
+    out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(ldns_rr_owner(rr))), ldns_rdf_size(ldns_rr_owner(rr)));
+    out.type = uint16_t(ldns_rr_get_type(rr));
+    out.ttl = ldns_rr_ttl(rr);
+    ldns_buffer* buf = ldns_buffer_new(512);
+    ldns_rr_rdata2buffer_wire(buf, rr);
+    out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
+    ldns_buffer_free(buf);
+    ldns_rr_free(rr);
+    return out;
+}
+
+TEST(MasterRecord, CommonTypesParseExactlyAsLdnsDoes) {
+    const std::string origin = "example.test.";
+    for (const char* text : {"www A 192.0.2.1", "www.example.test. 60 IN A 192.0.2.1", "www IN 1h A 192.0.2.1",
+                             "@ AAAA 2001:db8::1", "x 300 AAAA ::ffff:192.0.2.1", "x MX 10 mail",
+                             "x MX 0 .", "x MX 65535 mail.other.", "x NS ns1", "x CNAME @", "x PTR host.example.",
+                             "x TXT \"v=spf1 ip4:192.0.2.1 -all\"", "x TXT one \"two three\" \"\"",
+                             "x TXT \"a \\\"quoted\\\" word\\059 and \\255\"", "Mixed.Case A 192.0.2.9",
+                             "x 1w2d TXT plain", "x SRV 1 2 3 target", "x CAA 0 issue \"ca.example\""}) {
+        MasterRecord rec{text, 1, 0, 0, 3600, false};
+        normalize_record(rec);
+        ParsedRecord got;
+        ASSERT_EQ(parse_master_record(rec, origin, got), "") << text;
+        const ParsedRecord want = ldns_reference(rec, origin);
+        EXPECT_EQ(got.owner, want.owner) << text;
+        EXPECT_EQ(got.type, want.type) << text;
+        EXPECT_EQ(got.ttl, want.ttl) << text;
+        EXPECT_EQ(got.klass, 1) << text;
+        EXPECT_EQ(got.rdata, want.rdata) << text;
+    }
+}
+
+TEST(MasterRecord, BadFieldsAreErrorsOnEveryPath) {
+    for (const char* text : {"x A 192.0.2.256", "x A 192.0.2", "x AAAA 2001:db8::g", "x MX 70000 mail",
+                             "x MX ten mail", "x MX 10", "x A", "x CNAME a..b", "x NS " , "x TXT \"unterminated",
+                             "x TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
+                             "0123456789012345678901234567890123456789012345678901234567890123456789"
+                             "0123456789012345678901234567890123456789012345678901234567890123456789"
+                             "01234567890123456789012345678901234567890123456789\""}) {
+        MasterRecord rec{text, 1, 0, 0, 3600, false};
+        normalize_record(rec);
+        ParsedRecord got;
+        EXPECT_NE(parse_master_record(rec, "example.test.", got), "") << text;
+    }
+}
+
+TEST(MasterRecord, AliasKeepsItsTypeOnTheFastPath) {
+    MasterRecord rec{"c ALIAS lb.offsite.example.", 1, 0, 0, 300, false};
+    normalize_record(rec);
+    ParsedRecord got;
+    ASSERT_EQ(parse_master_record(rec, "example.test.", got), "");
+    EXPECT_EQ(got.type, rrtype::ALIAS);
+    EXPECT_EQ(got.rdata, text_to_wire("lb.offsite.example."));
+    EXPECT_EQ(got.ttl, 300u);
+}
+
+}  // namespace
+}  // namespace anamed::test
