@@ -1,5 +1,6 @@
 #include "daemon.hpp"
 
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -50,6 +51,9 @@ void Daemon::rebuild() {
     for (uint32_t i = 0; i < snap->alias_targets.size(); ++i) alias_slot_[snap->alias_targets[i]] = i;
     live_ = snap.get();
     published_.publish(std::move(snap));
+    // A compile frees as much as it keeps (the previous table, the loader's batches): hand
+    // that back to the system rather than keep it as heap nobody will use soon.
+    malloc_trim(0);
 }
 
 // One pointer per changed target; the old answers are released after the grace period.

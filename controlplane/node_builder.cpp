@@ -9,17 +9,146 @@ const NodeData empty_node_data{0, 0};
 
 namespace {
 
-void put_rr(std::string& out, std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
-    uint8_t fixed[10];
-    store16(fixed, type);
-    store16(fixed + 2, class_in);
-    store32(fixed + 4, ttl);
-    store16(fixed + 8, uint16_t(rdata.size()));
-    out.append(owner);
-    out.append(reinterpret_cast<const char*>(fixed), sizeof fixed);
-    out.append(rdata);
-}
 const std::string_view placeholder("\xC0\x0C", 2);
+
+bool label_eq(const uint8_t* a, const uint8_t* b) {
+    if (a[0] != b[0]) return false;
+    for (unsigned i = 1; i <= a[0]; ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+
+// Length of the uncompressed wire name at the start of `s`, 0 when there is none.
+size_t name_len(std::string_view s) {
+    for (size_t pos = 0; pos < s.size() && pos < max_name_len; pos += 1 + uint8_t(s[pos]))
+        if (s[pos] == 0) return pos + 1;
+        else if (uint8_t(s[pos]) > 63) return 0;
+    return 0;
+}
+
+// Writes one block (an RRset and its additional records) into `out`, compressing the
+// names that may be compressed against each other and against the owner's suffixes; see
+// "compression pointers" in anamed/snapshot.hpp for how the pointers are stored.
+class BlockWriter {
+public:
+    // `owner`: the node's name. A wildcard's own "*" label is not in the packet (the query
+    // name stands there), so only its parent's suffixes are offered.
+    BlockWriter(std::string& out, std::string_view owner, bool wildcard) : out_(out), start_(out.size()) {
+        std::vector<size_t> offs;
+        for (size_t pos = 0; owner[pos] != 0; pos += 1 + uint8_t(owner[pos])) offs.push_back(pos);
+        int parent = -1;
+        for (size_t k = 1; k <= offs.size() - (wildcard ? 1 : 0); ++k) {
+            const auto* label = reinterpret_cast<const uint8_t*>(owner.data()) + offs[offs.size() - k];
+            parent = add(label, parent, uint16_t(ptr_owner_suffix | k));
+        }
+    }
+
+    void rr(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+        out_.append(owner);
+        uint8_t fixed[10];
+        store16(fixed, type);
+        store16(fixed + 2, class_in);
+        store32(fixed + 4, ttl);
+        out_.append(reinterpret_cast<const char*>(fixed), sizeof fixed);
+        const size_t rdata_at = out_.size();
+        put_rdata(type, rdata);
+        store16(reinterpret_cast<uint8_t*>(out_.data()) + rdata_at - 2, uint16_t(out_.size() - rdata_at));
+    }
+    // An additional record: its owner is compressed too.
+    void additional_rr(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+        put_name(owner);
+        rr({}, type, ttl, rdata);
+    }
+    // The fixups, after the block; returns how many.
+    uint16_t finish() {
+        for (uint16_t f : fixups_) {
+            uint8_t b[2];
+            store16(b, f);
+            out_.append(reinterpret_cast<const char*>(b), 2);
+        }
+        return uint16_t(fixups_.size());
+    }
+
+private:
+    struct Known {
+        const uint8_t* label;  // stable: the owner, or a copy of the name (not out_, which grows)
+        int parent;            // index of the suffix after this label, -1 for the root
+        uint16_t ptr;
+    };
+
+    int add(const uint8_t* label, int parent, uint16_t ptr) {
+        known_.push_back(Known{label, parent, ptr});
+        return int(known_.size() - 1);
+    }
+    int find(const uint8_t* label, int parent) const {
+        for (size_t i = 0; i < known_.size(); ++i)
+            if (known_[i].parent == parent && label_eq(known_[i].label, label)) return int(i);
+        return -1;
+    }
+
+    void put_rdata(uint16_t type, std::string_view rd) {
+        size_t at = 0;
+        switch (type) {
+        case rrtype::MX: at = 2; [[fallthrough]];
+        case rrtype::NS:
+        case rrtype::CNAME:
+        case rrtype::PTR:
+            if (size_t n = name_len(rd.substr(std::min(at, rd.size()))); n != 0 && at + n == rd.size()) {
+                out_.append(rd.substr(0, at));
+                put_name(rd.substr(at));
+                return;
+            }
+            break;
+        case rrtype::SOA:
+            if (size_t m = name_len(rd); m != 0)
+                if (size_t r = name_len(rd.substr(m)); r != 0 && m + r + 20 == rd.size()) {
+                    put_name(rd.substr(0, m));
+                    put_name(rd.substr(m, r));
+                    out_.append(rd.substr(m + r));
+                    return;
+                }
+            break;
+        }
+        out_.append(rd);  // every other type, and anything malformed, as it is
+    }
+
+    // Writes the labels of `name` that no known suffix covers, then a pointer to the one
+    // that does; the labels written become known suffixes while they are within reach.
+    void put_name(std::string_view name) {
+        names_.emplace_back(name);
+        const auto* w = reinterpret_cast<const uint8_t*>(names_.back().data());
+        std::vector<size_t> offs;
+        for (size_t pos = 0; w[pos] != 0; pos += 1 + w[pos]) offs.push_back(pos);
+        int match = -1;
+        size_t keep = offs.size();  // labels [0, keep) are written out
+        while (keep > 0) {
+            const int i = find(w + offs[keep - 1], match);
+            if (i < 0) break;
+            match = i;
+            --keep;
+        }
+        const size_t at = out_.size() - start_;
+        const size_t ptr_at = at + (keep < offs.size() ? offs[keep] : 0);
+        if (match < 0 || ptr_at > 0xFFFF) {  // no pointer (or none that a fixup can locate)
+            out_.append(name.substr(0, name_len(name)));
+            match = -1, keep = offs.size();
+        } else {
+            out_.append(name.substr(0, offs[keep]));
+            uint8_t b[2];
+            store16(b, uint16_t(0xC000 | known_[match].ptr));
+            out_.append(reinterpret_cast<const char*>(b), 2);
+            fixups_.push_back(uint16_t(ptr_at));
+        }
+        if (keep == 0 || at + offs[keep - 1] >= ptr_block_reach) return;
+        for (size_t j = keep; j-- > 0;) match = add(w + offs[j], match, uint16_t(at + offs[j]));
+    }
+
+    std::string& out_;
+    const size_t start_;
+    std::vector<Known> known_;
+    std::deque<std::string> names_;  // copies of the names written: Known::label points in
+    std::vector<uint16_t> fixups_;
+};
 
 // Where the domain name inside an RDATA starts, for the types whose targets get
 // additional-section addresses.
@@ -32,8 +161,8 @@ int target_offset(uint16_t type) {
     }
 }
 
-// A/AAAA of in-zone targets, owner written in full.
-uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, std::string& out, std::vector<std::string>& targets) {
+// A/AAAA of in-zone targets.
+uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out, std::vector<std::string>& targets) {
     const int off = target_offset(rs.type);
     if (off < 0) return 0;
     uint16_t count = 0;
@@ -50,7 +179,7 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, std::string& o
         for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
             const RRset* addr = zn->find(type);
             if (addr == nullptr) continue;
-            for (const auto& a : addr->rdata) put_rr(out, target, type, addr->ttl, a);
+            for (const auto& a : addr->rdata) out.additional_rr(target, type, addr->ttl, a);
             count += uint16_t(addr->rdata.size());
         }
     }

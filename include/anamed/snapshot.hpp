@@ -23,17 +23,30 @@ namespace anamed {
 // Resource records are stored ready to copy into a response:
 //   [C0 0C][type][class][ttl][rdlen][rdata]
 // The first two bytes are an owner placeholder: a compression pointer that respond()
-// rewrites when the owner is not the question name. Names inside RDATA are uncompressed.
+// rewrites when the owner is not the question name.
 inline constexpr size_t rr_fixed = 12;  // placeholder(2) + type + class + ttl(4) + rdlen
+
+// Names inside the RDATA of NS, CNAME, SOA, PTR and MX (RFC 3597 §4: only RFC 1035's
+// types) and the owners of additional records are compressed (RFC 1035 §4.1.4) within
+// their block: an RRset and its additional records, which respond() copies as one piece.
+// Where a block lands in the packet is known only then, so each such pointer is stored as
+// 0xC000 | v, listed in the block's fixups, and resolved by respond():
+//   v < ptr_block_reach         offset v in the block itself;
+//   v = ptr_owner_suffix | k    the suffix with k labels of the name being answered, where
+//                               respond() wrote it (the question, or an earlier target).
+inline constexpr uint16_t ptr_block_reach = 0x2000;  // blocks land below it (max_chain bounds it)
+inline constexpr uint16_t ptr_owner_suffix = 0x3F80;
 
 struct TypeEntry {
     uint16_t type;
     uint16_t rr_count;   // records in the RRset
     uint16_t add_count;  // precomputed additional records (A/AAAA of MX/NS/SRV targets)
-    uint16_t reserved;
+    uint16_t fixups;     // compression pointers in the block to resolve (see above)
     uint32_t rr_off;  // into NodeData::bytes()
     uint32_t rr_len;
-    uint32_t add_len;  // additional records follow the RRset directly
+    uint32_t add_len;  // additional records follow the RRset directly, then the fixups:
+                       // the pointers' offsets in the block, 16-bit big-endian, ascending
+    const uint8_t* fixup_list(const uint8_t* bytes) const { return bytes + rr_off + rr_len + add_len; }
 };
 
 // One node's answers: a header, ntypes entries sorted by type, then the record bytes.
