@@ -1,48 +1,17 @@
 #include "config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
-#include <set>
 
 #include "anamed/listen_addr.hpp"
+#include "yaml_reader.hpp"
 #include "zone.hpp"
 
 namespace anamed {
 namespace {
 
-class Reader {
+class Reader : public YamlReader {
 public:
-    explicit Reader(std::string path) : path_(std::move(path)) {}
-
-    [[noreturn]] void fail(const YAML::Node& n, const std::string& what) const {
-        throw ConfigError(path_ + ":" + std::to_string(n.Mark().line + 1) + ": " + what);
-    }
-    void only_keys(const YAML::Node& map, const std::set<std::string>& keys) const {
-        if (!map.IsMap()) fail(map, "expected a mapping");
-        for (const auto& kv : map) {
-            const std::string k = kv.first.as<std::string>();
-            if (!keys.count(k)) {
-                std::string known;
-                for (const auto& x : keys) known += (known.empty() ? "" : ", ") + x;
-                fail(kv.first, "unknown key '" + k + "' (known here: " + known + ")");
-            }
-        }
-    }
-    std::string str(const YAML::Node& n, const std::string& what) const {
-        if (!n.IsScalar()) fail(n, what + " must be a string");
-        return n.as<std::string>();
-    }
-    unsigned uint(const YAML::Node& n, const std::string& what, unsigned max) const {
-        unsigned long v = 0;
-        try {
-            v = n.as<unsigned long>();
-        } catch (const YAML::Exception&) {
-            fail(n, what + " must be a non-negative integer");
-        }
-        if (v > max) fail(n, what + " must be at most " + std::to_string(max));
-        return unsigned(v);
-    }
+    explicit Reader(std::string path) : YamlReader(std::move(path)) {}
 
     Config read() {
         YAML::Node root;
@@ -80,10 +49,10 @@ public:
         if (auto d = root["dpdk"]) c.dpdk = parse_dpdk_config(d, path_);  // issue 4, config_dpdk.cpp
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
-            if (auto v = a["refresh-min-s"]) c.alias_refresh_min_s = uint(v, "refresh-min-s", 86400);
-            if (auto v = a["refresh-max-s"]) c.alias_refresh_max_s = uint(v, "refresh-max-s", 7 * 86400);
-            if (auto v = a["stale-limit-s"]) c.alias_stale_limit_s = uint(v, "stale-limit-s", 365 * 86400);
-            if (auto v = a["query-timeout-ms"]) c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 60000);
+            if (auto v = a["refresh-min-s"]) c.alias_refresh_min_s = uint(v, "refresh-min-s", 0, 86400);
+            if (auto v = a["refresh-max-s"]) c.alias_refresh_max_s = uint(v, "refresh-max-s", 0, 7 * 86400);
+            if (auto v = a["stale-limit-s"]) c.alias_stale_limit_s = uint(v, "stale-limit-s", 0, 365 * 86400);
+            if (auto v = a["query-timeout-ms"]) c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 0, 60000);
             if (c.alias_refresh_min_s > c.alias_refresh_max_s)
                 fail(a, "refresh-min-s must not exceed refresh-max-s");
             if (c.alias_query_timeout_ms == 0) fail(a, "query-timeout-ms must be positive");
@@ -99,11 +68,11 @@ public:
             std::filesystem::path p(str(j, "journal"));
             c.journal = p.is_relative() ? (dir / p).string() : p.string();
         }
-        if (auto w = root["workers"]) c.workers = uint(w, "workers", 256);
+        if (auto w = root["workers"]) c.workers = uint(w, "workers", 0, 256);
         if (auto t = root["tcp"]) {
             only_keys(t, {"idle-timeout-ms", "max-connections"});
-            if (auto v = t["idle-timeout-ms"]) c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 3600000);
-            if (auto v = t["max-connections"]) c.tcp_max_connections = uint(v, "max-connections", 1000000);
+            if (auto v = t["idle-timeout-ms"]) c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 0, 3600000);
+            if (auto v = t["max-connections"]) c.tcp_max_connections = uint(v, "max-connections", 0, 1000000);
         }
         const auto zones = root["zones"];
         if (!zones || !zones.IsSequence()) fail(root, "zones: a list of {name, file} is required");
@@ -119,9 +88,6 @@ public:
         }
         return c;
     }
-
-private:
-    std::string path_;
 };
 
 }  // namespace

@@ -13,53 +13,17 @@
 //         mac: "02:00:00:00:00:53"
 //         vlans: [100]
 #include <arpa/inet.h>
-#include <yaml-cpp/yaml.h>
-
 #include <set>
 
 #include "config.hpp"
+#include "yaml_reader.hpp"
 
 namespace anamed {
 namespace {
 
-class DpdkReader {
+class DpdkReader : public YamlReader {
 public:
-    explicit DpdkReader(const std::string& path) : path_(path) {}
-
-    [[noreturn]] void fail(const YAML::Node& n, const std::string& what) const {
-        throw ConfigError(path_ + ":" + std::to_string(n.Mark().line + 1) + ": dpdk: " + what);
-    }
-    void only_keys(const YAML::Node& map, const std::set<std::string>& keys) const {
-        if (!map.IsMap()) fail(map, "expected a mapping");
-        for (const auto& kv : map) {
-            const std::string k = kv.first.as<std::string>();
-            if (keys.count(k)) continue;
-            std::string known;
-            for (const auto& x : keys) known += (known.empty() ? "" : ", ") + x;
-            fail(kv.first, "unknown key '" + k + "' (known here: " + known + ")");
-        }
-    }
-    std::string str(const YAML::Node& n, const std::string& what) const {
-        if (!n.IsScalar()) fail(n, what + " must be a string");
-        return n.as<std::string>();
-    }
-    unsigned uint(const YAML::Node& n, const std::string& what, unsigned min, unsigned max) const {
-        unsigned long v = 0;
-        try {
-            v = n.as<unsigned long>();
-        } catch (const YAML::Exception&) {
-            fail(n, what + " must be a non-negative integer");
-        }
-        if (v < min || v > max)
-            fail(n, what + " must be between " + std::to_string(min) + " and " + std::to_string(max));
-        return unsigned(v);
-    }
-    std::vector<std::string> strings(const YAML::Node& n, const std::string& what) const {
-        if (!n.IsSequence()) fail(n, what + " must be a list of strings");
-        std::vector<std::string> out;
-        for (const auto& x : n) out.push_back(str(x, what));
-        return out;
-    }
+    explicit DpdkReader(const std::string& path) : YamlReader(path, "dpdk: ") {}
 
     // "ADDR" or "ADDR/PREFIX"; the prefix gives the exception interface its on-link route.
     void check_address(const YAML::Node& n, const std::string& a) const {
@@ -135,9 +99,6 @@ public:
             }
         return c;
     }
-
-private:
-    const std::string& path_;
 };
 
 }  // namespace

@@ -1,25 +1,12 @@
 #include "log.hpp"
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
-#include <mutex>
+#include "anamed/log_line.hpp"
 
 namespace anamed {
 
 void log(LogLevel level, const std::string& message) {
-    static std::mutex mu;
     static const char* names[] = {"debug", "info", "warning", "error"};
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::lock_guard<std::mutex> lock(mu);
-    std::fprintf(stderr, "%s.%03dZ anamed %s: %s\n", ts, int(ms), names[int(level)], message.c_str());
-    std::fflush(stderr);
+    write_log_line(names[int(level)], message);
 }
 
 }  // namespace anamed

@@ -6,30 +6,14 @@
 #include <rte_ethdev.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
-#include <mutex>
 #include <stdexcept>
 
+#include "anamed/log_line.hpp"
 #include "frontend_impl.hpp"
 
 namespace anamed::dp {
 
-// Same format as the control plane's log (which the dataplane may not include).
-void log_line(const char* level, const std::string& msg) {
-    static std::mutex mu;
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::lock_guard<std::mutex> lock(mu);
-    std::fprintf(stderr, "%s.%03dZ anamed %s: dpdk: %s\n", ts, int(ms), level, msg.c_str());
-    std::fflush(stderr);
-}
+void log_line(const char* level, const std::string& msg) { write_log_line(level, "dpdk: " + msg); }
 
 namespace {
 bool has_arg(const std::vector<std::string>& args, std::initializer_list<const char*> names) {
