@@ -98,11 +98,13 @@ void configure_kernel_side(const std::string& ifname, unsigned ifindex, const st
 
 }  // namespace
 
-void setup_exception(PortState& p, const std::string& device, uint16_t txq, rte_mempool* pool) {
+void setup_exception(PortState& p, const std::string& device, uint16_t queues, rte_mempool* pool) {
     const uint16_t id = find_port(device);
     bool offload = false;
     p.info.exception_port = id;  // set first: stop() closes it even if setup fails halfway
-    setup_port(id, 1, txq, pool, offload);
+    // One queue pair per worker: a multi-queue TAP spreads the kernel's replies over its
+    // queues, and each worker forwards what arrives on its own.
+    setup_port(id, queues, queues, pool, offload);
     rte_ether_addr mac;
     std::memcpy(mac.addr_bytes, p.addrs.mac.data(), 6);
     // Kernel replies must leave with the port's MAC, and frames we pass in must be for it.

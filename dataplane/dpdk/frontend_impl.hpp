@@ -53,7 +53,7 @@ void setup_port(uint16_t port, uint16_t rxq, uint16_t txq, rte_mempool* pool, bo
 void log_link(uint16_t port, const std::string& device);
 Mac parse_mac(const std::string& s);
 // exception.cpp
-void setup_exception(PortState& p, const std::string& device, uint16_t txq, rte_mempool* pool);
+void setup_exception(PortState& p, const std::string& device, uint16_t queues, rte_mempool* pool);
 // telemetry.cpp
 void register_telemetry(DpdkFrontend::Impl* fe);
 void unregister_telemetry();

@@ -146,7 +146,7 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
 
 // The kernel's replies (TCP, its own ARP and ND) go out the DPDK port unchanged.
 bool forward_from_kernel(PortState& p, DpdkPortCounters& ctr, uint16_t queue, rte_mbuf** pkts) {
-    const uint16_t n = rte_eth_rx_burst(uint16_t(p.info.exception_port), 0, pkts, burst);
+    const uint16_t n = rte_eth_rx_burst(uint16_t(p.info.exception_port), queue, pkts, burst);
     if (n == 0) return false;
     for (uint16_t i = 0; i < n; ++i) pkts[i]->ol_flags = 0;
     const uint16_t sent = rte_eth_tx_burst(p.info.port_id, queue, pkts, n);
@@ -181,9 +181,7 @@ int worker_main(void* arg) {
                 busy = true;
                 process(snap, p, fe.counter(w.index, pi), w.buckets[pi], queue, pkts, n, *scratch);
             }
-            // The TAP has one RX queue; worker 0 owns it and TX queue 0 of the port.
-            if (w.index == 0 && p.info.exception_port >= 0)
-                busy |= forward_from_kernel(p, fe.counter(0, pi), queue, pkts);
+            if (p.info.exception_port >= 0) busy |= forward_from_kernel(p, fe.counter(w.index, pi), queue, pkts);
         }
         rcu.quiescent(rid);
         if (busy || fe.opts.idle_sleep_us == 0) {

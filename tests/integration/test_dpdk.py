@@ -11,7 +11,11 @@ Checks: dig over UDP IPv4 and IPv6, ping and ping -6, TCP over both families thr
 exception path, a VLAN-tagged query (raw frame: the test kernel may lack 802.1Q), malformed
 frames dropped and counted (read through DPDK telemetry), dnsperf with no lost queries.
 
-Environment: ANAMED_BIN, ANAMED_TESTDATA (unused), ANAMED_DPDK_PMD=af_packet|af_xdp.
+With ANAMED_DPDK_WORKERS=2 the port gets two queue pairs, one per worker lcore (af_packet
+spreads flows over them by hash), and the test also checks that both workers answered.
+
+Environment: ANAMED_BIN, ANAMED_TESTDATA (unused), ANAMED_DPDK_PMD=af_packet|af_xdp,
+ANAMED_DPDK_WORKERS (default 1).
 Last line: "N passed, N failed, N skipped"; exit code non-zero on failure.
 """
 
@@ -36,6 +40,7 @@ from dnstest import build_query  # noqa: E402
 
 BIN = os.environ.get("ANAMED_BIN", os.path.join(REPO, "build", "controlplane", "anamed"))
 PMD = os.environ.get("ANAMED_DPDK_PMD", "af_packet")
+WORKERS = int(os.environ.get("ANAMED_DPDK_WORKERS", "1"))
 TAG = "%d" % (os.getpid() % 100000)
 NS_S, NS_C = "anm-%s-s" % TAG, "anm-%s-c" % TAG
 IF_A, IF_B, IF_T = "anm%s-a" % TAG, "anm%s-b" % TAG, "anm%s-t" % TAG
@@ -153,6 +158,11 @@ class DpdkDataplane(unittest.TestCase):
     @classmethod
     def start_anamed(cls):
         vdev = ("net_af_xdp0,iface=%s" % IF_A) if PMD == "af_xdp" else ("net_af_packet0,iface=%s" % IF_A)
+        if WORKERS > 1:
+            vdev += ",%s=%d" % ("queue_count" if PMD == "af_xdp" else "qpairs", WORKERS)
+        # the main lcore and the workers, spread over the CPUs there are
+        cpus = os.cpu_count() or 1
+        lcores = ",".join("%d@%d" % (i, i % cpus) for i in range(WORKERS + 1))
         dev = vdev.split(",")[0]
         cfg = os.path.join(cls.tmp, "anamed.yaml")
         with open(cfg, "w") as f:
@@ -164,9 +174,9 @@ zones:
   - name: hosting.example
     file: %(ex)s/hosting.example.zone
 dpdk:
-  eal-args: ["--no-huge", "-m", "512", "--no-pci", "-l", "0,1", "--file-prefix=%(prefix)s",
+  eal-args: ["--no-huge", "-m", "512", "--no-pci", "--lcores=%(lcores)s", "--file-prefix=%(prefix)s",
              "--vdev=%(vdev)s", "--vdev=net_tap0,iface=%(tap)s"]
-  workers: 1
+  workers: %(workers)d
   idle-sleep-us: 20
   exception-pps: 5000
   ports:
@@ -176,7 +186,7 @@ dpdk:
       mac: "%(mac)s"
       vlans: [100]
 """ % dict(ex=os.path.join(REPO, "examples"), prefix=PREFIX, vdev=vdev, tap=IF_T, dev=dev,
-           v4=V4, v6=V6, v4v=V4_VLAN, mac=MAC))
+           v4=V4, v6=V6, v4v=V4_VLAN, mac=MAC, lcores=lcores, workers=WORKERS))
         cls.log = open(os.path.join(cls.tmp, "anamed.log"), "w+")
         cls.proc = subprocess.Popen(["ip", "netns", "exec", NS_S, BIN, "--config", cfg],
                                     stdout=cls.log, stderr=subprocess.STDOUT)
@@ -325,7 +335,11 @@ dpdk:
         self.assertGreater(st["arp_replies"], 0)
         self.assertGreater(st["nd_advertisements"], 0)
         self.assertGreater(st["echo_replies"], 0)
-        self.assertEqual(telemetry("/anamed/port,0")["rx"], telemetry("/anamed/worker,0")["rx"])
+        workers_rx = [telemetry("/anamed/worker,%d" % w)["rx"] for w in range(WORKERS)]
+        self.assertEqual(telemetry("/anamed/port,0")["rx"], sum(workers_rx))
+        # every worker got its share of dnsperf's flows (several source ports, hashed over the queues)
+        for w, rx in enumerate(workers_rx):
+            self.assertGreater(rx, 100, "worker %d rx %s" % (w, workers_rx))
 
 
 def main():
