@@ -64,15 +64,23 @@ private:
             names.push_back(key);
             data.push_back(&node);
         }
+        tbb::enumerable_thread_specific<std::vector<std::string_view>> missing;  // parents without data
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
+            auto& m = missing.local();
+            for (size_t i = r.begin(); i < r.end(); ++i)
+                for (std::string_view k = names[i]; k.size() > z.apex.size();) {
+                    k = parent_of(k);
+                    if (z.find(k) != nullptr) break;
+                    m.push_back(k);
+                }
+        });
         std::unordered_set<std::string_view> ents;
-        for (size_t i = 0, n = names.size(); i < n; ++i) {
-            for (std::string_view k = names[i]; k.size() > z.apex.size();) {
-                k = parent_of(k);
-                if (z.find(k) != nullptr || !ents.insert(k).second) break;
-                names.push_back(k);
-                data.push_back(nullptr);
-            }
-        }
+        for (const auto& m : missing)
+            for (std::string_view k : m)
+                if (ents.insert(k).second) {
+                    names.push_back(k);
+                    data.push_back(nullptr);
+                }
         if (z.find(z.apex) == nullptr) {
             names.push_back(z.apex);
             data.push_back(nullptr);
@@ -81,27 +89,42 @@ private:
         Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>());
         zt.nodes = HugeArray<Node>(names.size());
         std::vector<const Node*> ptrs(names.size());
-        for (size_t i = 0; i < names.size(); ++i) {
+        // In parallel, but for the few names too long to sit inline (arena) and the ALIAS
+        // owners (alias_ids_), done after in order.
+        std::vector<size_t> serial;
+        std::mutex serial_mu;
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
+            std::vector<size_t> later;
+            for (size_t i = r.begin(); i < r.end(); ++i) {
+                Node& n = zt.nodes[i];
+                ptrs[i] = &n;
+                n.name_len = uint8_t(names[i].size());
+                n.labels = uint8_t(count_labels(names[i]));
+                n.data = &empty_node_data;
+                if (n.name_len <= Node::inline_name) std::memcpy(n.name_inline, names[i].data(), n.name_len);
+                else later.push_back(i);
+                if (const ZoneNode* zn = data[i]) {
+                    const bool apex = names[i] == z.apex;
+                    if (apex) n.flags |= node_flag::apex;
+                    if (!apex && zn->find(rrtype::NS)) n.flags |= node_flag::delegation;
+                    if (zn->find(rrtype::DNAME)) n.flags |= node_flag::dname;
+                    if (zn->find(rrtype::CNAME)) n.flags |= node_flag::cname;
+                    if (zn->find(rrtype::ALIAS) && (later.empty() || later.back() != i)) later.push_back(i);
+                }
+            }
+            std::lock_guard<std::mutex> lock(serial_mu);
+            serial.insert(serial.end(), later.begin(), later.end());
+        });
+        std::sort(serial.begin(), serial.end());  // alias ids in node order, run after run
+        for (size_t i : serial) {
             Node& n = zt.nodes[i];
-            n.name_len = uint8_t(names[i].size());
-            if (n.name_len <= Node::inline_name) {
-                std::memcpy(n.name_inline, names[i].data(), n.name_len);
-            } else {
+            if (n.name_len > Node::inline_name) {
                 auto* name = static_cast<uint8_t*>(arena.alloc(n.name_len, 1));
                 std::memcpy(name, names[i].data(), n.name_len);
                 std::memcpy(n.name_inline, &name, sizeof name);
             }
-            n.labels = uint8_t(count_labels(names[i]));
-            n.data = &empty_node_data;
-            if (const ZoneNode* zn = data[i]) {
-                const bool apex = names[i] == z.apex;
-                if (apex) n.flags |= node_flag::apex;
-                if (!apex && zn->find(rrtype::NS)) n.flags |= node_flag::delegation;
-                if (zn->find(rrtype::DNAME)) n.flags |= node_flag::dname;
-                if (zn->find(rrtype::CNAME)) n.flags |= node_flag::cname;
-                if (const RRset* alias = zn->find(rrtype::ALIAS)) n.alias = alias_id(alias->rdata[0]);
-            }
-            ptrs[i] = &n;
+            if (data[i] != nullptr)
+                if (const RRset* alias = data[i]->find(rrtype::ALIAS)) n.alias = alias_id(alias->rdata[0]);
         }
         zt.index.build(ptrs);
         zt.apex = zt.index.find(z.apex);
