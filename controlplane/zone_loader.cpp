@@ -1,8 +1,9 @@
-// Zone loading in three passes: read the master file(s) into logical records
-// (directives, parentheses, comments, blank owners resolved), parse the records with ldns
-// in parallel, then insert them in file order with the consistency checks, a batch at a time.
+// Zone loading in three stages, pipelined a batch at a time: read the master file(s) into
+// logical records (directives, parentheses, comments, blank owners resolved), parse the
+// records with ldns in parallel, then insert them in file order with the consistency checks.
 #include "zone_loader.hpp"
 
+#include <tbb/concurrent_queue.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "anamed/wire.hpp"
 #include "master_reader.hpp"
@@ -59,6 +61,71 @@ private:
     bool last_is_apex_ = false;
 };
 
+constexpr size_t batch_size = 16384;
+
+struct Batch {
+    std::vector<MasterRecord> records;
+    // The file names and origins the records refer to, as far as the reader had got.
+    std::shared_ptr<const std::vector<std::string>> files, origins;
+};
+
+// Between the reading thread and the loading one: full batches one way, spent ones back.
+class BatchQueue {
+public:
+    BatchQueue() { full_.set_capacity(4); }
+
+    // The reading thread: every record of the file, then a null batch.
+    void read(const std::string& path, const std::string& origin, std::vector<Diagnostic>& diags) {
+        try {
+            MasterFile master;
+            auto cur = std::make_unique<Batch>();
+            auto hand_over = [&] {
+                if (!files_ || files_->size() != master.files.size())
+                    files_ = std::make_shared<const std::vector<std::string>>(master.files);
+                if (!origins_ || origins_->size() != master.origins.size())
+                    origins_ = std::make_shared<const std::vector<std::string>>(master.origins);
+                cur->files = files_;
+                cur->origins = origins_;
+                full_.push(std::move(cur));
+                if (!spent_.try_pop(cur)) cur = std::make_unique<Batch>();
+                cur->records.clear();
+                cur->records.reserve(batch_size);
+            };
+            read_master_file(path, origin, master, diags, [&](MasterRecord&& rec) {
+                cur->records.push_back(std::move(rec));
+                if (cur->records.size() == batch_size) hand_over();
+            });
+            hand_over();
+        } catch (const tbb::user_abort&) {
+            return;  // the loading side gave up
+        } catch (...) {
+            error_ = std::current_exception();
+        }
+        try {
+            full_.push(nullptr);
+        } catch (const tbb::user_abort&) {
+        }
+    }
+
+    std::unique_ptr<Batch> next() {
+        std::unique_ptr<Batch> b;
+        full_.pop(b);
+        return b;
+    }
+    void recycle(std::unique_ptr<Batch> b) { spent_.push(std::move(b)); }
+    void abort() { full_.abort(); }
+    // After the reader is joined: what it failed with, if anything.
+    void rethrow() const {
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    tbb::concurrent_bounded_queue<std::unique_ptr<Batch>> full_;
+    tbb::concurrent_queue<std::unique_ptr<Batch>> spent_;
+    std::shared_ptr<const std::vector<std::string>> files_, origins_;
+    std::exception_ptr error_;
+};
+
 }  // namespace
 
 void check_zone(const Zone& zone, std::vector<Diagnostic>& diags) {
@@ -83,34 +150,40 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
     zone->apex = lower_key(apex_wire);
     zone->apex_text = apex_text;
 
-    // Records stream through in batches: read (one thread), parse (all cores), insert in file
-    // order; only one batch of text is held at a time.
-    constexpr size_t batch_size = 16384;
-    MasterFile master;
-    std::vector<MasterRecord> batch;
-    std::vector<ParsedRecord> parsed(batch_size);
-    std::vector<std::string> errors(batch_size);
-    batch.reserve(batch_size);
     std::error_code size_error;
     const auto bytes = std::filesystem::file_size(path, size_error);
     if (!size_error) zone->nodes.reserve(bytes / 64);  // names take 64 bytes of text or more: no rehash
+
+    // A pipeline of batches: one thread reads the file(s) into records while this one parses
+    // the previous batch (on all cores) and inserts it in file order. A few batches of text
+    // are held at a time, never the whole file.
+    BatchQueue queue;
+    std::vector<Diagnostic> read_diags;
+    std::thread reader([&] { queue.read(path, apex_text, read_diags); });
     Inserter inserter(*zone, result.diags);
-    auto flush = [&] {
-        tbb::parallel_for(size_t(0), batch.size(), [&](size_t i) {
-            errors[i] = parse_master_record(batch[i], master.origins[batch[i].origin], parsed[i]);
-        });
-        for (size_t i = 0; i < batch.size(); ++i) {
-            const std::string& file = master.files[batch[i].file];
-            if (errors[i].empty()) inserter.add(batch[i], file, parsed[i]);
-            else result.diags.push_back({file, batch[i].line, errors[i], true});
+    std::vector<ParsedRecord> parsed(batch_size);
+    std::vector<std::string> errors(batch_size);
+    try {
+        while (std::unique_ptr<Batch> batch = queue.next()) {
+            const auto& recs = batch->records;
+            tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
+                errors[i] = parse_master_record(recs[i], (*batch->origins)[recs[i].origin], parsed[i]);
+            });
+            for (size_t i = 0; i < recs.size(); ++i) {
+                const std::string& file = (*batch->files)[recs[i].file];
+                if (errors[i].empty()) inserter.add(recs[i], file, parsed[i]);
+                else result.diags.push_back({file, recs[i].line, errors[i], true});
+            }
+            queue.recycle(std::move(batch));
         }
-        batch.clear();
-    };
-    read_master_file(path, apex_text, master, result.diags, [&](MasterRecord&& rec) {
-        batch.push_back(std::move(rec));
-        if (batch.size() == batch_size) flush();
-    });
-    flush();
+    } catch (...) {
+        queue.abort();
+        reader.join();
+        throw;
+    }
+    reader.join();
+    queue.rethrow();
+    result.diags.insert(result.diags.begin(), read_diags.begin(), read_diags.end());
     check_zone(*zone, result.diags);
     const bool failed = std::any_of(result.diags.begin(), result.diags.end(),
                                     [](const Diagnostic& d) { return d.error; });
