@@ -1,6 +1,7 @@
 #include "node_builder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace anamed {
@@ -12,17 +13,15 @@ namespace {
 const std::string_view placeholder("\xC0\x0C", 2);
 
 bool label_eq(const uint8_t* a, const uint8_t* b) {
-    if (a[0] != b[0]) return false;
-    for (unsigned i = 1; i <= a[0]; ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
+    return a[0] == b[0] && std::memcmp(a + 1, b + 1, a[0]) == 0;
 }
 
 // Length of the uncompressed wire name at the start of `s`, 0 when there is none.
 size_t name_len(std::string_view s) {
-    for (size_t pos = 0; pos < s.size() && pos < max_name_len; pos += 1 + uint8_t(s[pos]))
+    for (size_t pos = 0; pos < s.size() && pos < max_name_len; pos += 1 + uint8_t(s[pos])) {
         if (s[pos] == 0) return pos + 1;
-        else if (uint8_t(s[pos]) > 63) return 0;
+        if (uint8_t(s[pos]) > 63) return 0;
+    }
     return 0;
 }
 
@@ -31,16 +30,18 @@ size_t name_len(std::string_view s) {
 // "compression pointers" in anamed/snapshot.hpp for how the pointers are stored.
 class BlockWriter {
 public:
-    // `owner`: the node's name. A wildcard's own "*" label is not in the packet (the query
-    // name stands there), so only its parent's suffixes are offered.
-    BlockWriter(std::string& out, std::string_view owner, bool wildcard) : out_(out), start_(out.size()) {
-        std::vector<size_t> offs;
-        for (size_t pos = 0; owner[pos] != 0; pos += 1 + uint8_t(owner[pos])) offs.push_back(pos);
+    // `owner`: the node's lower-case name, which must outlive the writer. A wildcard's own
+    // "*" label is not in the packet (the query name stands there), so only its parent's
+    // suffixes are offered.
+    BlockWriter(std::string& out, std::string_view owner, bool wildcard)
+        : out_(out), start_(out.size()) {
+        const auto* w = reinterpret_cast<const uint8_t*>(owner.data());
+        std::array<uint8_t, max_labels> offs;
+        size_t labels = 0;
+        for (size_t pos = 0; w[pos] != 0; pos += 1 + w[pos]) offs[labels++] = uint8_t(pos);
         int parent = -1;
-        for (size_t k = 1; k <= offs.size() - (wildcard ? 1 : 0); ++k) {
-            const auto* label = reinterpret_cast<const uint8_t*>(owner.data()) + offs[offs.size() - k];
-            parent = add(label, parent, uint16_t(ptr_owner_suffix | k));
-        }
+        for (size_t k = 1; k + (wildcard ? 1 : 0) <= labels; ++k)
+            parent = add(w + offs[labels - k], parent, uint16_t(ptr_owner_suffix | k));
     }
 
     void rr(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
@@ -52,7 +53,8 @@ public:
         out_.append(reinterpret_cast<const char*>(fixed), sizeof fixed);
         const size_t rdata_at = out_.size();
         put_rdata(type, rdata);
-        store16(reinterpret_cast<uint8_t*>(out_.data()) + rdata_at - 2, uint16_t(out_.size() - rdata_at));
+        const uint16_t rdlen = uint16_t(out_.size() - rdata_at);
+        store16(reinterpret_cast<uint8_t*>(out_.data()) + rdata_at - 2, rdlen);
     }
     // An additional record: its owner is compressed too.
     void additional_rr(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
@@ -71,7 +73,7 @@ public:
 
 private:
     struct Known {
-        const uint8_t* label;  // stable: the owner, or a copy of the name (not out_, which grows)
+        const uint8_t* label;  // into the zone data (not into out_, which grows)
         int parent;            // index of the suffix after this label, -1 for the root
         uint16_t ptr;
     };
@@ -93,7 +95,8 @@ private:
         case rrtype::NS:
         case rrtype::CNAME:
         case rrtype::PTR:
-            if (size_t n = name_len(rd.substr(std::min(at, rd.size()))); n != 0 && at + n == rd.size()) {
+            if (size_t n = name_len(rd.substr(std::min(at, rd.size())));
+                n != 0 && at + n == rd.size()) {
                 out_.append(rd.substr(0, at));
                 put_name(rd.substr(at));
                 return;
@@ -114,13 +117,16 @@ private:
 
     // Writes the labels of `name` that no known suffix covers, then a pointer to the one
     // that does; the labels written become known suffixes while they are within reach.
+    // `name` stays alive as long as the writer (zone data), so known labels point into it.
     void put_name(std::string_view name) {
-        names_.emplace_back(name);
-        const auto* w = reinterpret_cast<const uint8_t*>(names_.back().data());
-        std::vector<size_t> offs;
-        for (size_t pos = 0; w[pos] != 0; pos += 1 + w[pos]) offs.push_back(pos);
+        const auto* w = reinterpret_cast<const uint8_t*>(name.data());
+        const size_t len = name_len(name);
+        std::array<uint8_t, max_labels> offs;
+        size_t labels = 0;
+        for (size_t pos = 0; len != 0 && w[pos] != 0; pos += 1 + w[pos])
+            offs[labels++] = uint8_t(pos);
         int match = -1;
-        size_t keep = offs.size();  // labels [0, keep) are written out
+        size_t keep = labels;  // labels [0, keep) are written out, the rest is a pointer
         while (keep > 0) {
             const int i = find(w + offs[keep - 1], match);
             if (i < 0) break;
@@ -128,10 +134,10 @@ private:
             --keep;
         }
         const size_t at = out_.size() - start_;
-        const size_t ptr_at = at + (keep < offs.size() ? offs[keep] : 0);
-        if (match < 0 || ptr_at > 0xFFFF) {  // no pointer (or none that a fixup can locate)
-            out_.append(name.substr(0, name_len(name)));
-            match = -1, keep = offs.size();
+        const size_t ptr_at = at + (keep < labels ? offs[keep] : 0);
+        if (match < 0 || ptr_at > 0xFFFF) {  // no pointer (or one a fixup could not locate)
+            out_.append(name.substr(0, len == 0 ? name.size() : len));
+            match = -1, keep = labels;
         } else {
             out_.append(name.substr(0, offs[keep]));
             uint8_t b[2];
@@ -139,14 +145,13 @@ private:
             out_.append(reinterpret_cast<const char*>(b), 2);
             fixups_.push_back(uint16_t(ptr_at));
         }
-        if (keep == 0 || at + offs[keep - 1] >= ptr_block_reach) return;
+        if (keep == 0 || at + offs[keep - 1] >= ptr_owner_suffix) return;
         for (size_t j = keep; j-- > 0;) match = add(w + offs[j], match, uint16_t(at + offs[j]));
     }
 
     std::string& out_;
     const size_t start_;
     std::vector<Known> known_;
-    std::deque<std::string> names_;  // copies of the names written: Known::label points in
     std::vector<uint16_t> fixups_;
 };
 
@@ -162,7 +167,8 @@ int target_offset(uint16_t type) {
 }
 
 // A/AAAA of in-zone targets.
-uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out, std::vector<std::string>& targets) {
+uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out,
+                       std::vector<std::string>& targets) {
     const int off = target_offset(rs.type);
     if (off < 0) return 0;
     uint16_t count = 0;
@@ -190,22 +196,29 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
 
 void build_node(const ZoneNode& zn, const RRset* apex_soa, const NodeLookup& lookup, BuiltNode& out) {
     out.targets.clear();
+    const std::string owner = lower_key(zn.owner);
+    const bool wildcard = owner.size() > 2 && owner[0] == 1 && owner[1] == '*';
     std::vector<TypeEntry> entries;
     std::string bytes;
     if (apex_soa != nullptr && !apex_soa->rdata.empty()) {
         const std::string& rd = apex_soa->rdata[0];
         const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
-        entries.push_back(TypeEntry{negative_soa_type, 1, 0, 0, 0, 0, 0});
-        put_rr(bytes, placeholder, rrtype::SOA, std::min(apex_soa->ttl, minimum), rd);
-        entries.back().rr_len = uint32_t(bytes.size());
+        TypeEntry e{negative_soa_type, 1, 0, 0, 0, 0, 0};
+        BlockWriter block(bytes, owner, wildcard);
+        block.rr(placeholder, rrtype::SOA, std::min(apex_soa->ttl, minimum), rd);
+        e.rr_len = uint32_t(bytes.size());
+        e.fixups = block.finish();
+        entries.push_back(e);
     }
     for (const RRset& rs : zn.rrsets) {
         TypeEntry e{rs.type, uint16_t(rs.rdata.size()), 0, 0, uint32_t(bytes.size()), 0, 0};
-        for (const auto& rd : rs.rdata) put_rr(bytes, placeholder, rs.type, rs.ttl, rd);
+        BlockWriter block(bytes, owner, wildcard);
+        for (const auto& rd : rs.rdata) block.rr(placeholder, rs.type, rs.ttl, rd);
         e.rr_len = uint32_t(bytes.size() - e.rr_off);
         const size_t add_start = bytes.size();
-        e.add_count = add_addresses(rs, lookup, bytes, out.targets);
+        e.add_count = add_addresses(rs, lookup, block, out.targets);
         e.add_len = uint32_t(bytes.size() - add_start);
+        e.fixups = block.finish();
         entries.push_back(e);
     }
     const NodeData header{uint32_t(entries.size()), uint32_t(bytes.size())};

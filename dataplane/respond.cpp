@@ -3,6 +3,7 @@
 #include "anamed/respond.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "response_writer.hpp"
 
@@ -64,8 +65,9 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q) {
     return Parse::ok;
 }
 
-// The answer algorithm. `cur` is the name being resolved: where it sits in the packet
-// (uncompressed, so suffix pointers into it are valid) and its lower-case form.
+// The answer algorithm. `cur` is the name being resolved: its lower-case form, and where
+// each of its labels sits in the packet (a CNAME target may be compressed, so its labels
+// need not be contiguous), which owner pointers and compressed RDATA point at.
 class Answerer {
 public:
     Answerer(const Snapshot& snap, ResponseWriter& w, uint16_t qtype)
@@ -74,7 +76,15 @@ public:
     // zone_hint/hash_hint: the query name's zone and hash when already known (bursts).
     void run(const Name& qname, const ZoneTable* zone_hint = nullptr, uint64_t hash_hint = 0) {
         cur_ = &qname;
-        cur_off_ = header_size;
+        lower_from_ = 0;
+        const uint8_t* asked = w_.data() + header_size;  // the question, in the client's case
+        for (unsigned i = 0; i <= qname.labels; ++i) {
+            const uint8_t off = qname.label_off[i];
+            label_at_[i] = uint16_t(header_size + off);
+            if (i < qname.labels &&
+                std::memcmp(asked + off, qname.lower + off, 1 + qname.lower[off]) != 0)
+                lower_from_ = i + 1;
+        }
         hash_hint_ = zone_hint ? hash_hint : 0;
         for (unsigned hop = 0; hop < max_chain; ++hop) {
             const ZoneTable* zone = hop == 0 && zone_hint ? zone_hint : snap_.find_zone(*cur_);
@@ -122,17 +132,17 @@ private:
         return zone.apex;  // unreachable: the zone was found by one of these suffixes
     }
 
-    // Pointer to the place in the packet where `owner` (a suffix of cur_) starts.
-    uint16_t owner_ptr(const Node& owner) const {
-        return uint16_t(cur_off_ + cur_->label_off[cur_->labels - owner.labels]);
-    }
+    // Where in the packet the suffix of cur_ with `labels` labels (an owner) starts.
+    uint16_t suffix_at(unsigned labels) const { return label_at_[cur_->labels - labels]; }
+    uint16_t cur_at() const { return label_at_[0]; }
+    NamePlace here() const { return NamePlace{cur_, label_at_, lower_from_}; }
 
     bool answer_node(const ZoneTable& zone, const Node& node) {
         const NodeData* d = node.load_data();
         if (node.flags & node_flag::cname && qtype_ != rrtype::CNAME && qtype_ != rrtype::ANY) {
             if (!remember(&node)) return false;  // a loop: stop here, what we have is the answer
             const TypeEntry* e = d->find(rrtype::CNAME);
-            const size_t rr_at = w_.answer(*d, *e, uint16_t(cur_off_));
+            const size_t rr_at = w_.answer(*d, *e, cur_at(), here());
             return w_.ok() && follow(rr_at + rr_fixed);
         }
         const uint32_t alias = node.load_alias();
@@ -142,8 +152,8 @@ private:
             answer_negative(zone, rcode::NOERROR);
             return false;
         }
-        w_.answer(*d, *e, uint16_t(cur_off_));
-        if (e->add_count) w_.additional(*d, *e);
+        w_.answer(*d, *e, cur_at(), here());
+        if (e->add_count) w_.additional(*d, *e, here());
         return false;
     }
 
@@ -154,7 +164,7 @@ private:
         switch (a->state) {
         case AliasAnswer::unresolved:
             if (fallback != nullptr) {
-                w_.answer(d, *fallback, uint16_t(cur_off_));
+                w_.answer(d, *fallback, cur_at(), here());
             } else if (d.find(qtype_ == rrtype::A ? rrtype::AAAA : rrtype::A) != nullptr) {
                 answer_negative(zone, rcode::NOERROR);
             } else {
@@ -175,7 +185,7 @@ private:
         const TypeEntry* alias = d.find(rrtype::ALIAS);
         const uint32_t ttl_cap = alias ? load32(d.bytes() + alias->rr_off + 6) : 0;
         w_.answer_capped(reinterpret_cast<const uint8_t*>(rrs.data()), rrs.size(),
-                         qtype_ == rrtype::A ? a->a_count : a->aaaa_count, uint16_t(cur_off_), ttl_cap);
+                         qtype_ == rrtype::A ? a->a_count : a->aaaa_count, cur_at(), ttl_cap);
         return false;
     }
 
@@ -190,8 +200,8 @@ private:
         w_.set_aa(false);
         const NodeData* d = cut.load_data();
         const TypeEntry* ns = d->find(rrtype::NS);
-        w_.authority(*d, *ns, owner_ptr(cut));
-        if (ns->add_count) w_.additional(*d, *ns);
+        w_.authority(*d, *ns, suffix_at(cut.labels), here());
+        if (ns->add_count) w_.additional(*d, *ns, here());
         return false;
     }
 
@@ -200,19 +210,24 @@ private:
         (void)zone;
         const NodeData* d = dn.load_data();
         const TypeEntry* e = d->find(rrtype::DNAME);
-        const size_t rr_at = w_.answer(*d, *e, owner_ptr(dn));
+        w_.answer(*d, *e, suffix_at(dn.labels), here());
         if (!w_.ok()) return false;
         const uint8_t* target = d->bytes() + e->rr_off + rr_fixed;
         const size_t target_len = load16(d->bytes() + e->rr_off + rr_fixed - 2);
-        const size_t prefix_len = cur_->label_off[cur_->labels - dn.labels];
+        const unsigned below = cur_->labels - dn.labels;
+        const size_t prefix_len = cur_->label_off[below];
         if (prefix_len + target_len > max_name_len) {
             w_.set_rcode(rcode::YXDOMAIN);
             return false;
         }
+        uint8_t prefix[max_name_len];  // the labels below the DNAME owner, in the client's case
+        for (unsigned i = 0; i < below; ++i) {
+            const uint8_t* label = w_.data() + label_at_[i];
+            std::memcpy(prefix + cur_->label_off[i], label, 1 + label[0]);
+        }
         const uint32_t ttl = load32(d->bytes() + e->rr_off + 6);
         const size_t cname_at =
-            w_.synth_cname(uint16_t(cur_off_), ttl, w_.data() + cur_off_, prefix_len, target, target_len);
-        (void)rr_at;
+            w_.synth_cname(cur_at(), ttl, prefix, prefix_len, target, target_len);
         return w_.ok() && follow(cname_at + rr_fixed);
     }
 
@@ -227,17 +242,45 @@ private:
         w_.set_rcode(rc);
         const NodeData* apex = zone.apex->load_data();
         if (const TypeEntry* soa = apex->find(0))  // the negative SOA, kept with the apex's data
-            w_.authority(*apex, *soa, uint16_t(cur_off_ + cur_->label_off[cur_->labels - zone.apex->labels]));
+            w_.authority(*apex, *soa, suffix_at(zone.apex->labels), here());
     }
 
-    // Continue with the name written uncompressed at packet offset `at` (a CNAME target).
+    // Continue with the name at packet offset `at` (a CNAME target), which may end in a
+    // pointer: our pointers only go backwards, which also bounds the walk. Every label must
+    // sit where a pointer can reach it.
     bool follow(size_t at) {
-        if (at > 0x3FFF) return false;  // beyond compression-pointer reach; stop the chain
         Name& next = cur_ == &chain_[0] ? chain_[1] : chain_[0];
-        if (parse_name(w_.data() + at, w_.size() - at, next) == 0) return false;
-        cur_ = &next;
-        cur_off_ = at;
-        return true;
+        const uint8_t* pkt = w_.data();
+        size_t pos = at, len = 0;
+        unsigned labels = 0;
+        lower_from_ = 0;
+        while (pos < w_.size()) {
+            const uint8_t l = pkt[pos];
+            if ((l & 0xC0) == 0xC0) {
+                const size_t to = pos + 1 < w_.size() ? load16(pkt + pos) & 0x3FFF : pos;
+                if (to >= pos) return false;
+                pos = to;
+                continue;
+            }
+            if (l > 63 || pos > 0x3FFF || len + 1 + l > max_name_len - 1) return false;
+            label_at_[labels] = uint16_t(pos);
+            if (l == 0) {
+                next.lower[len] = 0;
+                next.len = uint8_t(len + 1);
+                next.labels = uint8_t(labels);
+                next.label_off[labels] = uint8_t(len);
+                cur_ = &next;
+                return true;
+            }
+            if (pos + 1 + l >= w_.size()) return false;
+            next.label_off[labels++] = uint8_t(len);
+            next.lower[len] = l;
+            for (size_t i = 1; i <= l; ++i) next.lower[len + i] = ascii_lower(pkt[pos + i]);
+            if (std::memcmp(next.lower + len + 1, pkt + pos + 1, l) != 0) lower_from_ = labels;
+            len += 1 + l;
+            pos += 1 + l;
+        }
+        return false;
     }
 
     bool remember(const Node* n) {
@@ -252,7 +295,8 @@ private:
     const uint16_t qtype_;
     const Name* cur_ = nullptr;
     Name chain_[2];  // names met along a CNAME/DNAME chain; cur_ points at one or the query
-    size_t cur_off_ = header_size;
+    uint16_t label_at_[max_labels + 1];  // where cur_'s labels (and root) sit in the packet
+    unsigned lower_from_ = 0;            // cur_'s labels from this one on are in lower case
     const Node* visited_[max_chain];
     uint64_t hash_hint_ = 0;
     unsigned nvisited_ = 0;

@@ -11,6 +11,16 @@
 
 namespace anamed {
 
+// The name being answered, as respond() wrote it: its lower-case form, where each label
+// sits in the packet (label i at label_at[i], the root at label_at[name->labels]), and from
+// which label on it is written in lower case. Precompiled pointers to the owner's suffixes
+// resolve against it.
+struct NamePlace {
+    const Name* name;
+    const uint16_t* label_at;
+    unsigned lower_from;
+};
+
 class ResponseWriter {
 public:
     ResponseWriter(uint8_t* buf, size_t limit) : buf_(buf), cap_(limit) {}
@@ -30,9 +40,9 @@ public:
     void reserve_opt() { cap_ -= opt_rr_size; }
 
     // Copies an RRset whose owner is at packet offset `owner`; returns where it starts.
-    size_t answer(const NodeData& d, const TypeEntry& e, uint16_t owner) {
+    size_t answer(const NodeData& d, const TypeEntry& e, uint16_t owner, const NamePlace& name) {
         const size_t at = len_;
-        if (put_rrs(d.bytes() + e.rr_off, e.rr_len, owner)) ancount_ += e.rr_count;
+        if (put_block(d, e, owner, name)) ancount_ += e.rr_count;
         return at;
     }
     // Records from outside a NodeData (ALIAS answers), each TTL lowered to at most ttl_cap.
@@ -43,14 +53,14 @@ public:
             if (load32(dst + i + 6) > ttl_cap) store32(dst + i + 6, ttl_cap);
         ancount_ += count;
     }
-    void authority(const NodeData& d, const TypeEntry& e, uint16_t owner) {
-        if (put_rrs(d.bytes() + e.rr_off, e.rr_len, owner)) nscount_ += e.rr_count;
+    void authority(const NodeData& d, const TypeEntry& e, uint16_t owner, const NamePlace& name) {
+        if (put_block(d, e, owner, name)) nscount_ += e.rr_count;
     }
-    void additional(const NodeData& d, const TypeEntry& e) {
-        if (!ok_ || len_ + e.add_len > cap_) return;
-        std::memcpy(buf_ + len_, d.bytes() + e.rr_off + e.rr_len, e.add_len);
-        len_ += e.add_len;
-        arcount_ += e.add_count;
+    // The additional records of the RRset just written, which they may point into.
+    void additional(const NodeData& d, const TypeEntry& e, const NamePlace& name) {
+        if (!ok_ || last_block_ != &e || len_ != last_block_end_) return;
+        if (copy_block(d, e, e.rr_len, e.rr_len + e.add_len, 0, name, last_block_expanded_))
+            arcount_ += e.add_count;
     }
     // owner CNAME <prefix><target>; returns where the record starts.
     size_t synth_cname(uint16_t owner, uint32_t ttl, const uint8_t* prefix, size_t prefix_len,
@@ -64,7 +74,7 @@ public:
         store16(p + 4, class_in);
         store32(p + 6, ttl);
         store16(p + 10, uint16_t(rdlen));
-        std::memmove(p + rr_fixed, prefix, prefix_len);
+        std::memcpy(p + rr_fixed, prefix, prefix_len);
         std::memcpy(p + rr_fixed + prefix_len, target, target_len);
         len_ += rr_fixed + rdlen;
         ancount_ += 1;
@@ -75,6 +85,7 @@ public:
     void truncate() {
         len_ = question_end_ ? question_end_ : header_size;
         ancount_ = nscount_ = arcount_ = 0;
+        last_block_ = nullptr;
         tc_ = true;
         ok_ = true;
     }
@@ -117,15 +128,137 @@ private:
             fail(len_);
             return false;
         }
-        uint8_t* dst = buf_ + len_;
-        std::memcpy(dst, src, n);
-        if (owner != header_size) {
-            const uint16_t ptr = uint16_t(0xC000 | owner);
-            for (size_t i = 0; i < n; i += rr_fixed + load16(dst + i + 10)) store16(dst + i, ptr);
-        }
+        std::memcpy(buf_ + len_, src, n);
+        set_owners(buf_ + len_, n, owner);
         len_ += n;
         return true;
     }
+    bool put_block(const NodeData& d, const TypeEntry& e, uint16_t owner, const NamePlace& name) {
+        last_block_ = nullptr;
+        last_block_expanded_ = false;
+        if (!ok_ || !copy_block(d, e, 0, e.rr_len, owner, name, false)) {
+            fail(len_);
+            return false;
+        }
+        last_block_ = &e;
+        last_block_end_ = len_;
+        return true;
+    }
+
+    // Appends block bytes [from, to) of entry e (its RRset part, or its additional part)
+    // with the stored compression pointers resolved (see anamed/snapshot.hpp). A pointer
+    // that cannot be resolved — the owner's suffix is in the packet in another case than the
+    // zone's, or out of pointer reach — makes the whole part written with every name
+    // expanded instead (`expand`: the RRset part was, so the additional part must be too).
+    bool copy_block(const NodeData& d, const TypeEntry& e, uint32_t from, uint32_t to,
+                    uint16_t owner, const NamePlace& name, bool expand) {
+        const size_t at = len_;  // where the part starts; the block starts at `at - from`
+        if (!expand) {
+            if (len_ + (to - from) > cap_) return false;
+            std::memcpy(buf_ + at, d.bytes() + e.rr_off + from, to - from);
+            if (resolve(d, e, at - from, from, to, name)) {
+                if (from == 0) set_owners(buf_ + at, to, owner);
+                len_ += to - from;
+                return true;
+            }
+        }
+        last_block_expanded_ = true;
+        return copy_expanded(d, e, from, to, owner, name);
+    }
+
+    bool resolve(const NodeData& d, const TypeEntry& e, size_t block_at, uint32_t from, uint32_t to,
+                 const NamePlace& name) {
+        const uint8_t* fixup = e.fixup_list(d.bytes());
+        for (unsigned i = 0; i < e.fixups; ++i) {
+            const uint32_t pos = load16(fixup + 2 * i);
+            if (pos < from) continue;
+            if (pos >= to) break;
+            uint8_t* p = buf_ + block_at + pos;
+            const uint16_t v = load16(p) & 0x3FFF;
+            size_t target = block_at + v;
+            if (v >= ptr_owner_suffix) {
+                const unsigned k = v - ptr_owner_suffix;
+                if (k > name.name->labels || name.name->labels - k < name.lower_from) return false;
+                target = name.label_at[name.name->labels - k];
+            }
+            if (target > 0x3FFF) return false;
+            store16(p, uint16_t(0xC000 | target));
+        }
+        return true;
+    }
+
+    // The slow path of copy_block: record by record, every pointer written out as its name.
+    bool copy_expanded(const NodeData& d, const TypeEntry& e, uint32_t from, uint32_t to,
+                       uint16_t owner, const NamePlace& name) {
+        const uint8_t* src = d.bytes() + e.rr_off;
+        const uint8_t* fixup = e.fixup_list(d.bytes());
+        unsigned f = 0;
+        while (f < e.fixups && load16(fixup + 2 * f) < from) ++f;
+        // Copies src[pos, end), expanding the pointers listed in the fixups.
+        auto span = [&](size_t& out, uint32_t pos, uint32_t end) {
+            for (; f < e.fixups && load16(fixup + 2 * f) < end; ++f) {
+                const uint32_t ptr = load16(fixup + 2 * f);
+                if (!put(out, src + pos, ptr - pos)) return false;
+                if (!put_name(out, src, load16(src + ptr) & 0x3FFF, name)) return false;
+                pos = ptr + 2;
+            }
+            return put(out, src + pos, end - pos);
+        };
+        size_t out = len_;
+        for (uint32_t pos = from; pos < to;) {
+            if (from == 0) {  // an RRset: the owner placeholder
+                uint8_t ptr[2];
+                store16(ptr, uint16_t(0xC000 | owner));
+                if (!put(out, ptr, 2)) return false;
+                pos += 2;
+            } else {  // an additional record: its owner, compressed like RDATA
+                const uint32_t owner_end = uint32_t(skip_name(src, to, pos));
+                if (owner_end == 0 || !span(out, pos, owner_end)) return false;
+                pos = owner_end;
+            }
+            const uint32_t rdata = pos + 10, end = rdata + load16(src + pos + 8);
+            const size_t rdlen_at = out + 8;
+            if (!put(out, src + pos, 10) || !span(out, rdata, end)) return false;
+            store16(buf_ + rdlen_at, uint16_t(out - rdlen_at - 2));
+            pos = end;
+        }
+        len_ = out;
+        return true;
+    }
+
+    // Writes the name a stored pointer value stands for: labels earlier in the block (which
+    // may end in a pointer of their own, always further back) or a suffix of the name.
+    bool put_name(size_t& out, const uint8_t* src, uint16_t v, const NamePlace& name) {
+        while (v < ptr_owner_suffix) {
+            const uint16_t start = v;
+            while (src[v] != 0 && src[v] < 0xC0) v += 1 + src[v];
+            if (!put(out, src + start, v - start)) return false;
+            if (src[v] == 0) return put(out, src + v, 1);
+            const uint16_t next = load16(src + v) & 0x3FFF;
+            if (next >= start && next < ptr_owner_suffix) return false;  // would loop: not ours
+            v = next;
+        }
+        const Name& n = *name.name;
+        const unsigned k = v - ptr_owner_suffix;
+        if (k > n.labels) return false;
+        const size_t off = n.label_off[n.labels - k];
+        return put(out, n.lower + off, n.len - off);
+    }
+
+    bool put(size_t& out, const uint8_t* p, size_t n) {
+        if (out + n > cap_) return false;
+        std::memcpy(buf_ + out, p, n);
+        out += n;
+        return true;
+    }
+
+    // Points each record's owner placeholder at `owner` (left as it is for the question).
+    static void set_owners(uint8_t* rrs, size_t n, uint16_t owner) {
+        if (owner == header_size) return;
+        for (size_t i = 0; i < n; i += rr_fixed + load16(rrs + i + 10))
+            store16(rrs + i, uint16_t(0xC000 | owner));
+    }
+
     size_t fail(size_t at) {
         ok_ = false;
         return at;
@@ -139,6 +272,10 @@ private:
     uint16_t qdcount_ = 0, ancount_ = 0, nscount_ = 0, arcount_ = 0;
     uint8_t rcode_ = 0;
     bool aa_ = false, tc_ = false, ok_ = true;
+    // The last RRset written, for its additional records.
+    const TypeEntry* last_block_ = nullptr;
+    size_t last_block_end_ = 0;
+    bool last_block_expanded_ = false;
 };
 
 }  // namespace anamed

@@ -38,7 +38,8 @@ const char* main_help =
     "  alias refresh TARGET                 look TARGET up again now\n"
     "\n"
     "The socket is --socket, else $ANAMED_SOCKET, else /run/anamed.sock.\n"
-    "Exit status: 0 done, 1 anamed refused the request, 2 usage or connection error.\n";
+    "Exit status: 0 done, 1 anamed refused the request, 2 usage or connection error or an\n"
+    "unreadable answer.\n";
 
 const std::map<std::string, std::string> help = {
     {"status", "usage: anamectl status\n  version, uptime, zones with serials, snapshot generation and size, workers.\n"},
@@ -59,7 +60,8 @@ const std::map<std::string, std::string> help = {
     std::exit(2);
 }
 
-json call(const std::string& path, const json& request) {
+// Sends one request line and returns the answer line (unparsed).
+std::string call(const std::string& path, const std::string& line) {
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -69,7 +71,6 @@ json call(const std::string& path, const json& request) {
                   << " (is anamed running with this control socket? --socket or $ANAMED_SOCKET)\n";
         std::exit(2);
     }
-    const std::string line = request.dump() + "\n";
     for (size_t off = 0; off < line.size();) {
         const ssize_t n = send(fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
         if (n <= 0) {
@@ -89,89 +90,92 @@ json call(const std::string& path, const json& request) {
         reply.append(buf, size_t(n));
     }
     close(fd);
-    return json::parse(reply.substr(0, reply.find('\n')));
+    return reply.substr(0, reply.find('\n'));
 }
 
 std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump(); }
 
-void table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
+void table(std::ostream& os, const std::vector<std::string>& head,
+           const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> w(head.size());
     for (size_t i = 0; i < head.size(); ++i) w[i] = head[i].size();
     for (const auto& r : rows)
         for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
     auto line = [&](const std::vector<std::string>& r) {
         for (size_t i = 0; i < r.size(); ++i)
-            std::cout << r[i] << (i + 1 < r.size() ? std::string(w[i] - r[i].size() + 2, ' ') : "");
-        std::cout << "\n";
+            os << r[i] << (i + 1 < r.size() ? std::string(w[i] - r[i].size() + 2, ' ') : "");
+        os << "\n";
     };
     line(head);
     for (const auto& r : rows) line(r);
 }
 
-void print(const std::string& cmd, const json& r) {
+// Throws json::exception when the answer lacks a field or has one of the wrong type. `r` is
+// a mutable copy: operator[] on a const json with a missing key is undefined behaviour.
+void print(std::ostream& os, const std::string& cmd, json r) {
     if (cmd == "status") {
-        std::cout << "anamed " << str(r["version"]) << ", pid " << r["pid"] << ", up " << r["uptime_s"] << " s\n"
-                  << "snapshot generation " << r["snapshot"]["generation"] << ", "
-                  << r["snapshot"]["bytes"].get<uint64_t>() / 1024 << " KiB, " << r["snapshot"]["alias_targets"]
-                  << " ALIAS targets\n"
-                  << "queries " << r["queries"] << " (average " << int64_t(r["qps_avg"].get<double>()) << " qps), "
-                  << r["workers"].size() << " workers; changes applied " << r["changes_applied"]
-                  << ", journal entries " << r["journal_entries"] << "\n\n";
+        os << "anamed " << str(r["version"]) << ", pid " << r["pid"] << ", up " << r["uptime_s"] << " s\n"
+           << "snapshot generation " << r["snapshot"]["generation"] << ", "
+           << r["snapshot"]["bytes"].get<uint64_t>() / 1024 << " KiB, " << r["snapshot"]["alias_targets"]
+           << " ALIAS targets\n"
+           << "queries " << r["queries"] << " (average " << int64_t(r["qps_avg"].get<double>()) << " qps), "
+           << r["workers"].size() << " workers; changes applied " << r["changes_applied"]
+           << ", journal entries " << r["journal_entries"] << "\n\n";
         std::vector<std::vector<std::string>> rows;
-        for (const auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
-        table({"ZONE", "SERIAL", "NAMES", "FILE"}, rows);
-        std::cout << "\n";
+        for (auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
+        table(os, {"ZONE", "SERIAL", "NAMES", "FILE"}, rows);
+        os << "\n";
         rows.clear();
         for (size_t i = 0; i < r["workers"].size(); ++i) {
-            const auto& w = r["workers"][i];
+            auto& w = r["workers"][i];
             rows.push_back({std::to_string(i), str(w["kind"]), str(w["queries"]), std::to_string(int64_t(w["qps"].get<double>()))});
         }
-        table({"WORKER", "KIND", "QUERIES", "QPS(since last status)"}, rows);
+        table(os, {"WORKER", "KIND", "QUERIES", "QPS(since last status)"}, rows);
     } else if (cmd == "zone-list") {
         std::vector<std::vector<std::string>> rows;
-        for (const auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
-        table({"ZONE", "SERIAL", "NAMES", "FILE"}, rows);
+        for (auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
+        table(os, {"ZONE", "SERIAL", "NAMES", "FILE"}, rows);
     } else if (cmd == "stats") {
-        std::cout << "queries " << r["queries"] << ", responses " << r["responses"] << ", truncated " << r["truncated"]
-                  << ", dropped " << r["dropped"]["unanswerable"] << "\n";
+        os << "queries " << r["queries"] << ", responses " << r["responses"] << ", truncated " << r["truncated"]
+           << ", dropped " << r["dropped"]["unanswerable"] << "\n";
         for (const char* k : {"rcode", "qtype"}) {
-            std::cout << k << ":";
-            for (const auto& [name, n] : r[k].items()) std::cout << " " << name << "=" << n;
-            std::cout << "\n";
+            os << k << ":";
+            for (const auto& [name, n] : r[k].items()) os << " " << name << "=" << n;
+            os << "\n";
         }
         if (r.contains("dpdk") && r["dpdk"].is_object()) {
-            const auto& d = r["dpdk"];
-            std::cout << "dpdk: rx=" << d["rx"] << " tx=" << d["tx"] << " queries=" << d["queries"]
-                      << " answered=" << d["answered"] << " to_kernel=" << d["to_kernel"] << " arp=" << d["arp"]
-                      << " nd=" << d["nd"] << " echo=" << d["echo"] << "\ndpdk dropped:";
-            for (const auto& [name, n] : d["dropped"].items()) std::cout << " " << name << "=" << n;
-            std::cout << "\n";
+            auto& d = r["dpdk"];
+            os << "dpdk: rx=" << d["rx"] << " tx=" << d["tx"] << " queries=" << d["queries"]
+               << " answered=" << d["answered"] << " to_kernel=" << d["to_kernel"] << " arp=" << d["arp"]
+               << " nd=" << d["nd"] << " echo=" << d["echo"] << "\ndpdk dropped:";
+            for (const auto& [name, n] : d["dropped"].items()) os << " " << name << "=" << n;
+            os << "\n";
         }
-        const auto& a = r["alias"];
-        std::cout << "alias: targets=" << a["targets"] << " refreshes=" << a["refreshes"] << " failures=" << a["failures"]
-                  << " upstream_queries=" << a["upstream_queries"] << " rejected_replies=" << a["rejected_replies"] << "\n";
+        auto& a = r["alias"];
+        os << "alias: targets=" << a["targets"] << " refreshes=" << a["refreshes"] << " failures=" << a["failures"]
+           << " upstream_queries=" << a["upstream_queries"] << " rejected_replies=" << a["rejected_replies"] << "\n";
     } else if (cmd == "alias-list" || cmd == "alias-show") {
         std::vector<std::vector<std::string>> rows;
-        for (const auto& t : r["targets"]) {
+        for (auto& t : r["targets"]) {
             std::string addrs;
             for (const auto& a : t["addresses"]) addrs += (addrs.empty() ? "" : " ") + str(a);
             rows.push_back({str(t["target"]), str(t["state"]) + (t["local"].get<bool>() ? " (local)" : ""),
                             addrs.empty() ? "-" : addrs, str(t["ttl"]), str(t["next_refresh_in_s"]),
                             str(t["refreshes"]) + "/" + str(t["failures"]), str(t["last_error"])});
         }
-        table({"TARGET", "STATE", "ADDRESSES", "TTL", "NEXT(s)", "OK/FAIL", "LAST ERROR"}, rows);
+        table(os, {"TARGET", "STATE", "ADDRESSES", "TTL", "NEXT(s)", "OK/FAIL", "LAST ERROR"}, rows);
     } else if (cmd == "record-show") {
-        for (const auto& rec : r["records"]) std::cout << str(rec) << "\n";
+        for (const auto& rec : r["records"]) os << str(rec) << "\n";
     } else if (cmd == "zone-check") {
-        for (const auto& d : r["diagnostics"]) std::cout << str(d) << "\n";
-        if (r["ok"].get<bool>()) std::cout << "ok: " << r["names"] << " names\n";
+        for (const auto& d : r["diagnostics"]) os << str(d) << "\n";
+        if (r["ok"].get<bool>()) os << "ok: " << r["names"] << " names\n";
     } else if (cmd == "change") {
-        std::cout << "applied " << r["applied"] << " change(s);";
-        for (const auto& [zone, serial] : r["serials"].items()) std::cout << " " << zone << " serial " << serial;
-        std::cout << "\n";
+        os << "applied " << r["applied"] << " change(s);";
+        for (const auto& [zone, serial] : r["serials"].items()) os << " " << zone << " serial " << serial;
+        os << "\n";
     } else {
-        for (const auto& [k, v] : r.items())
-            if (k != "ok") std::cout << k << ": " << str(v) << "\n";
+        for (auto& [k, v] : r.items())
+            if (k != "ok") os << k << ": " << str(v) << "\n";
     }
 }
 
@@ -263,20 +267,32 @@ int main(int argc, char** argv) {
     } else {
         usage("unknown command '" + top + "'");
     }
-    json reply;
+    std::string line;
     try {
-        reply = call(socket_path, req);
+        line = req.dump() + "\n";
     } catch (const json::exception& e) {
-        std::cerr << "anamectl: unreadable answer from anamed: " << e.what() << "\n";
+        std::cerr << "anamectl: an argument (or batch line) is not valid UTF-8: " << e.what()
+                  << "\n";
         return 2;
     }
-    if (!reply.value("ok", false)) {
-        if (req["cmd"] == "zone-check" && reply.contains("diagnostics"))
-            for (const auto& d : reply["diagnostics"]) std::cerr << str(d) << "\n";
-        std::cerr << "anamectl: " << reply.value("error", std::string("request failed")) << "\n";
-        return 1;
+    const std::string answer = call(socket_path, line);
+    std::ostringstream out;  // printed only whole: a malformed answer prints nothing
+    try {
+        json reply = json::parse(answer);
+        if (!reply.value("ok", false)) {
+            const std::string error = reply.value("error", std::string("request failed"));
+            if (req["cmd"] == "zone-check" && reply.contains("diagnostics"))
+                for (const auto& d : reply["diagnostics"]) std::cerr << str(d) << "\n";
+            std::cerr << "anamectl: " << error << "\n";
+            return 1;
+        }
+        if (as_json) out << reply.dump(2) << "\n";
+        else print(out, req["cmd"], reply);
+    } catch (const json::exception& e) {
+        std::cerr << "anamectl: unreadable answer from anamed (" << e.what()
+                  << "); is anamectl the same version as anamed?\n";
+        return 2;
     }
-    if (as_json) std::cout << reply.dump(2) << "\n";
-    else print(req["cmd"], reply);
+    std::cout << out.str();
     return 0;
 }

@@ -31,10 +31,11 @@ inline constexpr size_t rr_fixed = 12;  // placeholder(2) + type + class + ttl(4
 // their block: an RRset and its additional records, which respond() copies as one piece.
 // Where a block lands in the packet is known only then, so each such pointer is stored as
 // 0xC000 | v, listed in the block's fixups, and resolved by respond():
-//   v < ptr_block_reach         offset v in the block itself;
+//   v < ptr_owner_suffix        offset v in the block itself;
 //   v = ptr_owner_suffix | k    the suffix with k labels of the name being answered, where
 //                               respond() wrote it (the question, or an earlier target).
-inline constexpr uint16_t ptr_block_reach = 0x2000;  // blocks land below it (max_chain bounds it)
+// Matches are exact, so that RDATA keeps its case: an owner suffix is offered in lower case
+// only, and respond() writes the name out in full when the client asked in another case.
 inline constexpr uint16_t ptr_owner_suffix = 0x3F80;
 
 struct TypeEntry {

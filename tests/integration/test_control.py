@@ -23,7 +23,9 @@ must exit 0 within 5 s).  Covered:
   * zone flush (runtime changes and ALIAS in the file, the file loads again,
     journal emptied, a restart serves the same data), zone reload (the edited
     file with the journal on top), multi-zone batches, alias list/show/refresh,
-    stats --json, status, zone list/check, --help and usage errors.
+    stats --json, status, zone list/check, --help and usage errors;
+  * anamectl exits 2 with a message (no abort) on an unreadable answer (a fake
+    control socket) and on an argument that is not UTF-8.
 
 Environment:
   ANAMED_BIN       path of the anamed binary (required unless build/anamed,
@@ -1210,6 +1212,67 @@ class TestAnamectlUsage(ControlTest):
                 self.assertEqual(p.returncode, 2, p.what)
                 self.assertRegex(p.stderr, want, p.what)
                 self.assertEqual(p.stdout, "", p.what)
+
+    def test_unreadable_answers_and_non_utf8_arguments_exit_2(self):
+        """A control socket that answers garbage (a fake one here) or an argument
+        that cannot go into a JSON request: exit 2 with a message, nothing on
+        stdout, no abort."""
+        fake = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        fake.bind(self.sock_path)
+        fake.listen(4)
+        self.addCleanup(fake.close)
+        state = {"answer": b"", "connections": 0}
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = fake.accept()
+                except OSError:
+                    return              # closed by the cleanup
+                with conn:
+                    state["connections"] += 1
+                    data = b""
+                    while b"\n" not in data:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    conn.sendall(state["answer"])
+        def stop():
+            try:
+                fake.shutdown(socket.SHUT_RDWR)   # wakes accept()
+            except OSError:
+                pass
+        threading.Thread(target=serve, daemon=True).start()
+        self.addCleanup(stop)
+
+        cases = [
+            (["status"], b"not json\n"),
+            (["--json", "status"], b'{"ok": tru\n'),
+            (["status"], b"[1, 2]\n"),
+            (["status"], b'{"ok": "yes"}\n'),
+            (["status"], b'{"ok": false, "error": 5}\n'),
+            (["status"], b'{"ok": true, "snapshot": "big"}\n'),
+            (["zone", "list"], b'{"ok": true, "zones": 5}\n'),
+            (["alias", "list"], b'{"ok": true, "targets": [{"local": "yes"}]}\n'),
+        ]
+        for args, answer in cases:
+            with self.subTest(" ".join(args) + " <- " + answer.decode()):
+                state["answer"] = answer
+                p = self.ctl(*args)
+                self.assertEqual(p.returncode, 2, p.what)
+                self.assertRegex(p.stderr, r"^anamectl: unreadable answer from anamed", p.what)
+                self.assertEqual(p.stdout, "", p.what)
+
+        before = state["connections"]
+        p = subprocess.run([find_anamectl(), "--socket", self.sock_path, "record", "add", ZONE,
+                            b"caf\xe9", "A", "192.0.2.1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                           timeout=30)
+        self.assertEqual(p.returncode, 2, p)
+        self.assertRegex(p.stderr, rb"^anamectl: an argument .* is not valid UTF-8", p)
+        self.assertEqual(p.stdout, b"", p)
+        self.assertEqual(state["connections"], before, "nothing should have been sent")
 
 
 if __name__ == "__main__":
