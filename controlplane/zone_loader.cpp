@@ -88,8 +88,7 @@ public:
                 cur->origins = origins_;
                 full_.push(std::move(cur));
                 if (!spent_.try_pop(cur)) cur = std::make_unique<Batch>();
-                cur->records.clear();
-                cur->records.reserve(batch_size);
+                cur->records.clear();  // a recycled batch keeps its capacity
             };
             read_master_file(path, origin, master, diags, [&](MasterRecord&& rec) {
                 cur->records.push_back(std::move(rec));
@@ -161,11 +160,15 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
     std::vector<Diagnostic> read_diags;
     std::thread reader([&] { queue.read(path, apex_text, read_diags); });
     Inserter inserter(*zone, result.diags);
-    std::vector<ParsedRecord> parsed(batch_size);
-    std::vector<std::string> errors(batch_size);
+    std::vector<ParsedRecord> parsed;  // as many as the largest batch, reused
+    std::vector<std::string> errors;
     try {
         while (std::unique_ptr<Batch> batch = queue.next()) {
             const auto& recs = batch->records;
+            if (parsed.size() < recs.size()) {
+                parsed.resize(recs.size());
+                errors.resize(recs.size());
+            }
             tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
                 errors[i] = parse_master_record(recs[i], (*batch->origins)[recs[i].origin], parsed[i]);
             });
