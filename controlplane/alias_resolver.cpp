@@ -148,11 +148,11 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         std::vector<std::string> a, aaaa;
         uint32_t ttl_a = ttl, ttl_aaaa = ttl;
         if (node) {
-            if (const RRset* r = node->find(rrtype::A)) a = r->rdata, ttl_a = std::min(ttl, r->ttl);
-            if (const RRset* r = node->find(rrtype::AAAA)) aaaa = r->rdata, ttl_aaaa = std::min(ttl, r->ttl);
+            if (const RRset* r = node->find(rrtype::A)) a = r->rdata.to_vector(), ttl_a = std::min(ttl, r->ttl);
+            if (const RRset* r = node->find(rrtype::AAAA)) aaaa = r->rdata.to_vector(), ttl_aaaa = std::min(ttl, r->ttl);
         }
         const RRset* soa = z->find(z->apex)->find(rrtype::SOA);
-        const std::string& rd = soa->rdata[0];
+        const std::string_view rd = soa->rdata[0];
         const uint32_t negative =
             std::min({ttl, soa->ttl, load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4)});
         if (a.empty()) ttl_a = negative;

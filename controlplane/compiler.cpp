@@ -150,7 +150,7 @@ private:
         sources_.push_back(std::move(data));
     }
 
-    uint32_t alias_id(const std::string& target) {
+    uint32_t alias_id(std::string_view target) {
         const std::string key = lower_key(target);
         auto [it, added] = alias_ids_.try_emplace(key, uint32_t(snap_.alias_targets.size() + 1));
         if (added) snap_.alias_targets.push_back(key);

@@ -201,7 +201,7 @@ void build_node(const ZoneNode& zn, const RRset* apex_soa, const NodeLookup& loo
     std::vector<TypeEntry> entries;
     std::string bytes;
     if (apex_soa != nullptr && !apex_soa->rdata.empty()) {
-        const std::string& rd = apex_soa->rdata[0];
+        const std::string_view rd = apex_soa->rdata[0];
         const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
         TypeEntry e{negative_soa_type, 1, 0, 0, 0, 0, 0};
         BlockWriter block(bytes, owner, wildcard);

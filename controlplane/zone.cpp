@@ -36,18 +36,22 @@ std::string text_to_wire(std::string_view text) {
     return out;
 }
 
+size_t soa_serial_offset(std::string_view rd) {
+    size_t pos = 0;  // after MNAME and RNAME
+    for (int names = 0; names < 2 && pos < rd.size(); ++names) {
+        while (pos < rd.size() && rd[pos] != 0) pos += 1 + uint8_t(rd[pos]);
+        ++pos;
+    }
+    return pos + 4 <= rd.size() ? pos : std::string_view::npos;
+}
+
 uint32_t Zone::serial() const {
     const ZoneNode* n = find(apex);
     const RRset* soa = n ? n->find(rrtype::SOA) : nullptr;
     if (soa == nullptr || soa->rdata.empty()) return 0;
-    const std::string& r = soa->rdata[0];
-    size_t pos = 0;  // after MNAME and RNAME
-    for (int names = 0; names < 2 && pos < r.size(); ++names) {
-        while (pos < r.size() && r[pos] != 0) pos += 1 + uint8_t(r[pos]);
-        ++pos;
-    }
-    if (pos + 4 > r.size()) return 0;
-    return load32(reinterpret_cast<const uint8_t*>(r.data()) + pos);
+    const std::string_view rd = soa->rdata[0];
+    const size_t at = soa_serial_offset(rd);
+    return at == std::string_view::npos ? 0 : load32(reinterpret_cast<const uint8_t*>(rd.data()) + at);
 }
 
 }  // namespace anamed

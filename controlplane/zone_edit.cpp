@@ -107,15 +107,12 @@ size_t remove_records(ZoneNode& node, uint16_t type, const std::string* rdata) {
 void bump_serial(ZoneNode& apex) {
     for (auto& rs : apex.rrsets) {
         if (rs.type != rrtype::SOA || rs.rdata.empty()) continue;
-        std::string& rd = rs.rdata[0];
-        size_t pos = 0;  // after MNAME and RNAME
-        for (int names = 0; names < 2 && pos < rd.size(); ++names) {
-            while (pos < rd.size() && rd[pos] != 0) pos += 1 + uint8_t(rd[pos]);
-            ++pos;
-        }
-        if (pos + 4 > rd.size()) return;
-        auto* p = reinterpret_cast<uint8_t*>(rd.data()) + pos;
+        std::string rd(rs.rdata[0]);
+        const size_t at = soa_serial_offset(rd);
+        if (at == std::string::npos) return;
+        auto* p = reinterpret_cast<uint8_t*>(rd.data()) + at;
         store32(p, load32(p) + 1);  // unsigned wrap is RFC 1982 serial arithmetic
+        rs.rdata.set(0, rd);
     }
 }
 

@@ -12,9 +12,9 @@
 
 namespace anamed {
 // One record as ldns prints it, from its wire parts.
-std::string record_text(const std::string& owner, uint16_t type, uint32_t ttl, const std::string& rdata) {
+std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
     const bool alias = type == rrtype::ALIAS;
-    std::string wire = owner;
+    std::string wire(owner);
     uint8_t fixed[10];
     store16(fixed, alias ? rrtype::CNAME : type);  // same RDATA format; printed as a name
     store16(fixed + 2, class_in);

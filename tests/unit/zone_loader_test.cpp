@@ -242,3 +242,41 @@ TEST(MasterRecord, AliasKeepsItsTypeOnTheFastPath) {
 
 }  // namespace
 }  // namespace anamed::test
+
+namespace anamed::test {
+namespace {
+
+TEST(RdataList, KeepsRdatasInOrderThroughEdits) {
+    RdataList l{"a", std::string_view(), std::string(300, 'x')};  // an empty RDATA is one too
+    ASSERT_EQ(l.size(), 3u);
+    EXPECT_EQ(l[0], "a");
+    EXPECT_EQ(l[1], "");
+    EXPECT_EQ(l[2], std::string(300, 'x'));
+    EXPECT_TRUE(l.contains(""));
+    RdataList copy = l;
+    EXPECT_EQ(copy, l);
+
+    l.set(1, "middle");
+    EXPECT_EQ(l.to_vector(), (std::vector<std::string>{"a", "middle", std::string(300, 'x')}));
+    EXPECT_FALSE(copy == l);
+    EXPECT_EQ(copy[1], "");  // the copy is its own
+
+    auto next = l.erase(l.begin());  // first
+    EXPECT_EQ(*next, "middle");
+    l.erase(std::next(l.begin()));  // last
+    EXPECT_EQ(l.to_vector(), (std::vector<std::string>{"middle"}));
+    l.push_back("z");
+    EXPECT_EQ(l.to_vector(), (std::vector<std::string>{"middle", "z"}));
+    l.erase(l.begin());
+    l.erase(l.begin());
+    EXPECT_TRUE(l.empty());
+    EXPECT_EQ(l.size(), 0u);
+    EXPECT_EQ(l.begin(), l.end());
+
+    RdataList moved = std::move(copy);
+    EXPECT_EQ(moved.size(), 3u);
+    EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty by design
+}
+
+}  // namespace
+}  // namespace anamed::test
