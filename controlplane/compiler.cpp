@@ -181,7 +181,7 @@ private:
             const ZoneNode* zn = data[i];
             if (zn == nullptr || zn->rrsets.empty()) return;
             BuiltNode& b = scratch.local();
-            build_node(*zn, (n.flags & node_flag::apex) ? soa : nullptr, lookup, b);
+            build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : nullptr, lookup, b);
             n.data = place_node(b, local.local()->alloc(node_alloc_size(b), alignof(NodeData)));
             auto& t = targets.local();
             t.insert(t.end(), b.targets.begin(), b.targets.end());

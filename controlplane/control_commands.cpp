@@ -216,12 +216,13 @@ json Daemon::cmd_record_show(const json& r) {
     if (z == nullptr) return error("no zone " + need_string(r, "zone") + " is served");
     std::string name = need_string(r, "name");
     const std::string owner = name == "@" ? z->apex_text : name.back() == '.' ? name : name + "." + z->apex_text;
-    const ZoneNode* node = z->find(lower_key(text_to_wire(owner)));
+    const std::string key = lower_key(text_to_wire(owner));
+    const ZoneNode* node = z->find(key);
     json records = json::array();
     if (node)
         for (const auto& rs : node->rrsets)
             for (const auto& rd : rs.rdata) {
-                std::string t = record_text(node->owner, rs.type, rs.ttl, rd);
+                std::string t = record_text(node->owner(key), rs.type, rs.ttl, rd);
                 while (!t.empty() && t.back() == '\n') t.pop_back();
                 records.push_back(t);
             }

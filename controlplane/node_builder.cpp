@@ -194,9 +194,9 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
 
 }  // namespace
 
-void build_node(const ZoneNode& zn, const RRset* apex_soa, const NodeLookup& lookup, BuiltNode& out) {
+void build_node(const ZoneNode& zn, std::string_view owner, const RRset* apex_soa, const NodeLookup& lookup,
+                BuiltNode& out) {
     out.targets.clear();
-    const std::string owner = lower_key(zn.owner);
     const bool wildcard = owner.size() > 2 && owner[0] == 1 && owner[1] == '*';
     std::vector<TypeEntry> entries;
     std::string bytes;

@@ -23,8 +23,10 @@ struct BuiltNode {
     std::vector<std::string> targets;  // MX/NS/SRV targets whose addresses went in additional
 };
 
-// `apex_soa`: the zone's SOA RRset when `zn` is the apex, else null.
-void build_node(const ZoneNode& zn, const RRset* apex_soa, const NodeLookup& lookup, BuiltNode& out);
+// `owner`: the node's lower-case wire name (its key); `apex_soa`: the zone's SOA RRset when
+// `zn` is the apex, else null.
+void build_node(const ZoneNode& zn, std::string_view owner, const RRset* apex_soa, const NodeLookup& lookup,
+                BuiltNode& out);
 
 // Copies a built image into memory of node_alloc_size() bytes, aligned for NodeData.
 const NodeData* place_node(const BuiltNode& b, void* mem);

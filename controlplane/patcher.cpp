@@ -73,7 +73,7 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
             if (it == alias_slot_.end()) return "a new ALIAS target";
             s.alias = it->second + 1;
         }
-        build_node(*zn, apex ? zn->find(rrtype::SOA) : nullptr,
+        build_node(*zn, key, apex ? zn->find(rrtype::SOA) : nullptr,
                    [this](const std::string& k, bool glue) { return lookup(k, glue); }, s.built);
     }
     if (s.node) {

@@ -138,8 +138,16 @@ struct ParsedRecord {
 };
 
 struct ZoneNode {
-    std::string owner;          // wire format, case as first written
     std::vector<RRset> rrsets;  // sorted by type
+    // The owner as first written, kept only when that had upper case: otherwise it is the
+    // node's key (the map's), and 2M names do not carry a second copy of their name.
+    std::string owner_case;
+
+    std::string owner(std::string_view key) const { return owner_case.empty() ? std::string(key) : owner_case; }
+    void set_owner(std::string_view wire) {
+        const bool upper = std::any_of(wire.begin(), wire.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        owner_case = upper ? std::string(wire) : std::string();  // label lengths (< 64) never look like letters
+    }
 
     const RRset* find(uint16_t type) const {
         for (const auto& r : rrsets)

@@ -53,7 +53,7 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     const auto owner = [&p] { return name_to_text(p.owner); };  // only for messages
     if ((p.type == rrtype::SVCB || p.type == rrtype::HTTPS) && !valid_svcb(p.rdata))
         return "malformed SVCB/HTTPS parameters at " + owner() + " (RFC 9460: keys in ascending order, each with a valid value)";
-    if (node.owner.empty()) node.owner = p.owner;
+    if (node.rrsets.empty()) node.set_owner(p.owner);
     if (p.type == rrtype::CNAME) {
         for (const auto& rs : node.rrsets)
             if (rs.type != rrtype::CNAME && !dnssec_meta(rs.type))

@@ -130,7 +130,6 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const s
                             (c.type.empty() ? "" : " " + c.type + (whole ? "" : " " + c.rdata)));
             break;
         }
-        if (node.owner.empty()) node.owner = owner_wire;
     }
     // Whole-zone rules, then the serial.
     for (auto& [z, nodes] : scratch) {

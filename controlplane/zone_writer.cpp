@@ -53,7 +53,7 @@ std::string zone_to_text(const Zone& zone) {
     for (const std::string* k : keys) {
         const ZoneNode& n = zone.nodes.at(*k);
         for (const RRset& rs : n.rrsets)
-            for (const auto& rd : rs.rdata) out += record_text(n.owner, rs.type, rs.ttl, rd);
+            for (const auto& rd : rs.rdata) out += record_text(n.owner(*k), rs.type, rs.ttl, rd);
     }
     return out;
 }

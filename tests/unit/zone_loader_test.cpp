@@ -46,7 +46,10 @@ TEST(ZoneLoader, LoadsTheTestZoneWithIncludeAndOrigins) {
     ASSERT_NE(ns2, nullptr);
     EXPECT_NE(ns2->find(rrtype::AAAA), nullptr);  // blank owner continues the previous one
     EXPECT_EQ(z.find(key("big.example.test."))->find(rrtype::TXT)->rdata.size(), 40u);
-    EXPECT_EQ(z.find(key("mixedcase.example.test."))->owner, text_to_wire("MixedCase.example.test."));
+    EXPECT_EQ(z.find(key("mixedcase.example.test."))->owner(key("mixedcase.example.test.")),
+              text_to_wire("MixedCase.example.test."));
+    EXPECT_EQ(ns2->owner(key("ns2.example.test.")), text_to_wire("ns2.example.test."));
+    EXPECT_TRUE(ns2->owner_case.empty());  // lower case as written: the key is the owner
 }
 
 TEST(ZoneLoader, CnameBesideOtherDataIsAnErrorPointingAtAlias) {
