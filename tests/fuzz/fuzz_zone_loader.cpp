@@ -169,9 +169,10 @@ void query_zone(const Zone& zone, const Snapshot& snap, uint64_t seed) {
     for (const auto& [key, node] : zone.nodes) {
         if (budget-- == 0) break;
         const uint16_t own = node.rrsets.empty() ? rrtype::TXT : node.rrsets.front().type;
-        ask(snap, node.owner, own, variant++);
-        ask(snap, node.owner, (seed >> budget) & 1 ? rrtype::A : rrtype::AAAA, variant++);
-        ask(snap, below("x", node.owner), rrtype::A, variant++);
+        const std::string owner = node.owner(key);
+        ask(snap, owner, own, variant++);
+        ask(snap, owner, (seed >> budget) & 1 ? rrtype::A : rrtype::AAAA, variant++);
+        ask(snap, below("x", owner), rrtype::A, variant++);
     }
 }
 
