@@ -283,3 +283,52 @@ TEST(RdataList, KeepsRdatasInOrderThroughEdits) {
 
 }  // namespace
 }  // namespace anamed::test
+
+namespace anamed::test {
+namespace {
+
+// More records than one batch of the loading pipeline (16,384), with $ORIGIN changes and an
+// $INCLUDE on both sides of batch boundaries: names, origins and file:line survive the
+// hand-over between the reading thread and the loader.
+TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
+    std::string inc = "$ORIGIN inc.big.test.\n";
+    for (int i = 0; i < 20000; ++i) inc += "i" + std::to_string(i) + " A 192.0.2.2\n";
+    const std::string inc_path = write_temp("batches-inc.zone", inc);
+    std::string main = "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
+    int line = 4;
+    for (int i = 0; i < 40000; ++i) {
+        if (i % 7000 == 0) {
+            main += "$ORIGIN o" + std::to_string(i / 7000) + ".big.test.\n";
+            ++line;
+        }
+        if (i == 21000) {
+            main += "$INCLUDE " + inc_path + "\n";
+            ++line;
+        }
+        main += "n" + std::to_string(i) + " A 192.0.2.1\n";
+        ++line;
+    }
+    main += "bad A 192.0.2.300\n";
+    const int bad_line = ++line;
+    main += "last TXT \"after the error\"\n";
+    LoadResult r = load_zone_file("big.test", write_temp("batches.zone", main));
+    EXPECT_FALSE(r.ok());
+    ASSERT_EQ(r.diags.size(), 1u) << dump(r);
+    EXPECT_EQ(r.diags[0].line, bad_line) << dump(r);
+    EXPECT_NE(r.diags[0].file.find("batches.zone"), std::string::npos) << dump(r);
+
+    // The same without the error loads every name where it belongs.
+    main.erase(main.find("bad A"), std::string("bad A 192.0.2.300\n").size());
+    r = load_zone_file("big.test", write_temp("batches-ok.zone", main));
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_EQ(r.zone->nodes.size(), 2u + 40000u + 20000u + 1u);  // apex, ns, n*, i*, last (ENTs are not nodes)
+    EXPECT_NE(r.zone->find(key("n0.o0.big.test.")), nullptr);
+    EXPECT_NE(r.zone->find(key("n20999.o2.big.test.")), nullptr);
+    EXPECT_NE(r.zone->find(key("i19999.inc.big.test.")), nullptr);
+    EXPECT_NE(r.zone->find(key("n21000.o3.big.test.")), nullptr);  // the include left the origin alone
+    EXPECT_NE(r.zone->find(key("n39999.o5.big.test.")), nullptr);
+    EXPECT_NE(r.zone->find(key("last.o5.big.test.")), nullptr);
+}
+
+}  // namespace
+}  // namespace anamed::test
