@@ -156,17 +156,59 @@ struct ZoneNode {
     }
 };
 
-// Lets the node map be searched with a string_view (no temporary std::string per lookup).
+// A lower-case wire name as the node map's key: names up to 31 bytes (nearly all: a customer
+// name is ~27) sit inside the key, longer ones in an exactly sized block. A std::string key
+// would put every name over 15 bytes in a heap block of its own.
+class NameKey {
+public:
+    NameKey(std::string_view name) { assign(name); }  // NOLINT(google-explicit-constructor)
+    NameKey(const std::string& name) : NameKey(std::string_view(name)) {}  // NOLINT
+    NameKey(const NameKey& o) { assign(o.view()); }
+    NameKey& operator=(const NameKey& o) {
+        if (this != &o) {
+            release();
+            assign(o.view());
+        }
+        return *this;
+    }
+    ~NameKey() { release(); }
+
+    std::string_view view() const { return {len_ <= inline_max ? u_.bytes : u_.heap, len_}; }
+    operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor)
+    std::string str() const { return std::string(view()); }
+
+private:
+    static constexpr size_t inline_max = 31;
+    void assign(std::string_view name) {
+        len_ = uint8_t(std::min<size_t>(name.size(), 255));  // wire names are at most 255 bytes
+        char* dst = len_ <= inline_max ? u_.bytes : (u_.heap = new char[len_]);
+        std::memcpy(dst, name.data(), len_);
+    }
+    void release() {
+        if (len_ > inline_max) delete[] u_.heap;
+    }
+    union {
+        char bytes[inline_max];
+        char* heap;
+    } u_;
+    uint8_t len_ = 0;
+};
+
+// Lets the node map be searched with a string_view (no temporary key per lookup).
 struct KeyHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+struct KeyEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 
 struct Zone {
     std::string apex;       // lower-case wire name
     std::string apex_text;  // presentation form, with the trailing dot
     std::string file;
-    std::unordered_map<std::string, ZoneNode, KeyHash, std::equal_to<>> nodes;  // key: lower-case wire owner
+    std::unordered_map<NameKey, ZoneNode, KeyHash, KeyEq> nodes;  // key: lower-case wire owner
 
     const ZoneNode* find(std::string_view key) const {
         auto it = nodes.find(key);

@@ -40,20 +40,20 @@ std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std
 }
 
 std::string zone_to_text(const Zone& zone) {
-    std::vector<const std::string*> keys;
-    for (const auto& [k, n] : zone.nodes) keys.push_back(&k);
+    std::vector<std::string_view> keys;
+    for (const auto& [k, n] : zone.nodes) keys.push_back(k);
     // Apex first, then names in an order a reader can follow (by reversed labels would be
     // canonical; sorting the wire keys groups siblings, which is enough here).
-    std::sort(keys.begin(), keys.end(), [&](const std::string* a, const std::string* b) {
-        if ((*a == zone.apex) != (*b == zone.apex)) return *a == zone.apex;
-        return *a < *b;
+    std::sort(keys.begin(), keys.end(), [&](std::string_view a, std::string_view b) {
+        if ((a == zone.apex) != (b == zone.apex)) return a == zone.apex;
+        return a < b;
     });
     std::string out = "; zone " + zone.apex_text + " written by anamed (runtime changes included)\n";
     out += "$ORIGIN " + zone.apex_text + "\n";
-    for (const std::string* k : keys) {
-        const ZoneNode& n = zone.nodes.at(*k);
+    for (std::string_view k : keys) {
+        const ZoneNode& n = *zone.find(k);
         for (const RRset& rs : n.rrsets)
-            for (const auto& rd : rs.rdata) out += record_text(n.owner(*k), rs.type, rs.ttl, rd);
+            for (const auto& rd : rs.rdata) out += record_text(n.owner(k), rs.type, rs.ttl, rd);
     }
     return out;
 }

@@ -332,3 +332,34 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
 
 }  // namespace
 }  // namespace anamed::test
+
+namespace anamed::test {
+namespace {
+
+TEST(NameKey, ShortAndLongNamesKeepTheirBytesThroughCopies) {
+    const std::string short_name = text_to_wire("c0000001.mywebservice.com.");     // 27 bytes: inline
+    const std::string edge = std::string(1, char(29)) + std::string(29, 'a') + '\0';  // 31 bytes: inline
+    const std::string long_name = text_to_wire(std::string(60, 'x') + ".mywebservice.com.");  // on the heap
+    ASSERT_EQ(edge.size(), 31u);
+    for (const std::string& n : {short_name, edge, long_name, std::string()}) {
+        NameKey k(n);
+        EXPECT_EQ(k.view(), n);
+        NameKey copy = k;
+        EXPECT_EQ(copy.view(), n);
+        NameKey other(std::string("\1z\0", 3));
+        other = copy;
+        EXPECT_EQ(other.view(), n);
+        const NameKey& same = other;
+        other = same;  // self-assignment keeps the name
+        EXPECT_EQ(other.view(), n);
+    }
+    Zone z;
+    z.nodes[long_name].rrsets.push_back(RRset{rrtype::A, 60, {"\xc0\x00\x02\x01"}});
+    z.nodes[short_name];
+    EXPECT_NE(z.find(long_name), nullptr);
+    EXPECT_NE(z.find(std::string_view(short_name)), nullptr);
+    EXPECT_EQ(z.find(edge), nullptr);
+}
+
+}  // namespace
+}  // namespace anamed::test
