@@ -27,10 +27,11 @@ struct MasterFile {
     std::vector<std::string> origins;  // absolute, presentation form
 };
 
-// Rewrites one record's text into what ldns reads: TTL before class, ALIAS as CNAME (alias set).
+// record_parser.cpp: rewrites one record's text into what ldns reads (TTL before class,
+// ALIAS as CNAME with `alias` set).
 void normalize_record(MasterRecord& rec);
 
-// Parses one normalized record with ldns; relative names are completed with `origin`
+// record_parser.cpp: parses one normalized record with ldns; relative names are completed with `origin`
 // (absolute, presentation). Returns "" or what is wrong. Thread-safe.
 std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out);
 

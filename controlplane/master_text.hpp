@@ -1,0 +1,60 @@
+// Presentation-format text helpers shared by the master-file reader and the record parser.
+#pragma once
+
+#include <strings.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace anamed::master_text {
+
+struct Token {
+    size_t pos = 0, len = 0;
+    std::string_view in(const std::string& s) const { return std::string_view(s).substr(pos, len); }
+};
+
+// Next whitespace-separated token, honouring quotes and backslash escapes.
+inline Token next_token(const std::string& s, size_t from) {
+    size_t i = from;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    Token t{i, 0};
+    bool quoted = false;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == '\\' && i + 1 < s.size()) {
+            i += 2;
+            continue;
+        }
+        if (c == '"') quoted = !quoted;
+        else if (!quoted && (c == ' ' || c == '\t')) break;
+        ++i;
+    }
+    t.len = i - t.pos;
+    return t;
+}
+
+inline bool ends_with_unescaped_dot(std::string_view n) {
+    if (n.empty() || n.back() != '.') return false;
+    size_t bs = 0;
+    for (size_t i = n.size() - 1; i > 0 && n[i - 1] == '\\'; --i) ++bs;
+    return bs % 2 == 0;
+}
+
+// `name` completed with `origin` (absolute, presentation) unless already absolute.
+inline std::string absolute(std::string_view name, const std::string& origin) {
+    if (name == "@") return origin;
+    if (ends_with_unescaped_dot(name)) return std::string(name);
+    return std::string(name) + (origin == "." ? "." : "." + origin);
+}
+
+inline bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+inline bool is_class(std::string_view t) {
+    return iequals(t, "IN") || iequals(t, "CH") || iequals(t, "HS") || iequals(t, "CS") ||
+           (t.size() > 5 && iequals(t.substr(0, 5), "CLASS"));
+}
+
+}  // namespace anamed::master_text
