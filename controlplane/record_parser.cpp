@@ -1,14 +1,15 @@
 // One record's text to wire format: the master reader's normalization (class/TTL order,
 // ALIAS), a fast path for the common types through ldns's field parsers, and ldns's whole-record
 // parser for everything else.
-#include <ldns/ldns.h>
-
 #include <cctype>
 #include <string>
 
 #include "anamed/wire.hpp"
 #include "master_reader.hpp"
 #include "master_text.hpp"
+
+// After the C++ headers: with clang, ldns's headers break libstdc++'s when included first.
+#include <ldns/ldns.h>
 
 namespace anamed {
 using namespace master_text;
