@@ -5,7 +5,7 @@
 // slot the way Daemon::publish_aliases does. Baseline in the same run: recompiling the whole
 // table, the cost a design without per-target slots would pay for the same change.
 #include <benchmark/benchmark.h>
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 
 #include <atomic>
 #include <iostream>

@@ -2,7 +2,7 @@
 // query packets built with ldns (so the packets are independent of anamed's own code).
 #pragma once
 
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 
 #include <cstdlib>
 #include <fstream>

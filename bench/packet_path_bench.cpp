@@ -6,7 +6,7 @@
 //   packet_path_bench --zone FILE [--origin NAME] --queries FILE [--benchmark_* flags]
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 
 #include <cstring>
 #include <fstream>

@@ -3,7 +3,7 @@
 // The zone is loaded and compiled once; every query packet is prebuilt, so the loop
 // measures respond() alone (plus a memcpy baseline of the same bytes, for a ratio).
 #include <benchmark/benchmark.h>
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 
 #include <cstring>
 #include <fstream>

@@ -138,9 +138,9 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         }
         if (std::find(seen.begin(), seen.end(), cur) != seen.end()) break;
         seen.push_back(cur);
-        const RRset* next = node ? node->find(rrtype::CNAME) : nullptr;
-        if (next == nullptr && node) next = node->find(rrtype::ALIAS);
-        if (next != nullptr) {
+        std::optional<RRset> next = node ? node->find(rrtype::CNAME) : std::nullopt;
+        if (!next && node) next = node->find(rrtype::ALIAS);
+        if (next) {
             ttl = std::min(ttl, next->ttl);
             cur = lower_key(next->rdata[0]);
             continue;
@@ -148,10 +148,10 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         std::vector<std::string> a, aaaa;
         uint32_t ttl_a = ttl, ttl_aaaa = ttl;
         if (node) {
-            if (const RRset* r = node->find(rrtype::A)) a = r->rdata.to_vector(), ttl_a = std::min(ttl, r->ttl);
-            if (const RRset* r = node->find(rrtype::AAAA)) aaaa = r->rdata.to_vector(), ttl_aaaa = std::min(ttl, r->ttl);
+            if (const auto r = node->find(rrtype::A)) a = r->rdata.to_vector(), ttl_a = std::min(ttl, r->ttl);
+            if (const auto r = node->find(rrtype::AAAA)) aaaa = r->rdata.to_vector(), ttl_aaaa = std::min(ttl, r->ttl);
         }
-        const RRset* soa = z->find(z->apex)->find(rrtype::SOA);
+        const std::optional<RRset> soa = z->find(z->apex)->find(rrtype::SOA);
         const std::string_view rd = soa->rdata[0];
         const uint32_t negative =
             std::min({ttl, soa->ttl, load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4)});

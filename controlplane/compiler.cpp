@@ -124,7 +124,7 @@ private:
                 std::memcpy(n.name_inline, &name, sizeof name);
             }
             if (data[i] != nullptr)
-                if (const RRset* alias = data[i]->find(rrtype::ALIAS)) n.alias = alias_id(alias->rdata[0]);
+                if (const auto alias = data[i]->find(rrtype::ALIAS)) n.alias = alias_id(alias->rdata[0]);
         }
         zt.index.build(ptrs);
         zt.apex = zt.index.find(z.apex);
@@ -175,13 +175,13 @@ private:
         tbb::enumerable_thread_specific<BuiltNode> scratch;
         tbb::enumerable_thread_specific<std::vector<std::string>> targets;
         const NodeLookup lookup = [this](const std::string& key, bool glue_ok) { return this->lookup(key, glue_ok); };
-        const RRset* soa = z.find(z.apex)->find(rrtype::SOA);
+        const std::optional<RRset> soa = z.find(z.apex)->find(rrtype::SOA);
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];
             const ZoneNode* zn = data[i];
-            if (zn == nullptr || zn->rrsets.empty()) return;
+            if (zn == nullptr || zn->empty()) return;
             BuiltNode& b = scratch.local();
-            build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : nullptr, lookup, b);
+            build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt, lookup, b);
             n.data = place_node(b, local.local()->alloc(node_alloc_size(b), alignof(NodeData)));
             auto& t = targets.local();
             t.insert(t.end(), b.targets.begin(), b.targets.end());
@@ -230,7 +230,7 @@ std::vector<std::string> alias_targets(const std::vector<const Zone*>& zones) {
     std::unordered_set<std::string> seen;
     for (const Zone* z : zones)
         for (const auto& [key, node] : z->nodes)
-            if (const RRset* a = node.find(rrtype::ALIAS))
+            if (const auto a = node.find(rrtype::ALIAS))
                 if (seen.insert(lower_key(a->rdata[0])).second) out.push_back(lower_key(a->rdata[0]));
     return out;
 }

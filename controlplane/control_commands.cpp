@@ -220,7 +220,7 @@ json Daemon::cmd_record_show(const json& r) {
     const ZoneNode* node = z->find(key);
     json records = json::array();
     if (node)
-        for (const auto& rs : node->rrsets)
+        for (const RRset rs : node->rrsets())
             for (const auto& rd : rs.rdata) {
                 std::string t = record_text(node->owner(key), rs.type, rs.ttl, rd);
                 while (!t.empty() && t.back() == '\n') t.pop_back();

@@ -1,6 +1,6 @@
 #include "master_reader.hpp"
 
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 
 #include <cstring>
 #include <filesystem>

@@ -183,8 +183,8 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
         const ZoneNode* zn = lookup(key, rs.type == rrtype::NS);
         if (zn == nullptr) continue;
         for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
-            const RRset* addr = zn->find(type);
-            if (addr == nullptr) continue;
+            const std::optional<RRset> addr = zn->find(type);
+            if (!addr) continue;
             for (const auto& a : addr->rdata) out.additional_rr(target, type, addr->ttl, a);
             count += uint16_t(addr->rdata.size());
         }
@@ -194,13 +194,13 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
 
 }  // namespace
 
-void build_node(const ZoneNode& zn, std::string_view owner, const RRset* apex_soa, const NodeLookup& lookup,
+void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa, const NodeLookup& lookup,
                 BuiltNode& out) {
     out.targets.clear();
     const bool wildcard = owner.size() > 2 && owner[0] == 1 && owner[1] == '*';
     std::vector<TypeEntry> entries;
     std::string bytes;
-    if (apex_soa != nullptr && !apex_soa->rdata.empty()) {
+    if (apex_soa && !apex_soa->rdata.empty()) {
         const std::string_view rd = apex_soa->rdata[0];
         const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
         TypeEntry e{negative_soa_type, 1, 0, 0, 0, 0, 0};
@@ -210,7 +210,7 @@ void build_node(const ZoneNode& zn, std::string_view owner, const RRset* apex_so
         e.fixups = block.finish();
         entries.push_back(e);
     }
-    for (const RRset& rs : zn.rrsets) {
+    for (const RRset rs : zn.rrsets()) {
         TypeEntry e{rs.type, uint16_t(rs.rdata.size()), 0, 0, uint32_t(bytes.size()), 0, 0};
         BlockWriter block(bytes, owner, wildcard);
         for (const auto& rd : rs.rdata) block.rr(placeholder, rs.type, rs.ttl, rd);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,7 @@ struct BuiltNode {
 
 // `owner`: the node's lower-case wire name (its key); `apex_soa`: the zone's SOA RRset when
 // `zn` is the apex, else null.
-void build_node(const ZoneNode& zn, std::string_view owner, const RRset* apex_soa, const NodeLookup& lookup,
+void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa, const NodeLookup& lookup,
                 BuiltNode& out);
 
 // Copies a built image into memory of node_alloc_size() bytes, aligned for NodeData.

@@ -60,7 +60,7 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
     s.key = key;
     s.node = mut(zt.index.find(key));
     const ZoneNode* zn = z.find(key);
-    if (zn && zn->rrsets.empty()) zn = nullptr;
+    if (zn && zn->empty()) zn = nullptr;
     if (live_.additional_targets.count(key) && !s.node) return "named in other records' additional data";
     if (zn) {
         const bool apex = key == z.apex;
@@ -68,12 +68,12 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
         if (!apex && zn->find(rrtype::NS)) s.flags |= node_flag::delegation;
         if (zn->find(rrtype::DNAME)) s.flags |= node_flag::dname;
         if (zn->find(rrtype::CNAME)) s.flags |= node_flag::cname;
-        if (const RRset* a = zn->find(rrtype::ALIAS)) {
+        if (const auto a = zn->find(rrtype::ALIAS)) {
             auto it = alias_slot_.find(lower_key(a->rdata[0]));
             if (it == alias_slot_.end()) return "a new ALIAS target";
             s.alias = it->second + 1;
         }
-        build_node(*zn, key, apex ? zn->find(rrtype::SOA) : nullptr,
+        build_node(*zn, key, apex ? zn->find(rrtype::SOA) : std::nullopt,
                    [this](const std::string& k, bool glue) { return lookup(k, glue); }, s.built);
     }
     if (s.node) {

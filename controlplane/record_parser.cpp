@@ -8,8 +8,7 @@
 #include "master_reader.hpp"
 #include "master_text.hpp"
 
-// After the C++ headers: with clang, ldns's headers break libstdc++'s when included first.
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 
 namespace anamed {
 using namespace master_text;

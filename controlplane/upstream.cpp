@@ -1,6 +1,5 @@
 #include "upstream.hpp"
 
-#include <ldns/ldns.h>
 #include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -11,6 +10,8 @@
 
 #include "anamed/wire.hpp"
 #include "zone.hpp"
+
+#include "ldns.hpp"
 
 namespace anamed {
 namespace {

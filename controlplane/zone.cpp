@@ -1,10 +1,87 @@
 #include "zone.hpp"
 
-#include <ldns/ldns.h>
+#include "ldns.hpp"
+
+#include <new>
 
 #include "anamed/wire.hpp"
 
 namespace anamed {
+
+void ZoneNode::assign(const char* p, size_t n) {
+    char* next = nullptr;
+    if (n != 0) {
+        next = static_cast<char*>(std::malloc(n));
+        if (next == nullptr) throw std::bad_alloc();
+        std::memcpy(next, p, n);
+    }
+    std::free(data_);
+    data_ = next;
+    bytes_ = uint32_t(n);
+}
+
+char* ZoneNode::splice(size_t at, size_t remove, size_t add) {
+    const size_t tail = bytes_ - at - remove;
+    const size_t n = bytes_ - remove + add;
+    if (add < remove) std::memmove(data_ + at + add, data_ + at + remove, tail);
+    if (n != bytes_) {
+        if (n == 0) {
+            std::free(data_);
+            data_ = nullptr;
+        } else {
+            char* next = static_cast<char*>(std::realloc(data_, n));
+            if (next == nullptr) throw std::bad_alloc();
+            data_ = next;
+        }
+    }
+    if (add > remove) std::memmove(data_ + at + add, data_ + at + remove, tail);
+    bytes_ = uint32_t(n);
+    return data_ + at;
+}
+
+void ZoneNode::set_owner(std::string_view wire) {
+    // Label lengths (< 64) never look like letters.
+    const bool upper = std::any_of(wire.begin(), wire.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    const size_t len = upper ? std::min<size_t>(wire.size(), 255) : 0;
+    char* p = splice(0, first(), 1 + len);
+    p[0] = char(len);
+    if (len) std::memcpy(p + 1, wire.data(), len);
+}
+
+void ZoneNode::add(uint16_t type, uint32_t ttl, std::string_view rd) {
+    if (data_ == nullptr) set_owner({});
+    size_t at = first();
+    while (at < bytes_ && get16(data_ + at) < type) at += header + get32(data_ + at + 6);
+    const bool exists = at < bytes_ && get16(data_ + at) == type;
+    const uint32_t had = exists ? get32(data_ + at + 6) : 0;
+    const size_t add = (exists ? 0 : header) + 2 + rd.size();
+    char* p = splice(at + (exists ? header + had : 0), 0, add);
+    if (!exists) p += header;
+    p[0] = char(rd.size() >> 8);
+    p[1] = char(rd.size());
+    if (!rd.empty()) std::memcpy(p + 2, rd.data(), rd.size());
+    char* h = data_ + at;
+    const uint32_t bytes = had + 2 + uint32_t(rd.size());
+    const uint8_t head[header] = {uint8_t(type >> 8), uint8_t(type),     uint8_t(ttl >> 24),   uint8_t(ttl >> 16),
+                                  uint8_t(ttl >> 8),  uint8_t(ttl),      uint8_t(bytes >> 24), uint8_t(bytes >> 16),
+                                  uint8_t(bytes >> 8), uint8_t(bytes)};
+    std::memcpy(h, head, header);
+}
+
+size_t ZoneNode::erase(uint16_t type, const std::string_view* rd) {
+    size_t removed = 0;
+    ZoneNode kept;
+    if (data_ != nullptr) kept.assign(data_, first());
+    for (const RRset rs : rrsets())
+        for (std::string_view r : rs.rdata) {
+            if ((type == 0 || rs.type == type) && (rd == nullptr || r == *rd))
+                ++removed;
+            else
+                kept.add(rs.type, rs.ttl, r);
+        }
+    if (removed) *this = std::move(kept);
+    return removed;
+}
 
 std::string lower_key(std::string_view wire) {
     std::string out(wire);
@@ -47,8 +124,8 @@ size_t soa_serial_offset(std::string_view rd) {
 
 uint32_t Zone::serial() const {
     const ZoneNode* n = find(apex);
-    const RRset* soa = n ? n->find(rrtype::SOA) : nullptr;
-    if (soa == nullptr || soa->rdata.empty()) return 0;
+    const std::optional<RRset> soa = n ? n->find(rrtype::SOA) : std::nullopt;
+    if (!soa || soa->rdata.empty()) return 0;
     const std::string_view rd = soa->rdata[0];
     const size_t at = soa_serial_offset(rd);
     return at == std::string_view::npos ? 0 : load32(reinterpret_cast<const uint8_t*>(rd.data()) + at);

@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
-#include <initializer_list>
-#include <iterator>
-#include <memory>
 #include <functional>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,10 +16,8 @@
 
 namespace anamed {
 
-// The RDATAs of one RRset in one exactly sized allocation, each as a 16-bit length and its
-// bytes. A 1M-customer zone has ~5M RRsets, most of one short record: a vector of strings
-// spent a vector block and a string block on each, three times the data.
-class RdataList {
+// The RDATAs of one RRset as packed in a ZoneNode, each as a 16-bit length and its bytes.
+class RdataSpan {
 public:
     class iterator {
     public:
@@ -43,89 +41,31 @@ public:
         bool operator==(const iterator& o) const { return p_ == o.p_; }
 
     private:
-        friend class RdataList;
         size_t len() const { return size_t(uint8_t(p_[0])) << 8 | uint8_t(p_[1]); }
         const char* p_;
     };
 
-    RdataList() = default;
-    RdataList(std::initializer_list<std::string_view> rdatas) {
-        for (std::string_view rd : rdatas) push_back(rd);
-    }
-    RdataList(const RdataList& o) { assign(o.data_.get(), o.bytes_); }
-    RdataList(RdataList&& o) noexcept : data_(std::move(o.data_)), bytes_(std::exchange(o.bytes_, 0)) {}
-    RdataList& operator=(const RdataList& o) {
-        if (this != &o) assign(o.data_.get(), o.bytes_);
-        return *this;
-    }
-    RdataList& operator=(RdataList&& o) noexcept {
-        data_ = std::move(o.data_);
-        bytes_ = std::exchange(o.bytes_, 0);
-        return *this;
-    }
+    RdataSpan() = default;
+    RdataSpan(const char* p, uint32_t bytes) : p_(p), bytes_(bytes) {}
 
-    iterator begin() const { return iterator(data_.get()); }
-    iterator end() const { return iterator(data_.get() + bytes_); }
+    iterator begin() const { return iterator(p_); }
+    iterator end() const { return iterator(p_ + bytes_); }
     bool empty() const { return bytes_ == 0; }
     size_t size() const { return size_t(std::distance(begin(), end())); }
     std::string_view operator[](size_t i) const { return *std::next(begin(), std::ptrdiff_t(i)); }
     bool contains(std::string_view rd) const { return std::find(begin(), end(), rd) != end(); }
     std::vector<std::string> to_vector() const { return {begin(), end()}; }
-    bool operator==(const RdataList& o) const {
-        return bytes_ == o.bytes_ && std::equal(data_.get(), data_.get() + bytes_, o.data_.get());
-    }
-
-    // rd must be shorter than 64 KiB (any RDATA is).
-    void push_back(std::string_view rd) { splice(bytes_, 0, &rd); }
-    // Returns the position after the removed RDATA.
-    iterator erase(iterator it) {
-        const size_t at = size_t(it.p_ - data_.get());
-        splice(at, 2 + it.len(), nullptr);
-        return iterator(data_.get() + at);
-    }
-    void clear() {
-        data_.reset();
-        bytes_ = 0;
-    }
-    // Replaces the i-th RDATA.
-    void set(size_t i, std::string_view rd) {
-        const iterator it = std::next(begin(), std::ptrdiff_t(i));
-        splice(size_t(it.p_ - data_.get()), 2 + it.len(), &rd);
-    }
 
 private:
-    void assign(const char* p, size_t n) {
-        data_.reset(n ? new char[n] : nullptr);
-        if (n) std::memcpy(data_.get(), p, n);
-        bytes_ = uint32_t(n);
-    }
-    // Replaces bytes [at, at + remove) with *rd, length-prefixed (with nothing if rd is null).
-    void splice(size_t at, size_t remove, const std::string_view* rd) {
-        const size_t add = rd ? 2 + rd->size() : 0;
-        const size_t tail = bytes_ - at - remove;
-        const size_t n = at + add + tail;
-        if (n == 0) return clear();
-        std::unique_ptr<char[]> next(new char[n]);
-        char* q = next.get();
-        if (at) std::memcpy(q, data_.get(), at);
-        if (rd) {
-            const uint8_t len[2] = {uint8_t(rd->size() >> 8), uint8_t(rd->size())};
-            std::memcpy(q + at, len, 2);
-            if (!rd->empty()) std::memcpy(q + at + 2, rd->data(), rd->size());
-        }
-        if (tail) std::memcpy(q + at + add, data_.get() + at + remove, tail);
-        data_ = std::move(next);
-        bytes_ = uint32_t(n);
-    }
-
-    std::unique_ptr<char[]> data_;
+    const char* p_ = nullptr;
     uint32_t bytes_ = 0;
 };
 
+// One RRset of a ZoneNode, read in place: valid until the node changes.
 struct RRset {
     uint16_t type = 0;
     uint32_t ttl = 0;
-    RdataList rdata;  // wire format, names uncompressed, case as written
+    RdataSpan rdata;  // wire format, names uncompressed, case as written
 };
 
 // One record as read from a master file or a runtime change.
@@ -137,23 +77,88 @@ struct ParsedRecord {
     std::string rdata;  // wire
 };
 
-struct ZoneNode {
-    std::vector<RRset> rrsets;  // sorted by type
-    // The owner as first written, kept only when that had upper case: otherwise it is the
-    // node's key (the map's), and 2M names do not carry a second copy of their name.
-    std::string owner_case;
+// The RRsets of one name, sorted by type, in one exactly sized block:
+//   [owner length: 1][owner, only when written with upper case]
+//   then per RRset [type: 2][ttl: 4][RDATA bytes: 4] and its RDATAs as in RdataSpan.
+// A 1M-customer zone has 2M names and ~5M RRsets, mostly of one short record; a vector of
+// RRsets with a block per RDATA list spent ~290 bytes of heap on a customer's four RRsets,
+// this ~150. The owner's spelling is kept only when it has upper case: otherwise it is the
+// node's key (the map's), and 2M names do not carry a second copy of their name.
+class ZoneNode {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = RRset;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = RRset;
 
-    std::string owner(std::string_view key) const { return owner_case.empty() ? std::string(key) : owner_case; }
-    void set_owner(std::string_view wire) {
-        const bool upper = std::any_of(wire.begin(), wire.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-        owner_case = upper ? std::string(wire) : std::string();  // label lengths (< 64) never look like letters
+        explicit iterator(const char* p = nullptr) : p_(p) {}
+        RRset operator*() const { return {get16(p_), get32(p_ + 2), RdataSpan(p_ + header, rdata_bytes())}; }
+        iterator& operator++() {
+            p_ += header + rdata_bytes();
+            return *this;
+        }
+        bool operator==(const iterator& o) const { return p_ == o.p_; }
+        bool operator!=(const iterator& o) const { return p_ != o.p_; }
+
+    private:
+        friend class ZoneNode;
+        uint32_t rdata_bytes() const { return get32(p_ + 6); }
+        const char* p_;
+    };
+    struct Range {
+        iterator first, last;
+        iterator begin() const { return first; }
+        iterator end() const { return last; }
+        bool empty() const { return first == last; }
+    };
+
+    ZoneNode() = default;
+    ZoneNode(const ZoneNode& o) { assign(o.data_, o.bytes_); }
+    ZoneNode(ZoneNode&& o) noexcept : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+    ZoneNode& operator=(const ZoneNode& o) {
+        if (this != &o) assign(o.data_, o.bytes_);
+        return *this;
+    }
+    ZoneNode& operator=(ZoneNode&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(bytes_, o.bytes_);
+        return *this;
+    }
+    ~ZoneNode() { std::free(data_); }
+
+    Range rrsets() const { return {iterator(data_ + first()), iterator(data_ + bytes_)}; }
+    bool empty() const { return rrsets().empty(); }
+    std::optional<RRset> find(uint16_t type) const {
+        for (RRset rs : rrsets())
+            if (rs.type >= type) return rs.type == type ? std::optional<RRset>(rs) : std::nullopt;
+        return std::nullopt;
     }
 
-    const RRset* find(uint16_t type) const {
-        for (const auto& r : rrsets)
-            if (r.type == type) return &r;
-        return nullptr;
+    std::string owner(std::string_view key) const {
+        return data_ && data_[0] ? std::string(data_ + 1, uint8_t(data_[0])) : std::string(key);
     }
+    void set_owner(std::string_view wire);
+    // Adds `rd` to the RRset of `type` (created in type order when missing) and sets that
+    // RRset's TTL. No checks: zone_edit.hpp's add_record holds the rules.
+    void add(uint16_t type, uint32_t ttl, std::string_view rd);
+    // Removes `*rd` (or every RDATA when null) from the RRset of `type` (or from every RRset
+    // when 0). Returns how many records went.
+    size_t erase(uint16_t type, const std::string_view* rd);
+
+private:
+    static constexpr size_t header = 10;
+    static uint16_t get16(const char* p) { return uint16_t(uint8_t(p[0]) << 8 | uint8_t(p[1])); }
+    static uint32_t get32(const char* p) { return uint32_t(get16(p)) << 16 | get16(p + 2); }
+    size_t first() const { return data_ ? 1 + uint8_t(data_[0]) : 0; }
+    void assign(const char* p, size_t n);
+    // Replaces bytes [at, at + remove) with `add` uninitialised bytes; returns where they start.
+    char* splice(size_t at, size_t remove, size_t add);
+
+    char* data_ = nullptr;  // malloc'ed, so that growing is a realloc
+    uint32_t bytes_ = 0;
 };
 
 // A lower-case wire name as the node map's key: names up to 31 bytes (nearly all: a customer

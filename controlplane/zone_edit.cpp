@@ -53,67 +53,51 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     const auto owner = [&p] { return name_to_text(p.owner); };  // only for messages
     if ((p.type == rrtype::SVCB || p.type == rrtype::HTTPS) && !valid_svcb(p.rdata))
         return "malformed SVCB/HTTPS parameters at " + owner() + " (RFC 9460: keys in ascending order, each with a valid value)";
-    if (node.rrsets.empty()) node.set_owner(p.owner);
+    if (node.empty()) node.set_owner(p.owner);
     if (p.type == rrtype::CNAME) {
-        for (const auto& rs : node.rrsets)
+        for (const RRset rs : node.rrsets())
             if (rs.type != rrtype::CNAME && !dnssec_meta(rs.type))
                 return "CNAME beside other data at " + owner() +
                        " (RFC 1034 §3.6.2); to point a name that has other records at another host, "
                        "use ALIAS instead of CNAME";
-    } else if (node.find(rrtype::CNAME) != nullptr && !dnssec_meta(p.type)) {
+    } else if (node.find(rrtype::CNAME) && !dnssec_meta(p.type)) {
         return "data beside a CNAME at " + owner() + " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both";
     }
-    auto it = std::lower_bound(node.rrsets.begin(), node.rrsets.end(), p.type,
-                               [](const RRset& r, uint16_t t) { return r.type < t; });
-    if (it == node.rrsets.end() || it->type != p.type) {
-        node.rrsets.insert(it, RRset{p.type, p.ttl, {p.rdata}});
+    const std::optional<RRset> rs = node.find(p.type);
+    if (!rs) {
+        node.add(p.type, p.ttl, p.rdata);
         return "";
     }
-    if (std::find(it->rdata.begin(), it->rdata.end(), p.rdata) != it->rdata.end()) return "";  // a set
+    if (rs->rdata.contains(p.rdata)) return "";  // a set
     if (p.type == rrtype::CNAME || p.type == rrtype::DNAME)
         return "more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") + " at " + owner();
     if (p.type == rrtype::ALIAS) return "more than one ALIAS at " + owner() + "; a name follows one target";
     if (p.type == rrtype::SOA) return "more than one SOA at the apex";
-    if (it->ttl != p.ttl && warning != nullptr)
-        *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " + std::to_string(it->ttl) +
-                   " at " + owner() + "; using " + std::to_string(std::min(it->ttl, p.ttl));
-    it->ttl = std::min(it->ttl, p.ttl);
-    it->rdata.push_back(p.rdata);
+    if (rs->ttl != p.ttl && warning != nullptr)
+        *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " + std::to_string(rs->ttl) +
+                   " at " + owner() + "; using " + std::to_string(std::min(rs->ttl, p.ttl));
+    node.add(p.type, std::min(rs->ttl, p.ttl), p.rdata);
     return "";
 }
 
 size_t remove_records(ZoneNode& node, uint16_t type, const std::string* rdata) {
-    size_t removed = 0;
-    for (auto it = node.rrsets.begin(); it != node.rrsets.end();) {
-        if (type != 0 && it->type != type) {
-            ++it;
-            continue;
-        }
-        if (rdata != nullptr) {
-            auto r = std::find(it->rdata.begin(), it->rdata.end(), *rdata);
-            if (r != it->rdata.end()) {
-                it->rdata.erase(r);
-                ++removed;
-            }
-        } else {
-            removed += it->rdata.size();
-            it->rdata.clear();
-        }
-        it = it->rdata.empty() ? node.rrsets.erase(it) : it + 1;
-    }
-    return removed;
+    const std::string_view rd = rdata ? std::string_view(*rdata) : std::string_view();
+    return node.erase(type, rdata ? &rd : nullptr);
 }
 
 void bump_serial(ZoneNode& apex) {
-    for (auto& rs : apex.rrsets) {
-        if (rs.type != rrtype::SOA || rs.rdata.empty()) continue;
-        std::string rd(rs.rdata[0]);
-        const size_t at = soa_serial_offset(rd);
-        if (at == std::string::npos) return;
-        auto* p = reinterpret_cast<uint8_t*>(rd.data()) + at;
-        store32(p, load32(p) + 1);  // unsigned wrap is RFC 1982 serial arithmetic
-        rs.rdata.set(0, rd);
-    }
+    const std::optional<RRset> soa = apex.find(rrtype::SOA);
+    if (!soa || soa->rdata.empty()) return;
+    const std::string old(soa->rdata[0]);
+    const uint32_t ttl = soa->ttl;
+    std::string rd = old;
+    const size_t at = soa_serial_offset(rd);
+    if (at == std::string::npos) return;
+    auto* p = reinterpret_cast<uint8_t*>(rd.data()) + at;
+    store32(p, load32(p) + 1);  // unsigned wrap is RFC 1982 serial arithmetic
+    const std::string_view old_view = old;
+    apex.erase(rrtype::SOA, &old_view);
+    apex.add(rrtype::SOA, ttl, rd);
 }
 
 }  // namespace anamed

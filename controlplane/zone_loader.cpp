@@ -129,9 +129,9 @@ private:
 
 void check_zone(const Zone& zone, std::vector<Diagnostic>& diags) {
     const ZoneNode* apex = zone.find(zone.apex);
-    if (apex == nullptr || apex->find(rrtype::SOA) == nullptr)
+    if (apex == nullptr || !apex->find(rrtype::SOA))
         diags.push_back({zone.file, 0, "no SOA record at the apex " + zone.apex_text + "; add one", true});
-    if (apex == nullptr || apex->find(rrtype::NS) == nullptr)
+    if (apex == nullptr || !apex->find(rrtype::NS))
         diags.push_back({zone.file, 0, "no NS records at the apex " + zone.apex_text + "; add them", true});
 }
 

@@ -1,6 +1,6 @@
 #include "zone_store.hpp"
 
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 #include <strings.h>
 
 #include <chrono>
@@ -117,7 +117,7 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const s
         case RecordChange::Op::add: {
             if (p.type == rrtype::SOA && key != z.apex) return fail("an SOA belongs at the apex");
             if (!c.ttl)  // keep the RRset's TTL when none is given
-                if (const RRset* rs = node.find(p.type)) p.ttl = rs->ttl;
+                if (const auto rs = node.find(p.type)) p.ttl = rs->ttl;
             if (c.op == RecordChange::Op::set) remove_records(node, p.type, nullptr);
             std::string warning;
             const std::string err = add_record(node, p, &warning);
@@ -144,7 +144,7 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const s
     for (auto& [z, nodes] : scratch) {
         auto& changed = out.changed[z->apex];
         for (auto& [key, node] : nodes) {
-            if (node.rrsets.empty()) z->nodes.erase(key);
+            if (node.empty()) z->nodes.erase(key);
             else z->nodes[key] = std::move(node);
             changed.push_back(key);
         }

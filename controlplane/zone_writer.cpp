@@ -1,7 +1,7 @@
 #include "zone_writer.hpp"
 
 #include <fcntl.h>
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,7 +52,7 @@ std::string zone_to_text(const Zone& zone) {
     out += "$ORIGIN " + zone.apex_text + "\n";
     for (std::string_view k : keys) {
         const ZoneNode& n = *zone.find(k);
-        for (const RRset& rs : n.rrsets)
+        for (const RRset rs : n.rrsets())
             for (const auto& rd : rs.rdata) out += record_text(n.owner(k), rs.type, rs.ttl, rd);
     }
     return out;

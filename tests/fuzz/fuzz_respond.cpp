@@ -13,7 +13,7 @@
 #include "zone_loader.hpp"
 
 // After the C++ headers: clang 14 rejects libstdc++ 12 headers included after ldns.h.
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 #include <tbb/global_control.h>
 
 namespace {

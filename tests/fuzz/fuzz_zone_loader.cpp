@@ -20,7 +20,7 @@
 #include "zone_loader.hpp"
 
 // After the C++ headers: clang 14 rejects libstdc++ 12 headers included after ldns.h.
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 #include <tbb/global_control.h>
 
 namespace {
@@ -168,7 +168,7 @@ void query_zone(const Zone& zone, const Snapshot& snap, uint64_t seed) {
     unsigned budget = 6;
     for (const auto& [key, node] : zone.nodes) {
         if (budget-- == 0) break;
-        const uint16_t own = node.rrsets.empty() ? rrtype::TXT : node.rrsets.front().type;
+        const uint16_t own = node.empty() ? rrtype::TXT : (*node.rrsets().begin()).type;
         const std::string owner = node.owner(key);
         ask(snap, owner, own, variant++);
         ask(snap, owner, (seed >> budget) & 1 ? rrtype::A : rrtype::AAAA, variant++);

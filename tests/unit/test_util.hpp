@@ -2,7 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <ldns/ldns.h>
+#include "ldns.hpp"
 
 #include <memory>
 #include <string>
