@@ -2,6 +2,7 @@
 
 #include "ldns.hpp"
 
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -18,7 +19,7 @@ constexpr uint32_t fallback_ttl = 3600;
 
 class Reader {
 public:
-    Reader(MasterFile& out, std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&&)>& sink)
+    Reader(MasterFile& out, std::vector<Diagnostic>& diags, const std::function<void(const MasterRecord&)>& sink)
         : out_(out), diags_(diags), sink_(sink) {}
 
     void read(const std::string& path, uint32_t origin, int depth) {
@@ -36,6 +37,13 @@ public:
     }
 
 private:
+    // The characters split() has to look at; everything else is copied as it comes.
+    static constexpr auto special = [] {
+        std::array<bool, 256> t{};
+        for (uint8_t c : {';', '"', '\\', '(', ')', '\r', '\n'}) t[c] = true;
+        return t;
+    }();
+
     // Splits the file into logical entries and hands each to entry().
     void split(const std::string& d, uint32_t file, uint32_t origin, int depth) {
         std::string cur;
@@ -52,12 +60,21 @@ private:
             cur.clear();
         };
         for (size_t i = 0; i < d.size(); ++i) {
-            const char c = d[i];
             if (cur.empty() && at_line_start) {
                 start_line = line;
-                blank_owner = (c == ' ' || c == '\t');
+                blank_owner = (d[i] == ' ' || d[i] == '\t');
             }
             at_line_start = false;
+            if (!quoted) {  // the common case: a run of ordinary characters, copied at once
+                size_t j = i;
+                while (j < d.size() && !special[uint8_t(d[j])]) ++j;
+                if (j > i) {
+                    cur.append(d, i, j - i);
+                    i = j - 1;
+                    continue;
+                }
+            }
+            const char c = d[i];
             if (quoted) {
                 if (c == '\n') {  // strings end on their line; never hand ldns a raw newline
                     bad = "newline inside a quoted string (close the quote on the same line)";
@@ -119,22 +136,36 @@ private:
         const std::string& orig = out_.origins[origin];
         if (!blank_owner && text[first.pos] == '$') return directive(text, first, file, line, origin, depth);
 
-        std::string owner;
+        // The record's text goes into rec_, whose buffer is reused from record to record.
+        std::string& out = rec_.text;
+        out.clear();
         size_t rest = 0;
         if (blank_owner) {
             if (prev_owner_.empty()) {
                 diag(file, line, "record without an owner name and no previous owner");
                 return origin;
             }
-            owner = prev_owner_;
+            out += prev_owner_;
         } else {
-            owner = absolute(first.in(text), orig);
+            const std::string_view name = first.in(text);
+            if (name == "@") out += orig;
+            else if (ends_with_unescaped_dot(name)) out += name;
+            else {
+                (out += name) += '.';
+                if (orig != ".") out += orig;
+            }
+            prev_owner_ = out;
             rest = first.pos + first.len;
         }
-        prev_owner_ = owner;
-        MasterRecord rec{owner + " " + text.substr(rest), line, file, origin, ttl_, false};
-        normalize_record(rec);
-        sink_(std::move(rec));
+        out += ' ';
+        out.append(text, rest);
+        rec_.line = line;
+        rec_.file = file;
+        rec_.origin = origin;
+        rec_.ttl = ttl_;
+        rec_.alias = false;
+        normalize_record(rec_);
+        sink_(rec_);
         return origin;
     }
 
@@ -184,15 +215,16 @@ private:
 
     MasterFile& out_;
     std::vector<Diagnostic>& diags_;
-    const std::function<void(MasterRecord&&)>& sink_;
+    const std::function<void(const MasterRecord&)>& sink_;
     uint32_t ttl_ = fallback_ttl;
     std::string prev_owner_;
+    MasterRecord rec_;
 };
 
 }  // namespace
 
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&&)>& sink) {
+                      std::vector<Diagnostic>& diags, const std::function<void(const MasterRecord&)>& sink) {
     out.origins.push_back(origin);
     Reader(out, diags, sink).read(path, 0, 0);
 }

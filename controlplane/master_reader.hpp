@@ -36,8 +36,8 @@ void normalize_record(MasterRecord& rec);
 std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out);
 
 // Hands every record of `path` (and its includes) to `sink`, in file order; `out` collects the
-// file names and origins the records refer to.
+// file names and origins the records refer to. The record passed is valid during the call only.
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&&)>& sink);
+                      std::vector<Diagnostic>& diags, const std::function<void(const MasterRecord&)>& sink);
 
 }  // namespace anamed

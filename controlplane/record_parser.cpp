@@ -1,7 +1,11 @@
 // One record's text to wire format: the master reader's normalization (class/TTL order,
 // ALIAS), a fast path for the common types through ldns's field parsers, and ldns's whole-record
 // parser for everything else.
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <string>
 
 #include "anamed/wire.hpp"
@@ -64,10 +68,16 @@ public:
         out.ttl = rec_.ttl;
         out.klass = LDNS_RR_CLASS_IN;
         if (std::isdigit(static_cast<unsigned char>(tok[i][0]))) {
-            const std::string ttl(tok[i++]);
-            const char* end = nullptr;
-            out.ttl = ldns_str2period(ttl.c_str(), &end);
-            if (end == nullptr || *end != '\0') return false;
+            const std::string_view ttl = tok[i++];
+            if (ttl.size() <= 9 && std::all_of(ttl.begin(), ttl.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+                out.ttl = 0;
+                for (char c : ttl) out.ttl = out.ttl * 10 + uint32_t(c - '0');
+            } else {  // units (1h30m), or long enough for ldns's own overflow rules
+                const std::string text(ttl);
+                const char* end = nullptr;
+                out.ttl = ldns_str2period(text.c_str(), &end);
+                if (end == nullptr || *end != '\0') return false;
+            }
         }
         if (i < n && iequals(tok[i], "IN")) ++i;
         if (i >= n) return false;
@@ -75,8 +85,8 @@ public:
         const std::string_view* rd = tok + i;
         const size_t fields = n - i;
         out.rdata.clear();
-        if (iequals(type, "A") && fields == 1) return field(LDNS_RDF_TYPE_A, rd[0], out, LDNS_RR_TYPE_A);
-        if (iequals(type, "AAAA") && fields == 1) return field(LDNS_RDF_TYPE_AAAA, rd[0], out, LDNS_RR_TYPE_AAAA);
+        if (iequals(type, "A") && fields == 1) return set(out, LDNS_RR_TYPE_A) && address(AF_INET, rd[0], out.rdata);
+        if (iequals(type, "AAAA") && fields == 1) return set(out, LDNS_RR_TYPE_AAAA) && address(AF_INET6, rd[0], out.rdata);
         if (iequals(type, "CNAME") && fields == 1)
             return set(out, rec_.alias ? rrtype::ALIAS : uint16_t(LDNS_RR_TYPE_CNAME)) && name(rd[0], out.rdata);
         if (iequals(type, "NS") && fields == 1) return set(out, LDNS_RR_TYPE_NS) && name(rd[0], out.rdata);
@@ -98,8 +108,14 @@ public:
                     if (s.size() < 2 || s.back() != '"') return fail("unterminated quoted string in '" + rec_.text + "'");
                     s = s.substr(1, s.size() - 2);
                 }
-                if (s.find('"') != std::string_view::npos || !field(LDNS_RDF_TYPE_STR, s, out, LDNS_RR_TYPE_TXT))
+                if (s.find('"') != std::string_view::npos) return false;
+                out.type = LDNS_RR_TYPE_TXT;
+                if (s.size() <= 255 && s.find('\\') == std::string_view::npos) {  // as is: no escapes
+                    out.rdata.push_back(char(s.size()));
+                    out.rdata.append(s);
+                } else if (!field(LDNS_RDF_TYPE_STR, s, out, LDNS_RR_TYPE_TXT)) {
                     return false;
+                }
             }
             return true;
         }
@@ -129,7 +145,52 @@ private:
         return true;
     }
 
+    // inet_pton is what ldns's A and AAAA parsers use.
+    static bool address(int family, std::string_view text, std::string& wire) {
+        char buf[64];
+        unsigned char bin[16];
+        if (text.size() >= sizeof buf) return false;
+        std::memcpy(buf, text.data(), text.size());
+        buf[text.size()] = '\0';
+        if (inet_pton(family, buf, bin) != 1) return false;
+        wire.append(reinterpret_cast<const char*>(bin), family == AF_INET ? 4 : 16);
+        return true;
+    }
+
+    // Plain names (no escapes, labels of 1 to 63 octets, well under 255 in all) are converted
+    // here; anything else goes to ldns, which accepts or refuses it with its own rules.
+    static bool plain_name(std::string_view text, std::string_view origin, std::string& wire) {
+        if (text.find('\\') != std::string_view::npos || origin.find('\\') != std::string_view::npos) return false;
+        const size_t start = wire.size();
+        auto labels = [&](std::string_view s) {  // "a.b.c" (no leading or trailing dot)
+            for (size_t i = 0;;) {
+                const size_t dot = std::min(s.find('.', i), s.size());
+                if (dot == i || dot - i > 63) return false;
+                wire.push_back(char(dot - i));
+                wire.append(s.substr(i, dot - i));
+                if (dot == s.size()) return true;
+                i = dot + 1;
+            }
+        };
+        if (text.empty()) return false;
+        bool ok = true;
+        if (text.back() == '.') {
+            if (text.size() > 1) ok = labels(text.substr(0, text.size() - 1));
+        } else {
+            ok = labels(text);
+            if (ok && origin.size() > 1) ok = labels(origin.substr(0, origin.size() - 1));
+        }
+        if (!ok || wire.size() - start > 250) {
+            wire.resize(start);
+            return false;
+        }
+        wire.push_back('\0');
+        return true;
+    }
+
     bool name(std::string_view text, std::string& wire) {
+        if (text == "@") text = origin_;
+        if (plain_name(text, origin_, wire)) return true;
         ldns_rdf* rdf = nullptr;
         if (ldns_str2rdf_dname(&rdf, absolute(text, origin_).c_str()) != LDNS_STATUS_OK) return false;
         wire.append(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf));
@@ -154,6 +215,16 @@ std::string parse_master_record(const MasterRecord& rec, const std::string& orig
     const ldns_status st = ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, origin_rdf, nullptr);
     ldns_rdf_deep_free(origin_rdf);
     if (st != LDNS_STATUS_OK) return std::string(ldns_get_errorstr_by_id(st)) + " in '" + rec.text + "'";
+    // ldns completes a relative name with the origin without checking the sum's length.
+    bool too_long = ldns_rdf_size(ldns_rr_owner(rr)) > 255;
+    for (size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
+        const ldns_rdf* f = ldns_rr_rdf(rr, i);
+        too_long |= ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && ldns_rdf_size(f) > 255;
+    }
+    if (too_long) {
+        ldns_rr_free(rr);
+        return "a name longer than 255 octets (RFC 1035 §2.3.4) in '" + rec.text + "'";
+    }
     const ldns_rdf* owner = ldns_rr_owner(rr);
     out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner));
     out.type = rec.alias ? rrtype::ALIAS : uint16_t(ldns_rr_get_type(rr));

@@ -79,7 +79,9 @@ public:
         try {
             MasterFile master;
             auto cur = std::make_unique<Batch>();
+            size_t used = 0;  // records of *cur filled; a recycled batch keeps its strings' buffers
             auto hand_over = [&] {
+                cur->records.resize(used);
                 if (!files_ || files_->size() != master.files.size())
                     files_ = std::make_shared<const std::vector<std::string>>(master.files);
                 if (!origins_ || origins_->size() != master.origins.size())
@@ -88,11 +90,12 @@ public:
                 cur->origins = origins_;
                 full_.push(std::move(cur));
                 if (!spent_.try_pop(cur)) cur = std::make_unique<Batch>();
-                cur->records.clear();  // a recycled batch keeps its capacity
+                used = 0;
             };
-            read_master_file(path, origin, master, diags, [&](MasterRecord&& rec) {
-                cur->records.push_back(std::move(rec));
-                if (cur->records.size() == batch_size) hand_over();
+            read_master_file(path, origin, master, diags, [&](const MasterRecord& rec) {
+                if (used < cur->records.size()) cur->records[used] = rec;  // no allocation
+                else cur->records.push_back(rec);
+                if (++used == batch_size) hand_over();
             });
             hand_over();
         } catch (const tbb::user_abort&) {
