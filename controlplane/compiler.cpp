@@ -6,6 +6,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <cstring>
@@ -39,7 +40,7 @@ public:
             std::sort(snap_.few_zones.begin(), snap_.few_zones.end(),
                       [](const ZoneTable* a, const ZoneTable* b) { return a->apex_key.size() > b->apex_key.size(); });
         }
-        for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = src_[i];
+        for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = sources_[i].data();
         for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));
         link_aliases(provider);
@@ -56,14 +57,21 @@ private:
         zt.serial = z.serial();
 
         // Every owner plus the empty non-terminals between it and the apex, with its data.
+        // In memory order, which is about the order the loader created them in: every pass
+        // below then walks the zone data forwards instead of hopping around the heap.
+        std::vector<const std::pair<const NameKey, ZoneNode>*> order;
+        order.reserve(z.nodes.size());
+        for (const auto& entry : z.nodes) order.push_back(&entry);
+        tbb::parallel_sort(order.begin(), order.end());
         std::vector<std::string_view> names;
         std::vector<const ZoneNode*> data;
         names.reserve(z.nodes.size());
         data.reserve(z.nodes.size());
-        for (const auto& [key, node] : z.nodes) {
-            names.push_back(key);
-            data.push_back(&node);
+        for (const auto* entry : order) {
+            names.push_back(entry->first);
+            data.push_back(&entry->second);
         }
+        order = {};
         tbb::enumerable_thread_specific<std::vector<std::string_view>> missing;  // parents without data
         tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
             auto& m = missing.local();
@@ -173,8 +181,8 @@ private:
     void build_zone_data(const Zone& z, ZoneTable& zt, const std::vector<const ZoneNode*>& data) {
         tbb::enumerable_thread_specific<Arena*> local([&] { return new_arena(); });
         tbb::enumerable_thread_specific<BuiltNode> scratch;
-        tbb::enumerable_thread_specific<std::vector<std::string>> targets;
-        const NodeLookup lookup = [this](const std::string& key, bool glue_ok) { return this->lookup(key, glue_ok); };
+        tbb::enumerable_thread_specific<std::unordered_set<std::string>> targets;  // most repeat (one MX host)
+        const NodeLookup lookup = [this](std::string_view key, bool glue_ok) { return this->lookup(key, glue_ok); };
         const std::optional<RRset> soa = z.find(z.apex)->find(rrtype::SOA);
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];
@@ -183,8 +191,7 @@ private:
             BuiltNode& b = scratch.local();
             build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt, lookup, b);
             n.data = place_node(b, local.local()->alloc(node_alloc_size(b), alignof(NodeData)));
-            auto& t = targets.local();
-            t.insert(t.end(), b.targets.begin(), b.targets.end());
+            targets.local().insert(b.targets.begin(), b.targets.end());
         });
         for (const auto& t : targets) snap_.additional_targets.insert(t.begin(), t.end());
     }
@@ -195,7 +202,7 @@ private:
     }
 
     // Data for a name in any zone served. Glue (below a cut) only when asked for.
-    const ZoneNode* lookup(const std::string& key, bool glue_ok) const {
+    const ZoneNode* lookup(std::string_view key, bool glue_ok) const {
         Name n;
         if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0) return nullptr;
         const ZoneTable* zt = snap_.find_zone(n);
@@ -203,14 +210,14 @@ private:
         const Node* node = zt->index.find(key);
         if (node == nullptr) return nullptr;
         if (!glue_ok && (node->cut != nullptr || (node->flags & node_flag::delegation))) return nullptr;
-        return source_.at(zt)->find(key);
+        return source_.at(zt)[size_t(node - zt->nodes.begin())];  // a patched-in node is not compiled from
     }
 
     const std::vector<const Zone*>& src_;
     Snapshot& snap_;
     std::vector<std::unique_ptr<Arena>> arenas_;
     std::mutex arena_mu_;
-    std::unordered_map<const ZoneTable*, const Zone*> source_;
+    std::unordered_map<const ZoneTable*, const ZoneNode* const*> source_;  // aligned with the table's nodes
     std::vector<std::vector<const ZoneNode*>> sources_;  // per zone, aligned with its nodes
     std::unordered_map<std::string, uint32_t> alias_ids_;
 };

@@ -33,8 +33,10 @@ public:
     // `owner`: the node's lower-case name, which must outlive the writer. A wildcard's own
     // "*" label is not in the packet (the query name stands there), so only its parent's
     // suffixes are offered.
-    BlockWriter(std::string& out, std::string_view owner, bool wildcard)
-        : out_(out), start_(out.size()) {
+    BlockWriter(std::string& out, std::string_view owner, bool wildcard, BuiltNode::Scratch& scratch)
+        : out_(out), start_(out.size()), known_(scratch.known), fixups_(scratch.fixups) {
+        known_.clear();
+        fixups_.clear();
         const auto* w = reinterpret_cast<const uint8_t*>(owner.data());
         std::array<uint8_t, max_labels> offs;
         size_t labels = 0;
@@ -72,11 +74,7 @@ public:
     }
 
 private:
-    struct Known {
-        const uint8_t* label;  // into the zone data (not into out_, which grows)
-        int parent;            // index of the suffix after this label, -1 for the root
-        uint16_t ptr;
-    };
+    using Known = BuiltNode::Known;  // labels point into the zone data, not into out_ (which grows)
 
     int add(const uint8_t* label, int parent, uint16_t ptr) {
         known_.push_back(Known{label, parent, ptr});
@@ -151,8 +149,8 @@ private:
 
     std::string& out_;
     const size_t start_;
-    std::vector<Known> known_;
-    std::vector<uint16_t> fixups_;
+    std::vector<Known>& known_;
+    std::vector<uint16_t>& fixups_;
 };
 
 // Where the domain name inside an RDATA starts, for the types whose targets get
@@ -167,19 +165,21 @@ int target_offset(uint16_t type) {
 }
 
 // A/AAAA of in-zone targets.
-uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out,
-                       std::vector<std::string>& targets) {
+uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out, BuiltNode& built) {
     const int off = target_offset(rs.type);
     if (off < 0) return 0;
     uint16_t count = 0;
-    std::vector<std::string_view> done;
+    auto& done = built.scratch.done;
+    done.clear();
     for (const auto& rd : rs.rdata) {
         if (rd.size() <= size_t(off)) continue;
         const std::string_view target(rd.data() + off, rd.size() - off);
         if (std::find(done.begin(), done.end(), target) != done.end()) continue;
         done.push_back(target);
-        const std::string key = lower_key(target);
-        targets.push_back(key);
+        std::string& key = built.scratch.key;
+        key.assign(target);
+        lower_in_place(key);
+        built.targets.push_back(key);
         const ZoneNode* zn = lookup(key, rs.type == rrtype::NS);
         if (zn == nullptr) continue;
         for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
@@ -198,13 +198,15 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
                 BuiltNode& out) {
     out.targets.clear();
     const bool wildcard = owner.size() > 2 && owner[0] == 1 && owner[1] == '*';
-    std::vector<TypeEntry> entries;
-    std::string bytes;
+    std::vector<TypeEntry>& entries = out.scratch.entries;
+    std::string& bytes = out.scratch.records;
+    entries.clear();
+    bytes.clear();
     if (apex_soa && !apex_soa->rdata.empty()) {
         const std::string_view rd = apex_soa->rdata[0];
         const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
         TypeEntry e{negative_soa_type, 1, 0, 0, 0, 0, 0};
-        BlockWriter block(bytes, owner, wildcard);
+        BlockWriter block(bytes, owner, wildcard, out.scratch);
         block.rr(placeholder, rrtype::SOA, std::min(apex_soa->ttl, minimum), rd);
         e.rr_len = uint32_t(bytes.size());
         e.fixups = block.finish();
@@ -212,11 +214,11 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
     }
     for (const RRset rs : zn.rrsets()) {
         TypeEntry e{rs.type, uint16_t(rs.rdata.size()), 0, 0, uint32_t(bytes.size()), 0, 0};
-        BlockWriter block(bytes, owner, wildcard);
+        BlockWriter block(bytes, owner, wildcard, out.scratch);
         for (const auto& rd : rs.rdata) block.rr(placeholder, rs.type, rs.ttl, rd);
         e.rr_len = uint32_t(bytes.size() - e.rr_off);
         const size_t add_start = bytes.size();
-        e.add_count = add_addresses(rs, lookup, block, out.targets);
+        e.add_count = add_addresses(rs, lookup, block, out);
         e.add_len = uint32_t(bytes.size() - add_start);
         e.fixups = block.finish();
         entries.push_back(e);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "anamed/snapshot.hpp"
@@ -13,7 +14,7 @@
 namespace anamed {
 
 // Zone data of a served name (lower-case wire key); glue below a cut only when glue_ok.
-using NodeLookup = std::function<const ZoneNode*(const std::string& key, bool glue_ok)>;
+using NodeLookup = std::function<const ZoneNode*(std::string_view key, bool glue_ok)>;
 
 // The negative-answer SOA (TTL = min(SOA TTL, MINIMUM), RFC 2308 §5) rides in the apex's
 // block under this pseudo-type, so that it changes with the apex (serial bumps) in one swap.
@@ -22,6 +23,22 @@ inline constexpr uint16_t negative_soa_type = 0;
 struct BuiltNode {
     std::string bytes;                 // a complete NodeData image
     std::vector<std::string> targets;  // MX/NS/SRV targets whose addresses went in additional
+
+    // Working space, kept between calls so that building a million nodes with one BuiltNode
+    // does not allocate per node.
+    struct Known {
+        const uint8_t* label;  // into the zone data
+        int parent;            // index of the suffix after this label, -1 for the root
+        uint16_t ptr;
+    };
+    struct Scratch {
+        std::vector<TypeEntry> entries;
+        std::string records;
+        std::vector<Known> known;
+        std::vector<uint16_t> fixups;
+        std::vector<std::string_view> done;
+        std::string key;
+    } scratch;
 };
 
 // `owner`: the node's lower-case wire name (its key); `apex_soa`: the zone's SOA RRset when

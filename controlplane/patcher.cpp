@@ -26,7 +26,7 @@ T* mut(const T* p) { return const_cast<T*>(p); }  // the control plane owns the 
 
 }  // namespace
 
-const ZoneNode* Patcher::lookup(const std::string& key, bool glue_ok) const {
+const ZoneNode* Patcher::lookup(std::string_view key, bool glue_ok) const {
     Name n;
     if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0) return nullptr;
     const ZoneTable* zt = live_.find_zone(n);
@@ -74,7 +74,7 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
             s.alias = it->second + 1;
         }
         build_node(*zn, key, apex ? zn->find(rrtype::SOA) : std::nullopt,
-                   [this](const std::string& k, bool glue) { return lookup(k, glue); }, s.built);
+                   [this](std::string_view k, bool glue) { return lookup(k, glue); }, s.built);
     }
     if (s.node) {
         if (zn) {

@@ -42,7 +42,7 @@ private:
         BuiltNode built;
     };
     std::string plan_one(ZoneTable& zt, const Zone& z, const std::string& key);
-    const ZoneNode* lookup(const std::string& key, bool glue_ok) const;
+    const ZoneNode* lookup(std::string_view key, bool glue_ok) const;
 
     const Snapshot& live_;
     const ZoneStore& store_;

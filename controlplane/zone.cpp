@@ -83,15 +83,19 @@ size_t ZoneNode::erase(uint16_t type, const std::string_view* rd) {
     return removed;
 }
 
-std::string lower_key(std::string_view wire) {
-    std::string out(wire);
-    for (size_t pos = 0; pos < out.size();) {
-        const uint8_t l = uint8_t(out[pos]);
-        for (size_t i = pos + 1; i <= pos + l && i < out.size(); ++i)
-            out[i] = char(ascii_lower(uint8_t(out[i])));
+void lower_in_place(std::string& wire) {
+    for (size_t pos = 0; pos < wire.size();) {
+        const uint8_t l = uint8_t(wire[pos]);
+        for (size_t i = pos + 1; i <= pos + l && i < wire.size(); ++i)
+            wire[i] = char(ascii_lower(uint8_t(wire[i])));
         pos += 1 + l;
         if (l == 0) break;
     }
+}
+
+std::string lower_key(std::string_view wire) {
+    std::string out(wire);
+    lower_in_place(out);
     return out;
 }
 

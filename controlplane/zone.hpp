@@ -224,6 +224,7 @@ struct Zone {
 
 // Lower-case wire key of a wire name; true when `name` is `apex` or below it.
 std::string lower_key(std::string_view wire);
+void lower_in_place(std::string& wire);
 bool is_subdomain(std::string_view name, std::string_view apex);
 // Where the SERIAL field sits in an SOA's RDATA; npos when the RDATA is too short.
 size_t soa_serial_offset(std::string_view rd);
