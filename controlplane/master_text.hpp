@@ -22,6 +22,10 @@ inline Token next_token(const std::string& s, size_t from) {
     bool quoted = false;
     while (i < s.size()) {
         const char c = s[i];
+        if (c > '"' && c != '\\') {  // the common case: nothing that ends or quotes a token
+            ++i;
+            continue;
+        }
         if (c == '\\' && i + 1 < s.size()) {
             i += 2;
             continue;
