@@ -182,7 +182,7 @@ public:
         for (size_t i = h & mask_;; i = (i + 1) & mask_) {
             const T* item = load_item(slots_[i]);
             if (item == nullptr) return nullptr;
-            if (load_tag(slots_[i]) == tag && item->key() == key) return item;
+            if (load_tag(slots_[i]) == tag && same_bytes(item->key(), key)) return item;
         }
     }
     size_t memory() const { return slots_.size() * sizeof(Slot); }
@@ -305,7 +305,7 @@ struct Snapshot {
                 if (n > q.len) continue;
                 const unsigned label = q.labels - z->apex->labels;
                 if (label < first || label > q.labels || q.label_off[label] != q.len - n) continue;
-                if (std::memcmp(q.lower + q.len - n, z->apex_key.data(), n) == 0) return z;
+                if (same_bytes(q.lower + q.len - n, z->apex_key.data(), n)) return z;
             }
             return nullptr;
         }

@@ -52,6 +52,29 @@ inline void store32(uint8_t* p, uint32_t v) {
 
 inline uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? uint8_t(c | 0x20) : c; }
 
+// Equality of two short byte strings (names) without a call into libc: 8 bytes a step, the
+// tail as an overlapping word.
+inline bool same_bytes(const void* a, const void* b, size_t n) {
+    const auto* x = static_cast<const uint8_t*>(a);
+    const auto* y = static_cast<const uint8_t*>(b);
+    auto word = [](const uint8_t* p) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        return w;
+    };
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (word(x + i) != word(y + i)) return false;
+        return word(x + n - 8) == word(y + n - 8);
+    }
+    for (size_t i = 0; i < n; ++i)
+        if (x[i] != y[i]) return false;
+    return true;
+}
+inline bool same_bytes(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+}
+
 // A wire-format name that has been checked: no compression, <= 255 octets. The lower-case
 // copy is the lookup key; label_off[i] is where label i starts (0 = leftmost), so every
 // suffix (ancestor) of the name is lower + label_off[i], len - label_off[i].
@@ -59,6 +82,7 @@ struct Name {
     uint8_t lower[max_name_len];
     uint8_t len = 0;     // including the root label
     uint8_t labels = 0;  // not counting the root
+    uint8_t lower_from = 0;  // labels from this one on were sent in lower case (parse_name)
     uint8_t label_off[max_labels];
 
     std::string_view key() const { return {reinterpret_cast<const char*>(lower), len}; }
@@ -72,6 +96,7 @@ struct Name {
 inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
     size_t pos = 0;
     out.labels = 0;
+    out.lower_from = 0;
     while (true) {
         if (pos >= avail) return 0;
         uint8_t l = p[pos];
@@ -80,7 +105,12 @@ inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
         if (pos + 1 + l >= max_name_len || pos + 1 + l >= avail) return 0;
         out.label_off[out.labels++] = uint8_t(pos);
         out.lower[pos] = l;
-        for (size_t i = 1; i <= l; ++i) out.lower[pos + i] = ascii_lower(p[pos + i]);
+        uint8_t changed = 0;
+        for (size_t i = 1; i <= l; ++i) {
+            out.lower[pos + i] = ascii_lower(p[pos + i]);
+            changed |= uint8_t(out.lower[pos + i] ^ p[pos + i]);
+        }
+        if (changed) out.lower_from = out.labels;
         pos += 1 + l;
     }
     out.lower[pos] = 0;
