@@ -1,6 +1,7 @@
 // DNS wire-format constants and the small helpers both planes share.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -96,27 +97,42 @@ struct Name {
 inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
     size_t pos = 0;
     out.labels = 0;
-    out.lower_from = 0;
-    while (true) {
+    while (true) {  // the structure first: label lengths only
         if (pos >= avail) return 0;
         uint8_t l = p[pos];
         if (l == 0) break;
         if (l > 63) return 0;  // pointers and extended label types are not allowed here
         if (pos + 1 + l >= max_name_len || pos + 1 + l >= avail) return 0;
         out.label_off[out.labels++] = uint8_t(pos);
-        out.lower[pos] = l;
-        uint8_t changed = 0;
-        for (size_t i = 1; i <= l; ++i) {
-            out.lower[pos + i] = ascii_lower(p[pos + i]);
-            changed |= uint8_t(out.lower[pos + i] ^ p[pos + i]);
-        }
-        if (changed) out.lower_from = out.labels;
         pos += 1 + l;
     }
-    out.lower[pos] = 0;
-    out.len = uint8_t(pos + 1);
+    const size_t n = pos + 1;
+    out.len = uint8_t(n);
     out.label_off[out.labels] = uint8_t(pos);  // the root, so suffix(labels) is "."
-    return pos + 1;
+    // Then the lower-case copy, 8 bytes a step: a byte is upper case when its low 7 bits are
+    // in 'A'..'Z' and its top bit is clear. Length octets (< 64) are never touched.
+    constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t last_upper = n;  // offset of the last upper-case byte, n when none
+    size_t i = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            const uint64_t low7 = w & ~high;
+            const uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & high;
+            w |= upper >> 2;
+            std::memcpy(out.lower + i, &w, 8);
+            if (upper) last_upper = i + size_t(63 - __builtin_clzll(upper)) / 8;
+        }
+    }
+    for (; i < n; ++i) {
+        out.lower[i] = ascii_lower(p[i]);
+        if (out.lower[i] != p[i]) last_upper = i;
+    }
+    out.lower_from = 0;
+    if (last_upper != n)
+        while (out.lower_from < out.labels && out.label_off[out.lower_from] < last_upper) ++out.lower_from;
+    return n;
 }
 
 // Skips a possibly compressed name inside a message. Returns the position after it or 0.

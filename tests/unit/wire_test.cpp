@@ -28,6 +28,30 @@ TEST(Wire, ParseNameLowercasesAndIndexesLabels) {
     EXPECT_EQ(name_to_text(n.suffix(3)), ".");
 }
 
+// The lower-case copy is made 8 bytes at a time: every byte of every length, at every offset
+// from a word boundary, against the byte-at-a-time rule, with where upper case last appears.
+TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
+    for (size_t len = 1; len <= 40; ++len)
+        for (size_t at = 0; at < len; ++at)
+            for (uint8_t c : {uint8_t('A'), uint8_t('Z'), uint8_t('@'), uint8_t('['), uint8_t('a'), uint8_t(0xC1), uint8_t(0xDA)}) {
+                std::string label(len, 'x');
+                label[at] = char(c);
+                auto w = wire({"Ab", label, "cd12345678"});
+                Name n;
+                ASSERT_EQ(parse_name(w.data(), w.size(), n), w.size());
+                for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(n.lower[i], ascii_lower(w[i])) << len << " " << at << " " << i;
+                const bool upper = c >= 'A' && c <= 'Z';
+                EXPECT_EQ(n.lower_from, upper ? 2 : 1) << len << " " << at << " " << int(c);  // "Ab" is label 0
+            }
+    auto w = wire({"www", "example", "com"});
+    Name n;
+    ASSERT_NE(parse_name(w.data(), w.size(), n), 0u);
+    EXPECT_EQ(n.lower_from, 0);
+    w = wire({"www", "example", "coM"});
+    ASSERT_NE(parse_name(w.data(), w.size(), n), 0u);
+    EXPECT_EQ(n.lower_from, 3);
+}
+
 TEST(Wire, ParseNameRejectsPointersTruncationAndOverlength) {
     Name n;
     const uint8_t ptr[] = {0xC0, 0x0C};
