@@ -78,7 +78,8 @@ private:
             for (size_t i = r.begin(); i < r.end(); ++i)
                 for (std::string_view k = names[i]; k.size() > z.apex.size();) {
                     k = parent_of(k);
-                    if (z.find(k) != nullptr) break;
+                    // In file order a name often follows its parent (www.c1 after c1).
+                    if ((i > 0 && names[i - 1] == k) || z.find(k) != nullptr) break;
                     m.push_back(k);
                 }
         });
@@ -137,21 +138,27 @@ private:
         zt.index.build(ptrs);
         zt.apex = zt.index.find(z.apex);
 
+        // An ancestor of node i: often the node just before it (see the ENT search above).
+        auto ancestor = [&](size_t i, std::string_view k) {
+            if (i > 0 && same_bytes(zt.nodes[i - 1].key(), k)) return const_cast<Node*>(&zt.nodes[i - 1]);
+            return const_cast<Node*>(zt.index.find(k));
+        };
         // Links: the topmost cut above each node, and each node's wildcard child.
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];
             for (std::string_view k = n.key(); k.size() > z.apex.size();) {
                 k = parent_of(k);
                 if (k.size() <= z.apex.size()) break;
-                const Node* a = zt.index.find(k);
+                const Node* a = ancestor(i, k);
                 if (a->flags & (node_flag::delegation | node_flag::dname)) n.cut = a;
             }
         });
-        for (Node& n : zt.nodes) {
-            if (n.key().size() > z.apex.size()) ++const_cast<Node*>(zt.index.find(parent_of(n.key())))->children;
-            if (n.name_len > 2 && n.name()[0] == 1 && n.name()[1] == '*' && n.key().size() > z.apex.size()) {
-                const_cast<Node*>(zt.index.find(parent_of(n.key())))->wildcard = &n;
-            }
+        for (size_t i = 0; i < zt.nodes.size(); ++i) {
+            Node& n = zt.nodes[i];
+            if (n.key().size() <= z.apex.size()) continue;
+            Node* parent = ancestor(i, parent_of(n.key()));
+            ++parent->children;
+            if (n.name_len > 2 && n.name()[0] == 1 && n.name()[1] == '*') parent->wildcard = &n;
         }
 
         snap_.zones.push_back(std::move(table));
