@@ -28,9 +28,35 @@ public:
             diags_.push_back({path, 0, "cannot open zone file: " + std::string(strerror(errno)), true});
             return;
         }
-        std::stringstream ss;
-        ss << in.rdbuf();
-        const std::string data = ss.str();
+        // One read into a buffer of the file's size (a stringstream would copy it twice);
+        // anything that cannot seek (a pipe) is read as a stream.
+        std::error_code ec;
+        const auto status = std::filesystem::status(path, ec);
+        if (std::filesystem::is_directory(status)) {
+            diags_.push_back({path, 0, "cannot read zone file: it is a directory", true});
+            return;
+        }
+        std::string data;
+        std::streamoff size = -1;
+        if (std::filesystem::is_regular_file(status)) {
+            in.seekg(0, std::ios::end);
+            size = in.tellg();
+            in.seekg(0, std::ios::beg);
+        }
+        if (size > 0 && in) {
+            data.resize(size_t(size));
+            in.read(data.data(), size);
+            data.resize(size_t(in.gcount()));
+        } else {
+            in.clear();
+            std::stringstream ss;
+            ss << in.rdbuf();
+            data = ss.str();
+        }
+        if (in.bad()) {
+            diags_.push_back({path, 0, "cannot read zone file: " + std::string(strerror(errno)), true});
+            return;
+        }
         const uint32_t file = uint32_t(out_.files.size());
         out_.files.push_back(path);
         split(data, file, origin, depth);

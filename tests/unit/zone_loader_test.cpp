@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "test_util.hpp"
 
@@ -50,6 +54,29 @@ TEST(ZoneLoader, LoadsTheTestZoneWithIncludeAndOrigins) {
               text_to_wire("MixedCase.example.test."));
     EXPECT_EQ(ns2->owner(key("ns2.example.test.")), text_to_wire("ns2.example.test."));
     EXPECT_EQ(ns2->owner("key"), "key");  // lower case as written: no copy, the key is the owner
+}
+
+// A zone "file" that is a directory, missing, or a pipe: an error or a load, never a crash
+// (a directory once reported its size as 2^63 and the read buffer threw bad_alloc).
+TEST(ZoneLoader, DirectoriesMissingFilesAndPipesAreHandled) {
+    const std::string dir = ::testing::TempDir() + "zone-dir.d";
+    std::filesystem::create_directories(dir);
+    LoadResult d = load_zone_file("example.test", dir);
+    EXPECT_FALSE(d.ok());
+    EXPECT_TRUE(has_diag(d, dir, "it is a directory")) << dump(d);
+    LoadResult m = load_zone_file("example.test", dir + "/missing.zone");
+    EXPECT_FALSE(m.ok());
+    EXPECT_TRUE(has_diag(m, "missing.zone", "cannot open zone file")) << dump(m);
+
+    const std::string fifo = ::testing::TempDir() + "zone.fifo";
+    std::filesystem::remove(fifo);
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    std::thread writer([&] { std::ofstream(fifo) << soa_ns << "www A 192.0.2.7\n"; });
+    LoadResult p = load_zone_file("example.test", fifo);
+    writer.join();
+    ASSERT_TRUE(p.ok()) << dump(p);
+    EXPECT_TRUE(p.zone->find(key("www.example.test.")));
+    std::filesystem::remove(fifo);
 }
 
 TEST(ZoneLoader, CnameBesideOtherDataIsAnErrorPointingAtAlias) {
