@@ -115,6 +115,8 @@ def main():
         None, True, "µs")
     add("2 ALIAS", "server CPU per answered query", g("r2.anamed.cpu_us"), "PowerDNS, no packet cache",
         g("r2.pdns_nocache.cpu_us"), None, True, "µs")
+    add("2 ALIAS, veth", "answered qps, kxdpgun; DPDK af_packet vs PowerDNS on the veth", g("r2v.anamed.qps"),
+        "PowerDNS", g("r2v.pdns.qps"), 10, False, "", "ALIAS over veth vs PowerDNS")
     for pre, pmd in (("r3", "af_packet"), ("r3x", "af_xdp")):
         add("3 veth", "answered qps, kxdpgun; DPDK %s" % pmd, g(pre + ".anamed.qps"), "Knot XDP",
             g(pre + ".knot.qps"), 2, False, "", "veth (%s) vs Knot XDP" % pmd)

@@ -1,0 +1,69 @@
+# Shared by bench/veth_compare.sh and bench/veth_alias.sh (sourced, not run): one veth pair
+# between a server namespace ($S, end $A, 10.53.0.1) and a client namespace ($C, end $B,
+# 10.53.0.2), kxdpgun in $C as the load generator, and cleanup of everything started.
+# Expects: secs, qps, build. Provides: work, pids, gun NAME, stop_last, start_anamed_dpdk.
+[ "$(id -u)" -eq 0 ] || { echo "$(basename "$0"): needs root (namespaces, XDP)" >&2; exit 2; }
+
+tag=$$
+S=anm-$tag-s C=anm-$tag-c A=anm$tag-a B=anm$tag-b
+work=$(mktemp -d /tmp/anamed-veth-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  ip netns exec $S ip link set dev $A xdp off 2>/dev/null || true
+  ip netns del $S 2>/dev/null || true
+  ip netns del $C 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+setup_veth() {
+  ip netns add $S
+  ip netns add $C
+  ip link add $A type veth peer name $B
+  ip link set $A netns $S
+  ip link set $B netns $C
+  ip -n $S link set lo up
+  ip -n $S link set $A up
+  ip -n $C link set lo up
+  ip -n $C addr add 10.53.0.2/24 dev $B
+  ip -n $C link set $B up
+  mac_a=$(ip netns exec $S cat /sys/class/net/$A/address)
+  # One client setup for every server: a static neighbour (testpmd answers no ARP).
+  ip -n $C neigh replace 10.53.0.1 lladdr "$mac_a" dev $B nud permanent
+}
+
+gun() {  # NAME QUERY-FILE; prints answered qps
+  ip netns exec $C timeout $((secs + 15)) kxdpgun -t "$secs" -Q "$qps" -i "$2" -I $B 10.53.0.1 \
+    >"$work/gun.$1" 2>&1 || true
+  awk '/total replies/ {gsub(/[()]/,"",$0); for (i=1;i<=NF;i++) if ($i=="pps") {print $(i-1); exit}}' "$work/gun.$1"
+}
+stop_last() {
+  local p=${pids[-1]}
+  kill -TERM "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+  unset 'pids[-1]'
+}
+
+# anamed with its DPDK dataplane on $A (PMD af_packet or af_xdp) and a kernel listener on
+# 127.0.0.1:5399 inside $S. Args: PMD, then YAML lines for the config (zones, upstreams).
+start_anamed_dpdk() {
+  local pmd=$1 vdev
+  shift
+  vdev="net_af_packet0,iface=$A"
+  [ "$pmd" = af_xdp ] && vdev="net_af_xdp0,iface=$A"
+  {
+    printf 'listen: ["127.0.0.1:5399"]\nworkers: 1\n'
+    printf '%s\n' "$@"
+    cat <<CFG
+dpdk:
+  eal-args: ["--no-huge", "-m", "1024", "--no-pci", "-l", "0,1", "--file-prefix=anamed-veth-$tag", "--vdev=$vdev"]
+  workers: 1
+  ports: [{device: ${vdev%%,*}, addresses: ["10.53.0.1/24"], mac: "$mac_a"}]
+CFG
+  } >"$work/anamed.yaml"
+  ip netns exec $S timeout $((secs * 4 + 120)) "$build/controlplane/anamed" --config "$work/anamed.yaml" >"$work/anamed.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 600); do grep -q "worker(s) running" "$work/anamed.log" && break; sleep 0.1; done
+}
