@@ -165,6 +165,10 @@ int target_offset(uint16_t type) {
 }
 
 // A/AAAA of in-zone targets.
+// No 64 KiB message holds more address records than this (16 octets each at the least), so
+// a block never carries more, however many addresses the targets have.
+constexpr uint16_t max_additional = 65535 / 16;
+
 uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out, BuiltNode& built) {
     const int off = target_offset(rs.type);
     if (off < 0) return 0;
@@ -185,8 +189,11 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
         for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
             const std::optional<RRset> addr = zn->find(type);
             if (!addr) continue;
-            for (const auto& a : addr->rdata) out.additional_rr(target, type, addr->ttl, a);
-            count += uint16_t(addr->rdata.size());
+            for (const auto& a : addr->rdata) {
+                if (count == max_additional) return count;
+                out.additional_rr(target, type, addr->ttl, a);
+                ++count;
+            }
         }
     }
     return count;

@@ -51,6 +51,7 @@ public:
     iterator begin() const { return iterator(p_); }
     iterator end() const { return iterator(p_ + bytes_); }
     bool empty() const { return bytes_ == 0; }
+    size_t bytes() const { return bytes_; }  // the RDATAs and their 2-byte lengths
     size_t size() const { return size_t(std::distance(begin(), end())); }
     std::string_view operator[](size_t i) const { return *std::next(begin(), std::ptrdiff_t(i)); }
     bool contains(std::string_view rd) const { return std::find(begin(), end(), rd) != end(); }

@@ -73,6 +73,16 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
         return "more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") + " at " + owner();
     if (p.type == rrtype::ALIAS) return "more than one ALIAS at " + owner() + "; a name follows one target";
     if (p.type == rrtype::SOA) return "more than one SOA at the apex";
+    // In a message each record takes 10 octets more than here (type, class, TTL; a compressed
+    // owner for the length): an RRset that no 64 KiB message holds can never be answered.
+    // Each record takes 2 octets here at the least, so only a large RRset needs counting.
+    const size_t packed = rs->rdata.bytes() + 2 + p.rdata.size();
+    if (packed * 6 > 65535) {
+        const size_t wire = packed + 10 * (rs->rdata.size() + 1);
+        if (wire > 65535)
+            return "this record would make the RRset of type " + std::to_string(p.type) + " at " + owner() +
+                   " take " + std::to_string(wire) + " octets, more than a DNS message holds (65535)";
+    }
     if (rs->ttl != p.ttl && warning != nullptr)
         *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " + std::to_string(rs->ttl) +
                    " at " + owner() + "; using " + std::to_string(std::min(rs->ttl, p.ttl));

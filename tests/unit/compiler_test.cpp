@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "test_util.hpp"
 
 namespace anamed::test {
@@ -34,6 +36,30 @@ TEST(Compiler, CutsAndWildcardsAreLinked) {
     EXPECT_TRUE(node(s, "dname.example.test.")->flags & node_flag::dname);
     EXPECT_TRUE(node(s, "example.test.")->flags & node_flag::apex);
     EXPECT_FALSE(node(s, "example.test.")->flags & node_flag::delegation);
+}
+
+// Three MX targets with 2,000 addresses each: the block carries as many address records as
+// a 64 KiB message could (4,095), not 6,000 (which would overflow its 16-bit count).
+TEST(Compiler, AdditionalAddressesStopAtWhatAMessageHolds) {
+    std::string text = "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
+    for (int t = 0; t < 3; ++t) {
+        text += "@ MX 10 mx" + std::to_string(t) + "\n";
+        for (int i = 0; i < 2000; ++i)
+            text += "mx" + std::to_string(t) + " A 10." + std::to_string(t) + "." + std::to_string(i / 256) + "." +
+                    std::to_string(i % 256) + "\n";
+    }
+    const std::string path = ::testing::TempDir() + "many-mx-addresses.zone";
+    std::ofstream(path) << text;
+    LoadResult r = load_zone_file("example.test", path);
+    ASSERT_TRUE(r.ok());
+    auto snap = compile({r.zone.get()}, 1);
+    const TypeEntry* mx = node(*snap, "example.test.")->load_data()->find(rrtype::MX);
+    ASSERT_NE(mx, nullptr);
+    EXPECT_EQ(mx->rr_count, 3);
+    EXPECT_EQ(mx->add_count, 65535 / 16);
+    const Pkt reply = ask(*snap, "example.test.", LDNS_RR_TYPE_MX);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(answer(reply).size(), 3u);
 }
 
 TEST(Compiler, LongestMatchSelectsTheChildZone) {

@@ -79,6 +79,20 @@ TEST(ZoneLoader, DirectoriesMissingFilesAndPipesAreHandled) {
     std::filesystem::remove(fifo);
 }
 
+// An RRset no 64 KiB message can hold is refused where it becomes too large (the compiled
+// block counts records in 16 bits); one that fits loads.
+TEST(ZoneLoader, RRsetsLargerThanAMessageAreErrors) {
+    std::string big = soa_ns, fits = soa_ns;
+    for (int i = 0; i < 3000; ++i) big += "txt TXT \"record number " + std::to_string(i) + "\"\n";
+    for (int i = 0; i < 2000; ++i) fits += "a A 10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
+    LoadResult r = load_zone_file("example.test", write_temp("big-rrset.zone", big));
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(has_diag(r, "big-rrset.zone:", "more than a DNS message holds")) << dump(r);
+    LoadResult f = load_zone_file("example.test", write_temp("fits-rrset.zone", fits));
+    ASSERT_TRUE(f.ok()) << dump(f);
+    EXPECT_EQ(f.zone->find(key("a.example.test."))->find(rrtype::A)->rdata.size(), 2000u);
+}
+
 TEST(ZoneLoader, CnameBesideOtherDataIsAnErrorPointingAtAlias) {
     LoadResult r = load_zone_file("bad.test", data_path("bad-cname.zone"));
     EXPECT_FALSE(r.ok());
