@@ -209,6 +209,10 @@ std::string parse_master_record(const MasterRecord& rec, const std::string& orig
     FastRecord fast(rec, origin);
     if (fast.parse(out)) return "";
     if (!fast.error.empty()) return fast.error;
+    // ldns reads at most LDNS_MAX_RDFLEN characters of RDATA and silently drops the rest.
+    if (rec.text.size() > LDNS_MAX_RDFLEN)
+        return "a record of " + std::to_string(rec.text.size()) + " characters, longer than the parser reads (" +
+               std::to_string(LDNS_MAX_RDFLEN) + ")";
     out.owner.clear();
     ldns_rdf* origin_rdf = ldns_dname_new_frm_str(origin.c_str());
     ldns_rr* rr = nullptr;

@@ -3,6 +3,7 @@
 #include "ldns.hpp"
 
 #include <new>
+#include <stdexcept>
 
 #include "anamed/wire.hpp"
 
@@ -49,6 +50,7 @@ void ZoneNode::set_owner(std::string_view wire) {
 }
 
 void ZoneNode::add(uint16_t type, uint32_t ttl, std::string_view rd) {
+    if (rd.size() > 65535) throw std::length_error("RDATA longer than 65535 octets");  // add_record refuses it first
     if (data_ == nullptr) set_owner({});
     size_t at = first();
     while (at < bytes_ && get16(data_ + at) < type) at += header + get32(data_ + at + 6);

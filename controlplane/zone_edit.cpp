@@ -63,8 +63,14 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     } else if (node.find(rrtype::CNAME) && !dnssec_meta(p.type)) {
         return "data beside a CNAME at " + owner() + " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both";
     }
+    if (p.rdata.size() > 65535)
+        return "RDATA of " + std::to_string(p.rdata.size()) + " octets at " + owner() +
+               ", more than RDLENGTH allows (65535, RFC 1035 §3.2.1)";
     const std::optional<RRset> rs = node.find(p.type);
     if (!rs) {
+        if (p.rdata.size() + 12 > 65535)
+            return "a record of " + std::to_string(p.rdata.size() + 12) + " octets at " + owner() +
+                   ", more than a DNS message holds (65535)";
         node.add(p.type, p.ttl, p.rdata);
         return "";
     }

@@ -88,6 +88,12 @@ TEST(ZoneLoader, RRsetsLargerThanAMessageAreErrors) {
     LoadResult r = load_zone_file("example.test", write_temp("big-rrset.zone", big));
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "big-rrset.zone:", "more than a DNS message holds")) << dump(r);
+    // One TXT of 300 strings of 250: ldns would keep the first ~65,000 octets and drop the rest.
+    std::string huge = soa_ns + "huge TXT";
+    for (int i = 0; i < 300; ++i) huge += " \"" + std::string(250, 'x') + "\"";
+    LoadResult h = load_zone_file("example.test", write_temp("huge-rdata.zone", huge + "\n"));
+    EXPECT_FALSE(h.ok());
+    EXPECT_TRUE(has_diag(h, "huge-rdata.zone:5", "longer than the parser reads")) << dump(h);
     LoadResult f = load_zone_file("example.test", write_temp("fits-rrset.zone", fits));
     ASSERT_TRUE(f.ok()) << dump(f);
     EXPECT_EQ(f.zone->find(key("a.example.test."))->find(rrtype::A)->rdata.size(), 2000u);
@@ -216,6 +222,7 @@ TEST(ZoneLoader, NewlineInsideAQuotedStringIsAnError) {
 }  // namespace anamed::test
 
 #include "master_reader.hpp"
+#include "zone_edit.hpp"
 
 namespace anamed::test {
 namespace {
@@ -356,6 +363,13 @@ TEST(ZoneNode, PacksRRsetsInTypeOrderThroughEdits) {
     EXPECT_TRUE(n.empty());
     n.set_owner(std::string("\3www\0", 6));
     EXPECT_EQ(n.owner("key"), "key");
+
+    EXPECT_THROW(n.add(rrtype::TXT, 1, std::string(70000, 'x')), std::length_error);  // never wraps
+    ParsedRecord p{std::string("\3www\0", 6), rrtype::TXT, 1, 60, std::string(70000, 'x')};
+    EXPECT_NE(add_record(n, p, nullptr).find("more than RDLENGTH allows"), std::string::npos);
+    p.rdata.resize(65530);  // fits RDLENGTH, but not a message with its header
+    EXPECT_NE(add_record(n, p, nullptr).find("more than a DNS message holds"), std::string::npos);
+    EXPECT_TRUE(n.empty());
 
     ZoneNode moved = std::move(copy);
     EXPECT_EQ(types_and_rdatas(moved).size(), 4u);
