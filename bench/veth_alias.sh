@@ -16,6 +16,7 @@ build=${BUILD:-$here/build}
 pmd=${PMD:-af_packet}
 for t in kxdpgun knotd pdns_server dig; do command -v $t >/dev/null || { echo "missing $t (tools/install-deps.sh)" >&2; exit 2; }; done
 . "$here/bench/veth_lib.sh"
+. "$here/bench/pdns_conf.sh"
 
 targets=16
 python3 "$here/tools/gen_bench_zone.py" --customers "$customers" --alias-targets $targets \
@@ -67,34 +68,11 @@ wait_a() {  # PORT: until c0000001 answers with a flattened address
 start_anamed_dpdk "$pmd" "zones: [{name: mywebservice.com, file: $work/alias.zone}]" 'upstreams: ["127.0.0.1:5397"]'
 wait_a 5399
 anamed_qps=$(gun anamed "$work/queries")
-stop_last
-[ "$pmd" = af_xdp ] && ip netns exec $S ip link set dev $A xdp off 2>/dev/null || true
+stop_anamed_dpdk
 
 # 2. PowerDNS on the veth address
 ip -n $S addr add 10.53.0.1/24 dev $A
-mkdir -p "$work/pdns"
-cat >"$work/pdns/named.conf" <<CFG
-options { directory "$work"; };
-zone "mywebservice.com" { type master; file "$work/alias.zone"; };
-CFG
-cat >"$work/pdns/pdns.conf" <<CFG
-launch=bind
-bind-config=$work/pdns/named.conf
-local-address=10.53.0.1,127.0.0.1
-local-port=53
-expand-alias=yes
-resolver=127.0.0.1:5397
-receiver-threads=1
-distributor-threads=1
-socket-dir=$work/pdns
-guardian=no
-daemon=no
-disable-syslog=yes
-write-pid=no
-loglevel=4
-webserver=no
-api=no
-CFG
+pdns_conf "$work/pdns" "$work/alias.zone" 10.53.0.1,127.0.0.1 53 127.0.0.1:5397
 ip netns exec $S timeout $((secs * 4 + 120)) pdns_server --config-dir="$work/pdns" >"$work/pdns.log" 2>&1 &
 pids+=($!)
 wait_a 53

@@ -23,8 +23,7 @@ setup_veth
 # 1. anamed
 start_anamed_dpdk "$pmd" "zones: [{name: mywebservice.com, file: $work/zone}]"
 anamed_qps=$(gun anamed "$work/queries")
-stop_last
-[ "$pmd" = af_xdp ] && ip netns exec $S ip link set dev $A xdp off 2>/dev/null || true
+stop_anamed_dpdk
 
 # 2. Knot DNS, XDP
 ip -n $S addr add 10.53.0.1/24 dev $A

@@ -1,7 +1,8 @@
 # Shared by bench/veth_compare.sh and bench/veth_alias.sh (sourced, not run): one veth pair
 # between a server namespace ($S, end $A, 10.53.0.1) and a client namespace ($C, end $B,
 # 10.53.0.2), kxdpgun in $C as the load generator, and cleanup of everything started.
-# Expects: secs, qps, build. Provides: work, pids, gun NAME, stop_last, start_anamed_dpdk.
+# Expects: secs, qps, build. Provides: work, pids, setup_veth, gun, stop_last, start_anamed_dpdk,
+# stop_anamed_dpdk.
 [ "$(id -u)" -eq 0 ] || { echo "$(basename "$0"): needs root (namespaces, XDP)" >&2; exit 2; }
 
 tag=$$
@@ -66,4 +67,8 @@ CFG
   ip netns exec $S timeout $((secs * 4 + 120)) "$build/controlplane/anamed" --config "$work/anamed.yaml" >"$work/anamed.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do grep -q "worker(s) running" "$work/anamed.log" && break; sleep 0.1; done
+}
+stop_anamed_dpdk() {  # and free the veth for the next server (af_xdp leaves its program attached)
+  stop_last
+  ip netns exec $S ip link set dev $A xdp off 2>/dev/null || true
 }
