@@ -115,10 +115,10 @@ private:
                 if (const ZoneNode* zn = data[i]) {
                     const bool apex = names[i] == z.apex;
                     if (apex) n.flags |= node_flag::apex;
-                    if (!apex && zn->find(rrtype::NS)) n.flags |= node_flag::delegation;
-                    if (zn->find(rrtype::DNAME)) n.flags |= node_flag::dname;
-                    if (zn->find(rrtype::CNAME)) n.flags |= node_flag::cname;
-                    if (zn->find(rrtype::ALIAS) && (later.empty() || later.back() != i)) later.push_back(i);
+                    if (!apex && zn->has(rrtype::NS)) n.flags |= node_flag::delegation;
+                    if (zn->has(rrtype::DNAME)) n.flags |= node_flag::dname;
+                    if (zn->has(rrtype::CNAME)) n.flags |= node_flag::cname;
+                    if (zn->has(rrtype::ALIAS) && (later.empty() || later.back() != i)) later.push_back(i);
                 }
             }
             std::lock_guard<std::mutex> lock(serial_mu);
@@ -244,8 +244,9 @@ std::vector<std::string> alias_targets(const std::vector<const Zone*>& zones) {
     std::unordered_set<std::string> seen;
     for (const Zone* z : zones)
         for (const auto& [key, node] : z->nodes)
-            if (const auto a = node.find(rrtype::ALIAS))
-                if (seen.insert(lower_key(a->rdata[0])).second) out.push_back(lower_key(a->rdata[0]));
+            if (node.has(rrtype::ALIAS))  // without reading the node's block
+                if (const auto a = node.find(rrtype::ALIAS); seen.insert(lower_key(a->rdata[0])).second)
+                    out.push_back(lower_key(a->rdata[0]));
     return out;
 }
 

@@ -36,9 +36,9 @@ AliasOptions alias_options(const Config& c) {
 Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), resolver_(alias_options(cfg_)), published_(rcu_) {}
 Daemon::~Daemon() = default;
 
-void Daemon::rebuild() {
+void Daemon::rebuild(const std::vector<std::string>* targets) {
     const auto zones = store_.zones();
-    resolver_.set_targets(alias_targets(zones), zones);
+    resolver_.set_targets(targets ? *targets : alias_targets(zones), zones);
     const auto t0 = Clock::now();
     auto snap = compile(zones, ++generation_, [this](const std::string& t) { return resolver_.answer(t); });
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -179,9 +179,10 @@ int Daemon::run() {
         log_error("no zone could be loaded; nothing to serve");
         return 1;
     }
-    resolver_.set_targets(alias_targets(store_.zones()), store_.zones());
+    const std::vector<std::string> targets = alias_targets(store_.zones());
+    resolver_.set_targets(targets, store_.zones());
     resolver_.resolve_all(std::chrono::milliseconds(3 * cfg_.alias_query_timeout_ms));
-    rebuild();
+    rebuild(&targets);
 
     std::vector<ListenAddr> addrs;
     for (const auto& l : cfg_.listen) {

@@ -26,7 +26,9 @@ public:
     int run();  // returns the exit status
 
 private:
-    void rebuild();                                  // zones -> new snapshot, published whole
+    // zones -> new snapshot, published whole; `targets`: the zones' ALIAS targets when the
+    // caller has just listed them (listing walks every name of every zone).
+    void rebuild(const std::vector<std::string>* targets = nullptr);
     void publish_aliases(const std::vector<std::string>& changed);  // swaps slots only
     // Zone files, then the journal over the zones that loaded; returns how many failed.
     size_t load_zones(const std::vector<ZoneConfig>& zones, std::vector<std::string>* errors = nullptr);

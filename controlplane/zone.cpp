@@ -62,6 +62,7 @@ void ZoneNode::add(uint16_t type, uint32_t ttl, std::string_view rd) {
     p[0] = char(rd.size() >> 8);
     p[1] = char(rd.size());
     if (!rd.empty()) std::memcpy(p + 2, rd.data(), rd.size());
+    marks_ |= mark(type);
     char* h = data_ + at;
     const uint32_t bytes = had + 2 + uint32_t(rd.size());
     const uint8_t head[header] = {uint8_t(type >> 8), uint8_t(type),     uint8_t(ttl >> 24),   uint8_t(ttl >> 16),

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "anamed/wire.hpp"
+
 namespace anamed {
 
 // The RDATAs of one RRset as packed in a ZoneNode, each as a 16-bit length and its bytes.
@@ -117,22 +119,35 @@ public:
     };
 
     ZoneNode() = default;
-    ZoneNode(const ZoneNode& o) { assign(o.data_, o.bytes_); }
-    ZoneNode(ZoneNode&& o) noexcept : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+    ZoneNode(const ZoneNode& o) : marks_(o.marks_) { assign(o.data_, o.bytes_); }
+    ZoneNode(ZoneNode&& o) noexcept
+        : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)), marks_(std::exchange(o.marks_, 0)) {}
     ZoneNode& operator=(const ZoneNode& o) {
-        if (this != &o) assign(o.data_, o.bytes_);
+        if (this != &o) {
+            assign(o.data_, o.bytes_);
+            marks_ = o.marks_;
+        }
         return *this;
     }
     ZoneNode& operator=(ZoneNode&& o) noexcept {
         std::swap(data_, o.data_);
         std::swap(bytes_, o.bytes_);
+        std::swap(marks_, o.marks_);
         return *this;
     }
     ~ZoneNode() { std::free(data_); }
 
     Range rrsets() const { return {iterator(data_ + first()), iterator(data_ + bytes_)}; }
     bool empty() const { return rrsets().empty(); }
+    // Whether an RRset of `type` is here. For the types that shape the tree (NS, SOA, CNAME,
+    // DNAME, ALIAS) it is answered from the node itself, without reading its block: the
+    // compiler asks it of 2M names.
+    bool has(uint16_t type) const {
+        const uint8_t m = mark(type);
+        return m ? (marks_ & m) != 0 : find(type).has_value();
+    }
     std::optional<RRset> find(uint16_t type) const {
+        if (const uint8_t m = mark(type); m && !(marks_ & m)) return std::nullopt;
         for (RRset rs : rrsets())
             if (rs.type >= type) return rs.type == type ? std::optional<RRset>(rs) : std::nullopt;
         return std::nullopt;
@@ -154,12 +169,23 @@ private:
     static uint16_t get16(const char* p) { return uint16_t(uint8_t(p[0]) << 8 | uint8_t(p[1])); }
     static uint32_t get32(const char* p) { return uint32_t(get16(p)) << 16 | get16(p + 2); }
     size_t first() const { return data_ ? 1 + uint8_t(data_[0]) : 0; }
+    static uint8_t mark(uint16_t type) {
+        switch (type) {
+        case rrtype::NS: return 1;
+        case rrtype::CNAME: return 2;
+        case rrtype::SOA: return 4;
+        case rrtype::DNAME: return 8;
+        case rrtype::ALIAS: return 16;
+        default: return 0;
+        }
+    }
     void assign(const char* p, size_t n);
     // Replaces bytes [at, at + remove) with `add` uninitialised bytes; returns where they start.
     char* splice(size_t at, size_t remove, size_t add);
 
     char* data_ = nullptr;  // malloc'ed, so that growing is a realloc
     uint32_t bytes_ = 0;
+    uint8_t marks_ = 0;  // mark() of each marked type with an RRset here (kept by add and erase)
 };
 
 // A lower-case wire name as the node map's key: names up to 31 bytes (nearly all: a customer

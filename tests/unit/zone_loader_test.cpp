@@ -351,6 +351,15 @@ TEST(ZoneNode, PacksRRsetsInTypeOrderThroughEdits) {
     EXPECT_TRUE(n.find(rrtype::A)->rdata.contains("a2"));
     EXPECT_FALSE(n.find(rrtype::AAAA));
 
+    EXPECT_FALSE(n.has(rrtype::CNAME));  // a marked type, answered without the block
+    EXPECT_TRUE(n.has(rrtype::MX));
+    n.add(rrtype::NS, 60, "ns");
+    EXPECT_TRUE(n.has(rrtype::NS));
+    const std::string_view ns = "ns";
+    EXPECT_EQ(n.erase(rrtype::NS, &ns), 1u);
+    EXPECT_FALSE(n.has(rrtype::NS));  // the mark goes with the RRset
+    EXPECT_FALSE(n.find(rrtype::NS));
+
     ZoneNode copy = n;
     const std::string_view a1 = "a1";
     EXPECT_EQ(n.erase(rrtype::A, &a1), 1u);
@@ -370,6 +379,14 @@ TEST(ZoneNode, PacksRRsetsInTypeOrderThroughEdits) {
     p.rdata.resize(65530);  // fits RDLENGTH, but not a message with its header
     EXPECT_NE(add_record(n, p, nullptr).find("more than a DNS message holds"), std::string::npos);
     EXPECT_TRUE(n.empty());
+
+    ZoneNode alias;
+    alias.add(rrtype::ALIAS, 60, "target");
+    ZoneNode alias_copy = alias;
+    EXPECT_TRUE(alias_copy.has(rrtype::ALIAS));  // marks travel with copies and moves
+    ZoneNode alias_moved = std::move(alias_copy);
+    EXPECT_TRUE(alias_moved.has(rrtype::ALIAS) && alias_moved.find(rrtype::ALIAS));
+    EXPECT_FALSE(alias_copy.has(rrtype::ALIAS));  // NOLINT(bugprone-use-after-move): moved-from is empty
 
     ZoneNode moved = std::move(copy);
     EXPECT_EQ(types_and_rdatas(moved).size(), 4u);
