@@ -9,6 +9,7 @@
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -197,6 +198,11 @@ private:
             if (zn == nullptr || zn->empty()) return;
             BuiltNode& b = scratch.local();
             build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt, lookup, b);
+            if (!b.chase.empty())
+                if (const Node* t = zt.index.find(b.chase); t != nullptr && t >= zt.nodes.begin() && t < zt.nodes.end()) {
+                    const uint32_t hint = uint32_t(t - zt.nodes.begin()) + 1;
+                    std::memcpy(b.bytes.data() + offsetof(NodeData, chase), &hint, sizeof hint);
+                }
             n.data = place_node(b, local.local()->alloc(node_alloc_size(b), alignof(NodeData)));
             targets.local().insert(b.targets.begin(), b.targets.end());
         });

@@ -6,7 +6,7 @@
 
 namespace anamed {
 
-const NodeData empty_node_data{0, 0};
+const NodeData empty_node_data{0, 0, 0};
 
 namespace {
 
@@ -204,6 +204,7 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
 void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa, const NodeLookup& lookup,
                 BuiltNode& out) {
     out.targets.clear();
+    out.chase.clear();
     const bool wildcard = owner.size() > 2 && owner[0] == 1 && owner[1] == '*';
     std::vector<TypeEntry>& entries = out.scratch.entries;
     std::string& bytes = out.scratch.records;
@@ -223,6 +224,10 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
         TypeEntry e{rs.type, uint16_t(rs.rdata.size()), 0, 0, uint32_t(bytes.size()), 0, 0};
         BlockWriter block(bytes, owner, wildcard, out.scratch);
         for (const auto& rd : rs.rdata) block.rr(placeholder, rs.type, rs.ttl, rd);
+        if (rs.type == rrtype::CNAME && !rs.rdata.empty()) {
+            out.chase.assign(rs.rdata[0]);
+            lower_in_place(out.chase);
+        }
         e.rr_len = uint32_t(bytes.size() - e.rr_off);
         const size_t add_start = bytes.size();
         e.add_count = add_addresses(rs, lookup, block, out);
@@ -230,7 +235,7 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
         e.fixups = block.finish();
         entries.push_back(e);
     }
-    const NodeData header{uint32_t(entries.size()), uint32_t(bytes.size())};
+    const NodeData header{uint32_t(entries.size()), uint32_t(bytes.size()), 0};
     out.bytes.assign(reinterpret_cast<const char*>(&header), sizeof header);
     out.bytes.append(reinterpret_cast<const char*>(entries.data()), entries.size() * sizeof(TypeEntry));
     out.bytes += bytes;

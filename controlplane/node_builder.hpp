@@ -23,6 +23,7 @@ inline constexpr uint16_t negative_soa_type = 0;
 struct BuiltNode {
     std::string bytes;                 // a complete NodeData image
     std::vector<std::string> targets;  // MX/NS/SRV targets whose addresses went in additional
+    std::string chase;                 // the CNAME target (lower case), for NodeData::chase
 
     // Working space, kept between calls so that building a million nodes with one BuiltNode
     // does not allocate per node.

@@ -54,6 +54,10 @@ struct TypeEntry {
 struct NodeData {
     uint32_t ntypes;
     uint32_t bytes_len;
+    // For a CNAME whose target is a name of the same zone: 1 + the target's index in the
+    // zone's node table, so that respond_burst can fetch the target before the chase needs
+    // it. A prefetch hint only (0: none); answers never depend on it.
+    uint32_t chase;
 
     const TypeEntry* entries() const { return reinterpret_cast<const TypeEntry*>(this + 1); }
     const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(entries() + ntypes); }

@@ -4,6 +4,7 @@
 // Input: byte 0 picks the transport and the output capacity, the rest is the query.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +75,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ResponseInfo info;
     const size_t n =
         respond(snap, data + 1, size - 1, out.get(), cap, ClientInfo{transport}, &info);
+
+    // respond_burst (the dataplane's path: stages of prefetching, hints from the answer
+    // blocks) must give the same bytes, here for the input alone and as every query of a
+    // burst long enough to run all its stages.
+    constexpr size_t burst = 9;
+    std::unique_ptr<uint8_t[]> outs(new uint8_t[burst * cap]);
+    BurstItem items[burst];
+    for (size_t k = 0; k < burst; ++k) items[k] = BurstItem{data + 1, size - 1, outs.get() + k * cap, cap, 0, {}};
+    for (size_t count : {size_t(1), burst}) {
+        respond_burst(snap, items, count, ClientInfo{transport});
+        for (size_t k = 0; k < count; ++k) {
+            FUZZ_CHECK(items[k].out_len == n);
+            FUZZ_CHECK(std::memcmp(items[k].out, out.get(), n) == 0);
+        }
+    }
     if (n == 0) return 0;
 
     FUZZ_CHECK(n <= cap);

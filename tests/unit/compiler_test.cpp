@@ -62,6 +62,25 @@ TEST(Compiler, AdditionalAddressesStopAtWhatAMessageHolds) {
     EXPECT_EQ(answer(reply).size(), 3u);
 }
 
+// An in-zone CNAME's block names its target's node (a prefetch hint for respond_burst);
+// out-of-zone and wildcard-synthesised targets have none.
+TEST(Compiler, InZoneCnamesCarryTheirTargetAsAHint) {
+    const std::string path = ::testing::TempDir() + "chase.zone";
+    std::ofstream(path) << "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n"
+                           "host A 192.0.2.2\nwww CNAME Host\next CNAME elsewhere.example.\n"
+                           "w CNAME x.wild\n*.wild A 192.0.2.3\n";
+    LoadResult r = load_zone_file("example.test", path);
+    ASSERT_TRUE(r.ok());
+    auto snap = compile({r.zone.get()}, 1);
+    const ZoneTable& zt = *snap->zones[0];
+    const uint32_t www = node(*snap, "www.example.test.")->load_data()->chase;
+    ASSERT_NE(www, 0u);
+    EXPECT_EQ(&zt.nodes[www - 1], node(*snap, "host.example.test."));
+    EXPECT_EQ(node(*snap, "ext.example.test.")->load_data()->chase, 0u);
+    EXPECT_EQ(node(*snap, "w.example.test.")->load_data()->chase, 0u);
+    EXPECT_EQ(node(*snap, "host.example.test.")->load_data()->chase, 0u);
+}
+
 TEST(Compiler, LongestMatchSelectsTheChildZone) {
     Served served;
     const std::string w = text_to_wire("www.sub2.example.test.");
