@@ -298,7 +298,8 @@ TEST(MasterRecord, NamesNearTheLimitsParseAsLdnsNamesDo) {
 TEST(MasterRecord, BadFieldsAreErrorsOnEveryPath) {
     for (const std::string& text : std::vector<std::string>{"x A 192.0.2.256", "x A 192.0.2", "x AAAA 2001:db8::g", "x MX 70000 mail",
                              "x MX ten mail", "x MX 10", "x A", "x CNAME a..b", "x NS " , "x CNAME .a",
-                             "x CNAME " + std::string(64, 'a'), "x A 192.0.2.1 extra", "x AAAA 192.0.2.1", "x TXT \"unterminated",
+                             "x CNAME " + std::string(64, 'a'), "x A 192.0.2.1 extra", "x AAAA 192.0.2.1",
+                             "x NAPTR 100 \\# 4 c0000209",  // ldns took it, as a NAPTR no client parses "x TXT \"unterminated",
                              "x TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
                              "0123456789012345678901234567890123456789012345678901234567890123456789"
                              "0123456789012345678901234567890123456789012345678901234567890123456789"
