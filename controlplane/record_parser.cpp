@@ -202,10 +202,6 @@ private:
     const std::string& origin_;
 };
 
-}  // namespace
-
-namespace {
-
 // ldns's text parser takes some RDATA that its own wire parser, and every client, refuses
 // (NAPTR 100 \# 4 c0000209 became a NAPTR of 4 octets). The bytes must read back as their
 // type, field by field, and encode again to exactly themselves (no compression pointers).

@@ -50,7 +50,7 @@ void ZoneNode::set_owner(std::string_view wire) {
 }
 
 void ZoneNode::add(uint16_t type, uint32_t ttl, std::string_view rd) {
-    if (rd.size() > 65535) throw std::length_error("RDATA longer than 65535 octets");  // add_record refuses it first
+    if (rd.size() > 65535) throw std::length_error("RDATA longer than 65535 octets");  // add_record refuses it earlier
     if (data_ == nullptr) set_owner({});
     size_t at = first();
     while (at < bytes_ && get16(data_ + at) < type) at += header + get32(data_ + at + 6);
@@ -63,12 +63,10 @@ void ZoneNode::add(uint16_t type, uint32_t ttl, std::string_view rd) {
     p[1] = char(rd.size());
     if (!rd.empty()) std::memcpy(p + 2, rd.data(), rd.size());
     marks_ |= mark(type);
-    char* h = data_ + at;
-    const uint32_t bytes = had + 2 + uint32_t(rd.size());
-    const uint8_t head[header] = {uint8_t(type >> 8), uint8_t(type),     uint8_t(ttl >> 24),   uint8_t(ttl >> 16),
-                                  uint8_t(ttl >> 8),  uint8_t(ttl),      uint8_t(bytes >> 24), uint8_t(bytes >> 16),
-                                  uint8_t(bytes >> 8), uint8_t(bytes)};
-    std::memcpy(h, head, header);
+    auto* h = reinterpret_cast<uint8_t*>(data_ + at);  // the RRset's header: type, TTL, RDATA bytes
+    store16(h, type);
+    store32(h + 2, ttl);
+    store32(h + 6, had + 2 + uint32_t(rd.size()));
 }
 
 size_t ZoneNode::erase(uint16_t type, const std::string_view* rd) {

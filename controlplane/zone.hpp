@@ -166,8 +166,8 @@ public:
 
 private:
     static constexpr size_t header = 10;
-    static uint16_t get16(const char* p) { return uint16_t(uint8_t(p[0]) << 8 | uint8_t(p[1])); }
-    static uint32_t get32(const char* p) { return uint32_t(get16(p)) << 16 | get16(p + 2); }
+    static uint16_t get16(const char* p) { return load16(reinterpret_cast<const uint8_t*>(p)); }
+    static uint32_t get32(const char* p) { return load32(reinterpret_cast<const uint8_t*>(p)); }
     size_t first() const { return data_ ? 1 + uint8_t(data_[0]) : 0; }
     static uint8_t mark(uint16_t type) {
         switch (type) {

@@ -63,36 +63,33 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     } else if (node.find(rrtype::CNAME) && !dnssec_meta(p.type)) {
         return "data beside a CNAME at " + owner() + " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both";
     }
-    if (p.rdata.size() > 65535)
-        return "RDATA of " + std::to_string(p.rdata.size()) + " octets at " + owner() +
-               ", more than RDLENGTH allows (65535, RFC 1035 §3.2.1)";
     const std::optional<RRset> rs = node.find(p.type);
-    if (!rs) {
-        if (p.rdata.size() + 12 > 65535)
-            return "a record of " + std::to_string(p.rdata.size() + 12) + " octets at " + owner() +
-                   ", more than a DNS message holds (65535)";
-        node.add(p.type, p.ttl, p.rdata);
-        return "";
+    if (rs) {
+        if (rs->rdata.contains(p.rdata)) return "";  // a set
+        if (p.type == rrtype::CNAME || p.type == rrtype::DNAME)
+            return "more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") + " at " + owner();
+        if (p.type == rrtype::ALIAS) return "more than one ALIAS at " + owner() + "; a name follows one target";
+        if (p.type == rrtype::SOA) return "more than one SOA at the apex";
     }
-    if (rs->rdata.contains(p.rdata)) return "";  // a set
-    if (p.type == rrtype::CNAME || p.type == rrtype::DNAME)
-        return "more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") + " at " + owner();
-    if (p.type == rrtype::ALIAS) return "more than one ALIAS at " + owner() + "; a name follows one target";
-    if (p.type == rrtype::SOA) return "more than one SOA at the apex";
     // In a message each record takes 10 octets more than here (type, class, TTL; a compressed
-    // owner for the length): an RRset that no 64 KiB message holds can never be answered.
-    // Each record takes 2 octets here at the least, so only a large RRset needs counting.
-    const size_t packed = rs->rdata.bytes() + 2 + p.rdata.size();
+    // owner for the length): an RRset that no 64 KiB message holds can never be answered, and
+    // its counts and lengths would not fit their 16-bit fields. Each record takes 2 octets
+    // here at the least, so only a large RRset needs counting.
+    const size_t packed = (rs ? rs->rdata.bytes() : 0) + 2 + p.rdata.size();
     if (packed * 6 > 65535) {
-        const size_t wire = packed + 10 * (rs->rdata.size() + 1);
+        const size_t wire = packed + 10 * ((rs ? rs->rdata.size() : 0) + 1);
         if (wire > 65535)
             return "this record would make the RRset of type " + std::to_string(p.type) + " at " + owner() +
                    " take " + std::to_string(wire) + " octets, more than a DNS message holds (65535)";
     }
-    if (rs->ttl != p.ttl && warning != nullptr)
-        *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " + std::to_string(rs->ttl) +
-                   " at " + owner() + "; using " + std::to_string(std::min(rs->ttl, p.ttl));
-    node.add(p.type, std::min(rs->ttl, p.ttl), p.rdata);
+    uint32_t ttl = p.ttl;
+    if (rs && rs->ttl != p.ttl) {
+        ttl = std::min(rs->ttl, p.ttl);
+        if (warning != nullptr)
+            *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " + std::to_string(rs->ttl) +
+                       " at " + owner() + "; using " + std::to_string(ttl);
+    }
+    node.add(p.type, ttl, p.rdata);
     return "";
 }
 

@@ -184,11 +184,6 @@ TEST(ZoneLoader, UnbalancedParenthesesAreReported) {
     EXPECT_TRUE(has_diag(r, "paren.zone", "unterminated")) << dump(r);
 }
 
-}  // namespace
-}  // namespace anamed::test
-
-namespace anamed::test {
-namespace {
 
 TEST(ZoneLoader, MalformedSvcbParametersAreRejected) {
     const std::string path = ::testing::TempDir() + "svcb.zone";
@@ -201,11 +196,6 @@ TEST(ZoneLoader, MalformedSvcbParametersAreRejected) {
     EXPECT_TRUE(found);
 }
 
-}  // namespace
-}  // namespace anamed::test
-
-namespace anamed::test {
-namespace {
 
 // A string may not run over a line end: ldns would otherwise see raw newlines in a record
 // (ldns 1.8.3 overflows a buffer on them: tests/fuzz/regressions/fuzz_zone_loader/).
@@ -218,189 +208,6 @@ TEST(ZoneLoader, NewlineInsideAQuotedStringIsAnError) {
     EXPECT_TRUE(found);
 }
 
-}  // namespace
-}  // namespace anamed::test
-
-#include "master_reader.hpp"
-#include "zone_edit.hpp"
-
-namespace anamed::test {
-namespace {
-
-// What ldns_rr_new_frm_str makes of a record: the reference for parse_master_record's fast path.
-ParsedRecord ldns_reference(const MasterRecord& rec, const std::string& origin) {
-    ParsedRecord out;
-    ldns_rdf* o = ldns_dname_new_frm_str(origin.c_str());
-    ldns_rr* rr = nullptr;
-    EXPECT_EQ(ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, o, nullptr), LDNS_STATUS_OK) << rec.text;
-    ldns_rdf_deep_free(o);
-    if (rr == nullptr) return out;
-    out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(ldns_rr_owner(rr))), ldns_rdf_size(ldns_rr_owner(rr)));
-    out.type = uint16_t(ldns_rr_get_type(rr));
-    out.ttl = ldns_rr_ttl(rr);
-    ldns_buffer* buf = ldns_buffer_new(512);
-    ldns_rr_rdata2buffer_wire(buf, rr);
-    out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
-    ldns_buffer_free(buf);
-    ldns_rr_free(rr);
-    return out;
-}
-
-TEST(MasterRecord, CommonTypesParseExactlyAsLdnsDoes) {
-    const std::string origin = "example.test.";
-    for (const char* text : {"www A 192.0.2.1", "www.example.test. 60 IN A 192.0.2.1", "www IN 1h A 192.0.2.1",
-                             "@ AAAA 2001:db8::1", "x 300 AAAA ::ffff:192.0.2.1", "x MX 10 mail",
-                             "x MX 0 .", "x MX 65535 mail.other.", "x NS ns1", "x CNAME @", "x PTR host.example.",
-                             "x TXT \"v=spf1 ip4:192.0.2.1 -all\"", "x TXT one \"two three\" \"\"",
-                             "x TXT \"a \\\"quoted\\\" word\\059 and \\255\"", "Mixed.Case A 192.0.2.9",
-                             "x 1w2d TXT plain", "x SRV 1 2 3 target", "x CAA 0 issue \"ca.example\"",
-                             // names at the fast path's edges: escapes, the root, 63-octet labels,
-                             // near 255 octets in all, and TTLs around the 9 digits it reads itself
-                             "x CNAME .", "x CNAME a\\.b", "x CNAME \\065bc.example.", "x NS @",
-                             "x 999999999 A 192.0.2.1", "x 4294967295 A 192.0.2.1", "x 0 A 192.0.2.1"}) {
-        MasterRecord rec{text, 1, 0, 0, 3600, false};
-        normalize_record(rec);
-        ParsedRecord got;
-        ASSERT_EQ(parse_master_record(rec, origin, got), "") << text;
-        const ParsedRecord want = ldns_reference(rec, origin);
-        EXPECT_EQ(got.owner, want.owner) << text;
-        EXPECT_EQ(got.type, want.type) << text;
-        EXPECT_EQ(got.ttl, want.ttl) << text;
-        EXPECT_EQ(got.klass, 1) << text;
-        EXPECT_EQ(got.rdata, want.rdata) << text;
-    }
-}
-
-TEST(MasterRecord, NamesNearTheLimitsParseAsLdnsNamesDo) {
-    const std::string l63(63, 'a'), l62(62, 'b');
-    // 3 x 63-octet labels and a 62-octet one make 255 octets; the third name is over 255 only
-    // once completed with the origin, which ldns's record parser let through unchecked.
-    for (const std::string& target : {l63 + "." + l63 + "." + l63 + "." + l62 + ".", l63 + "." + l63 + "." + l63 + ".",
-                                      l63 + "." + l63 + "." + l63 + "." + std::string(60, 'c'), "UPPER." + l63}) {
-        ldns_rdf* dn = nullptr;
-        const std::string abs = target.back() == '.' ? target : target + ".example.test.";
-        std::string want;  // empty: not a name
-        if (ldns_str2rdf_dname(&dn, abs.c_str()) == LDNS_STATUS_OK)
-            want.assign(reinterpret_cast<const char*>(ldns_rdf_data(dn)), ldns_rdf_size(dn));
-        ldns_rdf_deep_free(dn);
-        for (const std::string& text : {"x CNAME " + target, "x SRV 0 0 1 " + target, target + " A 192.0.2.1"}) {
-            MasterRecord rec{text, 1, 0, 0, 3600, false};
-            normalize_record(rec);
-            ParsedRecord got;
-            const std::string err = parse_master_record(rec, "example.test.", got);
-            EXPECT_EQ(err.empty(), !want.empty()) << text << ": " << err;
-            if (!err.empty()) continue;
-            EXPECT_EQ(text[0] == 'x' ? got.rdata.substr(got.rdata.size() - want.size()) : got.owner, want) << text;
-        }
-    }
-}
-
-TEST(MasterRecord, BadFieldsAreErrorsOnEveryPath) {
-    for (const std::string& text : std::vector<std::string>{"x A 192.0.2.256", "x A 192.0.2", "x AAAA 2001:db8::g", "x MX 70000 mail",
-                             "x MX ten mail", "x MX 10", "x A", "x CNAME a..b", "x NS " , "x CNAME .a",
-                             "x CNAME " + std::string(64, 'a'), "x A 192.0.2.1 extra", "x AAAA 192.0.2.1",
-                             "x NAPTR 100 \\# 4 c0000209",  // ldns took it, as a NAPTR no client parses "x TXT \"unterminated",
-                             "x TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
-                             "0123456789012345678901234567890123456789012345678901234567890123456789"
-                             "0123456789012345678901234567890123456789012345678901234567890123456789"
-                             "01234567890123456789012345678901234567890123456789\""}) {
-        MasterRecord rec{text, 1, 0, 0, 3600, false};
-        normalize_record(rec);
-        ParsedRecord got;
-        EXPECT_NE(parse_master_record(rec, "example.test.", got), "") << text;
-    }
-}
-
-TEST(MasterRecord, AliasKeepsItsTypeOnTheFastPath) {
-    MasterRecord rec{"c ALIAS lb.offsite.example.", 1, 0, 0, 300, false};
-    normalize_record(rec);
-    ParsedRecord got;
-    ASSERT_EQ(parse_master_record(rec, "example.test.", got), "");
-    EXPECT_EQ(got.type, rrtype::ALIAS);
-    EXPECT_EQ(got.rdata, text_to_wire("lb.offsite.example."));
-    EXPECT_EQ(got.ttl, 300u);
-}
-
-}  // namespace
-}  // namespace anamed::test
-
-namespace anamed::test {
-namespace {
-
-std::vector<std::string> types_and_rdatas(const ZoneNode& n) {
-    std::vector<std::string> out;
-    for (const RRset rs : n.rrsets())
-        for (std::string_view rd : rs.rdata)
-            out.push_back(std::to_string(rs.type) + "/" + std::to_string(rs.ttl) + "/" + std::string(rd));
-    return out;
-}
-
-TEST(ZoneNode, PacksRRsetsInTypeOrderThroughEdits) {
-    ZoneNode n;
-    EXPECT_TRUE(n.empty());
-    EXPECT_FALSE(n.find(rrtype::A));
-    n.set_owner(std::string("\3WwW\0", 6));
-    EXPECT_TRUE(n.empty());  // an owner alone is no data
-    n.add(rrtype::TXT, 60, std::string(300, 'x'));
-    n.add(rrtype::A, 30, "a1");
-    n.add(rrtype::MX, 10, "");  // an empty RDATA is one too
-    n.add(rrtype::A, 20, "a2");  // appends and sets the RRset's TTL
-    EXPECT_EQ(types_and_rdatas(n), (std::vector<std::string>{"1/20/a1", "1/20/a2", "15/10/", "16/60/" + std::string(300, 'x')}));
-    EXPECT_EQ(n.owner("www"), std::string("\3WwW\0", 6));
-    ASSERT_TRUE(n.find(rrtype::MX));
-    EXPECT_EQ(n.find(rrtype::MX)->rdata.size(), 1u);
-    EXPECT_TRUE(n.find(rrtype::A)->rdata.contains("a2"));
-    EXPECT_FALSE(n.find(rrtype::AAAA));
-
-    EXPECT_FALSE(n.has(rrtype::CNAME));  // a marked type, answered without the block
-    EXPECT_TRUE(n.has(rrtype::MX));
-    n.add(rrtype::NS, 60, "ns");
-    EXPECT_TRUE(n.has(rrtype::NS));
-    const std::string_view ns = "ns";
-    EXPECT_EQ(n.erase(rrtype::NS, &ns), 1u);
-    EXPECT_FALSE(n.has(rrtype::NS));  // the mark goes with the RRset
-    EXPECT_FALSE(n.find(rrtype::NS));
-
-    ZoneNode copy = n;
-    const std::string_view a1 = "a1";
-    EXPECT_EQ(n.erase(rrtype::A, &a1), 1u);
-    EXPECT_EQ(n.erase(rrtype::A, &a1), 0u);
-    EXPECT_EQ(types_and_rdatas(copy).size(), 4u);  // the copy is its own
-    EXPECT_EQ(n.erase(rrtype::TXT, nullptr), 1u);
-    EXPECT_EQ(types_and_rdatas(n), (std::vector<std::string>{"1/20/a2", "15/10/"}));
-    EXPECT_EQ(n.owner("www"), std::string("\3WwW\0", 6));  // kept through erases
-    EXPECT_EQ(n.erase(0, nullptr), 2u);
-    EXPECT_TRUE(n.empty());
-    n.set_owner(std::string("\3www\0", 6));
-    EXPECT_EQ(n.owner("key"), "key");
-
-    EXPECT_THROW(n.add(rrtype::TXT, 1, std::string(70000, 'x')), std::length_error);  // never wraps
-    ParsedRecord p{std::string("\3www\0", 6), rrtype::TXT, 1, 60, std::string(70000, 'x')};
-    EXPECT_NE(add_record(n, p, nullptr).find("more than RDLENGTH allows"), std::string::npos);
-    p.rdata.resize(65530);  // fits RDLENGTH, but not a message with its header
-    EXPECT_NE(add_record(n, p, nullptr).find("more than a DNS message holds"), std::string::npos);
-    EXPECT_TRUE(n.empty());
-
-    ZoneNode alias;
-    alias.add(rrtype::ALIAS, 60, "target");
-    ZoneNode alias_copy = alias;
-    EXPECT_TRUE(alias_copy.has(rrtype::ALIAS));  // marks travel with copies and moves
-    ZoneNode alias_moved = std::move(alias_copy);
-    EXPECT_TRUE(alias_moved.has(rrtype::ALIAS) && alias_moved.find(rrtype::ALIAS));
-    EXPECT_FALSE(alias_copy.has(rrtype::ALIAS));  // NOLINT(bugprone-use-after-move): moved-from is empty
-
-    ZoneNode moved = std::move(copy);
-    EXPECT_EQ(types_and_rdatas(moved).size(), 4u);
-    const std::string_view a2 = "a2";
-    EXPECT_EQ(moved.erase(0, &a2), 1u);  // type 0: that RDATA under any type
-    EXPECT_EQ(types_and_rdatas(moved), (std::vector<std::string>{"1/20/a1", "15/10/", "16/60/" + std::string(300, 'x')}));
-}
-
-}  // namespace
-}  // namespace anamed::test
-
-namespace anamed::test {
-namespace {
 
 // More records than one batch of the loading pipeline (16,384), with $ORIGIN changes and an
 // $INCLUDE on both sides of batch boundaries: names, origins and file:line survive the
@@ -443,37 +250,6 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
     EXPECT_NE(r.zone->find(key("n21000.o3.big.test.")), nullptr);  // the include left the origin alone
     EXPECT_NE(r.zone->find(key("n39999.o5.big.test.")), nullptr);
     EXPECT_NE(r.zone->find(key("last.o5.big.test.")), nullptr);
-}
-
-}  // namespace
-}  // namespace anamed::test
-
-namespace anamed::test {
-namespace {
-
-TEST(NameKey, ShortAndLongNamesKeepTheirBytesThroughCopies) {
-    const std::string short_name = text_to_wire("c0000001.mywebservice.com.");     // 27 bytes: inline
-    const std::string edge = std::string(1, char(29)) + std::string(29, 'a') + '\0';  // 31 bytes: inline
-    const std::string long_name = text_to_wire(std::string(60, 'x') + ".mywebservice.com.");  // on the heap
-    ASSERT_EQ(edge.size(), 31u);
-    for (const std::string& n : {short_name, edge, long_name, std::string()}) {
-        NameKey k(n);
-        EXPECT_EQ(k.view(), n);
-        NameKey copy = k;
-        EXPECT_EQ(copy.view(), n);
-        NameKey other(std::string("\1z\0", 3));
-        other = copy;
-        EXPECT_EQ(other.view(), n);
-        const NameKey& same = other;
-        other = same;  // self-assignment keeps the name
-        EXPECT_EQ(other.view(), n);
-    }
-    Zone z;
-    z.nodes[long_name].add(rrtype::A, 60, "\xc0\x00\x02\x01");
-    z.nodes[short_name];
-    EXPECT_NE(z.find(long_name), nullptr);
-    EXPECT_NE(z.find(std::string_view(short_name)), nullptr);
-    EXPECT_EQ(z.find(edge), nullptr);
 }
 
 }  // namespace
