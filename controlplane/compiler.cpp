@@ -6,7 +6,6 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -58,21 +57,16 @@ private:
         zt.serial = z.serial();
 
         // Every owner plus the empty non-terminals between it and the apex, with its data.
-        // In memory order, which is about the order the loader created them in: every pass
-        // below then walks the zone data forwards instead of hopping around the heap.
-        std::vector<const std::pair<const NameKey, ZoneNode>*> order;
-        order.reserve(z.nodes.size());
-        for (const auto& entry : z.nodes) order.push_back(&entry);
-        tbb::parallel_sort(order.begin(), order.end());
+        // In the zone's order, which is the order the loader added them in: every pass below
+        // walks the zone data forwards through memory.
         std::vector<std::string_view> names;
         std::vector<const ZoneNode*> data;
         names.reserve(z.nodes.size());
         data.reserve(z.nodes.size());
-        for (const auto* entry : order) {
-            names.push_back(entry->first);
-            data.push_back(&entry->second);
+        for (const auto& [key, node] : z.nodes) {
+            names.push_back(key);
+            data.push_back(&node);
         }
-        order = {};
         tbb::enumerable_thread_specific<std::vector<std::string_view>> missing;  // parents without data
         tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
             auto& m = missing.local();

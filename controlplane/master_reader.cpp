@@ -5,8 +5,9 @@
 #include <array>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "master_text.hpp"
 
@@ -23,43 +24,47 @@ public:
         : out_(out), diags_(diags), sink_(sink) {}
 
     void read(const std::string& path, uint32_t origin, int depth) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
             diags_.push_back({path, 0, "cannot open zone file: " + std::string(strerror(errno)), true});
             return;
         }
-        // One read into a buffer of the file's size (a stringstream would copy it twice);
-        // anything that cannot seek (a pipe) is read as a stream.
-        std::error_code ec;
-        const auto status = std::filesystem::status(path, ec);
-        if (std::filesystem::is_directory(status)) {
+        struct stat st {};
+        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            ::close(fd);
             diags_.push_back({path, 0, "cannot read zone file: it is a directory", true});
-            return;
-        }
-        std::string data;
-        std::streamoff size = -1;
-        if (std::filesystem::is_regular_file(status)) {
-            in.seekg(0, std::ios::end);
-            size = in.tellg();
-            in.seekg(0, std::ios::beg);
-        }
-        if (size > 0 && in) {
-            data.resize(size_t(size));
-            in.read(data.data(), size);
-            data.resize(size_t(in.gcount()));
-        } else {
-            in.clear();
-            std::stringstream ss;
-            ss << in.rdbuf();
-            data = ss.str();
-        }
-        if (in.bad()) {
-            diags_.push_back({path, 0, "cannot read zone file: " + std::string(strerror(errno)), true});
             return;
         }
         const uint32_t file = uint32_t(out_.files.size());
         out_.files.push_back(path);
-        split(data, file, origin, depth);
+        // A block at a time (a pipe as well as a file), each handed to split() up to its last
+        // newline: an entry's text never needs more than the bytes of its own lines, and the
+        // file is never held whole (a 1M-customer zone is 180 MB).
+        Split sp;
+        sp.origin = origin;
+        std::string buf(size_t(1) << 20, '\0');
+        size_t have = 0;
+        for (;;) {
+            if (have == buf.size()) buf.resize(2 * buf.size());  // a line longer than the block
+            const ssize_t n = ::read(fd, buf.data() + have, buf.size() - have);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                diags_.push_back({path, 0, "cannot read zone file: " + std::string(strerror(errno)), true});
+                break;
+            }
+            have += size_t(n);
+            const bool eof = n == 0;
+            const size_t upto = eof ? have : std::string_view(buf.data(), have).rfind('\n') + 1;  // npos + 1 = 0
+            if (upto > 0) {
+                split(std::string_view(buf.data(), upto), file, depth, sp);
+                std::memmove(buf.data(), buf.data() + upto, have - upto);
+                have -= upto;
+            }
+            if (eof) break;
+        }
+        ::close(fd);
+        if (sp.paren > 0 || sp.quoted) diag(file, sp.start_line, "unterminated '(' or '\"' at end of file");
+        finish(sp, file, depth);
     }
 
 private:
@@ -70,28 +75,36 @@ private:
         return t;
     }();
 
-    // Splits the file into logical entries and hands each to entry().
-    void split(const std::string& d, uint32_t file, uint32_t origin, int depth) {
-        std::string cur;
+    // Where split() is in a file, from one block to the next.
+    struct Split {
+        std::string cur;  // the entry so far
         int line = 1, start_line = 1, paren = 0;
         bool quoted = false, blank_owner = false, at_line_start = true;
         std::string bad;  // why the current entry cannot be handed to ldns
-        auto finish = [&]() {
-            if (!bad.empty()) {
-                diag(file, start_line, bad);
-                bad.clear();
-            } else {
-                origin = entry(cur, file, start_line, blank_owner, origin, depth);
-            }
-            cur.clear();
-        };
+        uint32_t origin = 0;
+    };
+
+    void finish(Split& sp, uint32_t file, int depth) {
+        if (!sp.bad.empty()) {
+            diag(file, sp.start_line, sp.bad);
+            sp.bad.clear();
+        } else {
+            sp.origin = entry(sp.cur, file, sp.start_line, sp.blank_owner, sp.origin, depth);
+        }
+        sp.cur.clear();
+    }
+
+    // Splits text into logical entries and hands each to entry(). `d` ends with a newline
+    // unless it is the end of the file, so a look at d[i + 1] sees what the file has there.
+    void split(std::string_view d, uint32_t file, int depth, Split& sp) {
+        std::string& cur = sp.cur;
         for (size_t i = 0; i < d.size(); ++i) {
-            if (cur.empty() && at_line_start) {
-                start_line = line;
-                blank_owner = (d[i] == ' ' || d[i] == '\t');
+            if (cur.empty() && sp.at_line_start) {
+                sp.start_line = sp.line;
+                sp.blank_owner = (d[i] == ' ' || d[i] == '\t');
             }
-            at_line_start = false;
-            if (!quoted) {  // the common case: a run of ordinary characters, copied at once
+            sp.at_line_start = false;
+            if (!sp.quoted) {  // the common case: a run of ordinary characters, copied at once
                 size_t j = i;
                 while (j < d.size() && !special[uint8_t(d[j])]) ++j;
                 if (j > i) {
@@ -101,16 +114,16 @@ private:
                 }
             }
             const char c = d[i];
-            if (quoted) {
+            if (sp.quoted) {
                 if (c == '\n') {  // strings end on their line; never hand ldns a raw newline
-                    bad = "newline inside a quoted string (close the quote on the same line)";
-                    quoted = false;
+                    sp.bad = "newline inside a quoted string (close the quote on the same line)";
+                    sp.quoted = false;
                     --i;  // let the newline end the entry as usual
                     continue;
                 }
                 cur += c;
                 if (c == '\\' && i + 1 < d.size() && d[i + 1] != '\n') cur += d[++i];
-                else if (c == '"') quoted = false;
+                else if (c == '"') sp.quoted = false;
                 continue;
             }
             switch (c) {
@@ -118,7 +131,7 @@ private:
                 while (i + 1 < d.size() && d[i + 1] != '\n') ++i;
                 break;
             case '"':  // also inside a word: SVCB's alpn="h2,h3"
-                quoted = true;
+                sp.quoted = true;
                 cur += c;
                 break;
             case '\\':
@@ -126,33 +139,31 @@ private:
                 if (i + 1 < d.size() && d[i + 1] != '\n') cur += d[++i];
                 break;
             case '(':
-                ++paren;
+                ++sp.paren;
                 cur += ' ';
                 break;
             case ')':
-                if (--paren < 0) {
-                    diag(file, line, "')' without '('");
-                    paren = 0;
+                if (--sp.paren < 0) {
+                    diag(file, sp.line, "')' without '('");
+                    sp.paren = 0;
                 }
                 cur += ' ';
                 break;
             case '\r':
                 break;
             case '\n':
-                ++line;
-                if (paren > 0) {
+                ++sp.line;
+                if (sp.paren > 0) {
                     cur += ' ';
                     break;
                 }
-                finish();
-                at_line_start = true;
+                finish(sp, file, depth);
+                sp.at_line_start = true;
                 break;
             default:
                 cur += c;
             }
         }
-        if (paren > 0 || quoted) diag(file, start_line, "unterminated '(' or '\"' at end of file");
-        finish();
     }
 
     // Returns the origin in force after the entry.

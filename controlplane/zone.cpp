@@ -84,6 +84,77 @@ size_t ZoneNode::erase(uint16_t type, const std::string_view* rd) {
     return removed;
 }
 
+void NodeMap::reserve(size_t n) {
+    entries_.reserve(n);
+    size_t want = 16;
+    while (want < 2 * n) want <<= 1;
+    if (want > slots_.size()) rebuild(want);
+}
+
+size_t NodeMap::probe(std::string_view key, uint64_t h) const {
+    const size_t mask = slots_.size() - 1;
+    const auto tag = uint32_t(h >> 32);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const Slot s = slots_[i];
+        if (s.pos == 0 || (s.tag == tag && entries_[s.pos - 1].first.view() == key)) return i;
+    }
+}
+
+void NodeMap::rebuild(size_t slots) {
+    slots_.assign(slots, Slot{0, 0});
+    const size_t mask = slots - 1;
+    for (size_t p = 0; p < entries_.size(); ++p) {
+        const uint64_t h = hash_name(entries_[p].first.view());
+        size_t i = h & mask;
+        while (slots_[i].pos != 0) i = (i + 1) & mask;
+        slots_[i] = Slot{uint32_t(h >> 32), uint32_t(p + 1)};
+    }
+}
+
+const NodeMap::value_type* NodeMap::find(std::string_view key) const {
+    if (slots_.empty()) return nullptr;
+    const Slot s = slots_[probe(key, hash_name(key))];
+    return s.pos ? &entries_[s.pos - 1] : nullptr;
+}
+
+ZoneNode& NodeMap::operator[](std::string_view key) {
+    if (2 * (entries_.size() + 1) > slots_.size()) rebuild(std::max<size_t>(16, 2 * slots_.size()));
+    const uint64_t h = hash_name(key);
+    Slot& s = slots_[probe(key, h)];
+    if (s.pos == 0) {
+        if (entries_.size() >= UINT32_MAX) throw std::length_error("too many names in one zone");
+        entries_.emplace_back(NameKey(key), ZoneNode());
+        s = Slot{uint32_t(h >> 32), uint32_t(entries_.size())};
+    }
+    return entries_[s.pos - 1].second;
+}
+
+bool NodeMap::erase(std::string_view key) {
+    if (slots_.empty()) return false;
+    const size_t mask = slots_.size() - 1;
+    size_t hole = probe(key, hash_name(key));
+    const uint32_t pos = slots_[hole].pos;
+    if (pos == 0) return false;
+    // Linear probing without tombstones: pull later slots of the run back over the hole
+    // when their home is not between the hole and them.
+    for (size_t i = (hole + 1) & mask; slots_[i].pos != 0; i = (i + 1) & mask) {
+        const size_t home = hash_name(entries_[slots_[i].pos - 1].first.view()) & mask;
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            slots_[hole] = slots_[i];
+            hole = i;
+        }
+    }
+    slots_[hole] = Slot{0, 0};
+    // The last entry moves into the erased one's place.
+    if (pos != entries_.size()) {
+        value_type& last = entries_.back();
+        slots_[probe(last.first.view(), hash_name(last.first.view()))].pos = pos;
+        entries_[pos - 1] = std::move(last);
+    }
+    entries_.pop_back();
+    return true;
+}
+
 void lower_in_place(std::string& wire) {
     for (size_t pos = 0; pos < wire.size();) {
         const uint8_t l = uint8_t(wire[pos]);

@@ -41,7 +41,7 @@ public:
             last_owner_ = p.owner;
             last_node_ = nullptr;
             last_is_apex_ = key == zone_.apex;
-            if (is_subdomain(key, zone_.apex)) last_node_ = &zone_.nodes[std::move(key)];
+            if (is_subdomain(key, zone_.apex)) last_node_ = &zone_.nodes[key];
         }
         if (last_node_ == nullptr)
             return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " + zone_.apex_text + ")",

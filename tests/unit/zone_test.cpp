@@ -1,5 +1,8 @@
-// The truth's data structures: ZoneNode's packed RRsets and the node map's keys.
+// The truth's data structures: ZoneNode's packed RRsets, the node map and its keys.
 #include <gtest/gtest.h>
+
+#include <map>
+#include <random>
 
 #include "test_util.hpp"
 #include "zone_edit.hpp"
@@ -93,6 +96,11 @@ TEST(NameKey, ShortAndLongNamesKeepTheirBytesThroughCopies) {
         const NameKey& same = other;
         other = same;  // self-assignment keeps the name
         EXPECT_EQ(other.view(), n);
+        NameKey moved(std::move(other));
+        EXPECT_EQ(moved.view(), n);
+        NameKey target(long_name);
+        target = std::move(moved);
+        EXPECT_EQ(target.view(), n);
     }
     Zone z;
     z.nodes[long_name].add(rrtype::A, 60, "\xc0\x00\x02\x01");
@@ -100,6 +108,59 @@ TEST(NameKey, ShortAndLongNamesKeepTheirBytesThroughCopies) {
     EXPECT_NE(z.find(long_name), nullptr);
     EXPECT_NE(z.find(std::string_view(short_name)), nullptr);
     EXPECT_EQ(z.find(edge), nullptr);
+}
+
+// NodeMap against std::map through random adds and erases (small tables, so that probe runs
+// wrap around the end and erases pull slots back over it), then a check of every name.
+TEST(NodeMap, AgreesWithAStdMapThroughAddsAndErases) {
+    std::mt19937 rng(7);
+    for (size_t universe : {5u, 40u, 3000u}) {
+        NodeMap m;
+        std::map<std::string, uint32_t> ref;  // name -> the TTL of its one A record
+        auto name = [&](size_t i) {
+            return i % 3 == 0 ? text_to_wire("n" + std::to_string(i) + "." + std::string(40, 'l') + ".example.")
+                              : text_to_wire("n" + std::to_string(i) + ".example.");
+        };
+        for (int step = 0; step < 20000; ++step) {
+            const std::string k = name(rng() % universe);
+            if (rng() % 3 == 0) {
+                EXPECT_EQ(m.erase(k), ref.erase(k) == 1) << step;
+            } else {
+                const uint32_t ttl = uint32_t(step);
+                ZoneNode& n = m[k];
+                n.erase(0, nullptr);
+                n.add(rrtype::A, ttl, "\xc0\x00\x02\x01");
+                ref[k] = ttl;
+            }
+            ASSERT_EQ(m.size(), ref.size());
+        }
+        for (size_t i = 0; i < universe; ++i) {
+            const std::string k = name(i);
+            const auto* e = m.find(k);
+            const auto it = ref.find(k);
+            ASSERT_EQ(e != nullptr, it != ref.end()) << i;
+            if (e == nullptr) continue;
+            EXPECT_EQ(e->first.view(), k);
+            EXPECT_EQ(e->second.find(rrtype::A)->ttl, it->second);
+        }
+        size_t walked = 0;
+        for (const auto& [key, node] : m) walked += ref.count(key.str());
+        EXPECT_EQ(walked, ref.size());
+    }
+}
+
+TEST(NodeMap, WalksNamesInTheOrderTheyWereAdded) {
+    NodeMap m;
+    m.reserve(1000);
+    std::vector<std::string> added;
+    for (int i = 999; i >= 0; --i) {
+        added.push_back(text_to_wire("c" + std::to_string(i) + ".example."));
+        m[added.back()];
+    }
+    m[added[10]];  // already there: no second entry
+    ASSERT_EQ(m.size(), added.size());
+    size_t i = 0;
+    for (const auto& entry : m) EXPECT_EQ(entry.first.view(), added[i++]);
 }
 
 }  // namespace
