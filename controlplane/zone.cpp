@@ -117,9 +117,8 @@ const NodeMap::value_type* NodeMap::find(std::string_view key) const {
     return s.pos ? &entries_[s.pos - 1] : nullptr;
 }
 
-ZoneNode& NodeMap::operator[](std::string_view key) {
+ZoneNode& NodeMap::at_or_add(std::string_view key, uint64_t h) {
     if (2 * (entries_.size() + 1) > slots_.size()) rebuild(std::max<size_t>(16, 2 * slots_.size()));
-    const uint64_t h = hash_name(key);
     Slot& s = slots_[probe(key, h)];
     if (s.pos == 0) {
         if (entries_.size() >= UINT32_MAX) throw std::length_error("too many names in one zone");

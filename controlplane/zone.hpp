@@ -253,7 +253,14 @@ public:
     const value_type* find(std::string_view key) const;
     value_type* find(std::string_view key) { return const_cast<value_type*>(std::as_const(*this).find(key)); }
     // The node of `key`, added empty when missing.
-    ZoneNode& operator[](std::string_view key);
+    ZoneNode& operator[](std::string_view key) { return at_or_add(key, hash(key)); }
+    // The same with hash(key) already known: a loader hashes names a few ahead and calls
+    // prefetch() on them, so that the index's cache miss is paid while it works.
+    ZoneNode& at_or_add(std::string_view key, uint64_t h);
+    static uint64_t hash(std::string_view key) { return hash_name(key); }
+    void prefetch(uint64_t h) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)], 1);
+    }
     // Whether `key` was there.
     bool erase(std::string_view key);
 

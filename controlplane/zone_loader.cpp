@@ -32,16 +32,17 @@ class Inserter {
 public:
     Inserter(Zone& zone, std::vector<Diagnostic>& diags) : zone_(zone), diags_(diags) {}
 
-    void add(const MasterRecord& rec, const std::string& file, const ParsedRecord& p) {
+    // `key`: p's owner in lower case; `hash`: NodeMap::hash(key).
+    void add(const MasterRecord& rec, const std::string& file, const ParsedRecord& p, const std::string& key,
+             uint64_t hash) {
         auto diag = [&](const std::string& m, bool error) { diags_.push_back({file, rec.line, m, error}); };
         if (p.klass != class_in) return diag("only class IN is served", true);
         // Records of one owner usually follow each other: one lookup for all of them.
         if (p.owner != last_owner_) {
-            std::string key = lower_key(p.owner);
             last_owner_ = p.owner;
             last_node_ = nullptr;
             last_is_apex_ = key == zone_.apex;
-            if (is_subdomain(key, zone_.apex)) last_node_ = &zone_.nodes[key];
+            if (is_subdomain(key, zone_.apex)) last_node_ = &zone_.nodes.at_or_add(key, hash);
         }
         if (last_node_ == nullptr)
             return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " + zone_.apex_text + ")",
@@ -164,20 +165,31 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
     std::thread reader([&] { queue.read(path, apex_text, read_diags); });
     Inserter inserter(*zone, result.diags);
     std::vector<ParsedRecord> parsed;  // as many as the largest batch, reused
-    std::vector<std::string> errors;
+    std::vector<std::string> errors, keys;  // keys: the owners in lower case
+    std::vector<uint64_t> hashes;           // and their NodeMap::hash
     try {
         while (std::unique_ptr<Batch> batch = queue.next()) {
             const auto& recs = batch->records;
             if (parsed.size() < recs.size()) {
                 parsed.resize(recs.size());
                 errors.resize(recs.size());
+                keys.resize(recs.size());
+                hashes.resize(recs.size());
             }
             tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
                 errors[i] = parse_master_record(recs[i], (*batch->origins)[recs[i].origin], parsed[i]);
+                keys[i].assign(parsed[i].owner);
+                lower_in_place(keys[i]);
+                hashes[i] = NodeMap::hash(keys[i]);
             });
+            // Names are found in the node map's index in a random order: the slot of the
+            // name a few records on is fetched while this one is inserted.
+            constexpr size_t ahead = 16;
+            for (size_t i = 0; i < std::min(ahead, recs.size()); ++i) zone->nodes.prefetch(hashes[i]);
             for (size_t i = 0; i < recs.size(); ++i) {
+                if (i + ahead < recs.size()) zone->nodes.prefetch(hashes[i + ahead]);
                 const std::string& file = (*batch->files)[recs[i].file];
-                if (errors[i].empty()) inserter.add(recs[i], file, parsed[i]);
+                if (errors[i].empty()) inserter.add(recs[i], file, parsed[i], keys[i], hashes[i]);
                 else result.diags.push_back({file, recs[i].line, errors[i], true});
             }
             queue.recycle(std::move(batch));

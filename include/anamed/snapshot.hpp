@@ -6,6 +6,7 @@
 // structural rebuild.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <cstdint>
@@ -171,11 +172,22 @@ public:
         while (cap < items.size() * 2) cap <<= 1;
         slots_ = HugeArray<Slot>(cap);
         mask_ = cap - 1;
-        for (const T* t : items) {
-            const uint64_t h = hash_name(t->key());
+        // The slots are written in a random order: each is fetched `ahead` items early.
+        constexpr size_t ahead = 16;
+        uint64_t next[ahead];
+        for (size_t j = 0; j < std::min(ahead, items.size()); ++j) {
+            next[j] = hash_name(items[j]->key());
+            __builtin_prefetch(&slots_[next[j] & mask_], 1);
+        }
+        for (size_t j = 0; j < items.size(); ++j) {
+            const uint64_t h = next[j % ahead];
+            if (j + ahead < items.size()) {
+                next[j % ahead] = hash_name(items[j + ahead]->key());
+                __builtin_prefetch(&slots_[next[j % ahead] & mask_], 1);
+            }
             size_t i = h & mask_;
             while (slots_[i].item != nullptr) i = (i + 1) & mask_;
-            slots_[i] = Slot{t, uint32_t(h >> 32)};
+            slots_[i] = Slot{items[j], uint32_t(h >> 32)};
         }
         used_ = items.size();
     }
