@@ -259,7 +259,7 @@ public:
     ZoneNode& at_or_add(std::string_view key, uint64_t h);
     static uint64_t hash(std::string_view key) { return hash_name(key); }
     void prefetch(uint64_t h) const {
-        if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)], 1);
+        if (!slots_.empty()) anamed::prefetch(&slots_[h & (slots_.size() - 1)]);
     }
     // Whether `key` was there.
     bool erase(std::string_view key);

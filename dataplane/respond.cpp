@@ -372,7 +372,7 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
         }
         for (size_t i = 0; i < m; ++i) {
             node[i] = q[i].zone ? q[i].zone->index.peek(q[i].hash) : nullptr;
-            if (node[i]) __builtin_prefetch(node[i]);
+            if (node[i]) prefetch(node[i]);
         }
         // While query i is answered, later ones are fetched in stages about a memory latency
         // apart: the answer block of query i+6; for a CNAME, the target's node (from the
@@ -384,21 +384,21 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
             chase[i] = nullptr;
             if (node[i] == nullptr) return;
             const auto* d = reinterpret_cast<const char*>(node[i]->load_data());
-            for (int line = 0; line < 4; ++line) __builtin_prefetch(d + 64 * line);
+            for (int line = 0; line < 4; ++line) prefetch(d + 64 * line);
         };
         auto fetch_chase = [&](size_t i) {
             if (i >= m || node[i] == nullptr || !(node[i]->flags & node_flag::cname)) return;
             const uint32_t hint = node[i]->load_data()->chase;
             if (hint == 0 || hint > q[i].zone->nodes.size()) return;
             chase[i] = &q[i].zone->nodes[hint - 1];
-            __builtin_prefetch(chase[i]);
+            prefetch(chase[i]);
         };
         auto fetch_chase_block = [&](size_t i) {
             if (i >= m || chase[i] == nullptr) return;
             q[i].zone->index.prefetch(hash_name(chase[i]->key()));
             const auto* d = reinterpret_cast<const char*>(chase[i]->load_data());
-            __builtin_prefetch(d);
-            __builtin_prefetch(d + 64);
+            prefetch(d);
+            prefetch(d + 64);
         };
         for (size_t i = 0; i < ahead; ++i) fetch_block(i);
         for (size_t i = 0; i < m; ++i) {

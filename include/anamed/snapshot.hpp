@@ -177,13 +177,13 @@ public:
         uint64_t next[ahead];
         for (size_t j = 0; j < std::min(ahead, items.size()); ++j) {
             next[j] = hash_name(items[j]->key());
-            __builtin_prefetch(&slots_[next[j] & mask_], 1);
+            anamed::prefetch(&slots_[next[j] & mask_]);
         }
         for (size_t j = 0; j < items.size(); ++j) {
             const uint64_t h = next[j % ahead];
             if (j + ahead < items.size()) {
                 next[j % ahead] = hash_name(items[j + ahead]->key());
-                __builtin_prefetch(&slots_[next[j % ahead] & mask_], 1);
+                anamed::prefetch(&slots_[next[j % ahead] & mask_]);
             }
             size_t i = h & mask_;
             while (slots_[i].item != nullptr) i = (i + 1) & mask_;
@@ -229,7 +229,7 @@ public:
     // For burst processing: start loading the slot a lookup of hash h reads first, and
     // guess the item it will find (the first slot with h's tag), to prefetch it too.
     void prefetch(uint64_t h) const {
-        if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+        if (!slots_.empty()) anamed::prefetch(&slots_[h & mask_]);
     }
     const T* peek(uint64_t h) const {
         if (slots_.empty()) return nullptr;
