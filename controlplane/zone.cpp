@@ -101,7 +101,7 @@ size_t NodeMap::probe(std::string_view key, uint64_t h) const {
 }
 
 void NodeMap::rebuild(size_t slots) {
-    slots_.assign(slots, Slot{0, 0});
+    slots_ = HugeArray<Slot>(slots);
     const size_t mask = slots - 1;
     for (size_t p = 0; p < entries_.size(); ++p) {
         const uint64_t h = hash_name(entries_[p].first.view());

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "anamed/huge_array.hpp"
 #include "anamed/wire.hpp"
 
 namespace anamed {
@@ -274,7 +275,7 @@ private:
     void rebuild(size_t slots);
 
     std::vector<value_type> entries_;
-    std::vector<Slot> slots_;  // a power of two, at most half full
+    HugeArray<Slot> slots_;  // a power of two, at most half full; huge pages: it is read at random
 };
 
 struct Zone {

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "anamed/huge_array.hpp"
 #include "anamed/wire.hpp"
 
 namespace anamed {
@@ -126,42 +127,6 @@ struct alignas(64) Node {
     std::string_view key() const { return {reinterpret_cast<const char*>(name()), name_len}; }
 };
 static_assert(sizeof(Node) == 64);
-
-// Memory for the big snapshot tables: anonymous mappings advised to use transparent huge
-// pages, so that a lookup in a million-name table does not also pay a TLB miss per level.
-void* huge_alloc(size_t bytes);
-void huge_free(void* p, size_t bytes);
-
-// A fixed-size array of trivially copyable T in huge-page-advised memory.
-template <class T>
-class HugeArray {
-public:
-    HugeArray() = default;
-    explicit HugeArray(size_t n) : data_(static_cast<T*>(huge_alloc(n * sizeof(T)))), size_(n) {
-        for (size_t i = 0; i < n; ++i) new (&data_[i]) T{};
-    }
-    HugeArray(HugeArray&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
-    HugeArray& operator=(HugeArray&& o) noexcept {
-        std::swap(data_, o.data_);
-        std::swap(size_, o.size_);
-        return *this;
-    }
-    ~HugeArray() {
-        if (data_) huge_free(data_, size_ * sizeof(T));
-    }
-    T& operator[](size_t i) { return data_[i]; }
-    const T& operator[](size_t i) const { return data_[i]; }
-    size_t size() const { return size_; }
-    bool empty() const { return size_ == 0; }
-    T* begin() { return data_; }
-    T* end() { return data_ + size_; }
-    const T* begin() const { return data_; }
-    const T* end() const { return data_ + size_; }
-
-private:
-    T* data_ = nullptr;
-    size_t size_ = 0;
-};
 
 // Flat open-addressing index: lower-case wire name -> T (anything with key()).
 template <class T>

@@ -1,0 +1,47 @@
+// Memory for big tables looked up at random (the snapshot's node tables and indexes, the
+// zone's name index): anonymous mappings advised to use transparent huge pages, so that a
+// lookup in a million-name table does not also pay a TLB miss (on a VM, a two-level page
+// walk) per level.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <utility>
+
+namespace anamed {
+
+void* huge_alloc(size_t bytes);
+void huge_free(void* p, size_t bytes);
+
+// A fixed-size array of trivially copyable T in huge-page-advised memory.
+template <class T>
+class HugeArray {
+public:
+    HugeArray() = default;
+    explicit HugeArray(size_t n) : data_(static_cast<T*>(huge_alloc(n * sizeof(T)))), size_(n) {
+        for (size_t i = 0; i < n; ++i) new (&data_[i]) T{};
+    }
+    HugeArray(HugeArray&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+    HugeArray& operator=(HugeArray&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        return *this;
+    }
+    ~HugeArray() {
+        if (data_) huge_free(data_, size_ * sizeof(T));
+    }
+    T& operator[](size_t i) { return data_[i]; }
+    const T& operator[](size_t i) const { return data_[i]; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    T* begin() { return data_; }
+    T* end() { return data_ + size_; }
+    const T* begin() const { return data_; }
+    const T* end() const { return data_ + size_; }
+
+private:
+    T* data_ = nullptr;
+    size_t size_ = 0;
+};
+
+}  // namespace anamed
