@@ -87,7 +87,7 @@ size_t ZoneNode::erase(uint16_t type, const std::string_view* rd) {
 void NodeMap::reserve(size_t n) {
     entries_.reserve(n);
     size_t want = 16;
-    while (want < 2 * n) want <<= 1;
+    while (want * 7 < n * 10) want <<= 1;
     if (want > slots_.size()) rebuild(want);
 }
 
@@ -118,7 +118,7 @@ const NodeMap::value_type* NodeMap::find(std::string_view key) const {
 }
 
 ZoneNode& NodeMap::at_or_add(std::string_view key, uint64_t h) {
-    if (2 * (entries_.size() + 1) > slots_.size()) rebuild(std::max<size_t>(16, 2 * slots_.size()));
+    if (10 * (entries_.size() + 1) > 7 * slots_.size()) rebuild(std::max<size_t>(16, 2 * slots_.size()));
     Slot& s = slots_[probe(key, h)];
     if (s.pos == 0) {
         if (entries_.size() >= UINT32_MAX) throw std::length_error("too many names in one zone");

@@ -275,7 +275,7 @@ private:
     void rebuild(size_t slots);
 
     std::vector<value_type> entries_;
-    HugeArray<Slot> slots_;  // a power of two, at most half full; huge pages: it is read at random
+    HugeArray<Slot> slots_;  // a power of two, at most 70% full; huge pages: it is read at random
 };
 
 struct Zone {
