@@ -1,9 +1,8 @@
 // Presentation-format text helpers shared by the master-file reader and the record parser.
 #pragma once
 
-#include <strings.h>
-
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -52,8 +51,15 @@ inline std::string absolute(std::string_view name, const std::string& origin) {
     return std::string(name) + (origin == "." ? "." : "." + origin);
 }
 
+// ASCII case-insensitive equality (presentation format's rule; strncasecmp is a call into
+// the locale machinery, and the parser asks this a dozen times per record).
 inline bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const auto x = uint8_t(a[i]), y = uint8_t(b[i]);
+        if (x != y && ((x | 0x20) != (y | 0x20) || uint8_t((x | 0x20) - 'a') > 'z' - 'a')) return false;
+    }
+    return true;
 }
 
 inline bool is_class(std::string_view t) {

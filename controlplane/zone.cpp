@@ -154,15 +154,7 @@ bool NodeMap::erase(std::string_view key) {
     return true;
 }
 
-void lower_in_place(std::string& wire) {
-    for (size_t pos = 0; pos < wire.size();) {
-        const uint8_t l = uint8_t(wire[pos]);
-        for (size_t i = pos + 1; i <= pos + l && i < wire.size(); ++i)
-            wire[i] = char(ascii_lower(uint8_t(wire[i])));
-        pos += 1 + l;
-        if (l == 0) break;
-    }
-}
+void lower_in_place(std::string& wire) { ascii_lower_in_place(wire.data(), wire.size()); }
 
 std::string lower_key(std::string_view wire) {
     std::string out(wire);

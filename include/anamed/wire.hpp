@@ -92,6 +92,28 @@ struct Name {
     }
 };
 
+// The upper-case ASCII letters among the 8 bytes of w, as those bytes' 0x80 bits: a byte
+// is upper case when its low 7 bits are in 'A'..'Z' and its top bit is clear. w | (result
+// >> 2) is w in lower case.
+inline uint64_t upper_bytes(uint64_t w) {
+    constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    const uint64_t low7 = w & ~high;
+    return (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & high;
+}
+
+// Lower-cases ASCII letters in p[0..n), 8 bytes a step. On a wire name this lower-cases the
+// labels and leaves the length octets, which (< 64) are never letters.
+inline void ascii_lower_in_place(char* p, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        w |= upper_bytes(w) >> 2;  // byte-wise: the same on either endianness
+        std::memcpy(p + i, &w, 8);
+    }
+    for (; i < n; ++i) p[i] = char(ascii_lower(uint8_t(p[i])));
+}
+
 // Parses an uncompressed name at p[0..avail). Returns bytes consumed, 0 on any error
 // (compression pointer, bad label type, over-long, truncated).
 inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
@@ -109,17 +131,14 @@ inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
     const size_t n = pos + 1;
     out.len = uint8_t(n);
     out.label_off[out.labels] = uint8_t(pos);  // the root, so suffix(labels) is "."
-    // Then the lower-case copy, 8 bytes a step: a byte is upper case when its low 7 bits are
-    // in 'A'..'Z' and its top bit is clear. Length octets (< 64) are never touched.
-    constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    // Then the lower-case copy, 8 bytes a step. Length octets (< 64) are never touched.
     size_t last_upper = n;  // offset of the last upper-case byte, n when none
     size_t i = 0;
     if constexpr (std::endian::native == std::endian::little) {
         for (; i + 8 <= n; i += 8) {
             uint64_t w;
             std::memcpy(&w, p + i, 8);
-            const uint64_t low7 = w & ~high;
-            const uint64_t upper = (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & high;
+            const uint64_t upper = upper_bytes(w);
             w |= upper >> 2;
             std::memcpy(out.lower + i, &w, 8);
             if (upper) last_upper = i + size_t(63 - __builtin_clzll(upper)) / 8;

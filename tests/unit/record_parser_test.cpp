@@ -1,7 +1,9 @@
 // parse_master_record: one record's text to wire, the fast path checked against ldns.
 #include <gtest/gtest.h>
+#include <strings.h>
 
 #include "master_reader.hpp"
+#include "master_text.hpp"
 #include "test_util.hpp"
 
 namespace anamed::test {
@@ -24,6 +26,18 @@ ParsedRecord ldns_reference(const MasterRecord& rec, const std::string& origin) 
     ldns_buffer_free(buf);
     ldns_rr_free(rr);
     return out;
+}
+
+// iequals is ASCII case folding, as strncasecmp is in the C locale: every pair of bytes.
+TEST(MasterText, IequalsFoldsAsciiCaseLikeStrncasecmp) {
+    for (int a = 1; a < 256; ++a)
+        for (int b = 1; b < 256; ++b) {
+            const char x[] = {'t', char(a)}, y[] = {'T', char(b)};
+            const std::string_view xs(x, 2), ys(y, 2);
+            ASSERT_EQ(master_text::iequals(xs, ys), strncasecmp(x, y, 2) == 0) << a << " " << b;
+        }
+    EXPECT_FALSE(master_text::iequals("IN", "INN"));
+    EXPECT_TRUE(master_text::iequals("aAaA", "AaAa"));
 }
 
 TEST(MasterRecord, CommonTypesParseExactlyAsLdnsDoes) {

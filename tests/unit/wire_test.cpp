@@ -52,6 +52,21 @@ TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
     EXPECT_EQ(n.lower_from, 3);
 }
 
+// ascii_lower_in_place works 8 bytes a step: every byte value, at every offset of buffers of
+// every length up to 24, against the byte-at-a-time rule.
+TEST(Wire, AsciiLowerInPlaceMatchesTheByteRuleForEveryByteEverywhere) {
+    for (size_t len = 1; len <= 24; ++len)
+        for (size_t at = 0; at < len; ++at)
+            for (int c = 0; c < 256; ++c) {
+                std::string s(len, 'Q');
+                s[at] = char(c);
+                std::string expect = s;
+                for (char& x : expect) x = char(ascii_lower(uint8_t(x)));
+                ascii_lower_in_place(s.data(), s.size());
+                ASSERT_EQ(s, expect) << len << " " << at << " " << c;
+            }
+}
+
 TEST(Wire, ParseNameRejectsPointersTruncationAndOverlength) {
     Name n;
     const uint8_t ptr[] = {0xC0, 0x0C};
