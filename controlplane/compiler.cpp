@@ -192,8 +192,13 @@ private:
             if (zn == nullptr || zn->empty()) return;
             BuiltNode& b = scratch.local();
             build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt, lookup, b);
+            // A CNAME's target often comes just before it in the file (www.c1 CNAME c1).
+            auto chase_target = [&]() -> const Node* {
+                if (i > 0 && same_bytes(zt.nodes[i - 1].key(), b.chase)) return &zt.nodes[i - 1];
+                return zt.index.find(b.chase);
+            };
             if (!b.chase.empty())
-                if (const Node* t = zt.index.find(b.chase); t != nullptr && t >= zt.nodes.begin() && t < zt.nodes.end()) {
+                if (const Node* t = chase_target(); t != nullptr && t >= zt.nodes.begin() && t < zt.nodes.end()) {
                     const uint32_t hint = uint32_t(t - zt.nodes.begin()) + 1;
                     std::memcpy(b.bytes.data() + offsetof(NodeData, chase), &hint, sizeof hint);
                 }
