@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
     Fixture f;
     f.zone = bench::load_zone(args.origin, args.zone_file);
     f.snap = compile({f.zone.get()}, 1);
+    f.snap->promote_huge_pages();  // as the daemon does once it serves
     f.port.mac = {0x02, 0, 0, 0, 0x53, 0x01};
     inet_pton(AF_INET, "10.53.0.1", &f.port.v4[f.port.n_v4++]);
     inet_pton(AF_INET6, "fd53::1", f.port.v6[f.port.n_v6++].data());

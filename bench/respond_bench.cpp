@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
     Fixture f;
     f.zone = bench::load_zone(args.origin, args.zone_file);
     f.snap = compile({f.zone.get()}, 1);
+    f.snap->promote_huge_pages();  // as the daemon does once it serves
     uint16_t id = 0;
     for (const auto& [name, type] : bench::read_queries(args.query_file)) {
         const auto q = bench::build_query(name, type, ++id);

@@ -90,7 +90,7 @@ private:
             data.push_back(nullptr);
         }
 
-        Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>());
+        Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true));
         zt.nodes = HugeArray<Node>(names.size());
         std::vector<const Node*> ptrs(names.size());
         // In parallel, but for the few names too long to sit inline (arena) and the ALIAS
@@ -210,7 +210,7 @@ private:
 
     Arena* new_arena() {
         std::lock_guard<std::mutex> lock(arena_mu_);  // once per thread per zone
-        return arenas_.emplace_back(std::make_unique<Arena>()).get();
+        return arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true)).get();
     }
 
     // Data for a name in any zone served. Glue (below a cut) only when asked for.

@@ -50,6 +50,7 @@ void Daemon::rebuild(const std::vector<std::string>* targets) {
     alias_slot_.clear();
     for (uint32_t i = 0; i < snap->alias_targets.size(); ++i) alias_slot_[snap->alias_targets[i]] = i;
     live_ = snap.get();
+    promote_ = live_->deferred_huge();
     published_.publish(std::move(snap));
     // A compile frees as much as it keeps (the previous table, the loader's batches): hand
     // that back to the system rather than keep it as heap nobody will use soon.
@@ -220,7 +221,12 @@ int Daemon::run() {
         fds.assign(1, pollfd{sfd, POLLIN, 0});
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
-        poll(fds.data(), fds.size(), control_ && control_->busy() ? 0 : resolver_.poll_timeout_ms());
+        const bool busy = (control_ && control_->busy()) || !promote_.empty();
+        poll(fds.data(), fds.size(), busy ? 0 : resolver_.poll_timeout_ms());
+        if (!promote_.empty()) {  // a 4 MB chunk per turn: the loop stays responsive
+            huge_promote(promote_.back().first, promote_.back().second);
+            promote_.pop_back();
+        }
         const auto changed = resolver_.process();
         if (!changed.empty()) publish_aliases(changed);
         if (control_) control_->process();

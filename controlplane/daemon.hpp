@@ -57,6 +57,9 @@ private:
     const Snapshot* live_ = nullptr;  // what published_ holds; the control plane may swap its slots
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
     uint64_t generation_ = 0;
+    // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
+    // of the control loop once the snapshot serves (see huge_alloc).
+    std::vector<std::pair<uint8_t*, size_t>> promote_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ControlServer> control_;

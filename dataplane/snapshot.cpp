@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <new>
 
 namespace anamed {
@@ -13,12 +14,29 @@ constexpr size_t huge_page = 2u << 20;
 size_t round_up(size_t n) { return (n + huge_page - 1) & ~(huge_page - 1); }
 }  // namespace
 
-void* huge_alloc(size_t bytes) {
+void* huge_alloc(size_t bytes, bool advise) {
     if (bytes == 0) return nullptr;
-    void* p = mmap(nullptr, round_up(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    madvise(p, round_up(bytes), MADV_HUGEPAGE);  // advice only: fine if refused
+    // Aligned to a huge page, so that every 2 MB of the block can be one (kernels before 6.7
+    // place a large anonymous mapping anywhere): map a page more and trim both ends.
+    const size_t len = round_up(bytes);
+    void* m = mmap(nullptr, len + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) throw std::bad_alloc();
+    const auto start = reinterpret_cast<uintptr_t>(m);
+    const uintptr_t aligned = (start + huge_page - 1) & ~uintptr_t(huge_page - 1);
+    if (aligned > start) munmap(m, aligned - start);
+    if (const size_t tail = start + len + huge_page - (aligned + len)) munmap(reinterpret_cast<void*>(aligned + len), tail);
+    void* p = reinterpret_cast<void*>(aligned);
+    if (advise) madvise(p, len, MADV_HUGEPAGE);  // advice only: fine if refused
     return p;
+}
+
+void huge_promote(void* p, size_t bytes) {
+    if (p == nullptr) return;
+    madvise(p, round_up(bytes), MADV_HUGEPAGE);
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25  // Linux 6.1
+#endif
+    madvise(p, round_up(bytes), MADV_COLLAPSE);  // best effort; khugepaged does it later otherwise
 }
 
 void huge_free(void* p, size_t bytes) {
@@ -34,7 +52,7 @@ void* Arena::alloc(size_t n, size_t align) {
     size_t pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
     if (cur_ == nullptr || pad + n > left_) {
         const size_t size = std::max(chunk, n + align);
-        cur_ = static_cast<uint8_t*>(huge_alloc(size));
+        cur_ = static_cast<uint8_t*>(huge_alloc(size, !defer_huge_));
         chunks_.emplace_back(cur_, size);
         left_ = size;
         pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
@@ -44,6 +62,16 @@ void* Arena::alloc(size_t n, size_t align) {
     left_ -= pad + n;
     used_ += n;
     return p;
+}
+
+std::vector<std::pair<uint8_t*, size_t>> Snapshot::deferred_huge() const {
+    std::vector<std::pair<uint8_t*, size_t>> out;
+    for (const auto& a : arenas) out.insert(out.end(), a->chunks().begin(), a->chunks().end());
+    return out;
+}
+
+void Snapshot::promote_huge_pages() const {
+    for (const auto& [p, n] : deferred_huge()) huge_promote(p, n);
 }
 
 size_t Snapshot::memory() const {

@@ -235,14 +235,17 @@ struct ZoneTable {
 // Bump allocator; a snapshot owns the chunks its nodes live in.
 class Arena {
 public:
-    Arena() = default;
+    // defer_huge: chunks start in small pages (see huge_alloc); promote them with huge_promote.
+    explicit Arena(bool defer_huge = false) : defer_huge_(defer_huge) {}
     Arena(const Arena&) = delete;
     Arena& operator=(const Arena&) = delete;
     ~Arena();
     void* alloc(size_t n, size_t align = 8);
     size_t used() const { return used_; }
+    const std::vector<std::pair<uint8_t*, size_t>>& chunks() const { return chunks_; }
 
 private:
+    bool defer_huge_;
     std::vector<std::pair<uint8_t*, size_t>> chunks_;
     size_t left_ = 0;
     uint8_t* cur_ = nullptr;
@@ -275,7 +278,12 @@ struct Snapshot {
     std::unordered_set<std::string> additional_targets;
     std::vector<std::unique_ptr<ZoneTable>> zones;
     NameIndex<ZoneTable> zone_index;
+    // The compiled answer blocks. Written in small pages (Arena's defer_huge): the owner
+    // promotes deferred_huge() to huge pages once the snapshot serves (promote_huge_pages()
+    // does it all at once).
     std::vector<std::unique_ptr<Arena>> arenas;
+    std::vector<std::pair<uint8_t*, size_t>> deferred_huge() const;
+    void promote_huge_pages() const;
 
     // Longest-match zone for a name: tries each suffix, longest first (from label `first`).
     // With a handful of zones (the usual case) comparing suffixes beats hashing each one.

@@ -81,6 +81,34 @@ TEST(Compiler, InZoneCnamesCarryTheirTargetAsAHint) {
     EXPECT_EQ(node(*snap, "host.example.test.")->load_data()->chase, 0u);
 }
 
+// The answer blocks are compiled into small pages and collapsed into huge ones later, while
+// the snapshot serves: huge_alloc's blocks are aligned to 2 MB, and a collapse (however the
+// kernel takes it) leaves every answer byte for byte as it was.
+TEST(Compiler, AnswerBlocksReadTheSameAfterPromotionToHugePages) {
+    void* p = huge_alloc(3 << 20, false);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % (2u << 20), 0u);
+    huge_free(p, 3 << 20);
+
+    Served served;
+    const Snapshot& s = served.snap();
+    ASSERT_FALSE(s.deferred_huge().empty());
+    std::vector<std::vector<uint8_t>> before;
+    auto replies = [&] {
+        std::vector<std::vector<uint8_t>> out;
+        for (const char* name : {"example.test.", "www.example.test.", "b.ent.example.test.", "nope.example.test."})
+            for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_NS}) {
+                const auto q = make_query(name, t);
+                std::vector<uint8_t> buf(65536);
+                buf.resize(respond(&s, q.data(), q.size(), buf.data(), buf.size(), ClientInfo{Transport::udp}));
+                out.push_back(std::move(buf));
+            }
+        return out;
+    };
+    before = replies();
+    s.promote_huge_pages();
+    EXPECT_EQ(replies(), before);
+}
+
 TEST(Compiler, LongestMatchSelectsTheChildZone) {
     Served served;
     const std::string w = text_to_wire("www.sub2.example.test.");
