@@ -91,7 +91,7 @@ private:
         }
 
         Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true));
-        zt.nodes = HugeArray<Node>(names.size());
+        zt.nodes = HugeArray<Node>(names.size(), /*defer_huge=*/true);  // written in order
         std::vector<const Node*> ptrs(names.size());
         // In parallel, but for the few names too long to sit inline (arena) and the ALIAS
         // owners (alias_ids_), done after in order.

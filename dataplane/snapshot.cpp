@@ -66,7 +66,14 @@ void* Arena::alloc(size_t n, size_t align) {
 
 std::vector<std::pair<uint8_t*, size_t>> Snapshot::deferred_huge() const {
     std::vector<std::pair<uint8_t*, size_t>> out;
-    for (const auto& a : arenas) out.insert(out.end(), a->chunks().begin(), a->chunks().end());
+    auto add = [&](uint8_t* p, size_t n) {  // in pieces of 4 MB, each a step of the daemon's loop
+        constexpr size_t piece = 2 * huge_page;
+        for (size_t at = 0; at < n; at += piece) out.emplace_back(p + at, std::min(piece, n - at));
+    };
+    for (const auto& z : zones)
+        if (!z->nodes.empty()) add(reinterpret_cast<uint8_t*>(z->nodes.begin()), z->nodes.bytes());
+    for (const auto& a : arenas)
+        for (const auto& [p, n] : a->chunks()) add(p, n);
     return out;
 }
 

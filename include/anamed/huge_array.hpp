@@ -25,7 +25,9 @@ template <class T>
 class HugeArray {
 public:
     HugeArray() = default;
-    explicit HugeArray(size_t n) : data_(static_cast<T*>(huge_alloc(n * sizeof(T)))), size_(n) {
+    // defer_huge: small pages until huge_promote(data(), bytes()) (see huge_alloc).
+    explicit HugeArray(size_t n, bool defer_huge = false)
+        : data_(static_cast<T*>(huge_alloc(n * sizeof(T), !defer_huge))), size_(n) {
         for (size_t i = 0; i < n; ++i) new (&data_[i]) T{};
     }
     HugeArray(HugeArray&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
@@ -40,6 +42,7 @@ public:
     T& operator[](size_t i) { return data_[i]; }
     const T& operator[](size_t i) const { return data_[i]; }
     size_t size() const { return size_; }
+    size_t bytes() const { return size_ * sizeof(T); }
     bool empty() const { return size_ == 0; }
     T* begin() { return data_; }
     T* end() { return data_ + size_; }

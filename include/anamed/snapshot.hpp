@@ -278,9 +278,9 @@ struct Snapshot {
     std::unordered_set<std::string> additional_targets;
     std::vector<std::unique_ptr<ZoneTable>> zones;
     NameIndex<ZoneTable> zone_index;
-    // The compiled answer blocks. Written in small pages (Arena's defer_huge): the owner
-    // promotes deferred_huge() to huge pages once the snapshot serves (promote_huge_pages()
-    // does it all at once).
+    // The compiled answer blocks. They and the zones' node tables are written in small pages
+    // (see huge_alloc): the owner promotes deferred_huge() to huge pages once the snapshot
+    // serves (promote_huge_pages() does it all at once).
     std::vector<std::unique_ptr<Arena>> arenas;
     std::vector<std::pair<uint8_t*, size_t>> deferred_huge() const;
     void promote_huge_pages() const;
