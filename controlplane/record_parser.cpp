@@ -161,31 +161,43 @@ private:
     // Plain names (no escapes, labels of 1 to 63 octets, well under 255 in all) are converted
     // here; anything else goes to ldns, which accepts or refuses it with its own rules.
     static bool plain_name(std::string_view text, std::string_view origin, std::string& wire) {
-        if (text.find('\\') != std::string_view::npos || origin.find('\\') != std::string_view::npos) return false;
         const size_t start = wire.size();
-        auto labels = [&](std::string_view s) {  // "a.b.c" (no leading or trailing dot)
-            for (size_t i = 0;;) {
-                const size_t dot = std::min(s.find('.', i), s.size());
-                if (dot == i || dot - i > 63) return false;
-                wire.push_back(char(dot - i));
-                wire.append(s.substr(i, dot - i));
-                if (dot == s.size()) return true;
-                i = dot + 1;
-            }
-        };
-        if (text.empty()) return false;
-        bool ok = true;
-        if (text.back() == '.') {
-            if (text.size() > 1) ok = labels(text.substr(0, text.size() - 1));
-        } else {
-            ok = labels(text);
-            if (ok && origin.size() > 1) ok = labels(origin.substr(0, origin.size() - 1));
+        bool ok = !text.empty();
+        if (ok && text.back() == '.') {
+            if (text.size() > 1) ok = labels(text.substr(0, text.size() - 1), wire);
+        } else if (ok) {
+            ok = labels(text, wire);
+            if (ok && origin.size() > 1) ok = labels(origin.substr(0, origin.size() - 1), wire);
         }
         if (!ok || wire.size() - start > 250) {
             wire.resize(start);
             return false;
         }
         wire.push_back('\0');
+        return true;
+    }
+    // "a.b.c" (no leading or trailing dot, no escapes) appended as labels, in one pass: each
+    // dot becomes the length of the label before it, so the wire form is one byte longer.
+    static bool labels(std::string_view s, std::string& wire) {
+        const size_t at = wire.size();
+        wire.resize(at + 1 + s.size());
+        char* out = wire.data() + at;
+        size_t len_pos = 0, n = 0;
+        for (size_t i = 0; i < s.size(); ++i) {
+            const char c = s[i];
+            if (c == '\\') return false;  // escapes are ldns's
+            if (c == '.') {
+                if (n == 0 || n > 63) return false;
+                out[len_pos] = char(n);
+                len_pos = i + 1;
+                n = 0;
+            } else {
+                out[i + 1] = c;
+                ++n;
+            }
+        }
+        if (n == 0 || n > 63) return false;
+        out[len_pos] = char(n);
         return true;
     }
 
