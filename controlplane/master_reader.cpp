@@ -20,7 +20,7 @@ constexpr uint32_t fallback_ttl = 3600;
 
 class Reader {
 public:
-    Reader(MasterFile& out, std::vector<Diagnostic>& diags, const std::function<void(const MasterRecord&)>& sink)
+    Reader(MasterFile& out, std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&)>& sink)
         : out_(out), diags_(diags), sink_(sink) {}
 
     void read(const std::string& path, uint32_t origin, int depth) {
@@ -252,7 +252,7 @@ private:
 
     MasterFile& out_;
     std::vector<Diagnostic>& diags_;
-    const std::function<void(const MasterRecord&)>& sink_;
+    const std::function<void(MasterRecord&)>& sink_;
     uint32_t ttl_ = fallback_ttl;
     std::string prev_owner_;
     MasterRecord rec_;
@@ -261,7 +261,7 @@ private:
 }  // namespace
 
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags, const std::function<void(const MasterRecord&)>& sink) {
+                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&)>& sink) {
     out.origins.push_back(origin);
     Reader(out, diags, sink).read(path, 0, 0);
 }

@@ -36,8 +36,10 @@ void normalize_record(MasterRecord& rec);
 std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out);
 
 // Hands every record of `path` (and its includes) to `sink`, in file order; `out` collects the
-// file names and origins the records refer to. The record passed is valid during the call only.
+// file names and origins the records refer to. The record passed is valid during the call
+// only, and the sink may take it by swapping it with a record of its own (whose buffers the
+// reader then reuses: no copy and no allocation per record).
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags, const std::function<void(const MasterRecord&)>& sink);
+                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&)>& sink);
 
 }  // namespace anamed

@@ -97,9 +97,9 @@ public:
                 if (!spent_.try_pop(cur)) cur = std::make_unique<Batch>();
                 used = 0;
             };
-            read_master_file(path, origin, master, diags, [&](const MasterRecord& rec) {
-                if (used < cur->records.size()) cur->records[used] = rec;  // no allocation
-                else cur->records.push_back(rec);
+            read_master_file(path, origin, master, diags, [&](MasterRecord& rec) {
+                if (used == cur->records.size()) cur->records.emplace_back();
+                std::swap(cur->records[used], rec);  // the reader refills the old slot's buffers
                 if (++used == batch_size) hand_over();
             });
             hand_over();
