@@ -31,8 +31,9 @@ struct MasterFile {
 // ALIAS as CNAME with `alias` set).
 void normalize_record(MasterRecord& rec);
 
-// record_parser.cpp: parses one normalized record with ldns; relative names are completed with `origin`
-// (absolute, presentation). Returns "" or what is wrong. Thread-safe.
+// record_parser.cpp: parses one record, common types directly and the rest with ldns (after
+// normalize_record; a record may come normalized or not); relative names are completed with
+// `origin` (absolute, presentation). Returns "" or what is wrong. Thread-safe.
 std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out);
 
 // Hands every record of `path` (and its includes) to `sink`, in file order; `out` collects the

@@ -68,19 +68,26 @@ public:
         size_t i = 1;
         out.ttl = rec_.ttl;
         out.klass = LDNS_RR_CLASS_IN;
-        if (std::isdigit(static_cast<unsigned char>(tok[i][0]))) {
-            const std::string_view ttl = tok[i++];
+        auto ttl_field = [&](std::string_view ttl) {
             if (ttl.size() <= 9 && std::all_of(ttl.begin(), ttl.end(), [](char c) { return c >= '0' && c <= '9'; })) {
                 out.ttl = 0;
                 for (char c : ttl) out.ttl = out.ttl * 10 + uint32_t(c - '0');
-            } else {  // units (1h30m), or long enough for ldns's own overflow rules
-                const std::string text(ttl);
-                const char* end = nullptr;
-                out.ttl = ldns_str2period(text.c_str(), &end);
-                if (end == nullptr || *end != '\0') return false;
+                return true;
             }
+            // units (1h30m), or long enough for ldns's own overflow rules
+            const std::string text(ttl);
+            const char* end = nullptr;
+            out.ttl = ldns_str2period(text.c_str(), &end);
+            return end != nullptr && *end == '\0';
+        };
+        // [TTL] [IN] or IN TTL (RFC 1035 allows either order)
+        const bool ttl_first = std::isdigit(static_cast<unsigned char>(tok[i][0]));
+        if (ttl_first && !ttl_field(tok[i++])) return false;
+        if (i < n && iequals(tok[i], "IN")) {
+            ++i;
+            if (!ttl_first && i < n && std::isdigit(static_cast<unsigned char>(tok[i][0])) && !ttl_field(tok[i++]))
+                return false;
         }
-        if (i < n && iequals(tok[i], "IN")) ++i;
         if (i >= n) return false;
         const std::string_view type = tok[i++];
         const std::string_view* rd = tok + i;
@@ -90,6 +97,8 @@ public:
         if (iequals(type, "AAAA") && fields == 1) return set(out, LDNS_RR_TYPE_AAAA) && address(AF_INET6, rd[0], out.rdata);
         if (iequals(type, "CNAME") && fields == 1)
             return set(out, rec_.alias ? rrtype::ALIAS : uint16_t(LDNS_RR_TYPE_CNAME)) && name(rd[0], out.rdata);
+        if ((iequals(type, "ALIAS") || iequals(type, "ANAME")) && fields == 1)  // not normalized yet
+            return set(out, rrtype::ALIAS) && name(rd[0], out.rdata);
         if (iequals(type, "NS") && fields == 1) return set(out, LDNS_RR_TYPE_NS) && name(rd[0], out.rdata);
         if (iequals(type, "PTR") && fields == 1) return set(out, LDNS_RR_TYPE_PTR) && name(rd[0], out.rdata);
         if (iequals(type, "MX") && fields == 2) {
@@ -243,11 +252,15 @@ bool rdata_round_trips(uint16_t type, const std::string& rdata) {
 
 }  // namespace
 
-std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out) {
+std::string parse_master_record(const MasterRecord& given, const std::string& origin, ParsedRecord& out) {
     out.owner.clear();
-    FastRecord fast(rec, origin);
+    FastRecord fast(given, origin);
     if (fast.parse(out)) return "";
     if (!fast.error.empty()) return fast.error;
+    // ldns reads normalized text (TTL before class, ALIAS as CNAME). The reader leaves that to
+    // here: only the records the fast path cannot read need it, and here it runs in parallel.
+    MasterRecord rec = given;
+    normalize_record(rec);
     // ldns reads at most LDNS_MAX_RDFLEN characters of RDATA and silently drops the rest.
     if (rec.text.size() > LDNS_MAX_RDFLEN)
         return "a record of " + std::to_string(rec.text.size()) + " characters, longer than the parser reads (" +
