@@ -181,6 +181,8 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
                 hashes.resize(recs.size());
             }
             tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
+                // The reading thread wrote these texts a batch ago: fetch a few records ahead.
+                if (i + 4 < recs.size()) prefetch(recs[i + 4].text.data());
                 errors[i] = parse_master_record(recs[i], (*batch->origins)[recs[i].origin], parsed[i]);
                 keys[i].assign(parsed[i].owner);
                 lower_in_place(keys[i]);
