@@ -9,13 +9,8 @@
 # Env: BUILD=build, PMD=af_packet|af_xdp. Prints answered qps per server and the ratio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-secs=${1:-5}
-qps=${2:-2000000}
-customers=${3:-100000}
-build=${BUILD:-$here/build}
-pmd=${PMD:-af_packet}
-for t in kxdpgun knotd pdns_server dig; do command -v $t >/dev/null || { echo "missing $t (tools/install-deps.sh)" >&2; exit 2; }; done
 . "$here/bench/veth_lib.sh"
+need kxdpgun knotd pdns_server dig
 . "$here/bench/pdns_conf.sh"
 
 targets=16

@@ -8,13 +8,8 @@
 # every step is bounded by `timeout`. Prints answered qps per target and the ratios.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-secs=${1:-5}
-qps=${2:-2000000}
-customers=${3:-100000}
-build=${BUILD:-$here/build}
-pmd=${PMD:-af_packet}
-for t in kxdpgun knotd dpdk-testpmd; do command -v $t >/dev/null || { echo "missing $t (tools/install-deps.sh)" >&2; exit 2; }; done
 . "$here/bench/veth_lib.sh"
+need kxdpgun knotd dpdk-testpmd
 
 python3 "$here/tools/gen_bench_zone.py" --customers "$customers" --origin mywebservice.com. \
   --zone-out "$work/zone" --queries-out "$work/queries" >/dev/null

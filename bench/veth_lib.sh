@@ -1,9 +1,19 @@
 # Shared by bench/veth_compare.sh and bench/veth_alias.sh (sourced, not run): one veth pair
 # between a server namespace ($S, end $A, 10.53.0.1) and a client namespace ($C, end $B,
 # 10.53.0.2), kxdpgun in $C as the load generator, and cleanup of everything started.
-# Expects: secs, qps, build. Provides: work, pids, setup_veth, gun, stop_last, start_anamed_dpdk,
-# stop_anamed_dpdk.
+# Expects: here; the caller's arguments [SECONDS=5] [QPS=2000000] [CUSTOMERS=100000] and
+# BUILD, PMD in the environment. Provides: secs, qps, customers, build, pmd, need, work, pids,
+# setup_veth, gun, stop_last, start_anamed_dpdk, stop_anamed_dpdk.
 [ "$(id -u)" -eq 0 ] || { echo "$(basename "$0"): needs root (namespaces, XDP)" >&2; exit 2; }
+secs=${1:-5}
+qps=${2:-2000000}
+customers=${3:-100000}
+build=${BUILD:-$here/build}
+pmd=${PMD:-af_packet}
+# Exits unless every named tool is installed.
+need() {
+  for t in "$@"; do command -v "$t" >/dev/null || { echo "missing $t (tools/install-deps.sh)" >&2; exit 2; }; done
+}
 
 tag=$$
 S=anm-$tag-s C=anm-$tag-c A=anm$tag-a B=anm$tag-b

@@ -18,28 +18,27 @@ namespace anamed {
 using namespace master_text;
 
 void normalize_record(MasterRecord& rec) {
-    // The owner and the tokens after it ([TTL] [class] type ...), each found once, when first
-    // needed.
-    Token t[5];
-    size_t found = 0;
-    auto tok = [&](size_t i) -> const Token& {
-        for (; found <= i; ++found) t[found] = next_token(rec.text, found ? t[found - 1].pos + t[found - 1].len : 0);
-        return t[i];
-    };
     // RFC 1035 allows "<class> <TTL>" as well as "<TTL> <class>"; ldns reads only the latter.
-    if (tok(2).len && tok(1).len && is_class(t[1].in(rec.text)) && std::isdigit(static_cast<unsigned char>(rec.text[t[2].pos]))) {
-        const std::string klass(t[1].in(rec.text)), ttl(t[2].in(rec.text));
-        rec.text.replace(t[1].pos, t[2].pos + t[2].len - t[1].pos, ttl + " " + klass);
-        found = 0;
+    const Token owner = next_token(rec.text, 0);
+    const Token a = next_token(rec.text, owner.pos + owner.len);
+    const Token b = next_token(rec.text, a.pos + a.len);
+    if (a.len && b.len && is_class(a.in(rec.text)) && std::isdigit(static_cast<unsigned char>(rec.text[b.pos]))) {
+        const std::string klass(a.in(rec.text)), ttl(b.in(rec.text));
+        rec.text.replace(a.pos, b.pos + b.len - a.pos, ttl + " " + klass);
     }
     // ALIAS <target> has CNAME's RDATA format: parse it as CNAME and remember the type.
-    for (size_t i = 1; i <= 3; ++i) {
-        if (tok(i).len == 0) return;
-        std::string_view s = t[i].in(rec.text);
-        if (std::isdigit(static_cast<unsigned char>(s[0])) || is_class(s)) continue;
-        const bool generic = iequals(s, "TYPE65401") && tok(i + 1).in(rec.text) != "\\#";
+    size_t pos = owner.pos + owner.len;
+    for (int i = 0; i < 3; ++i) {
+        Token t = next_token(rec.text, pos);
+        if (t.len == 0) return;
+        std::string_view s = t.in(rec.text);
+        if (std::isdigit(static_cast<unsigned char>(s[0])) || is_class(s)) {
+            pos = t.pos + t.len;
+            continue;
+        }
+        const bool generic = iequals(s, "TYPE65401") && next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#";
         if (iequals(s, "ALIAS") || iequals(s, "ANAME") || generic) {
-            rec.text.replace(t[i].pos, t[i].len, "CNAME");
+            rec.text.replace(t.pos, t.len, "CNAME");
             rec.alias = true;
         }
         return;

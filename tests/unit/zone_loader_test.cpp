@@ -252,5 +252,44 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
     EXPECT_NE(r.zone->find(key("last.o5.big.test.")), nullptr);
 }
 
+// Files are read 1 MiB at a time and split at the last newline of each block: a record in
+// parentheses across the block boundary (at every offset of its first lines), a line longer
+// than a block, and a last record without a newline all load, and lines keep their numbers.
+TEST(ZoneLoader, ReadsAcrossBlockBoundaries) {
+    const std::string record = "p ( 3600\n IN MX 10\n mail ) ; comment ( \"\n";
+    for (size_t shift = 0; shift < 24; shift += 3) {
+        std::string text = soa_ns;
+        int line = 4;
+        const size_t pad = (size_t(1) << 20) - text.size() - shift - 1;  // the record starts `shift` bytes before 1 MiB
+        text += ";" + std::string(pad - 1, 'x') + "\n";
+        ++line;
+        text += record;
+        line += 3;
+        text += ";" + std::string((size_t(3) << 19), 'y') + "\n";  // 1.5 MiB: longer than a block
+        ++line;
+        text += "t TXT \"a \\\" quote; not a comment\"\n";
+        ++line;
+        text += "bad A 192.0.2.300\n";
+        const int bad_line = ++line;
+        text += "last A 192.0.2.9";  // no newline at the end
+        LoadResult r = load_zone_file("example.test", write_temp("blocks.zone", text));
+        ASSERT_EQ(r.diags.size(), 1u) << shift << "\n" << dump(r);
+        EXPECT_EQ(r.diags[0].line, bad_line) << shift << "\n" << dump(r);
+
+        text.erase(text.find("bad A"), std::string("bad A 192.0.2.300\n").size());
+        r = load_zone_file("example.test", write_temp("blocks-ok.zone", text));
+        ASSERT_TRUE(r.ok()) << shift << "\n" << dump(r);
+        const ZoneNode* mx = r.zone->find(key("p.example.test."));
+        ASSERT_NE(mx, nullptr) << shift;
+        EXPECT_EQ(mx->find(rrtype::MX)->rdata[0], std::string("\0\x0a", 2) + text_to_wire("mail.example.test.")) << shift;
+        EXPECT_EQ(mx->find(rrtype::MX)->ttl, 3600u);
+        const ZoneNode* t = r.zone->find(key("t.example.test."));
+        ASSERT_NE(t, nullptr) << shift;
+        const std::string txt = "a \" quote; not a comment";
+        EXPECT_EQ(t->find(rrtype::TXT)->rdata[0], char(txt.size()) + txt) << shift;
+        EXPECT_NE(r.zone->find(key("last.example.test.")), nullptr) << shift;
+    }
+}
+
 }  // namespace
 }  // namespace anamed::test
