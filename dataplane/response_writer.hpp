@@ -32,7 +32,9 @@ public:
         len_ = header_size;
     }
     void question(const uint8_t* q, size_t n) {
-        std::memcpy(buf_ + len_, q, n);  // caller checked n fits: it came from a smaller query
+        // The caller checked n fits: it came from a smaller query. A reply written over its
+        // own query (respond_burst in place) finds the question already where it belongs.
+        if (q != buf_ + len_) std::memcpy(buf_ + len_, q, n);
         len_ += n;
         qdcount_ = 1;
         question_end_ = len_;

@@ -14,13 +14,10 @@ namespace {
 
 constexpr uint16_t burst = 32;
 constexpr unsigned prefetch_ahead = 4;
-constexpr size_t max_query = 1536;  // a single-segment frame's DNS payload fits
+constexpr size_t max_query = 1536;  // larger UDP queries are not DNS we answer: dropped
 
 struct Scratch {
-    // respond() may not write over the query it reads, so the (small) query is copied
-    // aside and the reply written straight into the mbuf.
-    alignas(64) uint8_t query[burst][max_query];
-    BurstItem items[burst];
+    BurstItem items[burst];  // each answered in place, over its query in the mbuf
     Classified cls[burst];
     rte_mbuf* qm[burst];
     rte_mbuf* tx[burst];
@@ -65,8 +62,8 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
                 s.drop[ndrop++] = m;
                 break;
             }
-            std::memcpy(s.query[nq], rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns), c.dns_len);
-            s.items[nq] = BurstItem{s.query[nq], c.dns_len, rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
+            s.items[nq] = BurstItem{rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns), c.dns_len,
+                                    rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
                                     size_t(m->buf_len - m->data_off - c.dns), 0, {}};
             s.cls[nq] = c;
             s.qm[nq++] = m;

@@ -31,6 +31,9 @@ size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uin
 
 // A burst of queries answered together: the lookups' memory is prefetched for the whole
 // burst first, so that the cache misses of a large table overlap instead of adding up.
+// An item's out may be its query itself (out_cap >= query_len): every query of the burst
+// is parsed before any reply is written, and a reply starts with its query's header and
+// question, so the DPDK worker answers in the mbuf the query arrived in.
 struct BurstItem {
     const uint8_t* query;
     size_t query_len;

@@ -224,10 +224,20 @@ TEST_F(RespondEdge, BurstAnswersExactlyLikeOneByOne) {
     std::vector<BurstItem> items;
     for (size_t i = 0; i < qs.size(); ++i) items.push_back({qs[i].data(), qs[i].size(), outs[i].data(), 1232, 0, {}});
     respond_burst(&snap(), items.data(), items.size(), ClientInfo{});
+    // And in place, as the DPDK worker answers: each reply written over its query.
+    std::vector<std::array<uint8_t, 1232>> frames(qs.size());
+    std::vector<BurstItem> in_place;
+    for (size_t i = 0; i < qs.size(); ++i) {
+        std::copy(qs[i].begin(), qs[i].end(), frames[i].begin());
+        in_place.push_back({frames[i].data(), qs[i].size(), frames[i].data(), 1232, 0, {}});
+    }
+    respond_burst(&snap(), in_place.data(), in_place.size(), ClientInfo{});
     for (size_t i = 0; i < qs.size(); ++i) {
         auto one = raw(qs[i], Transport::udp, 1232);
         ASSERT_EQ(items[i].out_len, one.size()) << i;
         EXPECT_TRUE(std::equal(one.begin(), one.end(), outs[i].begin())) << i;
+        ASSERT_EQ(in_place[i].out_len, one.size()) << i;
+        EXPECT_TRUE(std::equal(one.begin(), one.end(), frames[i].begin())) << "in place " << i;
     }
 }
 
