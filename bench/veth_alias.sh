@@ -6,7 +6,8 @@
 # both resolving the targets at a local Knot in the server namespace. bench/compare's row 2
 # measures the same with dnsperf over loopback, where dnsperf is the limit.
 # Usage (root): bench/veth_alias.sh [SECONDS=5] [QPS=2000000] [CUSTOMERS=100000]
-# Env: BUILD=build, PMD=af_packet|af_xdp. Prints answered qps per server and the ratio.
+# Env: BUILD=build, PMD=af_packet|af_xdp, REPS=1 (runs per server; the median is reported).
+# Prints answered qps per server and the ratio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/bench/veth_lib.sh"
@@ -46,7 +47,7 @@ zone:
   - domain: offsite.example
     file: "$work/offsite.zone"
 CFG
-ip netns exec $S timeout $((secs * 4 + 240)) knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
+ip netns exec $S timeout $((run_secs * 4 + 240)) knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
 pids+=($!)
 upstream=$!
 wait_a() {  # PORT: until c0000001 answers with a flattened address
@@ -68,7 +69,7 @@ stop_anamed_dpdk
 # 2. PowerDNS on the veth address
 ip -n $S addr add 10.53.0.1/24 dev $A
 pdns_conf "$work/pdns" "$work/alias.zone" 10.53.0.1,127.0.0.1 53 127.0.0.1:5397
-ip netns exec $S timeout $((secs * 4 + 120)) pdns_server --config-dir="$work/pdns" >"$work/pdns.log" 2>&1 &
+ip netns exec $S timeout $((run_secs * 4 + 120)) pdns_server --config-dir="$work/pdns" >"$work/pdns.log" 2>&1 &
 pids+=($!)
 wait_a 53
 pdns_qps=$(gun pdns "$work/queries")
@@ -76,7 +77,8 @@ stop_last
 kill -TERM "$upstream" 2>/dev/null || true
 
 for g in anamed pdns; do echo "kxdpgun against $g:"; sed -n "/total/,\$p" "$work/gun.$g" | sed "s/^/    /"; done
-echo "ALIAS answers over veth, kxdpgun -Q $qps for ${secs}s, $customers customers on $targets targets ($pmd):"
+runs_line anamed pdns
+echo "ALIAS answers over veth, kxdpgun -Q $qps for ${secs}s (median of $reps), $customers customers on $targets targets ($pmd):"
 printf '  %-28s %12s\n' "anamed DPDK" "${anamed_qps:-0}" "PowerDNS expand-alias" "${pdns_qps:-0}"
 awk -v a="${anamed_qps:-0}" -v p="${pdns_qps:-0}" 'BEGIN {
   if (p > 0) printf "  anamed / PowerDNS: %.2fx (target 10x)\n", a / p }'

@@ -4,7 +4,8 @@
 #   2. Knot DNS in XDP mode on the same veth, same zone and queries
 #   3. dpdk-testpmd --forward-mode=5tswap (a null forwarder: the ceiling of the rig)
 # Usage (root): bench/veth_compare.sh [SECONDS=5] [QPS=2000000] [CUSTOMERS=100000]
-# Env: BUILD=build, PMD=af_packet|af_xdp. Creates and removes its own namespaces and link;
+# Env: BUILD=build, PMD=af_packet|af_xdp, REPS=1 (runs per target; the median is reported).
+# Creates and removes its own namespaces and link;
 # every step is bounded by `timeout`. Prints answered qps per target and the ratios.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +42,7 @@ zone:
   - domain: mywebservice.com
     file: "$work/zone"
 CFG
-ip netns exec $S timeout $((secs * 4 + 120)) knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
+ip netns exec $S timeout $((run_secs * 4 + 120)) knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 600); do grep -q "loaded, serial\|server started" "$work/knot.log" && break; sleep 0.1; done
 sleep 1
@@ -51,15 +52,16 @@ ip netns exec $S ip link set dev $A xdp off 2>/dev/null || true
 ip -n $S addr flush dev $A
 
 # 3. testpmd 5tswap
-ip netns exec $S timeout $((secs + 60)) dpdk-testpmd --no-huge -m 1024 --no-pci -l 0,1 \
+ip netns exec $S timeout $((run_secs + 60)) dpdk-testpmd --no-huge -m 1024 --no-pci -l 0,1 \
   --file-prefix=testpmd-veth-$tag --vdev="net_af_packet0,iface=$A" -- --forward-mode=5tswap --auto-start \
-  < <(sleep $((secs + 20))) >"$work/testpmd.log" 2>&1 &
+  < <(sleep $((run_secs + 20))) >"$work/testpmd.log" 2>&1 &
 pids+=($!)
 sleep 3
 testpmd_qps=$(gun testpmd "$work/queries")
 stop_last
 
-echo "answered qps over veth, kxdpgun -Q $qps for ${secs}s, one dataplane core each ($pmd):"
+runs_line anamed knot testpmd
+echo "answered qps over veth, kxdpgun -Q $qps for ${secs}s (median of $reps), one dataplane core each ($pmd):"
 printf '  %-28s %12s\n' "anamed DPDK" "${anamed_qps:-0}" "Knot DNS XDP" "${knot_qps:-0}" "testpmd 5tswap (null fwd)" "${testpmd_qps:-0}"
 awk -v a="${anamed_qps:-0}" -v k="${knot_qps:-0}" -v t="${testpmd_qps:-0}" 'BEGIN {
   if (k > 0) printf "  anamed / Knot XDP: %.2fx (target 2x)\n", a / k;

@@ -2,14 +2,17 @@
 # between a server namespace ($S, end $A, 10.53.0.1) and a client namespace ($C, end $B,
 # 10.53.0.2), kxdpgun in $C as the load generator, and cleanup of everything started.
 # Expects: here; the caller's arguments [SECONDS=5] [QPS=2000000] [CUSTOMERS=100000] and
-# BUILD, PMD in the environment. Provides: secs, qps, customers, build, pmd, need, work, pids,
-# setup_veth, gun, stop_last, start_anamed_dpdk, stop_anamed_dpdk.
+# BUILD, PMD, REPS (kxdpgun runs per server, default 1) in the environment. Provides: secs,
+# qps, customers, build, pmd, reps, run_secs (how long a server is measured for), need, work,
+# pids, setup_veth, gun, runs_line, stop_last, start_anamed_dpdk, stop_anamed_dpdk.
 [ "$(id -u)" -eq 0 ] || { echo "$(basename "$0"): needs root (namespaces, XDP)" >&2; exit 2; }
 secs=${1:-5}
 qps=${2:-2000000}
 customers=${3:-100000}
 build=${BUILD:-$here/build}
 pmd=${PMD:-af_packet}
+reps=${REPS:-1}
+run_secs=$((secs * reps))
 # Exits unless every named tool is installed.
 need() {
   for t in "$@"; do command -v "$t" >/dev/null || { echo "missing $t (tools/install-deps.sh)" >&2; exit 2; }; done
@@ -45,10 +48,27 @@ setup_veth() {
   ip -n $C neigh replace 10.53.0.1 lladdr "$mac_a" dev $B nud permanent
 }
 
-gun() {  # NAME QUERY-FILE; prints answered qps
-  ip netns exec $C timeout $((secs + 15)) kxdpgun -t "$secs" -Q "$qps" -i "$2" -I $B 10.53.0.1 \
-    >"$work/gun.$1" 2>&1 || true
-  awk '/total replies/ {gsub(/[()]/,"",$0); for (i=1;i<=NF;i++) if ($i=="pps") {print $(i-1); exit}}' "$work/gun.$1"
+# NAME QUERY-FILE: $reps kxdpgun runs of $secs s against the server listening now; prints
+# the median answered qps and keeps that run's output in $work/gun.NAME, every run's qps in
+# $work/runs.NAME.
+gun() {
+  local r v
+  : >"$work/runs.$1"
+  for r in $(seq "$reps"); do
+    ip netns exec $C timeout $((secs + 15)) kxdpgun -t "$secs" -Q "$qps" -i "$2" -I $B 10.53.0.1 \
+      >"$work/gun.$1.$r" 2>&1 || true
+    v=$(awk '/total replies/ {gsub(/[()]/,"",$0); for (i=1;i<=NF;i++) if ($i=="pps") {print $(i-1); exit}}' "$work/gun.$1.$r")
+    echo "${v:-0} $r" >>"$work/runs.$1"
+  done
+  v=$(sort -n "$work/runs.$1" | awk -v n="$reps" 'NR == int((n + 1) / 2)')
+  cp "$work/gun.$1.${v#* }" "$work/gun.$1"
+  echo "${v% *}"
+}
+runs_line() {  # NAME...: "NAME: qps qps qps; ..." in run order
+  local g sep=""
+  printf '  runs (answered qps, median of %s):' "$reps"
+  for g in "$@"; do printf '%s %s %s' "$sep" "$g" "$(cut -d' ' -f1 "$work/runs.$g" | tr '\n' ' ' | sed 's/ $//')"; sep=";"; done
+  echo
 }
 stop_last() {
   local p=${pids[-1]}
@@ -74,7 +94,7 @@ dpdk:
   ports: [{device: ${vdev%%,*}, addresses: ["10.53.0.1/24"], mac: "$mac_a"}]
 CFG
   } >"$work/anamed.yaml"
-  ip netns exec $S timeout $((secs * 4 + 120)) "$build/controlplane/anamed" --config "$work/anamed.yaml" >"$work/anamed.log" 2>&1 &
+  ip netns exec $S timeout $((run_secs * 4 + 120)) "$build/controlplane/anamed" --config "$work/anamed.yaml" >"$work/anamed.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do grep -q "worker(s) running" "$work/anamed.log" && break; sleep 0.1; done
 }

@@ -115,12 +115,14 @@ def main():
         None, True, "µs")
     add("2 ALIAS", "server CPU per answered query", g("r2.anamed.cpu_us"), "PowerDNS, no packet cache",
         g("r2.pdns_nocache.cpu_us"), None, True, "µs")
-    add("2 ALIAS, veth", "answered qps, kxdpgun; DPDK af_packet vs PowerDNS on the veth", g("r2v.anamed.qps"),
+    reps = int(g("reps") or 1)
+    med = " (median of %d)" % reps if reps > 1 else ""
+    add("2 ALIAS, veth", "answered qps, kxdpgun; DPDK af_packet vs PowerDNS on the veth" + med, g("r2v.anamed.qps"),
         "PowerDNS", g("r2v.pdns.qps"), 10, False, "", "ALIAS over veth vs PowerDNS")
     for pre, pmd in (("r3", "af_packet"), ("r3x", "af_xdp")):
-        add("3 veth", "answered qps, kxdpgun; DPDK %s" % pmd, g(pre + ".anamed.qps"), "Knot XDP",
+        add("3 veth", "answered qps, kxdpgun; DPDK %s%s" % (pmd, med), g(pre + ".anamed.qps"), "Knot XDP",
             g(pre + ".knot.qps"), 2, False, "", "veth (%s) vs Knot XDP" % pmd)
-        add("3 veth", "answered qps, kxdpgun; DPDK %s" % pmd, g(pre + ".anamed.qps"), "testpmd 5tswap",
+        add("3 veth", "answered qps, kxdpgun; DPDK %s%s" % (pmd, med), g(pre + ".anamed.qps"), "testpmd 5tswap",
             g(pre + ".testpmd.qps"), 0.9, False, "", "veth (%s) vs testpmd" % pmd)
     big_label = "%gk names" % ((g("big") or 0) / 1000) if (g("big") or 0) < 1e6 else "%gM names" % (g("big") / 1e6)
     pp = g("r3.pp.mqps")
@@ -129,11 +131,12 @@ def main():
     rows.append(("3 in-process, " + big_label, "packet path Mqps/core, absolute", pp, "target", 10.0,
                  pp / 10 if pp else None, "≥ 10 Mqps", (pp >= 10) if pp else None, "Mqps"))
     z4 = "4 zone load, " + big_label
+    runs4 = lambda key: str(g("r4.%s.load_runs" % key) or "").replace(" ", ", ")
     for peer, key in (("Knot", "knot"), ("NSD", "nsd")):
-        add(z4, "start → first correct answer", g("r4.anamed.load_s"), peer, g("r4.%s.load_s" % key),
-            None, True, "s", "load time vs %s" % peer)
+        add(z4, "start → first correct answer%s; %s: %s s" % (med, peer, runs4(key)), g("r4.anamed.load_s"), peer,
+            g("r4.%s.load_s" % key), None, True, "s", "load time vs %s" % peer)
     la = g("r4.anamed.load_s")
-    rows.append((z4, "start → first correct answer, absolute", la, "target", 3.0,
+    rows.append((z4, "start → first correct answer, absolute%s; runs: %s s" % (med, runs4("anamed")), la, "target", 3.0,
                  la / 3 if la else None, "≤ 3 s", (la <= 3) if la else None, "s"))
     add(z4, "VmRSS after load", g("r4.anamed.rss_kb"), "Knot", g("r4.knot.rss_kb"), 1, True, "kB",
         "memory vs Knot")
