@@ -154,8 +154,27 @@ private:
         return true;
     }
 
+    // A dotted quad in its canonical form (1-3 digits, at most 255, no leading zero), which
+    // inet_pton reads the same; anything else is left to it.
+    static bool canonical_ipv4(std::string_view s, std::string& wire) {
+        uint8_t out[4];
+        size_t i = 0;
+        for (int part = 0; part < 4; ++part) {
+            if (part > 0 && (i >= s.size() || s[i++] != '.')) return false;
+            const size_t from = i;
+            unsigned v = 0;
+            while (i < s.size() && i - from < 3 && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0');
+            if (i == from || v > 255 || (s[from] == '0' && i - from > 1)) return false;
+            out[part] = uint8_t(v);
+        }
+        if (i != s.size()) return false;
+        wire.append(reinterpret_cast<const char*>(out), 4);
+        return true;
+    }
+
     // inet_pton is what ldns's A and AAAA parsers use.
     static bool address(int family, std::string_view text, std::string& wire) {
+        if (family == AF_INET && canonical_ipv4(text, wire)) return true;
         char buf[64];
         unsigned char bin[16];
         if (text.size() >= sizeof buf) return false;
@@ -175,7 +194,19 @@ private:
             if (text.size() > 1) ok = labels(text.substr(0, text.size() - 1), wire);
         } else if (ok) {
             ok = labels(text, wire);
-            if (ok && origin.size() > 1) ok = labels(origin.substr(0, origin.size() - 1), wire);
+            if (ok && origin.size() > 1) {
+                // The origin's labels, converted once per origin and thread (every relative
+                // name of a zone ends in them).
+                thread_local std::string origin_text, origin_wire;
+                thread_local bool origin_ok = false;
+                if (origin != origin_text) {
+                    origin_text = origin;
+                    origin_wire.clear();
+                    origin_ok = labels(origin.substr(0, origin.size() - 1), origin_wire);
+                }
+                ok = origin_ok;
+                wire += origin_wire;
+            }
         }
         if (!ok || wire.size() - start > 250) {
             wire.resize(start);
@@ -187,26 +218,19 @@ private:
     // "a.b.c" (no leading or trailing dot, no escapes) appended as labels, in one pass: each
     // dot becomes the length of the label before it, so the wire form is one byte longer.
     static bool labels(std::string_view s, std::string& wire) {
+        if (std::memchr(s.data(), '\\', s.size()) != nullptr) return false;  // escapes are ldns's
         const size_t at = wire.size();
         wire.resize(at + 1 + s.size());
         char* out = wire.data() + at;
-        size_t len_pos = 0, n = 0;
-        for (size_t i = 0; i < s.size(); ++i) {
-            const char c = s[i];
-            if (c == '\\') return false;  // escapes are ldns's
-            if (c == '.') {
-                if (n == 0 || n > 63) return false;
-                out[len_pos] = char(n);
-                len_pos = i + 1;
-                n = 0;
-            } else {
-                out[i + 1] = c;
-                ++n;
-            }
+        std::memcpy(out + 1, s.data(), s.size());
+        for (size_t from = 0;;) {  // label [from, end) gets its length at out[from]
+            const auto* dot = static_cast<const char*>(std::memchr(s.data() + from, '.', s.size() - from));
+            const size_t end = dot ? size_t(dot - s.data()) : s.size();
+            if (end == from || end - from > 63) return false;
+            out[from] = char(end - from);
+            if (dot == nullptr) return true;
+            from = end + 1;
         }
-        if (n == 0 || n > 63) return false;
-        out[len_pos] = char(n);
-        return true;
     }
 
     bool name(std::string_view text, std::string& wire) {

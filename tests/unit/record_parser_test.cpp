@@ -99,6 +99,47 @@ TEST(MasterRecord, CommonTypesParseExactlyAsLdnsDoes) {
     }
 }
 
+// The fast path reads canonical dotted quads itself and leaves the rest to inet_pton: every
+// form, odd or random, must come out as ldns's A parser makes it, or be refused as it is.
+TEST(MasterRecord, Ipv4AddressesParseAsLdnsDoes) {
+    std::vector<std::string> addrs = {"0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.2.3.04", "1.2.3.0",
+                                      "256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.", ".1.2.3", "1234.1.1.1",
+                                      "0x1.2.3.4", "1.2.3.-4", "00.1.1.1", "1.2.3.4a", "9.99.199.249", "1.2.3.300"};
+    std::mt19937 rng(5);
+    for (int i = 0; i < 5000; ++i) {
+        std::string a;
+        for (int part = 0, parts = 3 + int(rng() % 3); part < parts; ++part) {
+            if (part) a += '.';
+            for (int d = 0, digits = int(rng() % 5); d < digits; ++d) a += char('0' + rng() % (d == 0 && rng() % 3 ? 3 : 10));
+        }
+        addrs.push_back(a);
+    }
+    for (const std::string& a : addrs) {
+        MasterRecord rec{"x A " + a, 1, 0, 0, 3600, false};
+        ParsedRecord got;
+        const bool ok = parse_master_record(rec, "example.test.", got).empty();
+        ldns_rdf* rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, a.c_str());
+        ASSERT_EQ(ok, rdf != nullptr) << a;
+        if (rdf) {
+            EXPECT_EQ(got.rdata, std::string(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf))) << a;
+        }
+        ldns_rdf_deep_free(rdf);
+    }
+}
+
+// Relative names end in the origin, whose wire form the parser keeps between records: a
+// record under another origin must not get the last one's.
+TEST(MasterRecord, RelativeNamesFollowTheirOwnOrigin) {
+    for (int round = 0; round < 3; ++round)
+        for (const std::string origin : {"example.test.", "other.example.", "a.b.c.d.", "."}) {
+            MasterRecord rec{"x CNAME target", 1, 0, 0, 3600, false};
+            ParsedRecord got;
+            ASSERT_EQ(parse_master_record(rec, origin, got), "") << origin;
+            EXPECT_EQ(got.owner, ldns_reference(rec, origin).owner) << origin;
+            EXPECT_EQ(got.rdata, ldns_reference(rec, origin).rdata) << origin;
+        }
+}
+
 TEST(MasterRecord, NamesNearTheLimitsParseAsLdnsNamesDo) {
     const std::string l63(63, 'a'), l62(62, 'b');
     // 3 x 63-octet labels and a 62-octet one make 255 octets; the third name is over 255 only
