@@ -133,9 +133,11 @@ private:
         zt.index.build(ptrs);
         zt.apex = zt.index.find(z.apex);
 
-        // An ancestor of node i: often the node just before it (see the ENT search above).
+        // An ancestor of node i: often the node just before it (see the ENT search above), or
+        // the apex.
         auto ancestor = [&](size_t i, std::string_view k) {
             if (i > 0 && same_bytes(zt.nodes[i - 1].key(), k)) return const_cast<Node*>(&zt.nodes[i - 1]);
+            if (zt.apex != nullptr && same_bytes(zt.apex->key(), k)) return const_cast<Node*>(zt.apex);
             return const_cast<Node*>(zt.index.find(k));
         };
         // Links: the topmost cut above each node, and each node's wildcard child.
@@ -184,7 +186,24 @@ private:
         tbb::enumerable_thread_specific<Arena*> local([&] { return new_arena(); });
         tbb::enumerable_thread_specific<BuiltNode> scratch;
         tbb::enumerable_thread_specific<std::unordered_set<std::string>> targets;  // most repeat (one MX host)
-        const NodeLookup lookup = [this](std::string_view key, bool glue_ok) { return this->lookup(key, glue_ok); };
+        // Most targets repeat from node to node (every customer's MX host): the last answer
+        // per thread is kept.
+        struct LastLookup {
+            std::string key;
+            bool glue_ok = false, valid = false;
+            const ZoneNode* found = nullptr;
+        };
+        tbb::enumerable_thread_specific<LastLookup> last;
+        const NodeLookup lookup = [this, &last](std::string_view key, bool glue_ok) {
+            LastLookup& l = last.local();
+            if (!l.valid || l.glue_ok != glue_ok || l.key != key) {
+                l.key = key;
+                l.glue_ok = glue_ok;
+                l.found = this->lookup(key, glue_ok);
+                l.valid = true;
+            }
+            return l.found;
+        };
         const std::optional<RRset> soa = z.find(z.apex)->find(rrtype::SOA);
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];

@@ -1,5 +1,7 @@
 #include "zone.hpp"
 
+#include <malloc.h>
+
 #include "ldns.hpp"
 
 #include <new>
@@ -25,7 +27,7 @@ char* ZoneNode::splice(size_t at, size_t remove, size_t add) {
     const size_t tail = bytes_ - at - remove;
     const size_t n = bytes_ - remove + add;
     if (add < remove) std::memmove(data_ + at + add, data_ + at + remove, tail);
-    if (n != bytes_) {
+    if (n != bytes_ && !(n > bytes_ && data_ != nullptr && n <= malloc_usable_size(data_))) {
         if (n == 0) {
             std::free(data_);
             data_ = nullptr;
@@ -47,6 +49,21 @@ void ZoneNode::set_owner(std::string_view wire) {
     char* p = splice(0, first(), 1 + len);
     p[0] = char(len);
     if (len) std::memcpy(p + 1, wire.data(), len);
+}
+
+void ZoneNode::reserve(size_t more) {
+    if (data_ == nullptr) {  // what set_owner({}) makes, in one allocation with the room
+        data_ = static_cast<char*>(std::malloc(1 + more));
+        if (data_ == nullptr) throw std::bad_alloc();
+        data_[0] = 0;
+        bytes_ = 1;
+        return;
+    }
+    const size_t n = bytes_ + more;
+    if (n <= malloc_usable_size(data_)) return;
+    char* next = static_cast<char*>(std::realloc(data_, n));
+    if (next == nullptr) throw std::bad_alloc();
+    data_ = next;
 }
 
 void ZoneNode::add(uint16_t type, uint32_t ttl, std::string_view rd) {

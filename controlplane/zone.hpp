@@ -160,6 +160,12 @@ public:
     // Adds `rd` to the RRset of `type` (created in type order when missing) and sets that
     // RRset's TTL. No checks: zone_edit.hpp's add_record holds the rules.
     void add(uint16_t type, uint32_t ttl, std::string_view rd);
+    // Room for `more` bytes of records (RRset headers, RDATA lengths and RDATA) beyond what
+    // the node holds, so that the adds that follow need no reallocation (the loader knows
+    // the records of an owner in advance).
+    void reserve(size_t more);
+    // What one record can add: a new RRset's header, the RDATA's length and the RDATA.
+    static constexpr size_t record_bytes(size_t rdata) { return header + 2 + rdata; }
     // Removes `*rd` (or every RDATA when null) from the RRset of `type` (or from every RRset
     // when 0). Returns how many records went.
     size_t erase(uint16_t type, const std::string_view* rd);
@@ -183,7 +189,7 @@ private:
     // Replaces bytes [at, at + remove) with `add` uninitialised bytes; returns where they start.
     char* splice(size_t at, size_t remove, size_t add);
 
-    char* data_ = nullptr;  // malloc'ed, so that growing is a realloc
+    char* data_ = nullptr;  // malloc'ed, so that growing is a realloc (within malloc_usable_size: none)
     uint32_t bytes_ = 0;
     uint8_t marks_ = 0;  // mark() of each marked type with an RRset here (kept by add and erase)
 };

@@ -32,9 +32,10 @@ class Inserter {
 public:
     Inserter(Zone& zone, std::vector<Diagnostic>& diags) : zone_(zone), diags_(diags) {}
 
-    // `key`: p's owner in lower case; `hash`: NodeMap::hash(key).
+    // `key`: p's owner in lower case; `hash`: NodeMap::hash(key). `run_bytes`: at the first
+    // record of a run of one owner, what the run's records take in the node at most.
     void add(const MasterRecord& rec, const std::string& file, const ParsedRecord& p, const std::string& key,
-             uint64_t hash) {
+             uint64_t hash, size_t run_bytes) {
         auto diag = [&](const std::string& m, bool error) { diags_.push_back({file, rec.line, m, error}); };
         if (p.klass != class_in) return diag("only class IN is served", true);
         // Records of one owner usually follow each other: one lookup for all of them.
@@ -42,7 +43,10 @@ public:
             last_owner_ = p.owner;
             last_node_ = nullptr;
             last_is_apex_ = key == zone_.apex;
-            if (is_subdomain(key, zone_.apex)) last_node_ = &zone_.nodes.at_or_add(key, hash);
+            if (is_subdomain(key, zone_.apex)) {
+                last_node_ = &zone_.nodes.at_or_add(key, hash);
+                last_node_->reserve(run_bytes);  // one allocation for the run, not one per record
+            }
         }
         if (last_node_ == nullptr)
             return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " + zone_.apex_text + ")",
@@ -192,10 +196,16 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
             // name a few records on is fetched while this one is inserted.
             constexpr size_t ahead = 16;
             for (size_t i = 0; i < std::min(ahead, recs.size()); ++i) zone->nodes.prefetch(hashes[i]);
+            size_t run_end = 0;  // records [i, run_end) have the owner of record i
             for (size_t i = 0; i < recs.size(); ++i) {
                 if (i + ahead < recs.size()) zone->nodes.prefetch(hashes[i + ahead]);
+                size_t run_bytes = 0;
+                if (i == run_end) {
+                    for (run_end = i; run_end < recs.size() && parsed[run_end].owner == parsed[i].owner; ++run_end)
+                        if (errors[run_end].empty()) run_bytes += ZoneNode::record_bytes(parsed[run_end].rdata.size());
+                }
                 const std::string& file = (*batch->files)[recs[i].file];
-                if (errors[i].empty()) inserter.add(recs[i], file, parsed[i], keys[i], hashes[i]);
+                if (errors[i].empty()) inserter.add(recs[i], file, parsed[i], keys[i], hashes[i], run_bytes);
                 else result.diags.push_back({file, recs[i].line, errors[i], true});
             }
             queue.recycle(std::move(batch));
