@@ -59,9 +59,12 @@ public:
         constexpr size_t max_tokens = 8;
         std::string_view tok[max_tokens];
         size_t n = 0;
-        for (Token t = next_token(rec_.text, 0); t.len; t = next_token(rec_.text, t.pos + t.len)) {
-            if (n == max_tokens) return false;
-            tok[n++] = t.in(rec_.text);
+        if (!split_plain(rec_.text, tok, max_tokens, n)) {  // quotes or escapes: token by token
+            n = 0;
+            for (Token t = next_token(rec_.text, 0); t.len; t = next_token(rec_.text, t.pos + t.len)) {
+                if (n == max_tokens) return false;
+                tok[n++] = t.in(rec_.text);
+            }
         }
         if (n < 3 || !name(tok[0], out.owner)) return false;
         size_t i = 1;

@@ -74,6 +74,31 @@ TEST(MasterText, NextTokenMatchesTheByteRule) {
     }
 }
 
+// split_plain, the parser's one-pass tokenizer, against next_token on random text: the same
+// tokens whenever it accepts the text, and it accepts all text without quotes, escapes or
+// NUL bytes that has at most `max` tokens.
+TEST(MasterText, SplitPlainMatchesNextToken) {
+    const std::string alphabet = std::string("ab.9 \t\"\\!#;") + char(0x80) + char(0xFF) + char(0);
+    std::mt19937 rng(13);
+    constexpr size_t max = 8;
+    for (int round = 0; round < 50000; ++round) {
+        std::string s(rng() % 48, 'x');
+        for (char& c : s)
+            if (rng() % 3 == 0) c = alphabet[rng() % alphabet.size()];
+        std::vector<std::string_view> want;
+        for (master_text::Token t = master_text::next_token(s, 0); t.len; t = master_text::next_token(s, t.pos + t.len))
+            want.push_back(t.in(s));
+        std::string_view got[max];
+        size_t n = 0;
+        const bool plain = s.find_first_of(std::string("\"\\") + char(0)) == std::string::npos;
+        const bool ok = master_text::split_plain(s, got, max, n);
+        ASSERT_EQ(ok, plain && want.size() <= max) << round;
+        if (ok) {
+            ASSERT_EQ(std::vector<std::string_view>(got, got + n), want) << round;
+        }
+    }
+}
+
 TEST(MasterRecord, CommonTypesParseExactlyAsLdnsDoes) {
     const std::string origin = "example.test.";
     for (const char* text : {"www A 192.0.2.1", "www.example.test. 60 IN A 192.0.2.1", "www IN 1h A 192.0.2.1",
