@@ -52,22 +52,23 @@ inline Token next_token(const std::string& s, size_t from) {
     return t;
 }
 
-// What split_plain() makes of a byte: part of a token, a separator, or something only
-// next_token() handles (quotes, escapes, and NUL, which also ends the string).
-enum class ByteClass : uint8_t { token, blank, other };
+// What split_plain() makes of a byte: part of a token, a separator, a quote, or something
+// only next_token() handles (escapes, and NUL, which also ends the string).
+enum class ByteClass : uint8_t { token, blank, quote, other };
 inline constexpr auto byte_class = [] {
     struct Table {
         ByteClass c[256];
     } t{};
     for (auto& c : t.c) c = ByteClass::token;
     t.c[uint8_t(' ')] = t.c[uint8_t('\t')] = ByteClass::blank;
-    t.c[uint8_t('"')] = t.c[uint8_t('\\')] = t.c[0] = ByteClass::other;
+    t.c[uint8_t('"')] = ByteClass::quote;
+    t.c[uint8_t('\\')] = t.c[0] = ByteClass::other;
     return t;
 }();
 
-// All of s's tokens at once, as next_token() would give them, for text without quotes,
-// escapes or NUL bytes (one table lookup a byte; s must be NUL-terminated, as a std::string
-// is). False, with n unspecified, for any other text or more than `max` tokens.
+// All of s's tokens at once, as next_token() would give them, for text without escapes or
+// NUL bytes (one table lookup a byte; s must be NUL-terminated, as a std::string is). False,
+// with n unspecified, for any other text or more than `max` tokens.
 inline bool split_plain(const std::string& s, std::string_view* tok, size_t max, size_t& n) {
     const char* p = s.c_str();
     const auto cls = [&](size_t i) { return byte_class.c[uint8_t(p[i])]; };
@@ -76,7 +77,20 @@ inline bool split_plain(const std::string& s, std::string_view* tok, size_t max,
         while (cls(i) == ByteClass::blank) ++i;
         if (cls(i) == ByteClass::other) return i == s.size();  // the terminating NUL, or not plain
         const size_t start = i;
-        while (cls(i) == ByteClass::token) ++i;
+        for (;;) {
+            while (cls(i) == ByteClass::token) ++i;
+            if (cls(i) != ByteClass::quote) break;
+            // A quoted part, blanks included ("v=spf1 -all", alpn="h2,h3"); unterminated
+            // runs to the end, as in next_token.
+            for (++i; cls(i) != ByteClass::quote; ++i)
+                if (cls(i) == ByteClass::other) {
+                    if (i != s.size()) return false;
+                    break;
+                }
+            if (i == s.size()) break;
+            ++i;
+        }
+        if (cls(i) == ByteClass::other && i != s.size()) return false;
         if (n == max) return false;
         tok[n++] = std::string_view(p + start, i - start);
     }
