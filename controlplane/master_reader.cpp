@@ -183,6 +183,7 @@ private:
                 return origin;
             }
             out += prev_owner_;
+            rec_.same_owner = true;
         } else {
             const std::string_view name = first.in(text);
             if (name == "@") out += orig;
@@ -191,7 +192,8 @@ private:
                 (out += name) += '.';
                 if (orig != ".") out += orig;
             }
-            prev_owner_ = out;
+            rec_.same_owner = out == prev_owner_;
+            if (!rec_.same_owner) prev_owner_ = out;
             rest = first.pos + first.len;
         }
         out += ' ';

@@ -20,6 +20,7 @@ struct MasterRecord {
     uint32_t origin = 0;  // index into MasterFile::origins
     uint32_t ttl = 0;     // $TTL in force
     bool alias = false;   // written as ALIAS/ANAME/TYPE65401 <name>; text says CNAME
+    bool same_owner = false;  // the owner is the previous record's, byte for byte
 };
 
 struct MasterFile {

@@ -188,10 +188,24 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
                 // The reading thread wrote these texts a batch ago: fetch a few records ahead.
                 if (i + 4 < recs.size()) prefetch(recs[i + 4].text.data());
                 errors[i] = parse_master_record(recs[i], (*batch->origins)[recs[i].origin], parsed[i]);
+                if (i > 0 && recs[i].same_owner) return;  // the key is the previous one's (below)
                 keys[i].assign(parsed[i].owner);
                 lower_in_place(keys[i]);
                 hashes[i] = NodeMap::hash(keys[i]);
             });
+            // Most records repeat the owner before them: its key, made in order. Made afresh
+            // when that record did not parse (its owner may not have been read).
+            for (size_t i = 1; i < recs.size(); ++i) {
+                if (!recs[i].same_owner) continue;
+                if (errors[i - 1].empty()) {
+                    keys[i] = keys[i - 1];
+                    hashes[i] = hashes[i - 1];
+                } else {
+                    keys[i].assign(parsed[i].owner);
+                    lower_in_place(keys[i]);
+                    hashes[i] = NodeMap::hash(keys[i]);
+                }
+            }
             // Names are found in the node map's index in a random order: the slot of the
             // name a few records on is fetched while this one is inserted.
             constexpr size_t ahead = 16;

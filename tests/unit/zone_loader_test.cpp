@@ -252,6 +252,47 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
     EXPECT_NE(r.zone->find(key("last.o5.big.test.")), nullptr);
 }
 
+// Records that repeat their owner (written again, or left blank) share its key, which the
+// loader computes once per run: runs across batch boundaries, interrupted by records that do
+// not parse or are not IN, and owners that differ only in case all land on their own node.
+TEST(ZoneLoader, OwnerRunsLandOnTheirNode) {
+    std::string z = soa_ns;
+    for (int i = 0; i < 3000; ++i) {
+        const std::string o = "r" + std::to_string(i);
+        z += o + " A 192.0.2.1\n";
+        if (i % 3 == 0) z += o + " CH TXT \"not IN\"\n";       // skipped by the inserter
+        if (i % 5 == 0) z += o + " TXT \"unterminated\n";        // a parse error in the run
+        z += (i % 2 ? "\t" : o) + " AAAA 2001:db8::" + std::to_string(i % 9999 + 1) + "\n";
+        z += (i % 7 == 0 ? "R" + std::to_string(i) : o) + " MX 10 mx\n";  // the same name in upper case
+        z += "\t TXT \"" + o + "\"\n";
+    }
+    LoadResult r = load_zone_file("runs.test", write_temp("runs.zone", z));
+    // Exactly the unterminated strings (600) and the CH records (1,000) are reported.
+    size_t unterminated = 0, not_in = 0;
+    for (const auto& d : r.diags) {
+        if (d.message.find("class IN") != std::string::npos) ++not_in;
+        else ++unterminated;
+    }
+    EXPECT_EQ(not_in, 1000u) << dump(r);
+    EXPECT_EQ(unterminated, 600u) << dump(r);
+    z.clear();  // the same without the bad records loads, every run on its node
+    for (int i = 0; i < 3000; ++i) {
+        const std::string o = "r" + std::to_string(i);
+        z += o + " A 192.0.2.1\n";
+        z += (i % 2 ? "\t" : o) + " AAAA 2001:db8::" + std::to_string(i % 9999 + 1) + "\n";
+        z += (i % 7 == 0 ? "R" + std::to_string(i) : o) + " MX 10 mx\n";
+        z += "\t TXT \"" + o + "\"\n";
+    }
+    r = load_zone_file("runs.test", write_temp("runs-ok.zone", soa_ns + z));
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_EQ(r.zone->nodes.size(), 2u + 3000u);  // the apex, ns and the r*
+    for (int i = 0; i < 3000; ++i) {
+        const ZoneNode* n = r.zone->find(key("r" + std::to_string(i) + ".runs.test."));
+        ASSERT_NE(n, nullptr) << i;
+        for (uint16_t t : {rrtype::A, rrtype::AAAA, rrtype::MX, rrtype::TXT}) EXPECT_TRUE(n->find(t)) << i << " " << t;
+    }
+}
+
 // Files are read 1 MiB at a time and split at the last newline of each block: a record in
 // parentheses across the block boundary (at every offset of its first lines), a line longer
 // than a block, and a last record without a newline all load, and lines keep their numbers.
