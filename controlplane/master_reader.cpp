@@ -75,6 +75,22 @@ private:
         return t;
     }();
 
+    // The first of d[i..] that is special (d.size() when none): 16 bytes a step where SSE2 is
+    // there (every x86-64), which is most of the reading thread's scan of a zone's text.
+    static size_t next_special(std::string_view d, size_t i) {
+#ifdef __SSE2__
+        using v16 = char __attribute__((vector_size(16)));
+        for (; i + 16 <= d.size(); i += 16) {
+            v16 w;
+            std::memcpy(&w, d.data() + i, 16);
+            const v16 hit = (w == ';') | (w == '"') | (w == '\\') | (w == '(') | (w == ')') | (w == '\r') | (w == '\n');
+            if (const int m = __builtin_ia32_pmovmskb128(hit)) return i + size_t(__builtin_ctz(unsigned(m)));
+        }
+#endif
+        while (i < d.size() && !special[uint8_t(d[i])]) ++i;
+        return i;
+    }
+
     // Where split() is in a file, from one block to the next.
     struct Split {
         std::string cur;  // the entry so far
@@ -105,8 +121,7 @@ private:
             }
             sp.at_line_start = false;
             if (!sp.quoted) {  // the common case: a run of ordinary characters, copied at once
-                size_t j = i;
-                while (j < d.size() && !special[uint8_t(d[j])]) ++j;
+                const size_t j = next_special(d, i);
                 if (j > i) {
                     cur.append(d, i, j - i);
                     i = j - 1;

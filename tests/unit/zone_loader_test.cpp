@@ -252,6 +252,29 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
     EXPECT_NE(r.zone->find(key("last.o5.big.test.")), nullptr);
 }
 
+// The reader looks for the characters it must handle (; " \\ ( ) CR LF) 16 bytes at a time:
+// each of them, at every offset of a line and so of a 16-byte step, must still be seen.
+TEST(ZoneLoader, SpecialCharactersAtEveryOffsetAreSeen) {
+    std::string z = soa_ns;
+    for (int k = 0; k < 40; ++k) {
+        const std::string o = "n" + std::string(size_t(k), 'x');  // moves everything after it by one
+        z += o + " TXT \"a;b\\\"c\" ; a comment \"not a string\r\n";
+        z += o + " MX ( 10\r\n  mx ) ; closed\n";
+        z += o + "\\.e A 192.0.2.1\n";  // an escaped dot: one label "n...x.e"
+    }
+    LoadResult r = load_zone_file("sp.test", write_temp("special.zone", z));
+    ASSERT_TRUE(r.ok()) << dump(r);
+    for (int k = 0; k < 40; ++k) {
+        const std::string o = "n" + std::string(size_t(k), 'x');
+        const ZoneNode* n = r.zone->find(key(o + ".sp.test."));
+        ASSERT_NE(n, nullptr) << k;
+        ASSERT_TRUE(n->find(rrtype::TXT)) << k;
+        EXPECT_EQ(std::string(*n->find(rrtype::TXT)->rdata.begin()), std::string("\x05" "a;b\"c")) << k;
+        EXPECT_TRUE(n->find(rrtype::MX)) << k;
+        EXPECT_NE(r.zone->find(key(o + "\\.e.sp.test.")), nullptr) << k;
+    }
+}
+
 // Records that repeat their owner (written again, or left blank) share its key, which the
 // loader computes once per run: runs across batch boundaries, interrupted by records that do
 // not parse or are not IN, and owners that differ only in case all land on their own node.
