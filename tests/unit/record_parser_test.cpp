@@ -82,9 +82,12 @@ TEST(MasterText, SplitPlainMatchesNextToken) {
     std::mt19937 rng(13);
     constexpr size_t max = 8;
     for (int round = 0; round < 50000; ++round) {
-        std::string s(rng() % 48, 'x');
+        std::string s(rng() % 100, 'x');  // both sides of split_short's 64 bytes
         for (char& c : s)
             if (rng() % 3 == 0) c = alphabet[rng() % alphabet.size()];
+        if (round % 2 == 0)  // half of them without what split_short leaves to the byte loop
+            for (char& c : s)
+                if (c == '"' || c == '\\' || c == 0) c = 'q';
         std::vector<std::string_view> want;
         for (master_text::Token t = master_text::next_token(s, 0); t.len; t = master_text::next_token(s, t.pos + t.len))
             want.push_back(t.in(s));
