@@ -126,7 +126,8 @@ def main():
             g(pre + ".testpmd.qps"), 0.9, False, "", "veth (%s) vs testpmd" % pmd)
     big_label = "%gk names" % ((g("big") or 0) / 1000) if (g("big") or 0) < 1e6 else "%gM names" % (g("big") / 1e6)
     pp = g("r3.pp.mqps")
-    add("3 in-process, " + big_label, "packet path Mqps/core (parse+respond+rewrite)", pp, "5tswap in process",
+    pp_runs = str(g("r3.pp.runs") or "").replace(" ", ", ")
+    add("3 in-process, " + big_label, "packet path Mqps/core (parse+respond+rewrite)%s%s" % (med, "; runs: " + pp_runs if pp_runs else ""), pp, "5tswap in process",
         g("r3.pp5t.mqps"), None, False, "Mqps", met=None)
     rows.append(("3 in-process, " + big_label, "packet path Mqps/core, absolute", pp, "target", 10.0,
                  pp / 10 if pp else None, "≥ 10 Mqps", (pp >= 10) if pp else None, "Mqps"))
