@@ -79,13 +79,9 @@ private:
     // there (every x86-64), which is most of the reading thread's scan of a zone's text.
     static size_t next_special(std::string_view d, size_t i) {
 #ifdef __SSE2__
-        using v16 = char __attribute__((vector_size(16)));
-        for (; i + 16 <= d.size(); i += 16) {
-            v16 w;
-            std::memcpy(&w, d.data() + i, 16);
-            const v16 hit = (w == ';') | (w == '"') | (w == '\\') | (w == '(') | (w == ')') | (w == '\r') | (w == '\n');
-            if (const int m = __builtin_ia32_pmovmskb128(hit)) return i + size_t(__builtin_ctz(unsigned(m)));
-        }
+        for (; i + 16 <= d.size(); i += 16)
+            if (const unsigned m = match16<';', '"', '\\', '(', ')', '\r', '\n'>(d.data() + i))
+                return i + size_t(__builtin_ctz(m));
 #endif
         while (i < d.size() && !special[uint8_t(d[i])]) ++i;
         return i;

@@ -66,9 +66,17 @@ inline constexpr auto byte_class = [] {
     return t;
 }();
 
-// All of s's tokens at once, as next_token() would give them, for text without escapes or
-// NUL bytes (one table lookup a byte; s must be NUL-terminated, as a std::string is). False,
-// with n unspecified, for any other text or more than `max` tokens.
+#ifdef __SSE2__
+// Which of the 16 bytes at p are one of cs: bit i for byte i (SSE2, every x86-64).
+template <char... cs>
+inline unsigned match16(const char* p) {
+    using v16 = char __attribute__((vector_size(16)));
+    v16 w;
+    std::memcpy(&w, p, 16);
+    return uint16_t(__builtin_ia32_pmovmskb128(((w == cs) | ...)));
+}
+#endif
+
 // split_plain() for the usual record: at most 64 bytes, no quote, escape or NUL. The bytes'
 // classes become bit masks 16 at a time, tokens the runs of non-blank bits. False when the
 // text is not of that kind (or has more than `max` tokens).
@@ -76,15 +84,12 @@ inline bool split_short(const std::string& s, std::string_view* tok, size_t max,
 #ifdef __SSE2__
     const size_t len = s.size();
     if (len > 64) return false;
-    using v16 = char __attribute__((vector_size(16)));
     char buf[64] = {};
     std::memcpy(buf, s.data(), len);
     uint64_t blank = 0, other = 0;
     for (unsigned k = 0; k < 4; ++k) {
-        v16 w;
-        std::memcpy(&w, buf + 16 * k, 16);
-        blank |= uint64_t(uint16_t(__builtin_ia32_pmovmskb128((w == ' ') | (w == '\t')))) << (16 * k);
-        other |= uint64_t(uint16_t(__builtin_ia32_pmovmskb128((w == '"') | (w == '\\') | (w == 0)))) << (16 * k);
+        blank |= uint64_t(match16<' ', '\t'>(buf + 16 * k)) << (16 * k);
+        other |= uint64_t(match16<'"', '\\', '\0'>(buf + 16 * k)) << (16 * k);
     }
     const uint64_t valid = len == 64 ? ~0ull : (1ull << len) - 1;
     if (other & valid) return false;
@@ -104,6 +109,9 @@ inline bool split_short(const std::string& s, std::string_view* tok, size_t max,
 #endif
 }
 
+// All of s's tokens at once, as next_token() would give them, for text without escapes or
+// NUL bytes (one table lookup a byte; s must be NUL-terminated, as a std::string is). False,
+// with n unspecified, for any other text or more than `max` tokens.
 inline bool split_plain(const std::string& s, std::string_view* tok, size_t max, size_t& n) {
     if (split_short(s, tok, max, n)) return true;
     const char* p = s.c_str();

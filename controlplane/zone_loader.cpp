@@ -184,14 +184,16 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
                 keys.resize(recs.size());
                 hashes.resize(recs.size());
             }
+            auto make_key = [&](size_t i) {
+                keys[i].assign(parsed[i].owner);
+                lower_in_place(keys[i]);
+                hashes[i] = NodeMap::hash(keys[i]);
+            };
             tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
                 // The reading thread wrote these texts a batch ago: fetch a few records ahead.
                 if (i + 4 < recs.size()) prefetch(recs[i + 4].text.data());
                 errors[i] = parse_master_record(recs[i], (*batch->origins)[recs[i].origin], parsed[i]);
-                if (i > 0 && recs[i].same_owner) return;  // the key is the previous one's (below)
-                keys[i].assign(parsed[i].owner);
-                lower_in_place(keys[i]);
-                hashes[i] = NodeMap::hash(keys[i]);
+                if (i == 0 || !recs[i].same_owner) make_key(i);  // else the previous one's (below)
             });
             // Most records repeat the owner before them: its key, made in order. Made afresh
             // when that record did not parse (its owner may not have been read).
@@ -201,23 +203,20 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
                     keys[i] = keys[i - 1];
                     hashes[i] = hashes[i - 1];
                 } else {
-                    keys[i].assign(parsed[i].owner);
-                    lower_in_place(keys[i]);
-                    hashes[i] = NodeMap::hash(keys[i]);
+                    make_key(i);
                 }
             }
             // Names are found in the node map's index in a random order: the slot of the
             // name a few records on is fetched while this one is inserted.
             constexpr size_t ahead = 16;
             for (size_t i = 0; i < std::min(ahead, recs.size()); ++i) zone->nodes.prefetch(hashes[i]);
-            size_t run_end = 0;  // records [i, run_end) have the owner of record i
+            size_t run_end = 0;  // records [i, run_end) repeat the owner of record i
             for (size_t i = 0; i < recs.size(); ++i) {
                 if (i + ahead < recs.size()) zone->nodes.prefetch(hashes[i + ahead]);
-                size_t run_bytes = 0;
-                if (i == run_end) {
-                    for (run_end = i; run_end < recs.size() && parsed[run_end].owner == parsed[i].owner; ++run_end)
+                size_t run_bytes = 0;  // a hint for the node's allocation
+                if (i == run_end)
+                    for (run_end = i; run_end < recs.size() && (run_end == i || recs[run_end].same_owner); ++run_end)
                         if (errors[run_end].empty()) run_bytes += ZoneNode::record_bytes(parsed[run_end].rdata.size());
-                }
                 const std::string& file = (*batch->files)[recs[i].file];
                 if (errors[i].empty()) inserter.add(recs[i], file, parsed[i], keys[i], hashes[i], run_bytes);
                 else result.diags.push_back({file, recs[i].line, errors[i], true});
