@@ -13,37 +13,41 @@ bool PortAddrs::has_v6(const uint8_t* a) const {
 }
 
 uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc) {
-    // 32-bit words into 64-bit accumulators (no carry to fold until the end), 16 bytes a step
-    // into four independent sums so that the adds run in parallel: a reply is ~100-500 bytes.
-    uint64_t s0 = acc, s1 = 0, s2 = 0, s3 = 0;
-    for (; n >= 16; p += 16, n -= 16) {
-        uint32_t w[4];
-        std::memcpy(w, p, 16);
-        s0 += w[0];
-        s1 += w[1];
-        s2 += w[2];
-        s3 += w[3];
-    }
-    uint64_t s = s0 + s1 + s2 + s3;
-    for (; n >= 4; p += 4, n -= 4) {
+    // 64-bit words into a 128-bit sum: the compiler's add/adc pair, the carries counted in
+    // the high half (RFC 1071 §2(B): any word size folds to the same 16-bit sum). A reply
+    // is ~100-500 bytes: 32 bytes a step, then 8, then the 4/2/1-byte tail.
+    unsigned __int128 s = acc;
+    auto word = [](const uint8_t* q) {
+        uint64_t w;
+        std::memcpy(&w, q, 8);
+        return w;
+    };
+    for (; n >= 32; p += 32, n -= 32) s += word(p), s += word(p + 8), s += word(p + 16), s += word(p + 24);
+    for (; n >= 8; p += 8, n -= 8) s += word(p);
+    uint64_t tail = 0;  // the last bytes keep their place in a word: even offsets stay even
+    if (n & 4) {
         uint32_t w;
         std::memcpy(&w, p, 4);
-        s += w;
+        tail += w;
+        p += 4;
     }
-    if (n >= 2) {
+    if (n & 2) {
         uint16_t w;
         std::memcpy(&w, p, 2);
-        s += w;
+        tail += w;
         p += 2;
-        n -= 2;
     }
-    if (n) {
+    if (n & 1) {
         uint16_t w = 0;
         std::memcpy(&w, p, 1);  // the odd byte is the high half of a big-endian word
-        s += w;
+        tail += w;
     }
-    while (s >> 32) s = (s & 0xFFFFFFFF) + (s >> 32);
-    return uint32_t(s);
+    s += tail;
+    uint64_t r = uint64_t(s) + uint64_t(s >> 64);  // end-around carry: at most one more
+    r += r < uint64_t(s >> 64);
+    r = (r & 0xFFFFFFFF) + (r >> 32);
+    r = (r & 0xFFFFFFFF) + (r >> 32);
+    return uint32_t(r);
 }
 
 // Returns the folded sum in memory byte order, ready to memcpy into a header.
@@ -52,26 +56,52 @@ uint16_t fold(uint32_t acc) {
     return uint16_t(acc);
 }
 
-uint16_t ipv4_header_checksum(const uint8_t* ip, size_t ihl_bytes) {
-    return uint16_t(~fold(sum16(ip, ihl_bytes)));
-}
+namespace {
 
-static uint32_t pseudo_sum_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
-    uint8_t tail[4] = {0, proto, uint8_t(l4_len >> 8), uint8_t(l4_len)};
-    return sum16(tail, 4, sum16(ip + 12, 8));
+// a + b with the end-around carry, kept in 32 bits.
+uint32_t add1c(uint32_t a, uint32_t b) {
+    const uint64_t s = uint64_t(a) + b;
+    return uint32_t(s) + uint32_t(s >> 32);
 }
-static uint32_t pseudo_sum_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
-    uint8_t tail[8] = {0, 0, uint8_t(l4_len >> 8), uint8_t(l4_len), 0, 0, 0, proto};
-    return sum16(tail, 8, sum16(ip + 8, 32));
+// The sum of N bytes (a multiple of 4: headers, addresses), unrolled by the compiler.
+template <size_t N>
+uint32_t sum_fixed(const uint8_t* p, uint32_t acc = 0) {
+    static_assert(N % 4 == 0);
+    uint64_t s = acc;
+    for (size_t i = 0; i < N; i += 4) {
+        uint32_t w;
+        std::memcpy(&w, p + i, 4);
+        s += w;
+    }
+    s = (s & 0xFFFFFFFF) + (s >> 32);
+    return uint32_t(s) + uint32_t(s >> 32);
 }
-uint16_t pseudo_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v4(ip, l4_len, proto)); }
-uint16_t pseudo_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v6(ip, l4_len, proto)); }
-
-static uint16_t finish_l4(uint32_t acc, uint8_t proto) {
+// Bytes as they sit in memory, read as one word (the pseudo-headers' tails).
+uint32_t word4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    const uint8_t t[4] = {a, b, c, d};
+    uint32_t w;
+    std::memcpy(&w, t, 4);
+    return w;
+}
+uint32_t pseudo_sum_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
+    return add1c(sum_fixed<8>(ip + 12), word4(0, proto, uint8_t(l4_len >> 8), uint8_t(l4_len)));
+}
+uint32_t pseudo_sum_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
+    return add1c(sum_fixed<32>(ip + 8), add1c(word4(0, 0, uint8_t(l4_len >> 8), uint8_t(l4_len)), word4(0, 0, 0, proto)));
+}
+uint16_t finish_l4(uint32_t acc, uint8_t proto) {
     uint16_t c = uint16_t(~fold(acc));
     if (c == 0 && proto == proto_udp) c = 0xFFFF;  // 0 means "no checksum" in UDP
     return c;
 }
+
+}  // namespace
+
+uint16_t ipv4_header_checksum(const uint8_t* ip, size_t ihl_bytes) {
+    return uint16_t(~fold(sum16(ip + 20, ihl_bytes - 20, sum_fixed<20>(ip))));
+}
+uint16_t pseudo_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v4(ip, l4_len, proto)); }
+uint16_t pseudo_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v6(ip, l4_len, proto)); }
 uint16_t l4_checksum_v4(const uint8_t* ip, const uint8_t* l4, uint16_t l4_len, uint8_t proto) {
     return finish_l4(sum16(l4, l4_len, pseudo_sum_v4(ip, l4_len, proto)), proto);
 }

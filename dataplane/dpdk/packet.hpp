@@ -86,7 +86,7 @@ uint32_t rewrite_dns_reply(uint8_t* frame, const Classified& c, uint16_t dns_len
 // One's-complement sum helpers (RFC 1071), exposed for tests and rewriting.
 uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0);
 uint16_t fold(uint32_t acc);
-uint16_t ipv4_header_checksum(const uint8_t* ip, size_t ihl_bytes);
+uint16_t ipv4_header_checksum(const uint8_t* ip, size_t ihl_bytes);  // ihl_bytes >= 20
 // Full L4 checksum (UDP, ICMPv6...) including the pseudo-header; `l4` is the L4 header.
 uint16_t l4_checksum_v4(const uint8_t* ip, const uint8_t* l4, uint16_t l4_len, uint8_t proto);
 uint16_t l4_checksum_v6(const uint8_t* ip, const uint8_t* l4, uint16_t l4_len, uint8_t proto);

@@ -122,6 +122,18 @@ TEST(DpdkPacket, ChecksumMatchesTheDefinition) {
             const uint16_t got = ntohs(fold(sum16(buf.data() + off, n, htons(carried))));
             ASSERT_EQ(got, uint16_t(ref)) << "length " << n << " at offset " << off;
         }
+    // Carried-in sums that fill all 32 bits (what the pseudo-header sums hand over), over the
+    // run of 0xFF: every word add carries.
+    for (const uint32_t acc : {0xFFFFFFFFu, 0xFFFEFFFFu, 0x0001FFFFu, 0x80008000u, 1u})
+        for (size_t n = 0; n <= 40; ++n) {
+            uint32_t ref = ntohs(uint16_t(acc)) + ntohs(uint16_t(acc >> 16));  // memory order: both halves swapped
+            ref = (ref & 0xFFFF) + (ref >> 16);
+            for (size_t i = 0; i < n; i += 2) {
+                ref += uint32_t(buf[300 + i]) << 8 | (i + 1 < n ? buf[300 + i + 1] : 0);
+                ref = (ref & 0xFFFF) + (ref >> 16);
+            }
+            ASSERT_EQ(ntohs(fold(sum16(buf.data() + 300, n, acc))), uint16_t(ref)) << "length " << n << " carrying " << acc;
+        }
 }
 
 TEST(DpdkPacket, Ipv4QueryClassifiedAndRewritten) {
