@@ -23,7 +23,7 @@ def sh(cmd):
         return ""
 
 
-def machine():
+def machine(g):
     cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-").strip() or platform.processor()
     mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2 / 1048576}' /proc/meminfo")
     deb = sh("cat /etc/debian_version")
@@ -34,9 +34,16 @@ def machine():
         "dnsperf": sh("dpkg-query -W -f='${Version}' dnsperf"),
         "DPDK": sh("dpkg-query -W -f='${Version}' dpdk-dev"),
     }
-    return ("- %s cores (`nproc`), CPU: %s, memory %s, kernel %s, Debian %s\n- peers: %s\n"
+    probe = ""
+    if g("machine.dependent_load_512") is not None:  # bench/memory_probe_bench, core 1
+        probe = ("- memory as the 1M table meets it (`memory_probe_bench`, huge pages): a dependent load "
+                 "%s ns within 1 MiB, %s ns over 512 MiB; random prefetches over 512 MiB, issued back to back, "
+                 "%s ns per page for one line, %s ns for two\n"
+                 % tuple(fmt(g(k)) for k in ("machine.dependent_load_1", "machine.dependent_load_512",
+                                             "machine.random_prefetch_512_1", "machine.random_prefetch_512_2")))
+    return ("- %s cores (`nproc`), CPU: %s, memory %s, kernel %s, Debian %s\n- peers: %s\n%s"
             % (sh("nproc"), cpu, mem, platform.release(), deb,
-               ", ".join("%s %s" % kv for kv in vers.items() if kv[1])))
+               ", ".join("%s %s" % kv for kv in vers.items() if kv[1]), probe))
 
 
 def load(path):
@@ -169,7 +176,7 @@ def main():
             "and rows 4–5; %s s in all.\n\n"
             % (time.strftime("%Y-%m-%d %H:%M"), fmt(g("customers")).replace(".00", ""), fmt(g("secs")).replace(".00", ""),
                fmt(g("big")).replace(".00", ""), fmt(g("total_s")).replace(".00", "")))
-    section = head + "Machine:\n\n" + machine() + "\n" + table
+    section = head + "Machine:\n\n" + machine(g) + "\n" + table
     with open(a.table, "w") as f:
         f.write(section)
 
