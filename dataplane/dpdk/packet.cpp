@@ -52,7 +52,8 @@ uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc) {
 
 // Returns the folded sum in memory byte order, ready to memcpy into a header.
 uint16_t fold(uint32_t acc) {
-    while (acc >> 16) acc = (acc & 0xFFFF) + (acc >> 16);
+    acc = (acc & 0xFFFF) + (acc >> 16);  // at most 0x1FFFE
+    acc = (acc & 0xFFFF) + (acc >> 16);  // at most 0xFFFF
     return uint16_t(acc);
 }
 
@@ -98,7 +99,8 @@ uint16_t finish_l4(uint32_t acc, uint8_t proto) {
 }  // namespace
 
 uint16_t ipv4_header_checksum(const uint8_t* ip, size_t ihl_bytes) {
-    return uint16_t(~fold(sum16(ip + 20, ihl_bytes - 20, sum_fixed<20>(ip))));
+    const uint32_t base = sum_fixed<20>(ip);
+    return uint16_t(~fold(ihl_bytes == 20 ? base : sum16(ip + 20, ihl_bytes - 20, base)));
 }
 uint16_t pseudo_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v4(ip, l4_len, proto)); }
 uint16_t pseudo_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v6(ip, l4_len, proto)); }

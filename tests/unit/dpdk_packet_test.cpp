@@ -160,6 +160,31 @@ TEST(DpdkPacket, Ipv4QueryClassifiedAndRewritten) {
     EXPECT_TRUE(udp4_ok(ip));
 }
 
+// A header with options (IHL 6): the reply's header checksum covers them, the UDP header
+// and the DNS message sit 4 bytes further.
+TEST(DpdkPacket, Ipv4OptionsAreKeptAndChecksummed) {
+    Frame f = udp4("10.53.0.1", 53);
+    const uint8_t nops[4] = {1, 1, 1, 0};  // NOP, NOP, NOP, end of options
+    f.b.insert(f.b.begin() + 14 + 20, nops, nops + 4);
+    f.len += 4;
+    uint8_t* ip = f.b.data() + 14;
+    ip[0] = 0x46;
+    put16(ip + 2, uint16_t(be16(ip + 2) + 4));
+    const PortAddrs p = port();
+    const Classified c = classify(f.b.data(), f.len, p);
+    ASSERT_EQ(c.verdict, Verdict::dns);
+    EXPECT_EQ(c.dns, 14 + 24 + 8);
+    const uint32_t n = rewrite_dns_reply(f.b.data(), c, 40, p.mac, false);
+    EXPECT_EQ(n, 14u + 24 + 8 + 40);
+    EXPECT_EQ(be16(ip + 2), 24 + 8 + 40);
+    EXPECT_EQ(0, std::memcmp(ip + 20, nops, 4));
+    EXPECT_EQ(fold(sum16(ip, 24)), 0xFFFF) << "IPv4 header checksum over the options";
+    EXPECT_NE(fold(sum16(ip, 20)), 0xFFFF);
+    const uint8_t* udp = ip + 24;
+    EXPECT_EQ(be16(udp + 4), 48);
+    EXPECT_EQ(fold(sum16(udp, 48, sum16(ip + 12, 8) + htons(17) + htons(48))), 0xFFFF) << "UDP checksum";
+}
+
 TEST(DpdkPacket, OffloadLeavesPseudoHeader) {
     Frame f = udp4("10.53.0.1", 53);
     const Classified c = classify(f.b.data(), f.len, port());
