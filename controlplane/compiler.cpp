@@ -194,35 +194,41 @@ private:
             const ZoneNode* found = nullptr;
         };
         tbb::enumerable_thread_specific<LastLookup> last;
-        const NodeLookup lookup = [this, &last](std::string_view key, bool glue_ok) {
-            LastLookup& l = last.local();
-            if (!l.valid || l.glue_ok != glue_ok || l.key != key) {
-                l.key = key;
-                l.glue_ok = glue_ok;
-                l.found = this->lookup(key, glue_ok);
-                l.valid = true;
-            }
-            return l.found;
-        };
         const std::optional<RRset> soa = z.find(z.apex)->find(rrtype::SOA);
-        tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
-            Node& n = zt.nodes[i];
-            const ZoneNode* zn = data[i];
-            if (zn == nullptr || zn->empty()) return;
-            BuiltNode& b = scratch.local();
-            build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt, lookup, b);
-            // A CNAME's target often comes just before it in the file (www.c1 CNAME c1).
-            auto chase_target = [&]() -> const Node* {
-                if (i > 0 && same_bytes(zt.nodes[i - 1].key(), b.chase)) return &zt.nodes[i - 1];
-                return zt.index.find(b.chase);
-            };
-            if (!b.chase.empty())
-                if (const Node* t = chase_target(); t != nullptr && t >= zt.nodes.begin() && t < zt.nodes.end()) {
-                    const uint32_t hint = uint32_t(t - zt.nodes.begin()) + 1;
-                    std::memcpy(b.bytes.data() + offsetof(NodeData, chase), &hint, sizeof hint);
+        // The thread's locals are looked up once per range (a lookup per node was 5% of a
+        // load's instructions).
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, zt.nodes.size(), 1024), [&](const tbb::blocked_range<size_t>& r) {
+            LastLookup& l = last.local();
+            const NodeLookup lookup = [this, &l](std::string_view key, bool glue_ok) {
+                if (!l.valid || l.glue_ok != glue_ok || l.key != key) {
+                    l.key = key;
+                    l.glue_ok = glue_ok;
+                    l.found = this->lookup(key, glue_ok);
+                    l.valid = true;
                 }
-            n.data = place_node(b, local.local()->alloc(node_alloc_size(b), alignof(NodeData)));
-            targets.local().insert(b.targets.begin(), b.targets.end());
+                return l.found;
+            };
+            BuiltNode& b = scratch.local();
+            Arena& arena = *local.local();
+            auto& seen = targets.local();
+            for (size_t i = r.begin(); i < r.end(); ++i) {
+                Node& n = zt.nodes[i];
+                const ZoneNode* zn = data[i];
+                if (zn == nullptr || zn->empty()) continue;
+                build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt, lookup, b);
+                // A CNAME's target often comes just before it in the file (www.c1 CNAME c1).
+                auto chase_target = [&]() -> const Node* {
+                    if (i > 0 && same_bytes(zt.nodes[i - 1].key(), b.chase)) return &zt.nodes[i - 1];
+                    return zt.index.find(b.chase);
+                };
+                if (!b.chase.empty())
+                    if (const Node* t = chase_target(); t != nullptr && t >= zt.nodes.begin() && t < zt.nodes.end()) {
+                        const uint32_t hint = uint32_t(t - zt.nodes.begin()) + 1;
+                        std::memcpy(b.bytes.data() + offsetof(NodeData, chase), &hint, sizeof hint);
+                    }
+                n.data = place_node(b, arena.alloc(node_alloc_size(b), alignof(NodeData)));
+                seen.insert(b.targets.begin(), b.targets.end());
+            }
         });
         for (const auto& t : targets) snap_.additional_targets.insert(t.begin(), t.end());
     }

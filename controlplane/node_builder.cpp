@@ -12,9 +12,7 @@ namespace {
 
 const std::string_view placeholder("\xC0\x0C", 2);
 
-bool label_eq(const uint8_t* a, const uint8_t* b) {
-    return a[0] == b[0] && std::memcmp(a + 1, b + 1, a[0]) == 0;
-}
+bool label_eq(const uint8_t* a, const uint8_t* b) { return a[0] == b[0] && same_bytes(a + 1, b + 1, a[0]); }
 
 // Length of the uncompressed wire name at the start of `s`, 0 when there is none.
 size_t name_len(std::string_view s) {
@@ -30,20 +28,29 @@ size_t name_len(std::string_view s) {
 // "compression pointers" in anamed/snapshot.hpp for how the pointers are stored.
 class BlockWriter {
 public:
-    // `owner`: the node's lower-case name, which must outlive the writer. A wildcard's own
-    // "*" label is not in the packet (the query name stands there), so only its parent's
-    // suffixes are offered.
-    BlockWriter(std::string& out, std::string_view owner, bool wildcard, BuiltNode::Scratch& scratch)
-        : out_(out), start_(out.size()), known_(scratch.known), fixups_(scratch.fixups) {
-        known_.clear();
-        fixups_.clear();
+    // Offers the owner's suffixes to every block of a node: they become the first
+    // `owner_known()` entries of scratch.known. `owner`: the node's lower-case name, which
+    // must outlive the writers. A wildcard's own "*" label is not in the packet (the query
+    // name stands there), so only its parent's suffixes are offered.
+    static size_t offer_owner(std::string_view owner, bool wildcard, BuiltNode::Scratch& scratch) {
+        std::vector<Known>& known = scratch.known;
+        known.clear();
         const auto* w = reinterpret_cast<const uint8_t*>(owner.data());
         std::array<uint8_t, max_labels> offs;
         size_t labels = 0;
         for (size_t pos = 0; w[pos] != 0; pos += 1 + w[pos]) offs[labels++] = uint8_t(pos);
         int parent = -1;
-        for (size_t k = 1; k + (wildcard ? 1 : 0) <= labels; ++k)
-            parent = add(w + offs[labels - k], parent, uint16_t(ptr_owner_suffix | k));
+        for (size_t k = 1; k + (wildcard ? 1 : 0) <= labels; ++k) {
+            known.push_back(Known{w + offs[labels - k], parent, uint16_t(ptr_owner_suffix | k)});
+            parent = int(known.size() - 1);
+        }
+        return known.size();
+    }
+    // A block starts knowing only the owner's suffixes (offer_owner's `owner_known`).
+    BlockWriter(std::string& out, size_t owner_known, BuiltNode::Scratch& scratch)
+        : out_(out), start_(out.size()), known_(scratch.known), fixups_(scratch.fixups) {
+        known_.resize(owner_known);
+        fixups_.clear();
     }
 
     void rr(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
@@ -206,6 +213,7 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
     out.targets.clear();
     out.chase.clear();
     const bool wildcard = owner.size() > 2 && owner[0] == 1 && owner[1] == '*';
+    const size_t owner_known = BlockWriter::offer_owner(owner, wildcard, out.scratch);
     std::vector<TypeEntry>& entries = out.scratch.entries;
     std::string& bytes = out.scratch.records;
     entries.clear();
@@ -214,7 +222,7 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
         const std::string_view rd = apex_soa->rdata[0];
         const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
         TypeEntry e{negative_soa_type, 1, 0, 0, 0, 0, 0};
-        BlockWriter block(bytes, owner, wildcard, out.scratch);
+        BlockWriter block(bytes, owner_known, out.scratch);
         block.rr(placeholder, rrtype::SOA, std::min(apex_soa->ttl, minimum), rd);
         e.rr_len = uint32_t(bytes.size());
         e.fixups = block.finish();
@@ -222,7 +230,7 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
     }
     for (const RRset rs : zn.rrsets()) {
         TypeEntry e{rs.type, uint16_t(rs.rdata.size()), 0, 0, uint32_t(bytes.size()), 0, 0};
-        BlockWriter block(bytes, owner, wildcard, out.scratch);
+        BlockWriter block(bytes, owner_known, out.scratch);
         for (const auto& rd : rs.rdata) block.rr(placeholder, rs.type, rs.ttl, rd);
         if (rs.type == rrtype::CNAME && !rs.rdata.empty()) {
             out.chase.assign(rs.rdata[0]);

@@ -153,6 +153,18 @@ TEST_F(Compress, NsSoaPtrAndCnameNamesDecodeAsWritten) {
     }
 }
 
+// Each RRset's block is copied alone, so a name may only point into its own block (or at
+// the owner): the MX block must not point at shared.example. in the PTR block before it.
+TEST_F(Compress, BlocksOfOneOwnerCompressOnlyWithinThemselves) {
+    EXPECT_EQ(answer(q("multi.comp.test.", LDNS_RR_TYPE_PTR)),
+              V{"multi.comp.test.\t300\tIN\tPTR\tlonger-name.shared.example."});
+    const auto m = reply(*comp_, "multi.comp.test.", LDNS_RR_TYPE_MX);
+    EXPECT_EQ(answer(parse(m)), V{"multi.comp.test.\t300\tIN\tMX\t10 mx.shared.example."});
+    const auto rrs = raw_rrs(m);
+    ASSERT_EQ(rrs.size(), 1u);
+    EXPECT_FALSE(has_pointer(rrs[0].rdata)) << "nothing in its own block to point at";
+}
+
 TEST_F(Compress, CnameChainsFollowCompressedTargets) {
     auto p = q("alias.comp.test.", LDNS_RR_TYPE_MX);
     EXPECT_EQ(answer(p), (V{"alias.comp.test.\t300\tIN\tCNAME\twww.comp.test.",
