@@ -93,12 +93,10 @@ private:
         Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true));
         zt.nodes = HugeArray<Node>(names.size(), /*defer_huge=*/true);  // written in order
         std::vector<const Node*> ptrs(names.size());
-        // In parallel, but for the few names too long to sit inline (arena) and the ALIAS
-        // owners (alias_ids_), done after in order.
-        std::vector<size_t> serial;
-        std::mutex serial_mu;
+        // In parallel, but for the names too long to sit inline (arena) and the ALIAS owners
+        // (alias_ids_), marked here and done after in node order.
+        std::vector<uint8_t> serial(names.size());
         tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
-            std::vector<size_t> later;
             for (size_t i = r.begin(); i < r.end(); ++i) {
                 Node& n = zt.nodes[i];
                 ptrs[i] = &n;
@@ -106,21 +104,19 @@ private:
                 n.labels = uint8_t(count_labels(names[i]));
                 n.data = &empty_node_data;
                 if (n.name_len <= Node::inline_name) std::memcpy(n.name_inline, names[i].data(), n.name_len);
-                else later.push_back(i);
+                else serial[i] = 1;
                 if (const ZoneNode* zn = data[i]) {
                     const bool apex = names[i] == z.apex;
                     if (apex) n.flags |= node_flag::apex;
                     if (!apex && zn->has(rrtype::NS)) n.flags |= node_flag::delegation;
                     if (zn->has(rrtype::DNAME)) n.flags |= node_flag::dname;
                     if (zn->has(rrtype::CNAME)) n.flags |= node_flag::cname;
-                    if (zn->has(rrtype::ALIAS) && (later.empty() || later.back() != i)) later.push_back(i);
+                    if (zn->has(rrtype::ALIAS)) serial[i] = 1;
                 }
             }
-            std::lock_guard<std::mutex> lock(serial_mu);
-            serial.insert(serial.end(), later.begin(), later.end());
         });
-        std::sort(serial.begin(), serial.end());  // alias ids in node order, run after run
-        for (size_t i : serial) {
+        for (size_t i = 0; i < names.size(); ++i) {
+            if (!serial[i]) continue;
             Node& n = zt.nodes[i];
             if (n.name_len > Node::inline_name) {
                 auto* name = static_cast<uint8_t*>(arena.alloc(n.name_len, 1));
