@@ -146,11 +146,12 @@ private:
                 if (a->flags & (node_flag::delegation | node_flag::dname)) n.cut = a;
             }
         });
+        zt.child_count.assign(zt.nodes.size(), 0);
         for (size_t i = 0; i < zt.nodes.size(); ++i) {
             Node& n = zt.nodes[i];
             if (n.key().size() <= z.apex.size()) continue;
             Node* parent = ancestor(i, parent_of(n.key()));
-            ++parent->children;
+            ++zt.children(parent);
             if (n.name_len > 2 && n.name()[0] == 1 && n.name()[1] == '*') parent->wildcard = &n;
         }
 

@@ -80,7 +80,7 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
         if (zn) {
             if (s.flags != s.node->flags) return "its delegation/DNAME/CNAME status changes";
             s.kind = Kind::replace;
-        } else if (s.node->children == 0) {
+        } else if (zt.children(s.node) == 0) {
             s.kind = Kind::remove;
         } else {
             if (s.node->flags & (node_flag::delegation | node_flag::dname | node_flag::cname))
@@ -96,7 +96,7 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
         }
         if (s.kind == Kind::remove) {
             Node* parent = mut(zt.index.find(parent_of(key)));
-            if (parent && parent->children == 1 && parent->load_data()->ntypes == 0 && !(parent->flags & node_flag::apex))
+            if (parent && zt.children(parent) == 1 && parent->load_data()->ntypes == 0 && !(parent->flags & node_flag::apex))
                 return "removing it empties a non-terminal";
         }
     } else {
@@ -151,7 +151,7 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
             Node* parent = mut(s.zone->index.find(parent_of(s.key)));
             s.zone->index.remove(s.key, &tombstone);
             if (parent) {
-                --parent->children;
+                --s.zone->children(parent);
                 if (parent->load_wildcard() == s.node)
                     std::atomic_ref<const Node*>(parent->wildcard).store(nullptr, std::memory_order_release);
             }
@@ -177,7 +177,7 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
             n->data = &empty_node_data;
             if (!s.built.bytes.empty()) swap_data(n, &s.built);  // else an empty non-terminal
             s.zone->index.insert(n);  // publishes the node (release)
-            ++parent->children;
+            ++s.zone->children(parent);
             if (s.key.size() > 2 && s.key[0] == 1 && s.key[1] == '*')
                 std::atomic_ref<const Node*>(parent->wildcard).store(n, std::memory_order_release);
             break;

@@ -93,10 +93,11 @@ struct AliasAnswer {
 };
 
 // One cache line: a lookup that finds its slot reads the node's name and links from the
-// same line. Names up to 28 octets (most customer names) sit inline; longer ones in the arena.
-// data, wildcard and alias may be swapped by the control plane while workers read them.
+// same line. Names up to 32 octets (most customer names, "www." ones included) sit inline;
+// longer ones in the arena. data, wildcard and alias may be swapped by the control plane
+// while workers read them.
 struct alignas(64) Node {
-    static constexpr size_t inline_name = 28;
+    static constexpr size_t inline_name = 32;
 
     const NodeData* data;  // never null; swapped whole, read with load_data()
     // The topmost strict ancestor (below the apex) that is a delegation or carries a DNAME:
@@ -104,7 +105,6 @@ struct alignas(64) Node {
     const Node* cut;
     const Node* wildcard;  // the "*" child, if any (RFC 4592 source of synthesis)
     uint32_t alias;        // 1 + index into Snapshot::aliases when the node has an ALIAS, else 0
-    uint32_t children;     // nodes directly below (control plane bookkeeping)
     uint16_t flags;
     uint8_t labels;
     uint8_t name_len;
@@ -228,6 +228,15 @@ struct ZoneTable {
     const Node* apex = nullptr;
     NameIndex<Node> index;
     HugeArray<Node> nodes;
+    // Control plane only: how many nodes sit directly below each node, the compiled ones by
+    // their place in `nodes`, those patched in later by address. Kept out of Node, whose
+    // line holds the name instead.
+    std::vector<uint32_t> child_count;
+    std::unordered_map<const Node*, uint32_t> patched_child_count;
+    uint32_t& children(const Node* n) {
+        if (n >= nodes.begin() && n < nodes.end()) return child_count[size_t(n - nodes.begin())];
+        return patched_child_count[n];
+    }
 
     std::string_view key() const { return apex_key; }
 };

@@ -374,6 +374,28 @@ class TestRecordTypes(ControlTest):
         self.assertEqual(self.serial(), self.expect_serial)
         self.accepted("record", "add", ZONE, "after-soa", "A", "192.0.2.99")
 
+    def test_names_with_descendants_stay_as_empty_non_terminals(self):
+        # Emptying a name that has a name below it leaves an empty non-terminal (NODATA, RFC
+        # 8020's "nothing below" does not hold); emptying the last name below removes both.
+        self.accepted("record", "add", ZONE, "leaf.branch", "A", "192.0.2.41")
+        self.accepted("record", "add", ZONE, "branch", "TXT", '"own data"')
+        self.accepted("record", "del", ZONE, "branch", "TXT")
+        self.assertEqual(self.a_records("branch.ctl.test."), ("NOERROR", []))
+        self.assertEqual(self.a_records("leaf.branch.ctl.test."), ("NOERROR", ["192.0.2.41"]))
+        self.accepted("record", "del", ZONE, "leaf.branch")
+        self.assertEqual(self.a_records("leaf.branch.ctl.test.")[0], "NXDOMAIN")
+        self.assertEqual(self.a_records("branch.ctl.test.")[0], "NXDOMAIN")
+        # added again after all that, both answer
+        self.accepted("record", "add", ZONE, "leaf.branch", "A", "192.0.2.42")
+        self.assertEqual(self.a_records("leaf.branch.ctl.test."), ("NOERROR", ["192.0.2.42"]))
+        self.assertEqual(self.a_records("branch.ctl.test."), ("NOERROR", []))
+        # a name whose only child went first has nothing below it any more
+        self.accepted("record", "add", ZONE, "tip.stem", "A", "192.0.2.43")
+        self.accepted("record", "add", ZONE, "stem", "TXT", '"own data"')
+        self.accepted("record", "del", ZONE, "tip.stem")
+        self.accepted("record", "del", ZONE, "stem", "TXT")
+        self.assertEqual(self.a_records("stem.ctl.test.")[0], "NXDOMAIN")
+
     def test_ns_delegation_glue_and_ds(self):
         ds1 = "12345 13 2 2BB183AF5F22588179A53B0A98631FAD1A292118B2F7E6C1BFD6E1E8E8A8F2C3"
         ds2 = "54321 8 2 4E09BD1D8A8F3E4C4E3E1B8C4B5A8E4F0C0D1A2B3C4D5E6F708192A3B4C5D6E7"

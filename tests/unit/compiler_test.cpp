@@ -62,6 +62,32 @@ TEST(Compiler, AdditionalAddressesStopAtWhatAMessageHolds) {
     EXPECT_EQ(answer(reply).size(), 3u);
 }
 
+// Names of up to 32 octets sit in the node's line, longer ones in the arena: both sides of
+// the edge are found and answered. Children are counted outside the node, ENTs included.
+TEST(Compiler, NamesOnBothSidesOfTheInlineEdgeAnswer) {
+    // example.test. is 14 octets in wire form: a first label of 17 makes 32, of 18 makes 33.
+    const std::string in(17, 'i'), out(18, 'o');
+    const std::string path = ::testing::TempDir() + "inline-edge.zone";
+    std::ofstream(path) << "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n" << in
+                        << " A 192.0.2.32\n" << out << " A 192.0.2.33\nx.y A 192.0.2.9\n";
+    LoadResult r = load_zone_file("example.test", path);
+    ASSERT_TRUE(r.ok());
+    auto snap = compile({r.zone.get()}, 1);
+    for (const auto& [label, addr, inline_] : {std::tuple{in, "192.0.2.32", true}, {out, "192.0.2.33", false}}) {
+        const std::string name = label + ".example.test.";
+        const Node* n = node(*snap, name);
+        ASSERT_NE(n, nullptr) << name;
+        EXPECT_EQ(n->name_len, inline_ ? 32 : 33);
+        EXPECT_EQ(n->key(), text_to_wire(name));
+        EXPECT_EQ(n->name() == n->name_inline, inline_) << name;
+        EXPECT_EQ(answer(ask(*snap, name, LDNS_RR_TYPE_A)), V{name + "\t300\tIN\tA\t" + addr});
+    }
+    ZoneTable& zt = *snap->zones[0];
+    EXPECT_EQ(zt.children(zt.apex), 4u);  // ns, the two edge names, y (an empty non-terminal)
+    EXPECT_EQ(zt.children(node(*snap, "y.example.test.")), 1u);
+    EXPECT_EQ(zt.children(node(*snap, "x.y.example.test.")), 0u);
+}
+
 // An in-zone CNAME's block names its target's node (a prefetch hint for respond_burst);
 // out-of-zone and wildcard-synthesised targets have none.
 TEST(Compiler, InZoneCnamesCarryTheirTargetAsAHint) {
