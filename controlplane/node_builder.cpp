@@ -28,10 +28,10 @@ size_t name_len(std::string_view s) {
 // "compression pointers" in anamed/snapshot.hpp for how the pointers are stored.
 class BlockWriter {
 public:
-    // Offers the owner's suffixes to every block of a node: they become the first
-    // `owner_known()` entries of scratch.known. `owner`: the node's lower-case name, which
-    // must outlive the writers. A wildcard's own "*" label is not in the packet (the query
-    // name stands there), so only its parent's suffixes are offered.
+    // Offers the owner's suffixes to every block of a node: they become the first entries
+    // of scratch.known, and their count is returned. `owner`: the node's lower-case name,
+    // which must outlive the writers. A wildcard's own "*" label is not in the packet (the
+    // query name stands there), so only its parent's suffixes are offered.
     static size_t offer_owner(std::string_view owner, bool wildcard, BuiltNode::Scratch& scratch) {
         std::vector<Known>& known = scratch.known;
         known.clear();
@@ -46,7 +46,7 @@ public:
         }
         return known.size();
     }
-    // A block starts knowing only the owner's suffixes (offer_owner's `owner_known`).
+    // A block starts knowing only the owner's suffixes: the first `owner_known` entries.
     BlockWriter(std::string& out, size_t owner_known, BuiltNode::Scratch& scratch)
         : out_(out), start_(out.size()), known_(scratch.known), fixups_(scratch.fixups) {
         known_.resize(owner_known);
