@@ -5,6 +5,7 @@
 #   3. dpdk-testpmd --forward-mode=5tswap (a null forwarder: the ceiling of the rig)
 # Usage (root): bench/veth_compare.sh [SECONDS=5] [QPS=2000000] [CUSTOMERS=100000]
 # Env: BUILD=build, PMD=af_packet|af_xdp, REPS=1 (runs per target; the median is reported).
+# The servers run on core 1 (DPDK lcore 1; Knot under taskset), kxdpgun on core 0.
 # Creates and removes its own namespaces and link;
 # every step is bounded by `timeout`. Prints answered qps per target and the ratios.
 set -euo pipefail
@@ -42,7 +43,7 @@ zone:
   - domain: mywebservice.com
     file: "$work/zone"
 CFG
-ip netns exec $S timeout $((run_secs * 4 + 120)) knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
+ip netns exec $S taskset -c 1 timeout $((run_secs * 4 + 120)) knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 600); do grep -q "loaded, serial\|server started" "$work/knot.log" && break; sleep 0.1; done
 sleep 1

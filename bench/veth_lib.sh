@@ -55,7 +55,7 @@ gun() {
   local r v
   : >"$work/runs.$1"
   for r in $(seq "$reps"); do
-    ip netns exec $C timeout $((secs + 15)) kxdpgun -t "$secs" -Q "$qps" -i "$2" -I $B 10.53.0.1 \
+    ip netns exec $C taskset -c 0 timeout $((secs + 15)) kxdpgun -t "$secs" -Q "$qps" -i "$2" -I $B 10.53.0.1 \
       >"$work/gun.$1.$r" 2>&1 || true
     v=$(awk '/total replies/ {gsub(/[()]/,"",$0); for (i=1;i<=NF;i++) if ($i=="pps") {print $(i-1); exit}}' "$work/gun.$1.$r")
     echo "${v:-0} $r" >>"$work/runs.$1"
