@@ -27,15 +27,11 @@ char* ZoneNode::splice(size_t at, size_t remove, size_t add) {
     const size_t tail = bytes_ - at - remove;
     const size_t n = bytes_ - remove + add;
     if (add < remove) std::memmove(data_ + at + add, data_ + at + remove, tail);
-    if (n != bytes_ && !(n > bytes_ && data_ != nullptr && n <= malloc_usable_size(data_))) {
-        if (n == 0) {
-            std::free(data_);
-            data_ = nullptr;
-        } else {
-            char* next = static_cast<char*>(std::realloc(data_, n));
-            if (next == nullptr) throw std::bad_alloc();
-            data_ = next;
-        }
+    if (n == 0 && bytes_ != 0) {
+        std::free(data_);
+        data_ = nullptr;
+    } else if (n < bytes_ || (n > bytes_ && !has_room(n))) {
+        realloc_to(n);
     }
     if (add > remove) std::memmove(data_ + at + add, data_ + at + remove, tail);
     bytes_ = uint32_t(n);
@@ -59,8 +55,12 @@ void ZoneNode::reserve(size_t more) {
         bytes_ = 1;
         return;
     }
-    const size_t n = bytes_ + more;
-    if (n <= malloc_usable_size(data_)) return;
+    if (!has_room(bytes_ + more)) realloc_to(bytes_ + more);
+}
+
+bool ZoneNode::has_room(size_t n) const { return data_ != nullptr && n <= malloc_usable_size(data_); }
+
+void ZoneNode::realloc_to(size_t n) {
     char* next = static_cast<char*>(std::realloc(data_, n));
     if (next == nullptr) throw std::bad_alloc();
     data_ = next;

@@ -188,6 +188,9 @@ private:
     void assign(const char* p, size_t n);
     // Replaces bytes [at, at + remove) with `add` uninitialised bytes; returns where they start.
     char* splice(size_t at, size_t remove, size_t add);
+    // Whether the allocation holds n bytes already (malloc rounds sizes up); realloc to n.
+    bool has_room(size_t n) const;
+    void realloc_to(size_t n);
 
     char* data_ = nullptr;  // malloc'ed, so that growing is a realloc (within malloc_usable_size: none)
     uint32_t bytes_ = 0;
