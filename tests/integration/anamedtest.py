@@ -44,14 +44,31 @@ def _can_bind(family, kind, host, port):
         s.close()
 
 
+def _ephemeral_low():
+    """The first port the kernel hands out as a source port (ip_local_port_range)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_ports = random.Random(os.getpid() ^ int(time.time() * 1000))
+
+
 def pick_free_port(ipv6=True):
-    """A port free for UDP and TCP on 127.0.0.1 and (unless not ipv6) ::1."""
+    """A port free for UDP and TCP on 127.0.0.1 and (unless not ipv6) ::1, below the
+    ephemeral range: a client's random source port (dig's) can then never be the server's
+    port, which made dig read its own query back as the answer once."""
     hosts = [(socket.AF_INET, "127.0.0.1")] + ([(socket.AF_INET6, "::1")] if ipv6 else [])
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = _ports.randrange(10000, low) if low > 11000 else 0
+        if port == 0:  # no room below the range: let the kernel choose
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
         if all(_can_bind(f, k, h, port) for f, h in hosts
                for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM)):
             return port
