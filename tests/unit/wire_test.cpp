@@ -28,12 +28,14 @@ TEST(Wire, ParseNameLowercasesAndIndexesLabels) {
     EXPECT_EQ(name_to_text(n.suffix(3)), ".");
 }
 
-// The lower-case copy is made 8 bytes at a time: every byte of every length, at every offset
-// from a word boundary, against the byte-at-a-time rule, with where upper case last appears.
+// The lower-case copy is made 16 bytes at a time (the last 16 overlapping the step before),
+// then 8, then byte by byte: every byte value in names of every length from 16 to 55
+// octets, at every offset, against the byte-at-a-time rule, with where upper case last
+// appears.
 TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
     for (size_t len = 1; len <= 40; ++len)
         for (size_t at = 0; at < len; ++at)
-            for (uint8_t c : {uint8_t('A'), uint8_t('Z'), uint8_t('@'), uint8_t('['), uint8_t('a'), uint8_t(0xC1), uint8_t(0xDA)}) {
+            for (int c = 0; c < 256; ++c) {
                 std::string label(len, 'x');
                 label[at] = char(c);
                 auto w = wire({"Ab", label, "cd12345678"});
@@ -42,6 +44,17 @@ TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
                 for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(n.lower[i], ascii_lower(w[i])) << len << " " << at << " " << i;
                 const bool upper = c >= 'A' && c <= 'Z';
                 EXPECT_EQ(n.lower_from, upper ? 2 : 1) << len << " " << at << " " << int(c);  // "Ab" is label 0
+            }
+    for (size_t len = 1; len <= 20; ++len)  // names of 3 to 22 octets: one label
+        for (size_t at = 0; at < len; ++at)
+            for (int c = 0; c < 256; ++c) {
+                std::string label(len, 'x');
+                label[at] = char(c);
+                auto w = wire({label});
+                Name n;
+                ASSERT_EQ(parse_name(w.data(), w.size(), n), w.size());
+                for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(n.lower[i], ascii_lower(w[i])) << len << " " << at << " " << i;
+                EXPECT_EQ(n.lower_from, c >= 'A' && c <= 'Z' ? 1 : 0) << len << " " << at << " " << c;
             }
     auto w = wire({"www", "example", "com"});
     Name n;
