@@ -36,9 +36,11 @@ public:
         for (const auto& t : snap_.zones) tables.push_back(t.get());
         snap_.zone_index.build(tables);
         if (tables.size() <= Snapshot::few_zones_max) {
-            snap_.few_zones = tables;
+            for (const ZoneTable* t : tables)
+                snap_.few_zones.push_back({reinterpret_cast<const uint8_t*>(t->apex_key.data()), uint32_t(t->apex_key.size()),
+                                           t->apex->labels, t});
             std::sort(snap_.few_zones.begin(), snap_.few_zones.end(),
-                      [](const ZoneTable* a, const ZoneTable* b) { return a->apex_key.size() > b->apex_key.size(); });
+                      [](const Snapshot::ZoneKey& a, const Snapshot::ZoneKey& b) { return a.len > b.len; });
         }
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = sources_[i].data();
         for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);

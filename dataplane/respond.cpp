@@ -12,19 +12,19 @@ namespace anamed {
 namespace {
 
 struct Query {
-    uint16_t id = 0;
-    uint16_t flags = 0;
-    Name qname;
-    size_t question_len = 0;  // qname + type + class, as sent
-    uint16_t qtype = 0;
-    uint16_t qclass = 0;
-    bool edns = false;
-    bool edns_do = false;
-    uint8_t edns_version = 0;
-    uint16_t payload = 0;
     // Filled by respond_burst's prefetch pass, so the answer pass does not redo the work.
     const ZoneTable* zone = nullptr;
     uint64_t hash = 0;
+    size_t question_len = 0;  // qname + type + class, as sent
+    uint16_t id = 0;
+    uint16_t flags = 0;
+    uint16_t qtype = 0;
+    uint16_t qclass = 0;
+    uint16_t payload = 0;
+    bool edns = false;
+    bool edns_do = false;
+    uint8_t edns_version = 0;
+    Name qname;  // last: its buffers are not initialised, and the fields above are stored together
 };
 
 enum class Parse { ok, drop, formerr, notimp };

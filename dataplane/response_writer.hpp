@@ -157,7 +157,7 @@ private:
         const size_t at = len_;  // where the part starts; the block starts at `at - from`
         if (!expand) {
             if (len_ + (to - from) > cap_) return false;
-            std::memcpy(buf_ + at, d.bytes() + e.rr_off + from, to - from);
+            copy_bytes(buf_ + at, d.bytes() + e.rr_off + from, to - from);
             if (resolve(d, e, at - from, from, to, name)) {
                 if (from == 0) set_owners(buf_ + at, to, owner);
                 len_ += to - from;

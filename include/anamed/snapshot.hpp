@@ -298,12 +298,10 @@ struct Snapshot {
     // With a handful of zones (the usual case) comparing suffixes beats hashing each one.
     const ZoneTable* find_zone(const Name& q, unsigned first = 0) const {
         if (!few_zones.empty() || zones.empty()) {
-            for (const ZoneTable* z : few_zones) {  // longest apex first
-                const size_t n = z->apex_key.size();
-                if (n > q.len) continue;
-                const unsigned label = q.labels - z->apex->labels;
-                if (label < first || label > q.labels || q.label_off[label] != q.len - n) continue;
-                if (same_bytes(q.lower + q.len - n, z->apex_key.data(), n)) return z;
+            for (const ZoneKey& z : few_zones) {  // longest apex first
+                if (z.labels + first > q.labels) continue;
+                const size_t at = q.label_off[q.labels - z.labels];
+                if (q.len - at == z.len && same_bytes(q.lower + at, z.key, z.len)) return z.zone;
             }
             return nullptr;
         }
@@ -313,7 +311,14 @@ struct Snapshot {
         return nullptr;
     }
     static constexpr size_t few_zones_max = 8;
-    std::vector<const ZoneTable*> few_zones;  // all zones, longest apex first, when few
+    // All zones, longest apex first, when few: each apex's key and label count beside it, so
+    // that matching a name reads this array alone.
+    struct ZoneKey {
+        const uint8_t* key;
+        uint32_t len, labels;
+        const ZoneTable* zone;
+    };
+    std::vector<ZoneKey> few_zones;
     size_t memory() const;
 };
 

@@ -39,19 +39,26 @@ inline constexpr size_t opt_rr_size = 11;
 inline constexpr uint16_t flag_qr = 0x8000, flag_aa = 0x0400, flag_tc = 0x0200, flag_rd = 0x0100,
                           flag_ra = 0x0080, flag_ad = 0x0020, flag_cd = 0x0010;
 
-inline uint16_t load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+// Big-endian fields: one load or store and a byte swap.
+inline uint16_t load16(const uint8_t* p) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
+    return v;
+}
 inline uint32_t load32(const uint8_t* p) {
-    return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+    return v;
 }
 inline void store16(uint8_t* p, uint16_t v) {
-    p[0] = uint8_t(v >> 8);
-    p[1] = uint8_t(v);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap16(v);
+    std::memcpy(p, &v, 2);
 }
 inline void store32(uint8_t* p, uint32_t v) {
-    p[0] = uint8_t(v >> 24);
-    p[1] = uint8_t(v >> 16);
-    p[2] = uint8_t(v >> 8);
-    p[3] = uint8_t(v);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+    std::memcpy(p, &v, 4);
 }
 
 inline uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? uint8_t(c | 0x20) : c; }
@@ -77,6 +84,31 @@ inline bool same_bytes(const void* a, const void* b, size_t n) {
 }
 inline bool same_bytes(std::string_view a, std::string_view b) {
     return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+}
+
+// Copies n bytes between buffers that do not overlap, inline: records are tens to a few
+// hundred bytes, where a call into libc's memcpy costs more than the copy. 16 bytes a
+// step, the last step ending where the bytes end.
+inline void copy_bytes(uint8_t* dst, const uint8_t* src, size_t n) {
+    auto copy = [&](size_t at, auto word) {
+        std::memcpy(&word, src + at, sizeof word);
+        std::memcpy(dst + at, &word, sizeof word);
+    };
+    struct W16 {
+        uint64_t a, b;
+    };
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 < n; i += 16) copy(i, W16{});
+        copy(n - 16, W16{});
+    } else if (n >= 8) {
+        copy(0, uint64_t{});
+        copy(n - 8, uint64_t{});
+    } else if (n >= 4) {
+        copy(0, uint32_t{});
+        copy(n - 4, uint32_t{});
+    } else {
+        for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+    }
 }
 
 // A wire-format name that has been checked: no compression, <= 255 octets. The lower-case

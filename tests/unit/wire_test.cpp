@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "anamed/wire.hpp"
@@ -100,6 +101,21 @@ TEST(Wire, ParseNameRejectsPointersTruncationAndOverlength) {
     longname.erase(longname.begin(), longname.begin() + 2);
     longname[0] = 61;
     EXPECT_EQ(parse_name(longname.data(), longname.size(), n), 255u);  // exactly the maximum
+}
+
+// copy_bytes copies in overlapping words: every length up to 80, every byte landing where it
+// belongs and nothing written on either side.
+TEST(Wire, CopyBytesCopiesExactlyTheBytesAskedFor) {
+    uint8_t src[80];
+    for (size_t i = 0; i < sizeof src; ++i) src[i] = uint8_t(i * 7 + 1);
+    for (size_t n = 0; n <= sizeof src; ++n) {
+        uint8_t dst[96];
+        std::memset(dst, 0xEE, sizeof dst);
+        copy_bytes(dst + 8, src, n);
+        for (size_t i = 0; i < 8; ++i) ASSERT_EQ(dst[i], 0xEE) << n;
+        for (size_t i = 0; i < n; ++i) ASSERT_EQ(dst[8 + i], src[i]) << n << " " << i;
+        for (size_t i = 8 + n; i < sizeof dst; ++i) ASSERT_EQ(dst[i], 0xEE) << n << " " << i;
+    }
 }
 
 TEST(Wire, SkipNameFollowsLabelsAndStopsAtPointers) {
