@@ -116,7 +116,6 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
             if (is_subdomain(name, z->apex) && (!best || z->apex.size() > best->apex.size())) best = z;
         return best;
     };
-    auto parent = [](std::string_view k) { return k.substr(1 + uint8_t(k[0])); };
     std::string cur = t.key;
     std::vector<std::string> seen;
     uint32_t ttl = UINT32_MAX;
@@ -124,7 +123,7 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         const Zone* z = zone_of(cur);
         if (z == nullptr) return void(t.local = false);
         // Below a delegation the zone is not authoritative: ask upstream instead.
-        for (std::string_view k = parent(cur); k.size() > z->apex.size(); k = parent(k)) {
+        for (std::string_view k = parent_of(cur); k.size() > z->apex.size(); k = parent_of(k)) {
             const ZoneNode* n = z->find(k);
             if (n && n->find(rrtype::NS)) return void(t.local = false);
         }
@@ -132,7 +131,7 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         // RFC 4592: the closest encloser's wildcard. (The zone store does not know empty
         // non-terminals, so an ENT without a wildcard does not stop the walk: a rare case
         // where this can find a wildcard higher up than respond() would.)
-        for (std::string_view ce = parent(cur); node == nullptr && ce.size() >= z->apex.size(); ce = parent(ce)) {
+        for (std::string_view ce = parent_of(cur); node == nullptr && ce.size() >= z->apex.size(); ce = parent_of(ce)) {
             node = z->find(std::string("\x01*", 2) + std::string(ce));
             if (z->find(ce) || ce.size() == z->apex.size()) break;
         }

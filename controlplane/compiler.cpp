@@ -18,14 +18,6 @@
 namespace anamed {
 namespace {
 
-unsigned count_labels(std::string_view key) {
-    unsigned n = 0;
-    for (size_t pos = 0; pos < key.size() && key[pos] != 0; pos += 1 + uint8_t(key[pos])) ++n;
-    return n;
-}
-
-std::string_view parent_of(std::string_view key) { return key.substr(1 + uint8_t(key[0])); }
-
 class Compiler {
 public:
     Compiler(const std::vector<const Zone*>& zones, Snapshot& snap) : src_(zones), snap_(snap) {}

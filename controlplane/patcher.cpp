@@ -8,14 +8,6 @@ namespace {
 
 const Node tombstone{};  // name_len 0: matches no key, keeps probe chains intact
 
-std::string_view parent_of(std::string_view key) { return key.substr(1 + uint8_t(key[0])); }
-
-unsigned count_labels(std::string_view key) {
-    unsigned n = 0;
-    for (size_t pos = 0; pos < key.size() && key[pos] != 0; pos += 1 + uint8_t(key[pos])) ++n;
-    return n;
-}
-
 std::string_view entry_bytes(const NodeData* d, uint16_t type) {
     const TypeEntry* e = d->find(type);
     return e ? std::string_view(reinterpret_cast<const char*>(d->bytes()) + e->rr_off, e->rr_len) : std::string_view();

@@ -173,6 +173,12 @@ bool NodeMap::erase(std::string_view key) {
 
 void lower_in_place(std::string& wire) { ascii_lower_in_place(wire.data(), wire.size()); }
 
+unsigned count_labels(std::string_view key) {
+    unsigned n = 0;
+    for (size_t pos = 0; pos < key.size() && key[pos] != 0; pos += 1 + uint8_t(key[pos])) ++n;
+    return n;
+}
+
 std::string lower_key(std::string_view wire) {
     std::string out(wire);
     lower_in_place(out);

@@ -302,6 +302,10 @@ struct Zone {
 
 // Lower-case wire key of a wire name; true when `name` is `apex` or below it.
 std::string lower_key(std::string_view wire);
+// A wire key's parent (all but its first label; the key must not be the root) and its
+// number of labels (the root has none).
+inline std::string_view parent_of(std::string_view key) { return key.substr(1 + uint8_t(key[0])); }
+unsigned count_labels(std::string_view key);
 void lower_in_place(std::string& wire);
 bool is_subdomain(std::string_view name, std::string_view apex);
 // Where the SERIAL field sits in an SOA's RDATA; npos when the RDATA is too short.
