@@ -135,11 +135,12 @@ private:
         return false;
     }
 
+    // The zone was found by its apex, a suffix of cur_: only the names between need a lookup.
     const Node* closest_encloser(const ZoneTable& zone) const {
-        for (unsigned i = 1; i <= cur_->labels; ++i) {
+        for (unsigned i = 1; i + zone.apex->labels < cur_->labels; ++i) {
             if (const Node* n = zone.index.find(cur_->suffix(i))) return n;
         }
-        return zone.apex;  // unreachable: the zone was found by one of these suffixes
+        return zone.apex;
     }
 
     // Where in the packet the suffix of cur_ with `labels` labels (an owner) starts.
@@ -285,8 +286,7 @@ private:
             if (pos + 1 + l >= w_.size()) return false;
             next.label_off[labels++] = uint8_t(len);
             next.lower[len] = l;
-            for (size_t i = 1; i <= l; ++i) next.lower[len + i] = ascii_lower(pkt[pos + i]);
-            if (std::memcmp(next.lower + len + 1, pkt + pos + 1, l) != 0) lower_from_ = labels;
+            if (ascii_lower_copy(next.lower + len + 1, pkt + pos + 1, l)) lower_from_ = labels;
             len += 1 + l;
             pos += 1 + l;
         }

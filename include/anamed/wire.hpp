@@ -136,17 +136,34 @@ inline uint64_t upper_bytes(uint64_t w) {
     return (low7 + ones * (0x80 - 'A')) & ~(low7 + ones * (0x80 - 'Z' - 1)) & ~w & high;
 }
 
-// Lower-cases ASCII letters in p[0..n), 8 bytes a step. On a wire name this lower-cases the
-// labels and leaves the length octets, which (< 64) are never letters.
-inline void ascii_lower_in_place(char* p, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        std::memcpy(&w, p + i, 8);
-        w |= upper_bytes(w) >> 2;  // byte-wise: the same on either endianness
-        std::memcpy(p + i, &w, 8);
+// Copies n bytes with ASCII letters lower-cased, 8 bytes a step (the last word overlapping
+// the one before, so nothing outside [0, n) is read or written); dst may be src. Returns
+// whether any byte was upper case. On a wire name this lower-cases the labels and leaves
+// the length octets, which (< 64) are never letters.
+inline bool ascii_lower_copy(uint8_t* dst, const uint8_t* src, size_t n) {
+    uint64_t any = 0;
+    if (n >= 8) {
+        auto word = [&](size_t at) {
+            uint64_t w;
+            std::memcpy(&w, src + at, 8);
+            const uint64_t upper = upper_bytes(w);  // byte-wise: the same on either endianness
+            any |= upper;
+            w |= upper >> 2;
+            std::memcpy(dst + at, &w, 8);
+        };
+        for (size_t i = 0; i + 8 < n; i += 8) word(i);
+        word(n - 8);
+        return any != 0;
     }
-    for (; i < n; ++i) p[i] = char(ascii_lower(uint8_t(p[i])));
+    for (size_t i = 0; i < n; ++i) {
+        const uint8_t c = src[i], l = ascii_lower(c);
+        any |= l != c;
+        dst[i] = l;
+    }
+    return any != 0;
+}
+inline void ascii_lower_in_place(char* p, size_t n) {
+    ascii_lower_copy(reinterpret_cast<uint8_t*>(p), reinterpret_cast<const uint8_t*>(p), n);
 }
 
 // The upper-case ASCII letters among 16 bytes, as 0xFF bytes: x + (0x80 - 'A') lands

@@ -173,6 +173,13 @@ TEST_F(Compress, CnameChainsFollowCompressedTargets) {
                             "comp.test.\t300\tIN\tMX\t20 mail.other.example.",
                             "comp.test.\t300\tIN\tMX\t30 backup.other.example."}));
     EXPECT_EQ(additional(p).size(), 2u);
+    // A target written in mixed case: the records' names under it keep the zone's case, so
+    // they cannot point into the target as it stands in the packet.
+    auto m = q("mixed.comp.test.", LDNS_RR_TYPE_MX);
+    EXPECT_EQ(answer(m), (V{"mixed.comp.test.\t300\tIN\tCNAME\tComp.Test.",
+                            "Comp.Test.\t300\tIN\tMX\t10 mail.comp.test.",
+                            "Comp.Test.\t300\tIN\tMX\t20 mail.other.example.",
+                            "Comp.Test.\t300\tIN\tMX\t30 backup.other.example."}));
     // A wildcard's target points at the query name's suffix, not at a "*" that is not there.
     auto w = q("Any.Thing.wild.comp.test.", LDNS_RR_TYPE_A);
     EXPECT_EQ(answer(w), (V{"Any.Thing.wild.comp.test.\t300\tIN\tCNAME\tns1.comp.test.",

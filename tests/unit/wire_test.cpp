@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -78,6 +79,27 @@ TEST(Wire, AsciiLowerInPlaceMatchesTheByteRuleForEveryByteEverywhere) {
                 for (char& x : expect) x = char(ascii_lower(uint8_t(x)));
                 ascii_lower_in_place(s.data(), s.size());
                 ASSERT_EQ(s, expect) << len << " " << at << " " << c;
+            }
+}
+
+// ascii_lower_copy (CNAME targets' labels): every byte value at every offset of lengths up to
+// 24 among lower-case letters, copied into another buffer; it reports upper case exactly
+// when there was some, and writes nothing outside the n bytes.
+TEST(Wire, AsciiLowerCopyReportsUpperCaseAndStaysInBounds) {
+    for (size_t len = 0; len <= 24; ++len)
+        for (size_t at = 0; at < std::max<size_t>(len, 1); ++at)
+            for (int c = 0; c < 256; ++c) {
+                std::string src(len, 'q');
+                if (len) src[at] = char(c);
+                uint8_t dst[40];
+                std::memset(dst, 0xEE, sizeof dst);
+                const bool upper = ascii_lower_copy(dst + 8, reinterpret_cast<const uint8_t*>(src.data()), len);
+                ASSERT_EQ(upper, len > 0 && c >= 'A' && c <= 'Z') << len << " " << at << " " << c;
+                for (size_t i = 0; i < len; ++i) ASSERT_EQ(dst[8 + i], ascii_lower(uint8_t(src[i]))) << len << " " << i;
+                for (size_t i = 0; i < sizeof dst; ++i) {
+                    if (i >= 8 && i < 8 + len) continue;
+                    ASSERT_EQ(dst[i], 0xEE) << len << " " << i;
+                }
             }
 }
 
