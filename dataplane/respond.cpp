@@ -100,10 +100,9 @@ private:
 
     // The question's labels sit where they are in the query, after the header.
     void set_label_at(const Name& qname) {
-        unsigned i = 0;
 #ifdef __SSE2__
         static_assert(sizeof(qname.label_off) >= 16 && sizeof(label_at_) >= 32);
-        if (qname.labels < 16) {  // the usual case: sixteen at once
+        if (qname.labels < 16) {  // the usual case: sixteen at once (those past the root unused)
             const __m128i off = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qname.label_off));
             const __m128i base = _mm_set1_epi16(header_size), zero = _mm_setzero_si128();
             _mm_storeu_si128(reinterpret_cast<__m128i*>(label_at_), _mm_add_epi16(_mm_unpacklo_epi8(off, zero), base));
@@ -111,7 +110,7 @@ private:
             return;
         }
 #endif
-        for (; i <= qname.labels; ++i) label_at_[i] = uint16_t(header_size + qname.label_off[i]);
+        for (unsigned i = 0; i <= qname.labels; ++i) label_at_[i] = uint16_t(header_size + qname.label_off[i]);
     }
 
     // One name; true when it left a new name in cur_ to continue with (CNAME, DNAME).

@@ -56,6 +56,25 @@ TEST_F(RespondEdge, QuestionCaseIsEchoedAndOwnerPointsAtIt) {
     EXPECT_EQ(answer(p), V{"BoTh.ExAmPlE.TeSt.\t3600\tIN\tA\t192.0.2.10"});
 }
 
+// Where each label of the question sits is set 16 labels at once below 16 labels and one by
+// one above: on both sides, the negative answer's SOA points at the apex inside the question
+// and a wildcard's answer at the question itself.
+TEST_F(RespondEdge, OwnersPointIntoQuestionsOfEveryDepth) {
+    const V soa = authority(ask(snap(), "x.example.test.", LDNS_RR_TYPE_A));
+    ASSERT_EQ(soa.size(), 1u);
+    std::string below;
+    for (int labels = 1; labels <= 24; ++labels) {
+        below = "L" + std::to_string(labels) + "." + below;
+        auto nx = ask(snap(), below + "example.test.", LDNS_RR_TYPE_A);
+        EXPECT_EQ(ldns_pkt_get_rcode(nx.get()), LDNS_RCODE_NXDOMAIN) << below;
+        EXPECT_EQ(authority(nx), soa) << below;
+        const std::string wild = below + "wild.example.test.";
+        const V got = answer(ask(snap(), wild, LDNS_RR_TYPE_A));
+        ASSERT_EQ(got.size(), 1u) << wild;
+        EXPECT_EQ(got[0].substr(0, got[0].find('\t')), wild);
+    }
+}
+
 TEST_F(RespondEdge, EdnsReplyHasOptWithOurPayloadAndDoEcho) {
     auto p = ask(snap(), "both.example.test.", LDNS_RR_TYPE_A, QueryOpts{true, 4096, true});
     EXPECT_EQ(ldns_pkt_edns_udp_size(p.get()), 1232);

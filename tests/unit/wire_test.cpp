@@ -31,9 +31,9 @@ TEST(Wire, ParseNameLowercasesAndIndexesLabels) {
 }
 
 // The lower-case copy is made 16 bytes at a time (the last 16 overlapping the step before),
-// then 8, then byte by byte: every byte value in names of every length from 16 to 55
-// octets, at every offset, against the byte-at-a-time rule, with where upper case last
-// appears.
+// then 8, then byte by byte: every byte value at every offset, in names of 17 to 56 octets
+// (the 16-byte path) and of 3 to 22 (the 8-byte and byte paths), against the byte-at-a-time
+// rule, with where upper case last appears.
 TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
     for (size_t len = 1; len <= 40; ++len)
         for (size_t at = 0; at < len; ++at)
@@ -47,7 +47,7 @@ TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
                 const bool upper = c >= 'A' && c <= 'Z';
                 EXPECT_EQ(n.lower_from, upper ? 2 : 1) << len << " " << at << " " << int(c);  // "Ab" is label 0
             }
-    for (size_t len = 1; len <= 20; ++len)  // names of 3 to 22 octets: one label
+    for (size_t len = 1; len <= 20; ++len)  // one label
         for (size_t at = 0; at < len; ++at)
             for (int c = 0; c < 256; ++c) {
                 std::string label(len, 'x');
