@@ -88,6 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (size_t k = 0; k < count; ++k) {
             FUZZ_CHECK(items[k].out_len == n);
             FUZZ_CHECK(std::memcmp(items[k].out, out.get(), n) == 0);
+            FUZZ_CHECK(n == 0 || (items[k].info.rcode == info.rcode && items[k].info.qtype == info.qtype &&
+                                  items[k].info.truncated == info.truncated));
         }
     }
     // In place, as the DPDK worker answers: the reply written over the query (in a buffer
