@@ -357,32 +357,56 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
 }
 
 // The common cases without the general machinery: the name is in its zone and nothing at
-// or above it (a cut, a CNAME, an ALIAS for A/AAAA) changes the answer, so the reply is the
-// RRset of the type asked for with its additional records, or NODATA with the zone's SOA.
-// The records must fit and every stored pointer must resolve against the question as sent.
-// Returns 0 for anything else, which the general path then answers from the start (parsing
-// left the query intact). The bytes are the general path's exactly: fuzz_respond compares
-// respond_burst with respond() on every input.
-size_t answer_direct(const Query& q, const Node* node, const uint8_t* query, uint8_t* out, size_t out_cap,
-                     const ClientInfo& client, ResponseInfo* info) noexcept {
+// or above it (a cut, a CNAME) changes the answer, so the reply is the RRset of the type
+// asked for with its additional records, an ALIAS name's resolved addresses, or NODATA with
+// the zone's SOA. The records must fit and every stored pointer must resolve against the
+// question as sent. Returns 0 for anything else, which the general path then answers from
+// the start (parsing left the query intact). The bytes are the general path's exactly:
+// fuzz_respond compares respond_burst with respond() on every input.
+size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, const uint8_t* query, uint8_t* out,
+                     size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
     const Name& name = q.qname;
     if (node->cut != nullptr || (node->flags & (node_flag::delegation | node_flag::cname))) return 0;
     if (node->name_len != name.len || !same_bytes(node->name(), name.lower, name.len)) return 0;
     const uint16_t t = q.qtype;
     if (t == 0 || t == rrtype::OPT || t == rrtype::DS || (t >= rrtype::TKEY && t <= rrtype::ANY)) return 0;
     if (q.qclass != class_in || (q.edns && q.edns_version != 0)) return 0;
-    if ((t == rrtype::A || t == rrtype::AAAA) && node->load_alias() != 0) return 0;
+
     const NodeData* d = node->load_data();
-    const TypeEntry* e = d->find(t);
-    size_t n = 0;  // block bytes to copy: the RRset and its additional records, or the SOA
-    const bool nodata = e == nullptr;
-    if (!nodata) {
-        n = e->rr_len + e->add_len;
+    const uint8_t* src;             // the bytes to copy: records with owner placeholders
+    size_t n;                       // the RRset and its additional records, or the SOA
+    const uint8_t* fixup = nullptr;  // their stored pointers (see anamed/snapshot.hpp)
+    unsigned fixups = 0;
+    uint16_t an = 0, ns = 0, ar = 0;
+    unsigned owner_labels = 0;  // NODATA: the SOA's owner, the apex, a suffix of the question
+    uint32_t ttl_cap = UINT32_MAX;
+    const uint32_t alias = t == rrtype::A || t == rrtype::AAAA ? node->load_alias() : 0;
+    if (alias != 0) {  // the flattened addresses, each TTL capped by the ALIAS record's
+        const AliasAnswer* a = snap.aliases[alias - 1].load();
+        const std::string& rrs = t == rrtype::A ? a->a : a->aaaa;
+        if (a->state != AliasAnswer::resolved || rrs.empty()) return 0;
+        src = reinterpret_cast<const uint8_t*>(rrs.data());
+        n = rrs.size();
+        an = t == rrtype::A ? a->a_count : a->aaaa_count;
+        const TypeEntry* e = d->find(rrtype::ALIAS);
+        ttl_cap = e ? load32(d->bytes() + e->rr_off + 6) : 0;
     } else {
-        d = q.zone->apex->load_data();
-        e = d->find(0);  // the negative SOA, kept with the apex's data
-        if (e == nullptr) return 0;
-        n = e->rr_len;
+        const TypeEntry* e = d->find(t);
+        if (e != nullptr) {
+            n = e->rr_len + e->add_len;
+            an = e->rr_count;
+            ar = e->add_count;
+        } else {
+            d = q.zone->apex->load_data();
+            e = d->find(0);  // the negative SOA, kept with the apex's data
+            if (e == nullptr) return 0;
+            n = e->rr_len;
+            ns = e->rr_count;
+            owner_labels = q.zone->apex->labels + 1;
+        }
+        src = d->bytes() + e->rr_off;
+        fixup = e->fixup_list(d->bytes());
+        while (fixups < e->fixups && load16(fixup + 2 * fixups) < n) ++fixups;  // ascending
     }
 
     size_t limit = std::min<size_t>(client.transport == Transport::tcp ? 65535 : udp_limit(q), out_cap);
@@ -390,11 +414,8 @@ size_t answer_direct(const Query& q, const Node* node, const uint8_t* query, uin
     if (limit < at + opt_rr_size) return 0;
     if (q.edns) limit -= opt_rr_size;
     if (at + n > limit) return 0;
-    const uint8_t* src = d->bytes() + e->rr_off;
-    const uint8_t* fixup = e->fixup_list(d->bytes());
-    unsigned fixups = 0;  // those within the n bytes (the list is in ascending order)
-    for (; fixups < e->fixups && load16(fixup + 2 * fixups) < n; ++fixups) {  // checked before any write
-        const uint16_t v = load16(src + load16(fixup + 2 * fixups)) & 0x3FFF;
+    for (unsigned i = 0; i < fixups; ++i) {  // checked before anything is written
+        const uint16_t v = load16(src + load16(fixup + 2 * i)) & 0x3FFF;
         if (v < ptr_owner_suffix) {
             if (at + v > 0x3FFF) return 0;
             continue;
@@ -406,9 +427,9 @@ size_t answer_direct(const Query& q, const Node* node, const uint8_t* query, uin
     store16(out, q.id);
     store16(out + 2, uint16_t(flag_qr | flag_aa | (q.flags & (0x7800 | flag_rd | flag_cd))));
     store16(out + 4, 1);
-    store16(out + 6, nodata ? 0 : e->rr_count);
-    store16(out + 8, nodata ? e->rr_count : 0);
-    store16(out + 10, uint16_t((nodata ? 0 : e->add_count) + q.edns));
+    store16(out + 6, an);
+    store16(out + 8, ns);
+    store16(out + 10, uint16_t(ar + q.edns));
     if (out != query) std::memcpy(out + header_size, query + header_size, q.question_len);
     uint8_t* p = out + at;
     copy_bytes(p, src, n);
@@ -419,10 +440,13 @@ size_t answer_direct(const Query& q, const Node* node, const uint8_t* query, uin
                                                    : header_size + name.label_off[name.labels - (v - ptr_owner_suffix)];
         store16(ptr, uint16_t(0xC000 | target));
     }
-    if (nodata) {  // the SOA's owner: the apex, a suffix of the question
-        const size_t owner = header_size + name.label_off[name.labels - q.zone->apex->labels];
+    if (owner_labels != 0) {
+        const size_t owner = header_size + name.label_off[name.labels - (owner_labels - 1)];
         for (size_t i = 0; i < n; i += rr_fixed + load16(p + i + 10)) store16(p + i, uint16_t(0xC000 | owner));
     }
+    if (ttl_cap != UINT32_MAX)
+        for (size_t i = 0; i < n; i += rr_fixed + load16(p + i + 10))
+            if (load32(p + i + 6) > ttl_cap) store32(p + i + 6, ttl_cap);
     size_t len = at + n;
     if (q.edns) {
         p = out + len;
@@ -505,7 +529,7 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
             fetch_chase_block(i + 2);
             size_t len = 0;
             if (node[i] != nullptr && parsed[i] == Parse::ok)
-                len = answer_direct(q[i], node[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);
+                len = answer_direct(*snap, q[i], node[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);
             if (len == 0)
                 len = answer_parsed(snap, q[i], parsed[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);
             b[i].out_len = len;

@@ -1,4 +1,4 @@
-// libFuzzer: any bytes as a query to respond() over the unit-test zones. Checks what every
+// libFuzzer: any bytes as a query to respond() over the unit-test zones (and ALIAS names). Checks what every
 // frontend relies on: the reply fits both the buffer and the transport, and is valid DNS.
 //
 // Input: byte 0 picks the transport and the output capacity, the rest is the query.
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "alias_resolver.hpp"
 #include "anamed/respond.hpp"
 #include "compiler.hpp"
 #include "zone_loader.hpp"
@@ -43,14 +44,23 @@ const Served& served() {
         std::vector<const Zone*> zs;
         for (auto [name, file] : {std::pair{"example.test", "test.zone"},
                                   {"other.test", "second.zone"},
-                                  {"sub2.example.test", "child.zone"}}) {
+                                  {"sub2.example.test", "child.zone"},
+                                  {"alias.test", "alias.zone"}}) {
             LoadResult r = load_zone_file(name, std::string(ANAMED_TESTDATA) + "/" + file);
             for (const auto& d : r.diags) std::fprintf(stderr, "%s\n", d.str().c_str());
             if (!r.ok()) std::abort();  // fuzzing without the zones would prove nothing
             zs.push_back(r.zone.get());
             out.zones.push_back(std::move(r.zone));
         }
-        out.snap = compile(zs, 1);
+        // ALIAS targets in each state: resolved, failed past the stale limit, never resolved.
+        const std::string v4a{char(203), 0, char(113), 10}, v4b{char(203), 0, char(113), 11};
+        const auto lb = make_alias_answer(AliasAnswer::resolved, {v4a, v4b}, {std::string(15, '\0') + '\1'}, 3600);
+        const auto down = make_alias_answer(AliasAnswer::failed, {}, {}, 0);
+        out.snap = compile(zs, 1, [&](const std::string& target) -> std::shared_ptr<const AliasAnswer> {
+            if (target == text_to_wire("lb.offsite.example.")) return lb;
+            if (target == text_to_wire("down.offsite.example.")) return down;
+            return nullptr;
+        });
         return out;
     }();
     return s;

@@ -72,6 +72,11 @@ SEEDS = {
     "refused-axfr": selector(CAP_65535, tcp=True) + query("example.test", "AXFR", edns=False),
     "badvers": selector(CAP_1232) + query("example.test", "SOA", version=1),
     "notimp-update": selector(CAP_512) + query("example.test", "SOA", opcode=5, edns=False),
+    "alias-a": selector(CAP_1232) + query("customer.alias.test", "A"),
+    "alias-aaaa-noedns": selector(CAP_512) + query("customer.alias.test", "AAAA", edns=False),
+    "alias-failed": selector(CAP_1232) + query("down.alias.test", "A"),
+    "alias-fallback": selector(CAP_1232) + query("fallback.alias.test", "A"),
+    "alias-wild-mx": selector(CAP_1232) + query("x.wild.alias.test", "MX"),
     # Malformed: a question cut short, and a compression pointer in the question name.
     "malformed-short": selector(CAP_512) + query("both.example.test", "A", edns=False)[:20],
     "malformed-pointer": selector(CAP_512) + struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0)

@@ -1,6 +1,7 @@
 // ALIAS at the answer path (respond) and upstream-reply chain following.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <fstream>
 
 #include "alias_resolver.hpp"
@@ -103,6 +104,36 @@ TEST_F(Alias, SlotSwapChangesEveryNameOnTheTarget) {
         if (name_to_text(snap_->alias_targets[i]) == "lb.offsite.example.") snap_->aliases[i].store(next.get());
     EXPECT_EQ(answer(q("customer.alias.test.", LDNS_RR_TYPE_A)).size(), 2u);
     EXPECT_EQ(answer(q("x.wild.alias.test.", LDNS_RR_TYPE_A)).size(), 2u);
+}
+
+// respond_burst serves resolved ALIAS addresses on a short path of its own and every other
+// state through the general one: either way the bytes and the report are respond()'s.
+TEST_F(Alias, BurstAnswersLikeRespondInEveryState) {
+    build({{"lb.offsite.example.", make_alias_answer(AliasAnswer::resolved, {ipv4(203, 0, 113, 10), ipv4(203, 0, 113, 11)},
+                                                     {std::string(15, '\0') + '\1'}, 3600, 20)},
+           {"down.offsite.example.", make_alias_answer(AliasAnswer::failed, {}, {}, 0)}});
+    std::vector<std::vector<uint8_t>> qs;
+    for (const char* n : {"alias.test.", "customer.alias.test.", "CUSTOMER.alias.test.", "fallback.alias.test.",
+                          "nofallback.alias.test.", "x.wild.alias.test.", "www.alias.test.", "ns.alias.test."})
+        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT, ldns_rr_type(rrtype::ALIAS)})
+            for (bool edns : {true, false}) qs.push_back(make_query(n, t, QueryOpts{.edns = edns}));
+    std::vector<std::array<uint8_t, 1232>> outs(qs.size());
+    std::vector<BurstItem> items;
+    for (size_t i = 0; i < qs.size(); ++i) items.push_back({qs[i].data(), qs[i].size(), outs[i].data(), 1232, 0, {}});
+    respond_burst(snap_.get(), items.data(), items.size(), ClientInfo{});
+    for (size_t i = 0; i < qs.size(); ++i) {
+        std::array<uint8_t, 1232> one{};
+        ResponseInfo info;
+        const size_t n = respond(snap_.get(), qs[i].data(), qs[i].size(), one.data(), one.size(), ClientInfo{}, &info);
+        ASSERT_EQ(items[i].out_len, n) << i;
+        EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, outs[i].begin())) << i;
+        EXPECT_EQ(items[i].info.rcode, info.rcode) << i;
+        EXPECT_EQ(items[i].info.truncated, info.truncated) << i;
+    }
+    // The capped TTLs themselves: 100 from the ALIAS record over the target's 3600, 20 under it.
+    EXPECT_EQ(answer(q("customer.alias.test.", LDNS_RR_TYPE_A)),
+              (V{"customer.alias.test.\t100\tIN\tA\t203.0.113.10", "customer.alias.test.\t100\tIN\tA\t203.0.113.11"}));
+    EXPECT_EQ(answer(q("customer.alias.test.", LDNS_RR_TYPE_AAAA)), V{"customer.alias.test.\t20\tIN\tAAAA\t::1"});
 }
 
 // Upstream replies, built with ldns, through follow_chain().
