@@ -359,28 +359,36 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
 // The common cases without the general machinery: the name is in its zone and nothing at
 // or above it (a cut, a CNAME) changes the answer, so the reply is the RRset of the type
 // asked for with its additional records, an ALIAS name's resolved addresses, or NODATA with
-// the zone's SOA. The records must fit and every stored pointer must resolve against the
+// the zone's SOA; or the name is not in the zone, one label below an apex without a
+// wildcard, a cut or a DNAME, and the reply is NXDOMAIN with the SOA. The records must fit and every stored pointer must resolve against the
 // question as sent. Returns 0 for anything else, which the general path then answers from
 // the start (parsing left the query intact). The bytes are the general path's exactly:
 // fuzz_respond compares respond_burst with respond() on every input.
 size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, const uint8_t* query, uint8_t* out,
                      size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
     const Name& name = q.qname;
-    if (node->cut != nullptr || (node->flags & (node_flag::delegation | node_flag::cname))) return 0;
-    if (node->name_len != name.len || !same_bytes(node->name(), name.lower, name.len)) return 0;
     const uint16_t t = q.qtype;
     if (t == 0 || t == rrtype::OPT || t == rrtype::DS || (t >= rrtype::TKEY && t <= rrtype::ANY)) return 0;
     if (q.qclass != class_in || (q.edns && q.edns_version != 0)) return 0;
+    const Node* apex = q.zone->apex;
+    if (node == nullptr) {  // not in the zone: NXDOMAIN when the apex is the closest encloser
+        if (name.labels != apex->labels + 1 || apex->cut != nullptr || apex->load_wildcard() != nullptr ||
+            (apex->flags & (node_flag::delegation | node_flag::dname)))
+            return 0;
+    } else {
+        if (node->cut != nullptr || (node->flags & (node_flag::delegation | node_flag::cname))) return 0;
+        if (node->name_len != name.len || !same_bytes(node->name(), name.lower, name.len)) return 0;
+    }
 
-    const NodeData* d = node->load_data();
+    const NodeData* d = node ? node->load_data() : nullptr;
     const uint8_t* src;             // the bytes to copy: records with owner placeholders
     size_t n;                       // the RRset and its additional records, or the SOA
     const uint8_t* fixup = nullptr;  // their stored pointers (see anamed/snapshot.hpp)
     unsigned fixups = 0;
     uint16_t an = 0, ns = 0, ar = 0;
-    unsigned owner_labels = 0;  // NODATA: the SOA's owner, the apex, a suffix of the question
+    unsigned owner_labels = 0;  // NODATA, NXDOMAIN: 1 + the labels of the SOA's owner, the apex
     uint32_t ttl_cap = UINT32_MAX;
-    const uint32_t alias = t == rrtype::A || t == rrtype::AAAA ? node->load_alias() : 0;
+    const uint32_t alias = node && (t == rrtype::A || t == rrtype::AAAA) ? node->load_alias() : 0;
     if (alias != 0) {  // the flattened addresses, each TTL capped by the ALIAS record's
         const AliasAnswer* a = snap.aliases[alias - 1].load();
         const std::string& rrs = t == rrtype::A ? a->a : a->aaaa;
@@ -391,18 +399,18 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
         const TypeEntry* e = d->find(rrtype::ALIAS);
         ttl_cap = e ? load32(d->bytes() + e->rr_off + 6) : 0;
     } else {
-        const TypeEntry* e = d->find(t);
+        const TypeEntry* e = d ? d->find(t) : nullptr;
         if (e != nullptr) {
             n = e->rr_len + e->add_len;
             an = e->rr_count;
             ar = e->add_count;
         } else {
-            d = q.zone->apex->load_data();
+            d = apex->load_data();
             e = d->find(0);  // the negative SOA, kept with the apex's data
             if (e == nullptr) return 0;
             n = e->rr_len;
             ns = e->rr_count;
-            owner_labels = q.zone->apex->labels + 1;
+            owner_labels = apex->labels + 1;
         }
         src = d->bytes() + e->rr_off;
         fixup = e->fixup_list(d->bytes());
@@ -425,7 +433,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     }
 
     store16(out, q.id);
-    store16(out + 2, uint16_t(flag_qr | flag_aa | (q.flags & (0x7800 | flag_rd | flag_cd))));
+    const uint8_t rc = node ? rcode::NOERROR : rcode::NXDOMAIN;
+    store16(out + 2, uint16_t(flag_qr | flag_aa | (q.flags & (0x7800 | flag_rd | flag_cd)) | rc));
     store16(out + 4, 1);
     store16(out + 6, an);
     store16(out + 8, ns);
@@ -459,7 +468,7 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
         store16(p + 9, 0);
         len += opt_rr_size;
     }
-    if (info != nullptr) *info = ResponseInfo{rcode::NOERROR, t, false};
+    if (info != nullptr) *info = ResponseInfo{rc, t, false};
     return len;
 }
 
@@ -528,7 +537,7 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
             fetch_chase(i + 4);
             fetch_chase_block(i + 2);
             size_t len = 0;
-            if (node[i] != nullptr && parsed[i] == Parse::ok)
+            if (q[i].zone != nullptr && parsed[i] == Parse::ok)
                 len = answer_direct(*snap, q[i], node[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);
             if (len == 0)
                 len = answer_parsed(snap, q[i], parsed[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);

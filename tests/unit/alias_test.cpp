@@ -19,7 +19,8 @@ const char* alias_zone =
     "fallback ALIAS down.offsite.example.\nfallback A 192.0.2.50\n"
     "nofallback ALIAS down.offsite.example.\nnofallback MX 10 mail.example.\n"
     "*.wild ALIAS lb.offsite.example.\n"
-    "www CNAME customer\n";
+    "www CNAME customer\n"
+    "* TXT \"apex wildcard\"\n";
 
 std::string ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return std::string{char(a), char(b), char(c), char(d)}; }
 
@@ -114,7 +115,7 @@ TEST_F(Alias, BurstAnswersLikeRespondInEveryState) {
            {"down.offsite.example.", make_alias_answer(AliasAnswer::failed, {}, {}, 0)}});
     std::vector<std::vector<uint8_t>> qs;
     for (const char* n : {"alias.test.", "customer.alias.test.", "CUSTOMER.alias.test.", "fallback.alias.test.",
-                          "nofallback.alias.test.", "x.wild.alias.test.", "www.alias.test.", "ns.alias.test."})
+                          "nofallback.alias.test.", "x.wild.alias.test.", "www.alias.test.", "ns.alias.test.", "nothere.alias.test."})
         for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT, ldns_rr_type(rrtype::ALIAS)})
             for (bool edns : {true, false}) qs.push_back(make_query(n, t, QueryOpts{.edns = edns}));
     std::vector<std::array<uint8_t, 1232>> outs(qs.size());

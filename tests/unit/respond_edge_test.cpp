@@ -233,10 +233,10 @@ TEST_F(RespondEdge, RandomMutationsNeverBreakLimits) {
 namespace anamed::test {
 namespace {
 
-// respond_burst answers the common cases (the RRset asked for, NODATA) on a path of its own
-// and everything else like respond(): the same bytes and the same report either way, over
-// names, types and EDNS options that take each path and each way out of the short one
-// (upper case where a pointer would land, a cut, a CNAME, a reply too big).
+// respond_burst answers the common cases (the RRset asked for, NODATA, NXDOMAIN below the
+// apex) on a path of its own and everything else like respond(): the same bytes and the same
+// report either way, over names, types and EDNS options that take each path and each way out
+// of the short one (upper case where a pointer would land, a cut, a CNAME, a reply too big).
 TEST_F(RespondEdge, BurstAnswersExactlyLikeOneByOne) {
     std::vector<std::vector<uint8_t>> qs;
     const std::vector<QueryOpts> opts = {{}, {.edns = false}, {.edns = true, .payload = 512, .dnssec_ok = true}};
@@ -244,7 +244,8 @@ TEST_F(RespondEdge, BurstAnswersExactlyLikeOneByOne) {
                           "c1.example.test.", "a.wild.example.test.", "example.org.", "BoTh.example.TEST.",
                           "example.test.", "EXAMPLE.TEST.", "Example.test.", "mail.example.test.", "b.ent.example.test.",
                           "_sip._tcp.example.test.", "_SIP._tcp.example.test.", "host.wild.example.test.",
-                          "sub.example.test.", "big.example.test.", "www.example.test.", "MixedCase.example.test."})
+                          "sub.example.test.", "big.example.test.", "www.example.test.", "MixedCase.example.test.", "nothere.EXAMPLE.test.", "NotHere.example.test.",
+                          "zz.other.test."})
         for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_NS,
                                LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_DS, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_ANY})
             for (const QueryOpts& o : opts) qs.push_back(make_query(n, t, o));
