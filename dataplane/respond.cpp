@@ -356,14 +356,16 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
     return w.finish();
 }
 
-// The common cases without the general machinery: the name is in its zone and nothing at
-// or above it (a cut, a CNAME) changes the answer, so the reply is the RRset of the type
-// asked for with its additional records, an ALIAS name's resolved addresses, or NODATA with
-// the zone's SOA; or the name is not in the zone, one label below an apex without a
-// wildcard, a cut or a DNAME, and the reply is NXDOMAIN with the SOA. The records must fit and every stored pointer must resolve against the
-// question as sent. Returns 0 for anything else, which the general path then answers from
-// the start (parsing left the query intact). The bytes are the general path's exactly:
-// fuzz_respond compares respond_burst with respond() on every input.
+// The common cases without the general machinery:
+//   - the name is in its zone and nothing at or above it (a cut, a CNAME) changes the
+//     answer: the RRset asked for with its additional records, an ALIAS name's resolved
+//     addresses, or NODATA with the zone's SOA;
+//   - the name is not in the zone and sits one label below an apex without a wildcard, a
+//     cut or a DNAME: NXDOMAIN with the SOA.
+// The records must fit and every stored pointer must resolve against the question as sent.
+// Returns 0 for anything else, which the general path then answers from the start (parsing
+// left the query intact). The bytes are the general path's exactly: fuzz_respond compares
+// respond_burst with respond() on every input.
 size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, const uint8_t* query, uint8_t* out,
                      size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
     const Name& name = q.qname;
@@ -386,7 +388,7 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     const uint8_t* fixup = nullptr;  // their stored pointers (see anamed/snapshot.hpp)
     unsigned fixups = 0;
     uint16_t an = 0, ns = 0, ar = 0;
-    unsigned owner_labels = 0;  // NODATA, NXDOMAIN: 1 + the labels of the SOA's owner, the apex
+    bool negative = false;  // NODATA or NXDOMAIN: the SOA, owned by the apex
     uint32_t ttl_cap = UINT32_MAX;
     const uint32_t alias = node && (t == rrtype::A || t == rrtype::AAAA) ? node->load_alias() : 0;
     if (alias != 0) {  // the flattened addresses, each TTL capped by the ALIAS record's
@@ -410,7 +412,7 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
             if (e == nullptr) return 0;
             n = e->rr_len;
             ns = e->rr_count;
-            owner_labels = apex->labels + 1;
+            negative = true;
         }
         src = d->bytes() + e->rr_off;
         fixup = e->fixup_list(d->bytes());
@@ -449,23 +451,11 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
                                                    : header_size + name.label_off[name.labels - (v - ptr_owner_suffix)];
         store16(ptr, uint16_t(0xC000 | target));
     }
-    if (owner_labels != 0) {
-        const size_t owner = header_size + name.label_off[name.labels - (owner_labels - 1)];
-        for (size_t i = 0; i < n; i += rr_fixed + load16(p + i + 10)) store16(p + i, uint16_t(0xC000 | owner));
-    }
-    if (ttl_cap != UINT32_MAX)
-        for (size_t i = 0; i < n; i += rr_fixed + load16(p + i + 10))
-            if (load32(p + i + 6) > ttl_cap) store32(p + i + 6, ttl_cap);
+    if (negative) ResponseWriter::set_owners(p, n, uint16_t(header_size + name.label_off[name.labels - apex->labels]));
+    if (ttl_cap != UINT32_MAX) ResponseWriter::cap_ttls(p, n, ttl_cap);
     size_t len = at + n;
     if (q.edns) {
-        p = out + len;
-        p[0] = 0;
-        store16(p + 1, rrtype::OPT);
-        store16(p + 3, edns_default_payload);
-        p[5] = 0;
-        p[6] = 0;
-        store16(p + 7, q.edns_do ? 0x8000 : 0);
-        store16(p + 9, 0);
+        ResponseWriter::put_opt(out + len, edns_default_payload, 0, q.edns_do);
         len += opt_rr_size;
     }
     if (info != nullptr) *info = ResponseInfo{rc, t, false};

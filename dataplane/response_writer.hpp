@@ -51,8 +51,7 @@ public:
     void answer_capped(const uint8_t* src, size_t n, uint16_t count, uint16_t owner, uint32_t ttl_cap) {
         uint8_t* dst = buf_ + len_;
         if (!put_rrs(src, n, owner)) return;
-        for (size_t i = 0; i < n; i += rr_fixed + load16(dst + i + 10))
-            if (load32(dst + i + 6) > ttl_cap) store32(dst + i + 6, ttl_cap);
+        cap_ttls(dst, n, ttl_cap);
         ancount_ += count;
     }
     void authority(const NodeData& d, const TypeEntry& e, uint16_t owner, const NamePlace& name) {
@@ -93,7 +92,23 @@ public:
     }
     void opt(uint16_t payload, uint8_t ext_rcode, bool dnssec_ok) {
         cap_ += opt_rr_size;
-        uint8_t* p = buf_ + len_;
+        put_opt(buf_ + len_, payload, ext_rcode, dnssec_ok);
+        len_ += opt_rr_size;
+        arcount_ += 1;
+    }
+    // Helpers on records already in a packet, for respond_burst's direct path as well.
+    // Points each record's owner placeholder at `owner` (left as it is for the question).
+    static void set_owners(uint8_t* rrs, size_t n, uint16_t owner) {
+        if (owner == header_size) return;
+        for (size_t i = 0; i < n; i += rr_fixed + load16(rrs + i + 10))
+            store16(rrs + i, uint16_t(0xC000 | owner));
+    }
+    static void cap_ttls(uint8_t* rrs, size_t n, uint32_t ttl_cap) {
+        for (size_t i = 0; i < n; i += rr_fixed + load16(rrs + i + 10))
+            if (load32(rrs + i + 6) > ttl_cap) store32(rrs + i + 6, ttl_cap);
+    }
+    // The OPT record (RFC 6891 §6.1.2) at p.
+    static void put_opt(uint8_t* p, uint16_t payload, uint8_t ext_rcode, bool dnssec_ok) {
         p[0] = 0;
         store16(p + 1, rrtype::OPT);
         store16(p + 3, payload);
@@ -101,9 +116,8 @@ public:
         p[6] = 0;  // version
         store16(p + 7, dnssec_ok ? 0x8000 : 0);
         store16(p + 9, 0);
-        len_ += opt_rr_size;
-        arcount_ += 1;
     }
+
     size_t finish() {
         uint16_t f = flags_ | rcode_;
         if (aa_) f |= flag_aa;
@@ -254,12 +268,6 @@ private:
         return true;
     }
 
-    // Points each record's owner placeholder at `owner` (left as it is for the question).
-    static void set_owners(uint8_t* rrs, size_t n, uint16_t owner) {
-        if (owner == header_size) return;
-        for (size_t i = 0; i < n; i += rr_fixed + load16(rrs + i + 10))
-            store16(rrs + i, uint16_t(0xC000 | owner));
-    }
 
     size_t fail(size_t at) {
         ok_ = false;
