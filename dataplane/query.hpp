@@ -1,0 +1,48 @@
+// The parsed query and the general answer path, shared by respond() (respond.cpp) and
+// respond_burst() (respond_burst.cpp). Internal to the dataplane library.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "anamed/respond.hpp"
+
+namespace anamed::detail {
+
+struct Query {
+    // Filled by respond_burst's prefetch pass, so the answer pass does not redo the work.
+    const ZoneTable* zone = nullptr;
+    uint64_t hash = 0;
+    size_t question_len = 0;  // qname + type + class, as sent
+    uint16_t id = 0;
+    uint16_t flags = 0;
+    uint16_t qtype = 0;
+    uint16_t qclass = 0;
+    uint16_t payload = 0;
+    bool edns = false;
+    bool edns_do = false;
+    uint8_t edns_version = 0;
+    Name qname;  // last: its buffers are not initialised, and the fields above are stored together
+};
+
+enum class Parse { ok, drop, formerr, notimp };
+
+// Parses header, question and the additional section (for OPT). Sets q.question_len only
+// when the question is well-formed, so errors can still echo it.
+Parse parse_query(const uint8_t* p, size_t len, Query& q);
+
+// How long the reply may be: the client's limit (512 without EDNS, its payload size up to
+// 1232 with EDNS, 65535 over TCP) within out_cap; 0 when not even the header, the question
+// and an OPT record fit (no reply).
+inline size_t reply_limit(const Query& q, const ClientInfo& client, size_t out_cap) {
+    const size_t udp = q.edns ? std::clamp<uint16_t>(q.payload, udp_min_payload, edns_default_payload) : udp_min_payload;
+    const size_t limit = std::min(client.transport == Transport::tcp ? 65535 : udp, out_cap);
+    return limit < header_size + q.question_len + opt_rr_size ? 0 : limit;
+}
+
+// Everything after parsing: the whole answer, by the general path (RFC 1034 §4.3.2).
+size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query, uint8_t* out,
+                     size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept;
+
+}  // namespace anamed::detail
