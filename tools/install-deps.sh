@@ -6,7 +6,7 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev python3
-  libldns-dev ldnsutils libtbb-dev libyaml-cpp-dev
+  libldns-dev ldnsutils libtbb-dev libyaml-cpp-dev nlohmann-json3-dev liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dnsutils iproute2
   knot knot-dnsutils nsd
