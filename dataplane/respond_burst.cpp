@@ -14,13 +14,166 @@ namespace {
 
 using namespace detail;
 
+struct Counts {
+    uint16_t an = 0, ns = 0, ar = 0;
+};
+
+// Where the name answered sits in the packet: label i at at(i) (the root at at(labels)), in
+// lower case from label lower_from on. Precompiled pointers to its suffixes resolve against
+// it. The question name, where the query has it:
+struct QuestionPlace {
+    const Name& name;
+    unsigned labels() const { return name.labels; }
+    unsigned lower_from() const { return name.lower_from; }
+    uint16_t at(unsigned i) const { return uint16_t(header_size + name.label_off[i]); }
+    static uint16_t first() { return header_size; }  // at(0): records owned by it need no change
+};
+// A CNAME's target, written in the answer (see place_name).
+struct Place {
+    const uint16_t* label_at;
+    unsigned n, lower;
+    unsigned labels() const { return n; }
+    unsigned lower_from() const { return lower; }
+    uint16_t at(unsigned i) const { return label_at[i]; }
+    uint16_t first() const { return label_at[0]; }
+};
+
+// Writes at out + at what the general path's answer_node (but for a CNAME's chase),
+// answer_alias and answer_negative write for `node` (null: the name does not exist) and type
+// t: the RRset, with its additional records when `additional`; an ALIAS name's resolved
+// addresses, each TTL capped by the ALIAS record's; or the zone's SOA. Returns where the
+// records end, or 0 when this path does not apply (an ALIAS not resolved), the records do not
+// fit before end_cap, or a stored pointer does not resolve (see anamed/snapshot.hpp).
+template <class Where>
+size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, uint16_t t, bool additional,
+                  const Where& name, uint8_t* out, size_t at, size_t end_cap, Counts& c) noexcept {
+    const NodeData* d = node ? node->load_data() : nullptr;
+    const uint8_t* src;                    // the bytes to copy: records with owner placeholders
+    size_t n, owned;                       // all of them; the leading ones owned by `owner`
+    uint16_t owner = name.first();        // the name, or the apex for the SOA
+    const uint8_t* fixup = nullptr;        // their stored pointers
+    unsigned fixups = 0;
+    uint32_t ttl_cap = UINT32_MAX;
+    const uint32_t alias = node && (t == rrtype::A || t == rrtype::AAAA) ? node->load_alias() : 0;
+    if (alias != 0) {
+        const AliasAnswer* a = snap.aliases[alias - 1].load();
+        const std::string& rrs = t == rrtype::A ? a->a : a->aaaa;
+        if (a->state != AliasAnswer::resolved || rrs.empty()) return 0;
+        src = reinterpret_cast<const uint8_t*>(rrs.data());
+        n = owned = rrs.size();
+        c.an += t == rrtype::A ? a->a_count : a->aaaa_count;
+        const TypeEntry* e = d->find(rrtype::ALIAS);
+        ttl_cap = e ? load32(d->bytes() + e->rr_off + 6) : 0;
+    } else {
+        const TypeEntry* e = d ? d->find(t) : nullptr;
+        if (e != nullptr) {
+            owned = e->rr_len;
+            n = owned + (additional ? e->add_len : 0);
+            c.an += e->rr_count;
+            if (additional) c.ar += e->add_count;
+        } else {
+            d = apex->load_data();
+            e = d->find(0);  // the negative SOA, kept with the apex's data
+            if (e == nullptr) return 0;
+            n = owned = e->rr_len;
+            c.ns += e->rr_count;
+            owner = name.at(name.labels() - apex->labels);
+        }
+        src = d->bytes() + e->rr_off;
+        fixup = e->fixup_list(d->bytes());
+        while (fixups < e->fixups && load16(fixup + 2 * fixups) < n) ++fixups;  // ascending
+    }
+    if (at + n > end_cap) return 0;
+    uint8_t* p = out + at;
+    copy_bytes(p, src, n);
+    for (unsigned i = 0; i < fixups; ++i) {  // as ResponseWriter::resolve
+        uint8_t* ptr = p + load16(fixup + 2 * i);
+        const uint16_t v = load16(ptr) & 0x3FFF;
+        size_t target = at + v;
+        if (v >= ptr_owner_suffix) {
+            const unsigned k = v - ptr_owner_suffix;
+            if (k > name.labels() || name.labels() - k < name.lower_from()) return 0;
+            target = name.at(name.labels() - k);
+        }
+        if (target > 0x3FFF) return 0;
+        store16(ptr, uint16_t(0xC000 | target));
+    }
+    ResponseWriter::set_owners(p, owned, owner);
+    if (ttl_cap != UINT32_MAX) ResponseWriter::cap_ttls(p, n, ttl_cap);
+    return at + n;
+}
+
+// Places the name written at packet offset `at` (a CNAME's target, which may end in a
+// pointer; pointers go backwards only) when it is `key`, a lower-case wire name, in any case:
+// as the general path's follow() would, without copying it. False when it is another name.
+bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key, uint16_t* label_at,
+                Place& place) noexcept {
+    const auto* k = reinterpret_cast<const uint8_t*>(key.data());
+    size_t pos = at, off = 0;
+    unsigned labels = 0;
+    place = Place{label_at, 0, 0};
+    while (pos < size) {
+        const uint8_t l = pkt[pos];
+        if ((l & 0xC0) == 0xC0) {
+            const size_t to = pos + 1 < size ? load16(pkt + pos) & 0x3FFF : pos;
+            if (to >= pos) return false;
+            pos = to;
+            continue;
+        }
+        if (l > 63 || pos > 0x3FFF || off + 1 + l > key.size() || k[off] != l) return false;
+        label_at[labels] = uint16_t(pos);
+        if (l == 0) {
+            place.n = labels;
+            return off + 1 == key.size();
+        }
+        if (pos + 1 + l >= size) return false;
+        if (!same_bytes(pkt + pos + 1, k + off + 1, l)) {  // another case, or another label
+            for (unsigned i = 1; i <= l; ++i)
+                if (ascii_lower(pkt[pos + i]) != k[off + i]) return false;
+            place.lower = labels + 1;
+        }
+        ++labels;
+        off += 1 + l;
+        pos += 1 + l;
+    }
+    return false;
+}
+
+// Whether `zone`, which holds `node`, is the longest match for its name (of `labels` labels):
+// the question when zones nest. Out of line, off the usual path.
+[[gnu::noinline]] bool answered_from(const Snapshot& snap, const Node& node, unsigned labels, const ZoneTable& zone) {
+    Name name;
+    name.len = node.name_len;
+    name.labels = uint8_t(labels);
+    std::memcpy(name.lower, node.name(), node.name_len);
+    for (unsigned i = 0, off = 0; i <= labels; off += 1 + name.lower[off]) name.label_off[i++] = uint8_t(off);
+    return snap.find_zone(name) == &zone;
+}
+
+// After a CNAME written at out + cname_at, up to `at`: its target's answer, when the target
+// is the node the CNAME's hint names, in this zone, and not a cut or a CNAME itself. Out of
+// line: the usual answers stay short. Returns as put_answer.
+[[gnu::noinline]] size_t answer_target(const Snapshot& snap, const ZoneTable& zone, const Node& cname, uint16_t t,
+                                       uint8_t* out, size_t cname_at, size_t at, size_t end_cap, Counts& c) noexcept {
+    const uint32_t hint = cname.load_data()->chase;
+    if (hint == 0 || hint > zone.nodes.size()) return 0;
+    const Node* target = &zone.nodes[hint - 1];
+    if (target->cut != nullptr || (target->flags & (node_flag::delegation | node_flag::cname))) return 0;
+    uint16_t label_at[max_labels + 1];
+    Place place;
+    if (!place_name(out, at, cname_at + rr_fixed, target->key(), label_at, place)) return 0;
+    if (snap.nested_zones && !answered_from(snap, *target, place.n, zone)) return 0;
+    return put_answer(snap, zone.apex, target, t, true, place, out, at, end_cap, c);
+}
+
 // The common cases without the general machinery:
-//   - the name is in its zone and nothing at or above it (a cut, a CNAME) changes the
-//     answer: the RRset asked for with its additional records, an ALIAS name's resolved
-//     addresses, or NODATA with the zone's SOA;
+//   - the name is in its zone and nothing at or above it (a cut) changes the answer: the
+//     RRset asked for with its additional records, an ALIAS name's resolved addresses, or
+//     NODATA with the zone's SOA;
+//   - the same after one CNAME to a name of the same zone that is not a CNAME itself (found
+//     through the CNAME's prefetch hint, and checked against the name the record names);
 //   - the name is not in the zone and sits one label below an apex without a wildcard, a
 //     cut or a DNAME: NXDOMAIN with the SOA.
-// The records must fit and every stored pointer must resolve against the question as sent.
 // Returns 0 for anything else, which the general path then answers from the start: parsing
 // has read all it needs, and nothing here writes over the question. The bytes are the
 // general path's exactly: fuzz_respond compares respond_burst with respond() on every input.
@@ -30,81 +183,36 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     const uint16_t t = q.qtype;
     if (t == 0 || t == rrtype::OPT || t == rrtype::DS || (t >= rrtype::TKEY && t <= rrtype::ANY)) return 0;
     if (q.qclass != class_in || (q.edns && q.edns_version != 0)) return 0;
-    const Node* apex = q.zone->apex;
+    const ZoneTable& zone = *q.zone;
+    const Node* apex = zone.apex;
     if (node == nullptr) {  // not in the zone: NXDOMAIN when the apex is the closest encloser
         if (name.labels != apex->labels + 1 || apex->cut != nullptr || apex->load_wildcard() != nullptr ||
             (apex->flags & (node_flag::delegation | node_flag::dname)))
             return 0;
     } else {
-        if (node->cut != nullptr || (node->flags & (node_flag::delegation | node_flag::cname))) return 0;
+        if (node->cut != nullptr || (node->flags & node_flag::delegation)) return 0;
         if (node->name_len != name.len || !same_bytes(node->name(), name.lower, name.len)) return 0;
     }
+    const size_t limit = reply_limit(q, client, out_cap);
+    if (limit == 0) return 0;
+    const size_t end_cap = limit - (q.edns ? opt_rr_size : 0);
 
-    const NodeData* d = node ? node->load_data() : nullptr;
-    const uint8_t* src;             // the bytes to copy: records with owner placeholders
-    size_t n;                       // the RRset and its additional records, or the SOA
-    const uint8_t* fixup = nullptr;  // their stored pointers (see anamed/snapshot.hpp)
-    unsigned fixups = 0;
-    uint16_t an = 0, ns = 0, ar = 0;
-    bool negative = false;  // NODATA or NXDOMAIN: the SOA, owned by the apex
-    uint32_t ttl_cap = UINT32_MAX;
-    const uint32_t alias = node && (t == rrtype::A || t == rrtype::AAAA) ? node->load_alias() : 0;
-    if (alias != 0) {  // the flattened addresses, each TTL capped by the ALIAS record's
-        const AliasAnswer* a = snap.aliases[alias - 1].load();
-        const std::string& rrs = t == rrtype::A ? a->a : a->aaaa;
-        if (a->state != AliasAnswer::resolved || rrs.empty()) return 0;
-        src = reinterpret_cast<const uint8_t*>(rrs.data());
-        n = rrs.size();
-        an = t == rrtype::A ? a->a_count : a->aaaa_count;
-        const TypeEntry* e = d->find(rrtype::ALIAS);
-        ttl_cap = e ? load32(d->bytes() + e->rr_off + 6) : 0;
-    } else {
-        const TypeEntry* e = d ? d->find(t) : nullptr;
-        if (e != nullptr) {
-            n = e->rr_len + e->add_len;
-            an = e->rr_count;
-            ar = e->add_count;
-        } else {
-            d = apex->load_data();
-            e = d->find(0);  // the negative SOA, kept with the apex's data
-            if (e == nullptr) return 0;
-            n = e->rr_len;
-            ns = e->rr_count;
-            negative = true;
-        }
-        src = d->bytes() + e->rr_off;
-        fixup = e->fixup_list(d->bytes());
-        while (fixups < e->fixups && load16(fixup + 2 * fixups) < n) ++fixups;  // ascending
-    }
-
-    const size_t limit = reply_limit(q, client, out_cap), at = header_size + q.question_len;
-    if (limit == 0 || at + n + (q.edns ? opt_rr_size : 0) > limit) return 0;
+    if (out != query) std::memcpy(out + header_size, query + header_size, q.question_len);
+    Counts c;
+    const uint8_t rc = node ? rcode::NOERROR : rcode::NXDOMAIN;
+    const bool chase = node != nullptr && (node->flags & node_flag::cname) && t != rrtype::CNAME;
+    const size_t start = header_size + q.question_len;
+    size_t len = put_answer(snap, apex, node, chase ? rrtype::CNAME : t, !chase, QuestionPlace{name}, out, start,
+                            end_cap, c);
+    if (len != 0 && chase) len = answer_target(snap, zone, *node, t, out, start, len, end_cap, c);
+    if (len == 0) return 0;
 
     store16(out, q.id);
-    const uint8_t rc = node ? rcode::NOERROR : rcode::NXDOMAIN;
     store16(out + 2, uint16_t(flag_qr | flag_aa | (q.flags & (0x7800 | flag_rd | flag_cd)) | rc));
     store16(out + 4, 1);
-    store16(out + 6, an);
-    store16(out + 8, ns);
-    store16(out + 10, uint16_t(ar + q.edns));
-    if (out != query) std::memcpy(out + header_size, query + header_size, q.question_len);
-    uint8_t* p = out + at;
-    copy_bytes(p, src, n);
-    for (unsigned i = 0; i < fixups; ++i) {  // as ResponseWriter::resolve, the question at label_off
-        uint8_t* ptr = p + load16(fixup + 2 * i);
-        const uint16_t v = load16(ptr) & 0x3FFF;
-        size_t target = at + v;
-        if (v >= ptr_owner_suffix) {
-            const unsigned k = v - ptr_owner_suffix;
-            if (k > name.labels || name.labels - k < name.lower_from) return 0;
-            target = header_size + name.label_off[name.labels - k];
-        }
-        if (target > 0x3FFF) return 0;
-        store16(ptr, uint16_t(0xC000 | target));
-    }
-    if (negative) ResponseWriter::set_owners(p, n, uint16_t(header_size + name.label_off[name.labels - apex->labels]));
-    if (ttl_cap != UINT32_MAX) ResponseWriter::cap_ttls(p, n, ttl_cap);
-    size_t len = at + n;
+    store16(out + 6, c.an);
+    store16(out + 8, c.ns);
+    store16(out + 10, uint16_t(c.ar + q.edns));
     if (q.edns) {
         ResponseWriter::put_opt(out + len, edns_default_payload, 0, q.edns_do);
         len += opt_rr_size;
@@ -141,8 +249,8 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
         }
         // While query i is answered, later ones are fetched in stages about a memory latency
         // apart: the answer block of query i+6; for a CNAME, the target's node (from the
-        // block's hint) of query i+4; that target's index slot and block for query i+2, so
-        // that the chase finds them in cache. The first queries' stages run before the first
+        // block's hint) of query i+4; that target's block for query i+2, so that the chase
+        // (answer_direct's, which needs no lookup) finds them in cache. The first queries' stages run before the first
         // answer: their chases then overlap instead of waiting one after another.
         constexpr size_t ahead = 6;
         auto fetch_block = [&](size_t i) {
@@ -161,7 +269,6 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
         };
         auto fetch_chase_block = [&](size_t i) {
             if (i >= m || chase[i] == nullptr) return;
-            q[i].zone->index.prefetch(hash_name(chase[i]->key()));
             const auto* d = reinterpret_cast<const char*>(chase[i]->load_data());
             prefetch(d);
             prefetch(d + 64);

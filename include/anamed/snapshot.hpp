@@ -296,7 +296,7 @@ struct Snapshot {
 
     // Longest-match zone for a name: tries each suffix, longest first (from label `first`).
     // With a handful of zones (the usual case) comparing suffixes beats hashing each one.
-    const ZoneTable* find_zone(const Name& q, unsigned first = 0) const {
+    [[gnu::always_inline]] const ZoneTable* find_zone(const Name& q, unsigned first = 0) const {
         if (!few_zones.empty() || zones.empty()) {
             for (const ZoneKey& z : few_zones) {  // longest apex first
                 if (z.labels + first > q.labels) continue;
@@ -319,6 +319,9 @@ struct Snapshot {
         const ZoneTable* zone;
     };
     std::vector<ZoneKey> few_zones;
+    // Some served apex lies below another's: a name in one zone's table may then be answered
+    // from another zone (the longest match), so respond_burst's CNAME chase asks find_zone.
+    bool nested_zones = false;
     size_t memory() const;
 };
 

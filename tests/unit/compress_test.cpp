@@ -186,6 +186,28 @@ TEST_F(Compress, CnameChainsFollowCompressedTargets) {
                             "ns1.comp.test.\t300\tIN\tA\t192.0.2.1"}));
 }
 
+// respond_burst chases in-zone CNAMEs on its short path; the pointers it resolves against a
+// compressed target (the apex, a name in mixed case, a name below a cut or a DNAME) must
+// come out as respond() writes them.
+TEST_F(Compress, BurstChasesLikeRespond) {
+    std::vector<std::vector<uint8_t>> qs;
+    for (const char* n : {"www.comp.test.", "WWW.comp.test.", "www.COMP.test.", "alias.comp.test.", "mixed.comp.test.",
+                          "to-dname.comp.test.", "in-deleg.comp.test.", "x.wild.comp.test.", "comp.test.",
+                          "mail.comp.test.", "multi.comp.test.", "ptr.comp.test.", "to-inner.comp.test."})
+        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_NS, LDNS_RR_TYPE_SOA,
+                               LDNS_RR_TYPE_PTR, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_TXT})
+            for (bool edns : {true, false}) qs.push_back(make_query(n, t, QueryOpts{.edns = edns}));
+    expect_burst_like_respond(*comp_, qs);
+
+    // With inner.comp.test. served too, the target is that zone's.
+    LoadResult inner = load_zone_file("inner.comp.test", data_path("inner.zone"));
+    ASSERT_TRUE(inner.ok());
+    const auto both = compile({comp_zone_, inner.zone.get()}, 1);
+    expect_burst_like_respond(*both, qs);
+    EXPECT_EQ(answer(ask(*both, "to-inner.comp.test.", LDNS_RR_TYPE_A)),
+              (V{"to-inner.comp.test.\t300\tIN\tCNAME\twww.inner.comp.test.", "www.inner.comp.test.\t300\tIN\tA\t192.0.2.61"}));
+}
+
 TEST_F(Compress, DnameAndSrvTargetsAreNeverCompressed) {
     const auto m = reply(*comp_, "to-dname.comp.test.", LDNS_RR_TYPE_A);
     auto p = parse(m);

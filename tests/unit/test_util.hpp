@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include "ldns.hpp"
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,5 +99,34 @@ inline std::vector<std::string> rrs(const ldns_rr_list* list) {
 inline std::vector<std::string> answer(const Pkt& p) { return rrs(ldns_pkt_answer(p.get())); }
 inline std::vector<std::string> authority(const Pkt& p) { return rrs(ldns_pkt_authority(p.get())); }
 inline std::vector<std::string> additional(const Pkt& p) { return rrs(ldns_pkt_additional(p.get())); }
+
+// respond_burst over all the queries at once, out of place and in place (each reply written
+// over its query, as the DPDK worker answers), against respond() one by one: the same bytes
+// and the same report for every query.
+inline void expect_burst_like_respond(const Snapshot& s, const std::vector<std::vector<uint8_t>>& qs) {
+    constexpr size_t cap = 1232;
+    std::vector<std::array<uint8_t, cap>> outs(qs.size()), frames(qs.size());
+    std::vector<BurstItem> items, in_place;
+    for (size_t i = 0; i < qs.size(); ++i) {
+        ASSERT_LE(qs[i].size(), cap);
+        items.push_back({qs[i].data(), qs[i].size(), outs[i].data(), cap, 0, {}});
+        std::copy(qs[i].begin(), qs[i].end(), frames[i].begin());
+        in_place.push_back({frames[i].data(), qs[i].size(), frames[i].data(), cap, 0, {}});
+    }
+    respond_burst(&s, items.data(), items.size(), ClientInfo{});
+    respond_burst(&s, in_place.data(), in_place.size(), ClientInfo{});
+    for (size_t i = 0; i < qs.size(); ++i) {
+        std::array<uint8_t, cap> one{};
+        ResponseInfo info;
+        const size_t n = respond(&s, qs[i].data(), qs[i].size(), one.data(), cap, ClientInfo{}, &info);
+        ASSERT_EQ(items[i].out_len, n) << "query " << i;
+        EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, outs[i].begin())) << "query " << i;
+        EXPECT_EQ(items[i].info.rcode, info.rcode) << "query " << i;
+        EXPECT_EQ(items[i].info.qtype, info.qtype) << "query " << i;
+        EXPECT_EQ(items[i].info.truncated, info.truncated) << "query " << i;
+        ASSERT_EQ(in_place[i].out_len, n) << "in place " << i;
+        EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, frames[i].begin())) << "in place " << i;
+    }
+}
 
 }  // namespace anamed::test
