@@ -58,7 +58,8 @@ struct NodeData {
     uint32_t bytes_len;
     // For a CNAME whose target is a name of the same zone: 1 + the target's index in the
     // zone's node table, so that respond_burst can fetch the target before the chase needs
-    // it. A prefetch hint only (0: none); answers never depend on it.
+    // it, and its direct path take the target from it once the name matches (0: none).
+    // Answers never depend on the hint being right.
     uint32_t chase;
 
     const TypeEntry* entries() const { return reinterpret_cast<const TypeEntry*>(this + 1); }
