@@ -142,6 +142,7 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
         case Kind::remove: {
             Node* parent = mut(s.zone->index.find(parent_of(s.key)));
             s.zone->index.remove(s.key, &tombstone);
+            std::atomic_ref<const NodeData*>(s.node->data).store(&removed_node_data, std::memory_order_release);
             if (parent) {
                 --s.zone->children(parent);
                 if (parent->load_wildcard() == s.node)

@@ -39,15 +39,14 @@ struct Place {
 };
 
 // Writes at out + at what the general path's answer_node (but for a CNAME's chase),
-// answer_alias and answer_negative write for `node` (null: the name does not exist) and type
-// t: the RRset, with its additional records when `additional`; an ALIAS name's resolved
+// answer_alias and answer_negative write for `node` (null: the name does not exist), whose
+// answers are d (as loaded once), and type t: the RRset, with its additional records when `additional`; an ALIAS name's resolved
 // addresses, each TTL capped by the ALIAS record's; or the zone's SOA. Returns where the
 // records end, or 0 when this path does not apply (an ALIAS not resolved), the records do not
 // fit before end_cap, or a stored pointer does not resolve (see anamed/snapshot.hpp).
 template <class Where>
-size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, uint16_t t, bool additional,
-                  const Where& name, uint8_t* out, size_t at, size_t end_cap, Counts& c) noexcept {
-    const NodeData* d = node ? node->load_data() : nullptr;
+size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, const NodeData* d, uint16_t t,
+                  bool additional, const Where& name, uint8_t* out, size_t at, size_t end_cap, Counts& c) noexcept {
     const uint8_t* src;                    // the bytes to copy: records with owner placeholders
     size_t n, owned;                       // all of them; the leading ones owned by `owner`
     uint16_t owner = name.first();        // the name, or the apex for the SOA
@@ -151,19 +150,22 @@ bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key
 }
 
 // After a CNAME written at out + cname_at, up to `at`: its target's answer, when the target
-// is the node the CNAME's hint names, in this zone, and not a cut or a CNAME itself. Out of
-// line: the usual answers stay short. Returns as put_answer.
+// is the node the CNAME's hint names (its name checked against the record's, and not deleted
+// at runtime: then the index no longer has it), in this zone, and not a cut or a CNAME
+// itself. Out of line: the usual answers stay short. Returns as put_answer.
 [[gnu::noinline]] size_t answer_target(const Snapshot& snap, const ZoneTable& zone, const Node& cname, uint16_t t,
                                        uint8_t* out, size_t cname_at, size_t at, size_t end_cap, Counts& c) noexcept {
     const uint32_t hint = cname.load_data()->chase;
     if (hint == 0 || hint > zone.nodes.size()) return 0;
     const Node* target = &zone.nodes[hint - 1];
+    const NodeData* d = target->load_data();
+    if (d == &removed_node_data) return 0;
     if (target->cut != nullptr || (target->flags & (node_flag::delegation | node_flag::cname))) return 0;
     uint16_t label_at[max_labels + 1];
     Place place;
     if (!place_name(out, at, cname_at + rr_fixed, target->key(), label_at, place)) return 0;
     if (snap.nested_zones && !answered_from(snap, *target, place.n, zone)) return 0;
-    return put_answer(snap, zone.apex, target, t, true, place, out, at, end_cap, c);
+    return put_answer(snap, zone.apex, target, d, t, true, place, out, at, end_cap, c);
 }
 
 // The common cases without the general machinery:
@@ -202,8 +204,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     const uint8_t rc = node ? rcode::NOERROR : rcode::NXDOMAIN;
     const bool chase = node != nullptr && (node->flags & node_flag::cname) && t != rrtype::CNAME;
     const size_t start = header_size + q.question_len;
-    size_t len = put_answer(snap, apex, node, chase ? rrtype::CNAME : t, !chase, QuestionPlace{name}, out, start,
-                            end_cap, c);
+    size_t len = put_answer(snap, apex, node, node ? node->load_data() : nullptr, chase ? rrtype::CNAME : t, !chase,
+                            QuestionPlace{name}, out, start, end_cap, c);
     if (len != 0 && chase) len = answer_target(snap, zone, *node, t, out, start, len, end_cap, c);
     if (len == 0) return 0;
 

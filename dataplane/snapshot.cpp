@@ -9,6 +9,8 @@
 
 namespace anamed {
 
+const NodeData removed_node_data{0, 0, 0};
+
 namespace {
 constexpr size_t huge_page = 2u << 20;
 size_t round_up(size_t n) { return (n + huge_page - 1) & ~(huge_page - 1); }

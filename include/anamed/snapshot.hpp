@@ -76,6 +76,11 @@ struct NodeData {
 };
 static_assert(sizeof(NodeData) % alignof(TypeEntry) == 0);
 
+// The answers of a node whose name was deleted at runtime. No lookup reaches it any more (its
+// index slot is a tombstone), but a CNAME's chase hint may still name it, so respond_burst
+// checks for this block before it answers from a hinted node.
+extern const NodeData removed_node_data;
+
 namespace node_flag {
 inline constexpr uint16_t apex = 1, delegation = 2, dname = 4, cname = 8;
 }

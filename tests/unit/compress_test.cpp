@@ -6,7 +6,9 @@
 #include <random>
 #include <tuple>
 
+#include "patcher.hpp"
 #include "test_util.hpp"
+#include "zone_store.hpp"
 
 namespace anamed::test {
 namespace {
@@ -206,6 +208,39 @@ TEST_F(Compress, BurstChasesLikeRespond) {
     expect_burst_like_respond(*both, qs);
     EXPECT_EQ(answer(ask(*both, "to-inner.comp.test.", LDNS_RR_TYPE_A)),
               (V{"to-inner.comp.test.\t300\tIN\tCNAME\twww.inner.comp.test.", "www.inner.comp.test.\t300\tIN\tA\t192.0.2.61"}));
+}
+
+// A name deleted at runtime stays in the node table (its index slot is tombstoned), and one
+// added again gets a new node: the burst's chase, which finds its target through the
+// CNAME's hint, must still answer as the index does.
+TEST(BurstPatch, ChaseFollowsNamesDeletedAndAddedAtRuntime) {
+    ZoneStore store;
+    ASSERT_EQ(store.load({ZoneConfig{"comp.test", data_path("compress.zone")}}), 0u);
+    const auto snap = compile(store.zones(), 1);
+    const std::unordered_map<std::string, uint32_t> alias_slots;
+    auto patch = [&](const RecordChange& change) {
+        const ChangeOutcome out = store.apply({change}, [] { return std::string(); });
+        ASSERT_EQ(out.error, "");
+        Patcher patcher(*snap, store, alias_slots);
+        ASSERT_EQ(patcher.plan(out), "");
+        std::vector<std::unique_ptr<uint8_t[]>> retired;
+        patcher.apply(retired);
+    };
+    std::vector<std::vector<uint8_t>> qs;
+    for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_TXT})
+        for (bool edns : {true, false}) qs.push_back(make_query("to-leaf.comp.test.", t, QueryOpts{.edns = edns}));
+    expect_burst_like_respond(*snap, qs);
+
+    patch({RecordChange::Op::del, "comp.test", "leaf", "TXT", "", std::nullopt});
+    const Pkt gone = ask(*snap, "to-leaf.comp.test.", LDNS_RR_TYPE_TXT);
+    EXPECT_EQ(ldns_pkt_get_rcode(gone.get()), LDNS_RCODE_NXDOMAIN);
+    EXPECT_EQ(answer(gone), V{"to-leaf.comp.test.\t300\tIN\tCNAME\tleaf.comp.test."});
+    expect_burst_like_respond(*snap, qs);
+
+    patch({RecordChange::Op::add, "comp.test", "leaf", "TXT", "\"again\"", 300});
+    EXPECT_EQ(answer(ask(*snap, "to-leaf.comp.test.", LDNS_RR_TYPE_TXT)),
+              (V{"to-leaf.comp.test.\t300\tIN\tCNAME\tleaf.comp.test.", "leaf.comp.test.\t300\tIN\tTXT\t\"again\""}));
+    expect_burst_like_respond(*snap, qs);
 }
 
 TEST_F(Compress, DnameAndSrvTargetsAreNeverCompressed) {
