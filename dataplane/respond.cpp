@@ -46,7 +46,6 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q) {
     return Parse::ok;
 }
 
-
 }  // namespace detail
 
 namespace {
@@ -339,7 +338,6 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
     if (info != nullptr) *info = ResponseInfo{rc, q.qtype, w.truncated()};
     return w.finish();
 }
-
 
 }  // namespace detail
 

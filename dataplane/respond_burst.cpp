@@ -138,15 +138,11 @@ bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key
     return false;
 }
 
-// Whether `zone`, which holds `node`, is the longest match for its name (of `labels` labels):
-// the question when zones nest. Out of line, off the usual path.
-[[gnu::noinline]] bool answered_from(const Snapshot& snap, const Node& node, unsigned labels, const ZoneTable& zone) {
+// Whether `zone`, which holds `node`, is the longest match for its name: the question when
+// zones nest. Out of line, off the usual path.
+[[gnu::noinline]] bool answered_from(const Snapshot& snap, const Node& node, const ZoneTable& zone) {
     Name name;
-    name.len = node.name_len;
-    name.labels = uint8_t(labels);
-    std::memcpy(name.lower, node.name(), node.name_len);
-    for (unsigned i = 0, off = 0; i <= labels; off += 1 + name.lower[off]) name.label_off[i++] = uint8_t(off);
-    return snap.find_zone(name) == &zone;
+    return parse_name(node.name(), node.name_len, name) != 0 && snap.find_zone(name) == &zone;
 }
 
 // After a CNAME written at out + cname_at, up to `at`: its target's answer, when the target
@@ -164,7 +160,7 @@ bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key
     uint16_t label_at[max_labels + 1];
     Place place;
     if (!place_name(out, at, cname_at + rr_fixed, target->key(), label_at, place)) return 0;
-    if (snap.nested_zones && !answered_from(snap, *target, place.n, zone)) return 0;
+    if (snap.nested_zones && !answered_from(snap, *target, zone)) return 0;
     return put_answer(snap, zone.apex, target, d, t, true, place, out, at, end_cap, c);
 }
 
@@ -225,9 +221,9 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
 
 }  // namespace
 
-// Parse the whole burst, then three prefetch passes (index slot, node line, answer block),
-// then answer each query from what is now mostly cache. On a million-name table each query
-// otherwise pays its cache misses one after another.
+// Parse the whole burst (fetching each index slot), fetch the node lines, then answer each
+// query while later ones' answer blocks and CNAME targets are fetched in stages. On a
+// million-name table each query otherwise pays its cache misses one after another.
 void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const ClientInfo& client) noexcept {
     Query q[max_burst];
     Parse parsed[max_burst];
@@ -252,8 +248,9 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
         // While query i is answered, later ones are fetched in stages about a memory latency
         // apart: the answer block of query i+6; for a CNAME, the target's node (from the
         // block's hint) of query i+4; that target's block for query i+2, so that the chase
-        // (answer_direct's, which needs no lookup) finds them in cache. The first queries' stages run before the first
-        // answer: their chases then overlap instead of waiting one after another.
+        // (answer_direct's, which needs no lookup) finds them in cache. The first queries'
+        // stages run before the first answer: their chases then overlap instead of waiting
+        // one after another.
         constexpr size_t ahead = 6;
         auto fetch_block = [&](size_t i) {
             if (i >= m) return;

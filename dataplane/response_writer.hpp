@@ -268,7 +268,6 @@ private:
         return true;
     }
 
-
     size_t fail(size_t at) {
         ok_ = false;
         return at;
