@@ -1,11 +1,13 @@
 // The machine's memory as the 1M-name answer table meets it, for bench/compare's machine
 // description: what one dependent load costs (a pointer chase over a random cycle of cache
-// lines) and what random prefetches cost when issued back to back, one or two lines per
-// page. Memory comes from huge_alloc (transparent huge pages), as the table's does.
+// lines), what random prefetches cost when issued back to back, one or two lines per page,
+// and what one costs the core when it sits among other work, as respond_burst's do.
+// Memory comes from huge_alloc (transparent huge pages), as the table's does.
 //   memory_probe_bench [--benchmark_* flags]
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <numeric>
@@ -71,8 +73,50 @@ void BM_random_prefetch(benchmark::State& state) {
                                                        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+// Args: MiB, multiplies. A chain of dependent multiplies (few instructions for their time,
+// so the reorder buffer fills slowly), run once alone and once with a prefetch of a random line
+// before each link, in every iteration. The difference per prefetch is what it costs the core
+// beside the work, as respond_burst's stages sit among its answers: nearly nothing when the
+// prefetch is translated from the TLB (a small region), the wait for the page walk when not.
+void BM_prefetch_among_work(benchmark::State& state) {
+    Region r(size_t(state.range(0)) << 20);
+    std::vector<uint64_t> lines(1 << 16);
+    std::mt19937_64 rng(3);
+    for (auto& l : lines) l = (rng() % (r.bytes / line)) * line;
+    const int mults = int(state.range(1));
+    auto work = [mults](uint64_t x) {
+        for (int k = 0; k < mults; ++k) {
+            x = x * 0x9E3779B97F4A7C15ull + uint64_t(k);
+            benchmark::DoNotOptimize(x);
+        }
+        return x;
+    };
+    using clock = std::chrono::steady_clock;
+    clock::duration alone{}, with{};
+    uint64_t x = 1;
+    size_t at = 0;
+    for (auto _ : state) {
+        constexpr size_t steps = 4096;
+        const auto t0 = clock::now();
+        for (size_t i = 0; i < steps; ++i) x = work(x);
+        const auto t1 = clock::now();
+        for (size_t i = 0; i < steps; ++i) {
+            anamed::prefetch(r.p + lines[at++ & (lines.size() - 1)]);
+            x = work(x);
+        }
+        alone += t1 - t0;
+        with += clock::now() - t1;
+    }
+    benchmark::DoNotOptimize(x);
+    const double prefetches = double(state.iterations()) * 4096;
+    state.counters["ns_per_prefetch"] =
+        std::chrono::duration<double, std::nano>(with - alone).count() / prefetches;
+    state.counters["ns_work_step"] = std::chrono::duration<double, std::nano>(alone).count() / prefetches;
+}
+
 }  // namespace
 
 BENCHMARK(BM_dependent_load)->Arg(1)->Arg(512)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_random_prefetch)->Args({512, 1})->Args({512, 2})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_prefetch_among_work)->Args({2, 32})->Args({512, 32})->Args({512, 96})->Args({512, 192})->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();
