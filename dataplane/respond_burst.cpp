@@ -221,9 +221,15 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
 
 }  // namespace
 
-// Parse the whole burst (fetching each index slot), fetch the node lines, then answer each
-// query while later ones' answer blocks and CNAME targets are fetched in stages. On a
-// million-name table each query otherwise pays its cache misses one after another.
+// Parse the whole burst, then fetch its lookups' memory a level at a time (index slots, node
+// lines, answer blocks), then answer each query while later ones' CNAME targets are fetched.
+// On a million-name table each query otherwise pays its cache misses one after another.
+//
+// Each level's prefetches are issued in a loop of their own, back to back, rather than
+// spread among the answers: a prefetch to a page the TLB does not hold waits for its page
+// walk, and walks issued together overlap, where one issued among other work holds that
+// work up (docs/PERFORMANCE.md, section 3). Each pass reads what the one before it fetched,
+// which has had that pass's time to arrive.
 void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const ClientInfo& client) noexcept {
     Query q[max_burst];
     Parse parsed[max_burst];
@@ -239,26 +245,24 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
             q[i].zone = snap->find_zone(q[i].qname);
             if (q[i].zone == nullptr) continue;
             q[i].hash = hash_name(q[i].qname.lower, q[i].qname.len);
-            q[i].zone->index.prefetch(q[i].hash);
         }
+        for (size_t i = 0; i < m; ++i)
+            if (q[i].zone != nullptr) q[i].zone->index.prefetch(q[i].hash);
         for (size_t i = 0; i < m; ++i) {
             node[i] = q[i].zone ? q[i].zone->index.peek(q[i].hash) : nullptr;
             if (node[i]) prefetch(node[i]);
         }
-        // While query i is answered, later ones are fetched in stages about a memory latency
-        // apart: the answer block of query i+6; for a CNAME, the target's node (from the
-        // block's hint) of query i+4; that target's block for query i+2, so that the chase
-        // (answer_direct's, which needs no lookup) finds them in cache. The first queries'
-        // stages run before the first answer: their chases then overlap instead of waiting
-        // one after another.
-        constexpr size_t ahead = 6;
-        auto fetch_block = [&](size_t i) {
-            if (i >= m) return;
+        for (size_t i = 0; i < m; ++i) {
             chase[i] = nullptr;
-            if (node[i] == nullptr) return;
+            if (node[i] == nullptr) continue;
             const auto* d = reinterpret_cast<const char*>(node[i]->load_data());
             for (int line = 0; line < 4; ++line) prefetch(d + 64 * line);
-        };
+        }
+        // A CNAME's target is known only once its block has arrived: query i+4's target node
+        // (from the block's hint) and query i+2's target block are fetched while query i is
+        // answered, so that the chase (answer_direct's, which needs no lookup) finds them in
+        // cache. The first queries' stages run before the first answer: their chases then
+        // overlap instead of waiting one after another.
         auto fetch_chase = [&](size_t i) {
             if (i >= m || node[i] == nullptr || !(node[i]->flags & node_flag::cname)) return;
             const uint32_t hint = node[i]->load_data()->chase;
@@ -272,11 +276,9 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
             prefetch(d);
             prefetch(d + 64);
         };
-        for (size_t i = 0; i < ahead; ++i) fetch_block(i);
         for (size_t i = 0; i < 4; ++i) fetch_chase(i);
         for (size_t i = 0; i < 2; ++i) fetch_chase_block(i);
         for (size_t i = 0; i < m; ++i) {
-            fetch_block(i + ahead);
             fetch_chase(i + 4);
             fetch_chase_block(i + 2);
             size_t len = 0;
