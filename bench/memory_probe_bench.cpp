@@ -95,8 +95,8 @@ void BM_prefetch_among_work(benchmark::State& state) {
     clock::duration alone{}, with{};
     uint64_t x = 1;
     size_t at = 0;
+    constexpr size_t steps = 4096;
     for (auto _ : state) {
-        constexpr size_t steps = 4096;
         const auto t0 = clock::now();
         for (size_t i = 0; i < steps; ++i) x = work(x);
         const auto t1 = clock::now();
@@ -108,7 +108,7 @@ void BM_prefetch_among_work(benchmark::State& state) {
         with += clock::now() - t1;
     }
     benchmark::DoNotOptimize(x);
-    const double prefetches = double(state.iterations()) * 4096;
+    const double prefetches = double(state.iterations()) * steps;
     state.counters["ns_per_prefetch"] =
         std::chrono::duration<double, std::nano>(with - alone).count() / prefetches;
     state.counters["ns_work_step"] = std::chrono::duration<double, std::nano>(alone).count() / prefetches;

@@ -42,7 +42,7 @@ def machine(g):
                  % tuple(fmt(g(k)) for k in ("machine.dependent_load_1", "machine.dependent_load_512",
                                              "machine.random_prefetch_512_1", "machine.random_prefetch_512_2")))
     if g("machine.prefetch_among_work_512_96") is not None:
-        probe += ("- a prefetch among other work (~160 ns of it between two): it costs the core %s ns when it "
+        probe += ("- a prefetch among other work (96 dependent multiplies between two): it costs the core %s ns when it "
                   "goes to a random page of 512 MiB, %s ns within 2 MiB (the page walk; see PERFORMANCE.md, "
                   "section 3)\n" % (fmt(g("machine.prefetch_among_work_512_96")),
                                       fmt(g("machine.prefetch_among_work_2_32"))))
