@@ -118,5 +118,10 @@ void BM_prefetch_among_work(benchmark::State& state) {
 
 BENCHMARK(BM_dependent_load)->Arg(1)->Arg(512)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_random_prefetch)->Args({512, 1})->Args({512, 2})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_prefetch_among_work)->Args({2, 32})->Args({512, 32})->Args({512, 96})->Args({512, 192})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_prefetch_among_work)
+    ->Args({2, 32})
+    ->Args({512, 32})
+    ->Args({512, 96})
+    ->Args({512, 192})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -18,15 +18,6 @@
 namespace anamed {
 namespace {
 
-// Whether wire name b lies strictly below wire name a (both lower case).
-bool strictly_below(const std::string& b, const std::string& a) {
-    for (size_t i = 0; i < b.size(); i += 1 + uint8_t(b[i])) {
-        if (i > 0 && b.compare(i, std::string::npos, a) == 0) return true;
-        if (b[i] == 0) break;
-    }
-    return false;
-}
-
 class Compiler {
 public:
     Compiler(const std::vector<const Zone*>& zones, Snapshot& snap) : src_(zones), snap_(snap) {}
@@ -44,7 +35,8 @@ public:
                       [](const Snapshot::ZoneKey& a, const Snapshot::ZoneKey& b) { return a.len > b.len; });
         }
         for (const ZoneTable* a : tables)
-            for (const ZoneTable* b : tables) snap_.nested_zones |= strictly_below(b->apex_key, a->apex_key);
+            for (const ZoneTable* b : tables)
+                snap_.nested_zones |= a != b && is_subdomain(b->apex_key, a->apex_key);
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = sources_[i].data();
         for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));

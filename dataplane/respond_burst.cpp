@@ -40,10 +40,11 @@ struct Place {
 
 // Writes at out + at what the general path's answer_node (but for a CNAME's chase),
 // answer_alias and answer_negative write for `node` (null: the name does not exist), whose
-// answers are d (as loaded once), and type t: the RRset, with its additional records when `additional`; an ALIAS name's resolved
-// addresses, each TTL capped by the ALIAS record's; or the zone's SOA. Returns where the
-// records end, or 0 when this path does not apply (an ALIAS not resolved), the records do not
-// fit before end_cap, or a stored pointer does not resolve (see anamed/snapshot.hpp).
+// answers are d (as loaded once), and type t: the RRset, with its additional records when
+// `additional`; an ALIAS name's resolved addresses, each TTL capped by the ALIAS record's;
+// or the zone's SOA. Returns where the records end, or 0 when this path does not apply (an
+// ALIAS not resolved), the records do not fit before end_cap, or a stored pointer does not
+// resolve (see anamed/snapshot.hpp).
 template <class Where>
 size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, const NodeData* d, uint16_t t,
                   bool additional, const Where& name, uint8_t* out, size_t at, size_t end_cap, Counts& c) noexcept {
