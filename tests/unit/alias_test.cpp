@@ -27,7 +27,8 @@ std::string ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return std::strin
 class Alias : public ::testing::Test {
 protected:
     void SetUp() override {
-        const std::string path = ::testing::TempDir() + "alias.zone";
+        const TempDir tmp;
+        const std::string path = tmp.file("alias.zone");
         std::ofstream(path) << alias_zone;
         LoadResult r = load_zone_file("alias.test", path);
         for (const auto& d : r.diags) ADD_FAILURE() << d.str();
@@ -188,7 +189,8 @@ namespace {
 
 // Targets inside served zones are resolved from the zone data, like respond() answers them.
 TEST(AliasLocal, WildcardsChainsAndLoopsInsideTheServedZones) {
-    const std::string path = ::testing::TempDir() + "local.zone";
+    const TempDir tmp;
+    const std::string path = tmp.file("local.zone");
     std::ofstream(path) << "$ORIGIN p.test.\n$TTL 300\n@ SOA ns hm 1 2 3 4 60\n@ NS ns\nns A 192.0.2.1\n"
                            "*.wild 100 A 192.0.2.77\nhost 50 CNAME x.wild\nl1 CNAME l2\nl2 CNAME l1\n"
                            "a1 ALIAS a2\na2 ALIAS ns\nv4 A 192.0.2.4\nsub NS ns.elsewhere.\n";

@@ -41,6 +41,7 @@ TEST(Compiler, CutsAndWildcardsAreLinked) {
 // Three MX targets with 2,000 addresses each: the block carries as many address records as
 // a 64 KiB message could (4,095), not 6,000 (which would overflow its 16-bit count).
 TEST(Compiler, AdditionalAddressesStopAtWhatAMessageHolds) {
+    const TempDir tmp;
     std::string text = "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
     for (int t = 0; t < 3; ++t) {
         text += "@ MX 10 mx" + std::to_string(t) + "\n";
@@ -48,7 +49,7 @@ TEST(Compiler, AdditionalAddressesStopAtWhatAMessageHolds) {
             text += "mx" + std::to_string(t) + " A 10." + std::to_string(t) + "." + std::to_string(i / 256) + "." +
                     std::to_string(i % 256) + "\n";
     }
-    const std::string path = ::testing::TempDir() + "many-mx-addresses.zone";
+    const std::string path = tmp.file("many-mx-addresses.zone");
     std::ofstream(path) << text;
     LoadResult r = load_zone_file("example.test", path);
     ASSERT_TRUE(r.ok());
@@ -65,9 +66,10 @@ TEST(Compiler, AdditionalAddressesStopAtWhatAMessageHolds) {
 // Names of up to 32 octets sit in the node's line, longer ones in the arena: both sides of
 // the edge are found and answered. Children are counted outside the node, ENTs included.
 TEST(Compiler, NamesOnBothSidesOfTheInlineEdgeAnswer) {
+    const TempDir tmp;
     // example.test. is 14 octets in wire form: a first label of 17 makes 32, of 18 makes 33.
     const std::string in(17, 'i'), out(18, 'o');
-    const std::string path = ::testing::TempDir() + "inline-edge.zone";
+    const std::string path = tmp.file("inline-edge.zone");
     std::ofstream(path) << "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n" << in
                         << " A 192.0.2.32\n" << out << " A 192.0.2.33\nx.y A 192.0.2.9\n";
     LoadResult r = load_zone_file("example.test", path);
@@ -91,7 +93,8 @@ TEST(Compiler, NamesOnBothSidesOfTheInlineEdgeAnswer) {
 // An in-zone CNAME's block names its target's node (a prefetch hint for respond_burst);
 // out-of-zone and wildcard-synthesised targets have none.
 TEST(Compiler, InZoneCnamesCarryTheirTargetAsAHint) {
-    const std::string path = ::testing::TempDir() + "chase.zone";
+    const TempDir tmp;
+    const std::string path = tmp.file("chase.zone");
     std::ofstream(path) << "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n"
                            "host A 192.0.2.2\nwww CNAME Host\next CNAME elsewhere.example.\n"
                            "w CNAME x.wild\n*.wild A 192.0.2.3\n";

@@ -25,12 +25,6 @@ std::string dump(const LoadResult& r) {
 }
 std::string key(const std::string& text) { return lower_key(text_to_wire(text)); }
 
-std::string write_temp(const std::string& name, const std::string& content) {
-    const std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << content;
-    return path;
-}
-
 const std::string soa_ns =
     "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
 
@@ -59,7 +53,8 @@ TEST(ZoneLoader, LoadsTheTestZoneWithIncludeAndOrigins) {
 // A zone "file" that is a directory, missing, or a pipe: an error or a load, never a crash
 // (a directory once reported its size as 2^63 and the read buffer threw bad_alloc).
 TEST(ZoneLoader, DirectoriesMissingFilesAndPipesAreHandled) {
-    const std::string dir = ::testing::TempDir() + "zone-dir.d";
+    const TempDir tmp;
+    const std::string dir = tmp.file("zone-dir.d");
     std::filesystem::create_directories(dir);
     LoadResult d = load_zone_file("example.test", dir);
     EXPECT_FALSE(d.ok());
@@ -68,7 +63,7 @@ TEST(ZoneLoader, DirectoriesMissingFilesAndPipesAreHandled) {
     EXPECT_FALSE(m.ok());
     EXPECT_TRUE(has_diag(m, "missing.zone", "cannot open zone file")) << dump(m);
 
-    const std::string fifo = ::testing::TempDir() + "zone.fifo";
+    const std::string fifo = tmp.file("zone.fifo");
     std::filesystem::remove(fifo);
     ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
     std::thread writer([&] { std::ofstream(fifo) << soa_ns << "www A 192.0.2.7\n"; });
@@ -82,19 +77,20 @@ TEST(ZoneLoader, DirectoriesMissingFilesAndPipesAreHandled) {
 // An RRset no 64 KiB message can hold is refused where it becomes too large (the compiled
 // block counts records in 16 bits); one that fits loads.
 TEST(ZoneLoader, RRsetsLargerThanAMessageAreErrors) {
+    const TempDir tmp;
     std::string big = soa_ns, fits = soa_ns;
     for (int i = 0; i < 3000; ++i) big += "txt TXT \"record number " + std::to_string(i) + "\"\n";
     for (int i = 0; i < 2000; ++i) fits += "a A 10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
-    LoadResult r = load_zone_file("example.test", write_temp("big-rrset.zone", big));
+    LoadResult r = load_zone_file("example.test", tmp.write("big-rrset.zone", big));
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "big-rrset.zone:", "more than a DNS message holds")) << dump(r);
     // One TXT of 300 strings of 250: ldns would keep the first ~65,000 octets and drop the rest.
     std::string huge = soa_ns + "huge TXT";
     for (int i = 0; i < 300; ++i) huge += " \"" + std::string(250, 'x') + "\"";
-    LoadResult h = load_zone_file("example.test", write_temp("huge-rdata.zone", huge + "\n"));
+    LoadResult h = load_zone_file("example.test", tmp.write("huge-rdata.zone", huge + "\n"));
     EXPECT_FALSE(h.ok());
     EXPECT_TRUE(has_diag(h, "huge-rdata.zone:5", "longer than the parser reads")) << dump(h);
-    LoadResult f = load_zone_file("example.test", write_temp("fits-rrset.zone", fits));
+    LoadResult f = load_zone_file("example.test", tmp.write("fits-rrset.zone", fits));
     ASSERT_TRUE(f.ok()) << dump(f);
     EXPECT_EQ(f.zone->find(key("a.example.test."))->find(rrtype::A)->rdata.size(), 2000u);
 }
@@ -134,7 +130,8 @@ TEST(ZoneLoader, MissingFileIsAClearError) {
 }
 
 TEST(ZoneLoader, AliasMnemonicsAndGenericTypeMeanTheSame) {
-    const std::string path = write_temp("alias.zone", soa_ns +
+    const TempDir tmp;
+    const std::string path = tmp.write("alias.zone", soa_ns +
                                                           "a IN ALIAS target.example.\n"
                                                           "b 60 IN ANAME target.example.\n"
                                                           "c TYPE65401 target.example.\n"
@@ -150,7 +147,8 @@ TEST(ZoneLoader, AliasMnemonicsAndGenericTypeMeanTheSame) {
 }
 
 TEST(ZoneLoader, SecondAliasOrCnameIsAnError) {
-    const std::string path = write_temp("two.zone", soa_ns +
+    const TempDir tmp;
+    const std::string path = tmp.write("two.zone", soa_ns +
                                                         "a IN ALIAS one.example.\n"
                                                         "a IN ALIAS two.example.\n"
                                                         "b IN CNAME one.example.\n"
@@ -162,7 +160,8 @@ TEST(ZoneLoader, SecondAliasOrCnameIsAnError) {
 }
 
 TEST(ZoneLoader, DirectiveErrorsAreReported) {
-    const std::string path = write_temp("dir.zone", soa_ns + "$TTL banana\n$BOGUS x\n$INCLUDE missing.zone\n");
+    const TempDir tmp;
+    const std::string path = tmp.write("dir.zone", soa_ns + "$TTL banana\n$BOGUS x\n$INCLUDE missing.zone\n");
     LoadResult r = load_zone_file("dir.test", path);
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "dir.zone:5:", "bad $TTL")) << dump(r);
@@ -171,14 +170,16 @@ TEST(ZoneLoader, DirectiveErrorsAreReported) {
 }
 
 TEST(ZoneLoader, RecursiveIncludeIsBounded) {
-    const std::string path = write_temp("self.zone", soa_ns + "$INCLUDE self.zone\n");
+    const TempDir tmp;
+    const std::string path = tmp.write("self.zone", soa_ns + "$INCLUDE self.zone\n");
     LoadResult r = load_zone_file("self.test", path);
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "self.zone", "nested too deeply")) << dump(r);
 }
 
 TEST(ZoneLoader, UnbalancedParenthesesAreReported) {
-    const std::string path = write_temp("paren.zone", soa_ns + "x IN TXT ( \"a\"\n");
+    const TempDir tmp;
+    const std::string path = tmp.write("paren.zone", soa_ns + "x IN TXT ( \"a\"\n");
     LoadResult r = load_zone_file("paren.test", path);
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "paren.zone", "unterminated")) << dump(r);
@@ -186,7 +187,8 @@ TEST(ZoneLoader, UnbalancedParenthesesAreReported) {
 
 
 TEST(ZoneLoader, MalformedSvcbParametersAreRejected) {
-    const std::string path = ::testing::TempDir() + "svcb.zone";
+    const TempDir tmp;
+    const std::string path = tmp.file("svcb.zone");
     std::ofstream(path) << "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n"
                            "ok IN HTTPS 1 . alpn=h2 port=443\nbad IN HTTPS 1 . alpn\n";
     LoadResult r = load_zone_file("svcb.test", path);
@@ -213,9 +215,10 @@ TEST(ZoneLoader, NewlineInsideAQuotedStringIsAnError) {
 // $INCLUDE on both sides of batch boundaries: names, origins and file:line survive the
 // hand-over between the reading thread and the loader.
 TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
+    const TempDir tmp;
     std::string inc = "$ORIGIN inc.big.test.\n";
     for (int i = 0; i < 20000; ++i) inc += "i" + std::to_string(i) + " A 192.0.2.2\n";
-    const std::string inc_path = write_temp("batches-inc.zone", inc);
+    const std::string inc_path = tmp.write("batches-inc.zone", inc);
     std::string main = "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
     int line = 4;
     for (int i = 0; i < 40000; ++i) {
@@ -233,7 +236,7 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
     main += "bad A 192.0.2.300\n";
     const int bad_line = ++line;
     main += "last TXT \"after the error\"\n";
-    LoadResult r = load_zone_file("big.test", write_temp("batches.zone", main));
+    LoadResult r = load_zone_file("big.test", tmp.write("batches.zone", main));
     EXPECT_FALSE(r.ok());
     ASSERT_EQ(r.diags.size(), 1u) << dump(r);
     EXPECT_EQ(r.diags[0].line, bad_line) << dump(r);
@@ -241,7 +244,7 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
 
     // The same without the error loads every name where it belongs.
     main.erase(main.find("bad A"), std::string("bad A 192.0.2.300\n").size());
-    r = load_zone_file("big.test", write_temp("batches-ok.zone", main));
+    r = load_zone_file("big.test", tmp.write("batches-ok.zone", main));
     ASSERT_TRUE(r.ok()) << dump(r);
     EXPECT_EQ(r.zone->nodes.size(), 2u + 40000u + 20000u + 1u);  // apex, ns, n*, i*, last (ENTs are not nodes)
     EXPECT_NE(r.zone->find(key("n0.o0.big.test.")), nullptr);
@@ -255,6 +258,7 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
 // The reader looks for the characters it must handle (; " \\ ( ) CR LF) 16 bytes at a time:
 // each of them, at every offset of a line and so of a 16-byte step, must still be seen.
 TEST(ZoneLoader, SpecialCharactersAtEveryOffsetAreSeen) {
+    const TempDir tmp;
     std::string z = soa_ns;
     for (int k = 0; k < 40; ++k) {
         const std::string o = "n" + std::string(size_t(k), 'x');  // moves everything after it by one
@@ -262,7 +266,7 @@ TEST(ZoneLoader, SpecialCharactersAtEveryOffsetAreSeen) {
         z += o + " MX ( 10\r\n  mx ) ; closed\n";
         z += o + "\\.e A 192.0.2.1\n";  // an escaped dot: one label "n...x.e"
     }
-    LoadResult r = load_zone_file("sp.test", write_temp("special.zone", z));
+    LoadResult r = load_zone_file("sp.test", tmp.write("special.zone", z));
     ASSERT_TRUE(r.ok()) << dump(r);
     for (int k = 0; k < 40; ++k) {
         const std::string o = "n" + std::string(size_t(k), 'x');
@@ -279,6 +283,7 @@ TEST(ZoneLoader, SpecialCharactersAtEveryOffsetAreSeen) {
 // loader computes once per run: runs across batch boundaries, interrupted by records that do
 // not parse or are not IN, and owners that differ only in case all land on their own node.
 TEST(ZoneLoader, OwnerRunsLandOnTheirNode) {
+    const TempDir tmp;
     std::string z = soa_ns;
     for (int i = 0; i < 3000; ++i) {
         const std::string o = "r" + std::to_string(i);
@@ -289,7 +294,7 @@ TEST(ZoneLoader, OwnerRunsLandOnTheirNode) {
         z += (i % 7 == 0 ? "R" + std::to_string(i) : o) + " MX 10 mx\n";  // the same name in upper case
         z += "\t TXT \"" + o + "\"\n";
     }
-    LoadResult r = load_zone_file("runs.test", write_temp("runs.zone", z));
+    LoadResult r = load_zone_file("runs.test", tmp.write("runs.zone", z));
     // Exactly the unterminated strings (600) and the CH records (1,000) are reported.
     size_t unterminated = 0, not_in = 0;
     for (const auto& d : r.diags) {
@@ -306,7 +311,7 @@ TEST(ZoneLoader, OwnerRunsLandOnTheirNode) {
         z += (i % 7 == 0 ? "R" + std::to_string(i) : o) + " MX 10 mx\n";
         z += "\t TXT \"" + o + "\"\n";
     }
-    r = load_zone_file("runs.test", write_temp("runs-ok.zone", soa_ns + z));
+    r = load_zone_file("runs.test", tmp.write("runs-ok.zone", soa_ns + z));
     ASSERT_TRUE(r.ok()) << dump(r);
     EXPECT_EQ(r.zone->nodes.size(), 2u + 3000u);  // the apex, ns and the r*
     for (int i = 0; i < 3000; ++i) {
@@ -320,6 +325,7 @@ TEST(ZoneLoader, OwnerRunsLandOnTheirNode) {
 // parentheses across the block boundary (at every offset of its first lines), a line longer
 // than a block, and a last record without a newline all load, and lines keep their numbers.
 TEST(ZoneLoader, ReadsAcrossBlockBoundaries) {
+    const TempDir tmp;
     const std::string record = "p ( 3600\n IN MX 10\n mail ) ; comment ( \"\n";
     for (size_t shift = 0; shift < 24; shift += 3) {
         std::string text = soa_ns;
@@ -336,12 +342,12 @@ TEST(ZoneLoader, ReadsAcrossBlockBoundaries) {
         text += "bad A 192.0.2.300\n";
         const int bad_line = ++line;
         text += "last A 192.0.2.9";  // no newline at the end
-        LoadResult r = load_zone_file("example.test", write_temp("blocks.zone", text));
+        LoadResult r = load_zone_file("example.test", tmp.write("blocks.zone", text));
         ASSERT_EQ(r.diags.size(), 1u) << shift << "\n" << dump(r);
         EXPECT_EQ(r.diags[0].line, bad_line) << shift << "\n" << dump(r);
 
         text.erase(text.find("bad A"), std::string("bad A 192.0.2.300\n").size());
-        r = load_zone_file("example.test", write_temp("blocks-ok.zone", text));
+        r = load_zone_file("example.test", tmp.write("blocks-ok.zone", text));
         ASSERT_TRUE(r.ok()) << shift << "\n" << dump(r);
         const ZoneNode* mx = r.zone->find(key("p.example.test."));
         ASSERT_NE(mx, nullptr) << shift;
