@@ -54,12 +54,29 @@ def _ephemeral_low():
 
 
 _ports = random.Random(os.getpid() ^ int(time.time() * 1000))
+_claims = []  # the claim sockets of the ports this process picked, open until it exits
+
+
+def _claim(port):
+    """Claim `port` for this process among the test processes running at once (ctest -j):
+    a socket bound to an abstract unix name made from the port. The kernel refuses the
+    same name to a second process and frees it when the holder exits, so two suites can
+    never pick the same port between one's check and its server's bind; no file is left."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        s.bind("\0anamed-test-port-%d" % port)
+    except OSError:
+        s.close()
+        return False
+    _claims.append(s)
+    return True
 
 
 def pick_free_port(ipv6=True):
     """A port free for UDP and TCP on 127.0.0.1 and (unless not ipv6) ::1, below the
     ephemeral range: a client's random source port (dig's) can then never be the server's
-    port, which made dig read its own query back as the answer once."""
+    port, which made dig read its own query back as the answer once. No other test
+    process picks the same port while this one runs (_claim)."""
     hosts = [(socket.AF_INET, "127.0.0.1")] + ([(socket.AF_INET6, "::1")] if ipv6 else [])
     low = _ephemeral_low()
     for _ in range(200):
@@ -70,7 +87,7 @@ def pick_free_port(ipv6=True):
             port = s.getsockname()[1]
             s.close()
         if all(_can_bind(f, k, h, port) for f, h in hosts
-               for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM)):
+               for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM)) and _claim(port):
             return port
     raise RuntimeError("no free port found")
 

@@ -1,8 +1,9 @@
 """DNS helpers shared by anamed's integration suites (python3 stdlib only).
 
-The suites (test_answers.py, test_daemon.py, test_alias.py, test_control.py,
-test_dpdk.py) are run as scripts and import this module, and anamedtest.py
-(processes, test-case bases, the runner), from their own directory.  Here:
+The suites (test_*.py, one scenario each) are run as scripts and import this
+module, anamedtest.py (processes, test-case bases, the runner) and their
+family's base (answerstest.py, aliastest.py, controltest.py) from their own
+directory.  Here:
 
   * settings from the environment: DIG (default "dig"), ANAMED_TEST_VERBOSE=1
     (VERBOSE: print every dig command line), ANAMED_TESTDATA (DATA, default

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""DPDK dataplane integration test (issue 4); needs root and DPDK.
+"""DPDK dataplane integration test; needs root and DPDK.
 
 A veth pair: one end in a server namespace, opened by anamed's DPDK port through
 net_af_packet (the kernel side of that end has no address, no IPv6, ignores ARP, so only
