@@ -23,7 +23,7 @@ done
 
 phase "configure $BUILD_DIR (clang, ASan+UBSan, libFuzzer)"
 CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DANAMED_SANITIZE=ON -DANAMED_FUZZ=ON \
-  -DANAMED_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo ${EXTRA_CMAKE_ARGS:-} >/dev/null
+  -DANAMED_BUILD_BENCH=OFF -DANAMED_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo ${EXTRA_CMAKE_ARGS:-} >/dev/null
 
 phase "build"
 ninja -C "$BUILD_DIR" -j "$JOBS"

@@ -23,14 +23,14 @@ std::string error_of(const std::string& path) {
 TEST(Config, ReadsListenZonesAndResolvesRelativeFiles) {
     const TempDir tmp;
     const std::string path = tmp.write("ok.yaml",
-                                        "listen: [\"127.0.0.1:5300\", \"[::1]:5300\"]\n"
-                                        "workers: 3\n"
-                                        "tcp: {idle-timeout-ms: 2000, max-connections: 10}\n"
-                                        "zones:\n"
-                                        "  - name: example.com\n"
-                                        "    file: zones/example.com.zone\n"
-                                        "  - name: other.test.\n"
-                                        "    file: /abs/other.zone\n");
+                                       "listen: [\"127.0.0.1:5300\", \"[::1]:5300\"]\n"
+                                       "workers: 3\n"
+                                       "tcp: {idle-timeout-ms: 2000, max-connections: 10}\n"
+                                       "zones:\n"
+                                       "  - name: example.com\n"
+                                       "    file: zones/example.com.zone\n"
+                                       "  - name: other.test.\n"
+                                       "    file: /abs/other.zone\n");
     Config c = load_config(path);
     validate_config(c);
     EXPECT_EQ(c.listen.size(), 2u);
@@ -44,21 +44,27 @@ TEST(Config, ReadsListenZonesAndResolvesRelativeFiles) {
 
 TEST(Config, UnknownKeysNameTheLine) {
     const TempDir tmp;
-    const std::string path = tmp.write("typo.yaml", "zones:\n  - name: a.test\n    file: a\nlistne: []\n");
+    const std::string path =
+        tmp.write("typo.yaml", "zones:\n  - name: a.test\n    file: a\nlistne: []\n");
     EXPECT_NE(error_of(path).find("typo.yaml:4: unknown key 'listne'"), std::string::npos) << error_of(path);
 }
 
 TEST(Config, BadValuesAreRejected) {
     const TempDir tmp;
-    EXPECT_NE(error_of(tmp.write("l.yaml", "listen: [\"localhost:53\"]\nzones: [{name: a.test, file: a}]\n"))
+    EXPECT_NE(error_of(tmp.write("l.yaml",
+                                 "listen: [\"localhost:53\"]\nzones: [{name: a.test, file: a}]\n"))
                   .find("l.yaml:1:"),
               std::string::npos);
-    EXPECT_NE(error_of(tmp.write("p.yaml", "listen: [\"127.0.0.1:99999\"]\nzones: [{name: a.test, file: a}]\n"))
-                  .find("bad port"),
+    EXPECT_NE(
+        error_of(tmp.write("p.yaml",
+                           "listen: [\"127.0.0.1:99999\"]\nzones: [{name: a.test, file: a}]\n"))
+            .find("bad port"),
+        std::string::npos);
+    EXPECT_NE(error_of(tmp.write("w.yaml", "workers: -1\nzones: [{name: a.test, file: a}]\n"))
+                  .find("w.yaml:1:"),
               std::string::npos);
-    EXPECT_NE(error_of(tmp.write("w.yaml", "workers: -1\nzones: [{name: a.test, file: a}]\n")).find("w.yaml:1:"),
-              std::string::npos);
-    EXPECT_NE(error_of(tmp.write("d.yaml", "zones: [{name: a.test, file: a}, {name: A.TEST., file: b}]\n"))
+    EXPECT_NE(error_of(tmp.write("d.yaml",
+                                 "zones: [{name: a.test, file: a}, {name: A.TEST., file: b}]\n"))
                   .find("listed twice"),
               std::string::npos);
     EXPECT_NE(error_of(tmp.write("n.yaml", "zones: []\n")).find("no zones"), std::string::npos);

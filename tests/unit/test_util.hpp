@@ -29,7 +29,7 @@ inline std::string data_path(const std::string& file) { return std::string(ANAME
 // A directory of one test's own under $TMPDIR (or /tmp), removed with its contents when the
 // test ends: tests that run at the same time (ctest -j) never share a file name.
 class TempDir {
-public:
+  public:
     TempDir() {
         const char* base = std::getenv("TMPDIR");
         std::string templ = std::string(base && *base ? base : "/tmp") + "/anamed-unit-XXXXXX";
@@ -53,7 +53,7 @@ public:
         return p;
     }
 
-private:
+  private:
     std::string dir_;
 };
 

@@ -132,10 +132,10 @@ TEST(ZoneLoader, MissingFileIsAClearError) {
 TEST(ZoneLoader, AliasMnemonicsAndGenericTypeMeanTheSame) {
     const TempDir tmp;
     const std::string path = tmp.write("alias.zone", soa_ns +
-                                                          "a IN ALIAS target.example.\n"
-                                                          "b 60 IN ANAME target.example.\n"
-                                                          "c TYPE65401 target.example.\n"
-                                                          "a IN MX 10 mail.example.\n");
+                                                         "a IN ALIAS target.example.\n"
+                                                         "b 60 IN ANAME target.example.\n"
+                                                         "c TYPE65401 target.example.\n"
+                                                         "a IN MX 10 mail.example.\n");
     LoadResult r = load_zone_file("alias.test", path);
     ASSERT_TRUE(r.ok()) << dump(r);
     for (const char* n : {"a.alias.test.", "b.alias.test.", "c.alias.test."}) {
@@ -149,10 +149,10 @@ TEST(ZoneLoader, AliasMnemonicsAndGenericTypeMeanTheSame) {
 TEST(ZoneLoader, SecondAliasOrCnameIsAnError) {
     const TempDir tmp;
     const std::string path = tmp.write("two.zone", soa_ns +
-                                                        "a IN ALIAS one.example.\n"
-                                                        "a IN ALIAS two.example.\n"
-                                                        "b IN CNAME one.example.\n"
-                                                        "b IN CNAME two.example.\n");
+                                                       "a IN ALIAS one.example.\n"
+                                                       "a IN ALIAS two.example.\n"
+                                                       "b IN CNAME one.example.\n"
+                                                       "b IN CNAME two.example.\n");
     LoadResult r = load_zone_file("two.test", path);
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "two.zone:6:", "more than one ALIAS")) << dump(r);
@@ -161,7 +161,8 @@ TEST(ZoneLoader, SecondAliasOrCnameIsAnError) {
 
 TEST(ZoneLoader, DirectiveErrorsAreReported) {
     const TempDir tmp;
-    const std::string path = tmp.write("dir.zone", soa_ns + "$TTL banana\n$BOGUS x\n$INCLUDE missing.zone\n");
+    const std::string path =
+        tmp.write("dir.zone", soa_ns + "$TTL banana\n$BOGUS x\n$INCLUDE missing.zone\n");
     LoadResult r = load_zone_file("dir.test", path);
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "dir.zone:5:", "bad $TTL")) << dump(r);
