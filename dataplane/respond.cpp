@@ -191,9 +191,11 @@ private:
         return answer_dname(zone, cut);
     }
 
+    // A referral: the cut's NS records in the authority section, their glue in the additional
+    // section. At the end of a CNAME or DNAME chain it follows the chain's records, which are
+    // authoritative data: AA stays set (as Knot and NSD answer).
     bool answer_delegation(const Node& cut, unsigned hop) {
-        if (hop > 0) return false;  // a chain that leaves our authority ends here
-        w_.set_aa(false);
+        if (hop == 0) w_.set_aa(false);
         const NodeData* d = cut.load_data();
         const TypeEntry* ns = d->find(rrtype::NS);
         w_.authority(*d, *ns, suffix_at(cut.labels), here());
@@ -223,6 +225,9 @@ private:
         }
         const size_t cname_at =
             w_.synth_cname(cur_at(), d->ttl(*e), prefix, prefix_len, target, target_len);
+        // The synthesised CNAME stands for one written at the name: a CNAME query is answered
+        // by it, whatever its target holds (RFC 1034 §4.3.2 step 3a chases other types only).
+        if (qtype_ == rrtype::CNAME) return false;
         return w_.ok() && follow(cname_at + rr_fixed);
     }
 
