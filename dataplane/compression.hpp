@@ -19,8 +19,7 @@ namespace anamed {
 // a suffix written in another case than the zone's, or beyond a pointer's reach.
 template <class Where>
 inline bool resolve_stored_pointers(uint8_t* pkt, size_t block_at, const uint8_t* fixup,
-                                    unsigned count, uint32_t from, uint32_t to,
-                                    const Where& name) {
+                                    unsigned count, uint32_t from, uint32_t to, const Where& name) {
     for (unsigned i = 0; i < count; ++i) {
         const uint32_t pos = load16(fixup + 2 * i);
         if (pos < from) continue;

@@ -131,7 +131,9 @@ private:
     // Where in the packet the suffix of cur_ with `labels` labels (an owner) starts.
     uint16_t suffix_at(unsigned labels) const { return label_at_[cur_->labels - labels]; }
     uint16_t cur_at() const { return label_at_[0]; }
-    NamePlace here() const { return NamePlace{*cur_, label_at_, lower_from_}; }
+    NamePlace here() const {
+        return NamePlace{*cur_, label_at_, lower_from_};
+    }
 
     bool answer_node(const ZoneTable& zone, const Node& node) {
         const NodeData* d = node.load_data();
@@ -263,7 +265,8 @@ private:
             if (len + 1 + l > max_name_len - 1) return false;  // room for the root after it
             next.label_off[labels++] = uint8_t(len);
             next.lower[len] = l;
-            if (ascii_lower_copy(next.lower + len + 1, w_.data() + pos + 1, l)) lower_from_ = labels;
+            if (ascii_lower_copy(next.lower + len + 1, w_.data() + pos + 1, l))
+                lower_from_ = labels;
             len += 1 + l;
             return true;
         });

@@ -51,7 +51,7 @@ size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, cons
     const uint8_t* src;                    // the bytes to copy: records with owner placeholders
     size_t n, owned;                       // all of them; the leading ones owned by `owner`
     uint16_t owner = name.first();        // the name, or the apex for the SOA
-    const uint8_t* fixup = nullptr;        // their stored pointers (those past n are skipped)
+    const uint8_t* fixup = nullptr;       // their stored pointers (those past n are skipped)
     unsigned fixups = 0;
     uint32_t ttl_cap = UINT32_MAX;
     const uint32_t alias = node && (t == rrtype::A || t == rrtype::AAAA) ? node->load_alias() : 0;
@@ -187,7 +187,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     if (len == 0) return 0;
 
     store16(out, q.id);
-    store16(out + 2, uint16_t(flag_qr | flag_aa | (q.flags & (flag_opcode | flag_rd | flag_cd)) | rc));
+    store16(out + 2,
+            uint16_t(flag_qr | flag_aa | (q.flags & (flag_opcode | flag_rd | flag_cd)) | rc));
     store16(out + 4, 1);
     store16(out + 6, c.an);
     store16(out + 8, c.ns);

@@ -177,8 +177,8 @@ private:
         if (!expand) {
             if (len_ + (to - from) > cap_) return false;
             copy_bytes(buf_ + at, d.bytes() + e.rr_off + from, to - from);
-            if (resolve_stored_pointers(buf_, at - from, e.fixup_list(d.bytes()), e.fixups, from, to,
-                                        name)) {
+            if (resolve_stored_pointers(buf_, at - from, e.fixup_list(d.bytes()), e.fixups, from,
+                                        to, name)) {
                 if (from == 0) set_owners(buf_ + at, to, owner);
                 len_ += to - from;
                 return true;

@@ -9,7 +9,7 @@ namespace anamed::test {
 namespace {
 
 class RespondChain : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         LoadResult r = load_zone_file("ref.test", data_path("reference.zone"));
         for (const auto& d : r.diags) ADD_FAILURE() << d.str();
@@ -30,8 +30,10 @@ Snapshot* RespondChain::snap_ = nullptr;
 const std::string soa_300 =
     "ref.test.\t300\tIN\tSOA\tns1.ref.test. hostmaster.ref.test. 2026112701 7200 3600 1209600 300";
 const std::string dname = "dname.ref.test.\t1200\tIN\tDNAME\ttarget.ref.test.";
-const V referral = {"sub.ref.test.\t700\tIN\tNS\tns.sub.ref.test.", "sub.ref.test.\t700\tIN\tNS\tns.other.test."};
-const V glue = {"ns.sub.ref.test.\t600\tIN\tA\t192.0.2.53", "ns.sub.ref.test.\t500\tIN\tAAAA\t2001:db8::53"};
+const V referral = {"sub.ref.test.\t700\tIN\tNS\tns.sub.ref.test.",
+                    "sub.ref.test.\t700\tIN\tNS\tns.other.test."};
+const V glue = {"ns.sub.ref.test.\t600\tIN\tA\t192.0.2.53",
+                "ns.sub.ref.test.\t500\tIN\tAAAA\t2001:db8::53"};
 
 // Only the records asked for: NOERROR, authoritative, nothing in the other sections.
 void expect_only(const Pkt& p, const V& records, const std::string& what) {
@@ -68,7 +70,8 @@ TEST_F(RespondChain, OtherTypesBelowADnameFollowTheSynthesisedCname) {
 }
 
 TEST_F(RespondChain, CnameQueryAtACnameIsTheCnameAlone) {
-    expect_only(q("www.ref.test.", LDNS_RR_TYPE_CNAME), V{"www.ref.test.\t1800\tIN\tCNAME\thost.ref.test."}, "www");
+    expect_only(q("www.ref.test.", LDNS_RR_TYPE_CNAME),
+                V{"www.ref.test.\t1800\tIN\tCNAME\thost.ref.test."}, "www");
     expect_only(q("dangling.ref.test.", LDNS_RR_TYPE_CNAME),
                 V{"dangling.ref.test.\t1500\tIN\tCNAME\tnothere.ref.test."}, "dangling");
     expect_only(q("into-sub.ref.test.", LDNS_RR_TYPE_CNAME),
@@ -76,8 +79,8 @@ TEST_F(RespondChain, CnameQueryAtACnameIsTheCnameAlone) {
 }
 
 TEST_F(RespondChain, CnameQueryAtAWildcardCnameIsTheSynthesisedCname) {
-    expect_only(q("foo.wc.ref.test.", LDNS_RR_TYPE_CNAME), V{"foo.wc.ref.test.\t900\tIN\tCNAME\thost.ref.test."},
-                "foo.wc");
+    expect_only(q("foo.wc.ref.test.", LDNS_RR_TYPE_CNAME),
+                V{"foo.wc.ref.test.\t900\tIN\tCNAME\thost.ref.test."}, "foo.wc");
     expect_only(q("foo.wcx.ref.test.", LDNS_RR_TYPE_CNAME),
                 V{"foo.wcx.ref.test.\t800\tIN\tCNAME\tnothere.ref.test."}, "foo.wcx");
     auto nx = q("foo.wcx.ref.test.", LDNS_RR_TYPE_A);
@@ -118,13 +121,17 @@ TEST_F(RespondChain, ChainIntoADelegationEndsInItsReferral) {
 
 TEST_F(RespondChain, BurstAnswersExactlyLikeOneByOne) {
     std::vector<std::vector<uint8_t>> qs;
-    const std::vector<QueryOpts> opts = {{}, {.edns = false}, {.edns = true, .payload = 512, .dnssec_ok = true}};
-    for (const char* n : {"www.ref.test.", "WWW.ref.test.", "c1.ref.test.", "dangling.ref.test.", "x.dname.ref.test.",
-                          "y.dname.ref.test.", "Y.DNAME.ref.test.", "foo.wc.ref.test.", "foo.wcx.ref.test.",
-                          "into-sub.ref.test.", "INTO-SUB.ref.test.", "at-sub.ref.test.", "chain-sub.ref.test.",
-                          "x.dname-sub.ref.test.", "deep.sub.ref.test.", "host.ref.test.", "nothere.ref.test."})
-        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_DNAME,
-                               LDNS_RR_TYPE_NS, LDNS_RR_TYPE_DS, LDNS_RR_TYPE_ANY})
+    const std::vector<QueryOpts> opts = {
+        {}, {.edns = false}, {.edns = true, .payload = 512, .dnssec_ok = true}};
+    for (const char* n :
+         {"www.ref.test.", "WWW.ref.test.", "c1.ref.test.", "dangling.ref.test.",
+          "x.dname.ref.test.", "y.dname.ref.test.", "Y.DNAME.ref.test.", "foo.wc.ref.test.",
+          "foo.wcx.ref.test.", "into-sub.ref.test.", "INTO-SUB.ref.test.", "at-sub.ref.test.",
+          "chain-sub.ref.test.", "x.dname-sub.ref.test.", "deep.sub.ref.test.", "host.ref.test.",
+          "nothere.ref.test."})
+        for (ldns_rr_type t :
+             {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_DNAME,
+              LDNS_RR_TYPE_NS, LDNS_RR_TYPE_DS, LDNS_RR_TYPE_ANY})
             for (const QueryOpts& o : opts) qs.push_back(make_query(n, t, o));
     expect_burst_like_respond(*snap_, qs);
 }

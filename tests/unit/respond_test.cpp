@@ -98,8 +98,9 @@ TEST_F(Respond, CnameQueryBelowDnameReturnsTheDnameAndTheSynthesisedCname) {
         auto p = q(label + ".dname.example.test.", LDNS_RR_TYPE_CNAME);
         EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR) << label;
         EXPECT_TRUE(ldns_pkt_aa(p.get())) << label;
-        EXPECT_EQ(answer(p), (V{"dname.example.test.\t3600\tIN\tDNAME\t" + target,
-                                label + ".dname.example.test.\t3600\tIN\tCNAME\t" + label + "." + target}))
+        EXPECT_EQ(answer(p),
+                  (V{"dname.example.test.\t3600\tIN\tDNAME\t" + target,
+                     label + ".dname.example.test.\t3600\tIN\tCNAME\t" + label + "." + target}))
             << label;
         EXPECT_TRUE(authority(p).empty()) << label;
     }
