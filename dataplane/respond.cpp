@@ -131,7 +131,9 @@ private:
     // Where in the packet the suffix of cur_ with `labels` labels (an owner) starts.
     uint16_t suffix_at(unsigned labels) const { return label_at_[cur_->labels - labels]; }
     uint16_t cur_at() const { return label_at_[0]; }
-    NamePlace here() const { return NamePlace{cur_, label_at_, lower_from_}; }
+    NamePlace here() const {
+        return NamePlace{*cur_, label_at_, lower_from_};
+    }
 
     bool answer_node(const ZoneTable& zone, const Node& node) {
         const NodeData* d = node.load_data();
@@ -179,7 +181,7 @@ private:
             return false;
         }
         const TypeEntry* alias = d.find(rrtype::ALIAS);
-        const uint32_t ttl_cap = alias ? load32(d.bytes() + alias->rr_off + 6) : 0;
+        const uint32_t ttl_cap = alias ? d.ttl(*alias) : 0;
         w_.answer_capped(reinterpret_cast<const uint8_t*>(rrs.data()), rrs.size(),
                          qtype_ == rrtype::A ? a->a_count : a->aaaa_count, cur_at(), ttl_cap);
         return false;
@@ -191,9 +193,11 @@ private:
         return answer_dname(zone, cut);
     }
 
+    // A referral: the cut's NS records in the authority section, their glue in the additional
+    // section. At the end of a CNAME or DNAME chain it follows the chain's records, which are
+    // authoritative data: AA stays set (as Knot and NSD answer).
     bool answer_delegation(const Node& cut, unsigned hop) {
-        if (hop > 0) return false;  // a chain that leaves our authority ends here
-        w_.set_aa(false);
+        if (hop == 0) w_.set_aa(false);
         const NodeData* d = cut.load_data();
         const TypeEntry* ns = d->find(rrtype::NS);
         w_.authority(*d, *ns, suffix_at(cut.labels), here());
@@ -221,61 +225,53 @@ private:
             const uint8_t* label = w_.data() + label_at_[i];
             std::memcpy(prefix + cur_->label_off[i], label, 1 + label[0]);
         }
-        const uint32_t ttl = load32(d->bytes() + e->rr_off + 6);
         const size_t cname_at =
-            w_.synth_cname(cur_at(), ttl, prefix, prefix_len, target, target_len);
+            w_.synth_cname(cur_at(), d->ttl(*e), prefix, prefix_len, target, target_len);
+        // The synthesised CNAME stands for one written at the name: a CNAME query is answered
+        // by it, whatever its target holds (RFC 1034 §4.3.2 step 3a chases other types only).
+        if (qtype_ == rrtype::CNAME) return false;
         return w_.ok() && follow(cname_at + rr_fixed);
     }
 
     // RFC 8482: one RRset (the first; the apex's negative-SOA pseudo-entry is not data).
     static const TypeEntry* any_entry(const NodeData& d) {
         for (uint32_t i = 0; i < d.ntypes; ++i)
-            if (d.entries()[i].type != 0) return &d.entries()[i];
+            if (d.entries()[i].type != NodeData::negative_soa_type) return &d.entries()[i];
         return nullptr;
     }
 
     void answer_negative(const ZoneTable& zone, uint8_t rc) {
         w_.set_rcode(rc);
         const NodeData* apex = zone.apex->load_data();
-        if (const TypeEntry* soa = apex->find(0))  // the negative SOA, kept with the apex's data
+        if (const TypeEntry* soa = apex->negative_soa())
             w_.authority(*apex, *soa, suffix_at(zone.apex->labels), here());
     }
 
-    // Continue with the name at packet offset `at` (a CNAME target), which may end in a
-    // pointer: our pointers only go backwards, which also bounds the walk. Every label must
-    // sit where a pointer can reach it.
+    // Continue with the name written at packet offset `at` (a CNAME's target).
     bool follow(size_t at) {
         Name& next = cur_ == &chain_[0] ? chain_[1] : chain_[0];
-        const uint8_t* pkt = w_.data();
-        size_t pos = at, len = 0;
+        size_t len = 0;
         unsigned labels = 0;
         lower_from_ = 0;
-        while (pos < w_.size()) {
-            const uint8_t l = pkt[pos];
-            if ((l & 0xC0) == 0xC0) {
-                const size_t to = pos + 1 < w_.size() ? load16(pkt + pos) & 0x3FFF : pos;
-                if (to >= pos) return false;
-                pos = to;
-                continue;
-            }
-            if (l > 63 || pos > 0x3FFF || len + 1 + l > max_name_len - 1) return false;
-            label_at_[labels] = uint16_t(pos);
+        const bool ok = walk_name(w_.data(), w_.size(), at, [&](uint16_t pos, uint8_t l) {
+            label_at_[labels] = pos;
             if (l == 0) {
                 next.lower[len] = 0;
                 next.len = uint8_t(len + 1);
                 next.labels = uint8_t(labels);
                 next.label_off[labels] = uint8_t(len);
-                cur_ = &next;
                 return true;
             }
-            if (pos + 1 + l >= w_.size()) return false;
+            if (len + 1 + l > max_name_len - 1) return false;  // room for the root after it
             next.label_off[labels++] = uint8_t(len);
             next.lower[len] = l;
-            if (ascii_lower_copy(next.lower + len + 1, pkt + pos + 1, l)) lower_from_ = labels;
+            if (ascii_lower_copy(next.lower + len + 1, w_.data() + pos + 1, l))
+                lower_from_ = labels;
             len += 1 + l;
-            pos += 1 + l;
-        }
-        return false;
+            return true;
+        });
+        if (ok) cur_ = &next;
+        return ok;
     }
 
     bool remember(const Node* n) {

@@ -51,7 +51,7 @@ size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, cons
     const uint8_t* src;                    // the bytes to copy: records with owner placeholders
     size_t n, owned;                       // all of them; the leading ones owned by `owner`
     uint16_t owner = name.first();        // the name, or the apex for the SOA
-    const uint8_t* fixup = nullptr;        // their stored pointers
+    const uint8_t* fixup = nullptr;       // their stored pointers (those past n are skipped)
     unsigned fixups = 0;
     uint32_t ttl_cap = UINT32_MAX;
     const uint32_t alias = node && (t == rrtype::A || t == rrtype::AAAA) ? node->load_alias() : 0;
@@ -63,7 +63,7 @@ size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, cons
         n = owned = rrs.size();
         c.an += t == rrtype::A ? a->a_count : a->aaaa_count;
         const TypeEntry* e = d->find(rrtype::ALIAS);
-        ttl_cap = e ? load32(d->bytes() + e->rr_off + 6) : 0;
+        ttl_cap = e ? d->ttl(*e) : 0;
     } else {
         const TypeEntry* e = d ? d->find(t) : nullptr;
         if (e != nullptr) {
@@ -73,7 +73,7 @@ size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, cons
             if (additional) c.ar += e->add_count;
         } else {
             d = apex->load_data();
-            e = d->find(0);  // the negative SOA, kept with the apex's data
+            e = d->negative_soa();
             if (e == nullptr) return 0;
             n = owned = e->rr_len;
             c.ns += e->rr_count;
@@ -81,23 +81,12 @@ size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, cons
         }
         src = d->bytes() + e->rr_off;
         fixup = e->fixup_list(d->bytes());
-        while (fixups < e->fixups && load16(fixup + 2 * fixups) < n) ++fixups;  // ascending
+        fixups = e->fixups;
     }
     if (at + n > end_cap) return 0;
     uint8_t* p = out + at;
     copy_bytes(p, src, n);
-    for (unsigned i = 0; i < fixups; ++i) {  // as ResponseWriter::resolve
-        uint8_t* ptr = p + load16(fixup + 2 * i);
-        const uint16_t v = load16(ptr) & 0x3FFF;
-        size_t target = at + v;
-        if (v >= ptr_owner_suffix) {
-            const unsigned k = v - ptr_owner_suffix;
-            if (k > name.labels() || name.labels() - k < name.lower_from()) return 0;
-            target = name.at(name.labels() - k);
-        }
-        if (target > 0x3FFF) return 0;
-        store16(ptr, uint16_t(0xC000 | target));
-    }
+    if (!resolve_stored_pointers(out, at, fixup, fixups, 0, uint32_t(n), name)) return 0;
     ResponseWriter::set_owners(p, owned, owner);
     if (ttl_cap != UINT32_MAX) ResponseWriter::cap_ttls(p, n, ttl_cap);
     return at + n;
@@ -109,24 +98,16 @@ size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, cons
 bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key, uint16_t* label_at,
                 Place& place) noexcept {
     const auto* k = reinterpret_cast<const uint8_t*>(key.data());
-    size_t pos = at, off = 0;
+    size_t off = 0;
     unsigned labels = 0;
     place = Place{label_at, 0, 0};
-    while (pos < size) {
-        const uint8_t l = pkt[pos];
-        if ((l & 0xC0) == 0xC0) {
-            const size_t to = pos + 1 < size ? load16(pkt + pos) & 0x3FFF : pos;
-            if (to >= pos) return false;
-            pos = to;
-            continue;
-        }
-        if (l > 63 || pos > 0x3FFF || off + 1 + l > key.size() || k[off] != l) return false;
-        label_at[labels] = uint16_t(pos);
+    return walk_name(pkt, size, at, [&](uint16_t pos, uint8_t l) {
+        if (off + 1 + l > key.size() || k[off] != l) return false;
+        label_at[labels] = pos;
         if (l == 0) {
             place.n = labels;
             return off + 1 == key.size();
         }
-        if (pos + 1 + l >= size) return false;
         if (!same_bytes(pkt + pos + 1, k + off + 1, l)) {  // another case, or another label
             for (unsigned i = 1; i <= l; ++i)
                 if (ascii_lower(pkt[pos + i]) != k[off + i]) return false;
@@ -134,9 +115,8 @@ bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key
         }
         ++labels;
         off += 1 + l;
-        pos += 1 + l;
-    }
-    return false;
+        return true;
+    });
 }
 
 // Whether `zone`, which holds `node`, is the longest match for its name: the question when
@@ -207,7 +187,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     if (len == 0) return 0;
 
     store16(out, q.id);
-    store16(out + 2, uint16_t(flag_qr | flag_aa | (q.flags & (0x7800 | flag_rd | flag_cd)) | rc));
+    store16(out + 2,
+            uint16_t(flag_qr | flag_aa | (q.flags & (flag_opcode | flag_rd | flag_cd)) | rc));
     store16(out + 4, 1);
     store16(out + 6, c.an);
     store16(out + 8, c.ns);

@@ -8,17 +8,22 @@
 
 #include "anamed/snapshot.hpp"
 #include "anamed/wire.hpp"
+#include "compression.hpp"
 
 namespace anamed {
 
 // The name being answered, as respond() wrote it: its lower-case form, where each label
-// sits in the packet (label i at label_at[i], the root at label_at[name->labels]), and from
+// sits in the packet (label i at label_at[i], the root at label_at[name.labels]), and from
 // which label on it is written in lower case. Precompiled pointers to the owner's suffixes
-// resolve against it.
+// resolve against it (resolve_stored_pointers).
 struct NamePlace {
-    const Name* name;
+    const Name& name;
     const uint16_t* label_at;
-    unsigned lower_from;
+    unsigned lower;
+
+    unsigned labels() const { return name.labels; }
+    unsigned lower_from() const { return lower; }
+    uint16_t at(unsigned i) const { return label_at[i]; }
 };
 
 class ResponseWriter {
@@ -27,7 +32,7 @@ public:
 
     void begin(uint16_t id, uint16_t query_flags) {
         store16(buf_, id);
-        flags_ = uint16_t(flag_qr | (query_flags & (0x7800 | flag_rd | flag_cd)));
+        flags_ = uint16_t(flag_qr | (query_flags & (flag_opcode | flag_rd | flag_cd)));
         std::memset(buf_ + 2, 0, header_size - 2);
         len_ = header_size;
     }
@@ -73,7 +78,7 @@ public:
         store16(p, uint16_t(0xC000 | owner));
         store16(p + 2, rrtype::CNAME);
         store16(p + 4, class_in);
-        store32(p + 6, ttl);
+        store32(p + rr_ttl_at, ttl);
         store16(p + 10, uint16_t(rdlen));
         std::memcpy(p + rr_fixed, prefix, prefix_len);
         std::memcpy(p + rr_fixed + prefix_len, target, target_len);
@@ -105,7 +110,7 @@ public:
     }
     static void cap_ttls(uint8_t* rrs, size_t n, uint32_t ttl_cap) {
         for (size_t i = 0; i < n; i += rr_fixed + load16(rrs + i + 10))
-            if (load32(rrs + i + 6) > ttl_cap) store32(rrs + i + 6, ttl_cap);
+            if (load32(rrs + i + rr_ttl_at) > ttl_cap) store32(rrs + i + rr_ttl_at, ttl_cap);
     }
     // The OPT record (RFC 6891 §6.1.2) at p.
     static void put_opt(uint8_t* p, uint16_t payload, uint8_t ext_rcode, bool dnssec_ok) {
@@ -172,7 +177,8 @@ private:
         if (!expand) {
             if (len_ + (to - from) > cap_) return false;
             copy_bytes(buf_ + at, d.bytes() + e.rr_off + from, to - from);
-            if (resolve(d, e, at - from, from, to, name)) {
+            if (resolve_stored_pointers(buf_, at - from, e.fixup_list(d.bytes()), e.fixups, from,
+                                        to, name)) {
                 if (from == 0) set_owners(buf_ + at, to, owner);
                 len_ += to - from;
                 return true;
@@ -180,27 +186,6 @@ private:
         }
         last_block_expanded_ = true;
         return copy_expanded(d, e, from, to, owner, name);
-    }
-
-    bool resolve(const NodeData& d, const TypeEntry& e, size_t block_at, uint32_t from, uint32_t to,
-                 const NamePlace& name) {
-        const uint8_t* fixup = e.fixup_list(d.bytes());
-        for (unsigned i = 0; i < e.fixups; ++i) {
-            const uint32_t pos = load16(fixup + 2 * i);
-            if (pos < from) continue;
-            if (pos >= to) break;
-            uint8_t* p = buf_ + block_at + pos;
-            const uint16_t v = load16(p) & 0x3FFF;
-            size_t target = block_at + v;
-            if (v >= ptr_owner_suffix) {
-                const unsigned k = v - ptr_owner_suffix;
-                if (k > name.name->labels || name.name->labels - k < name.lower_from) return false;
-                target = name.label_at[name.name->labels - k];
-            }
-            if (target > 0x3FFF) return false;
-            store16(p, uint16_t(0xC000 | target));
-        }
-        return true;
     }
 
     // The slow path of copy_block: record by record, every pointer written out as its name.
@@ -254,7 +239,7 @@ private:
             if (next >= start && next < ptr_owner_suffix) return false;  // would loop: not ours
             v = next;
         }
-        const Name& n = *name.name;
+        const Name& n = name.name;
         const unsigned k = v - ptr_owner_suffix;
         if (k > n.labels) return false;
         const size_t off = n.label_off[n.labels - k];

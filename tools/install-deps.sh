@@ -9,7 +9,7 @@ packages=(
   libldns-dev ldnsutils libtbb-dev libyaml-cpp-dev nlohmann-json3-dev liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dnsutils iproute2
-  knot knot-dnsutils nsd
+  knot knot-dnsutils nsd python3-dnspython
   libdpdk-dev dpdk dpdk-dev dnsperf iputils-ping tcpdump ethtool
 )
 missing=()

@@ -27,6 +27,7 @@ namespace anamed {
 // The first two bytes are an owner placeholder: a compression pointer that respond()
 // rewrites when the owner is not the question name.
 inline constexpr size_t rr_fixed = 12;  // placeholder(2) + type + class + ttl(4) + rdlen
+inline constexpr size_t rr_ttl_at = 6;  // where a record's TTL starts
 
 // Names inside the RDATA of NS, CNAME, SOA, PTR and MX (RFC 3597 §4: only RFC 1035's
 // types) and the owners of additional records are compressed (RFC 1035 §4.1.4) within
@@ -54,6 +55,10 @@ struct TypeEntry {
 
 // One node's answers: a header, ntypes entries sorted by type, then the record bytes.
 struct NodeData {
+    // The negative-answer SOA (TTL = min(SOA TTL, MINIMUM), RFC 2308 §5) rides in the apex's
+    // block under this pseudo-type, so that it changes with the apex (serial bumps) in one swap.
+    static constexpr uint16_t negative_soa_type = 0;
+
     uint32_t ntypes;
     uint32_t bytes_len;
     // For a CNAME whose target is a name of the same zone: 1 + the target's index in the
@@ -70,6 +75,9 @@ struct NodeData {
             if (e[i].type == type) return &e[i];
         return nullptr;
     }
+    const TypeEntry* negative_soa() const { return find(negative_soa_type); }
+    // The TTL of e's records: an RRset's records share one (RFC 2181 §5.2).
+    uint32_t ttl(const TypeEntry& e) const { return load32(bytes() + e.rr_off + rr_ttl_at); }
     static size_t size_for(uint32_t ntypes, uint32_t bytes_len) {
         return sizeof(NodeData) + ntypes * sizeof(TypeEntry) + bytes_len;
     }

@@ -241,7 +241,8 @@ TEST_F(RespondEdge, BurstAnswersExactlyLikeOneByOne) {
                           "_sip._tcp.example.test.", "_SIP._tcp.example.test.", "host.wild.example.test.",
                           "sub.example.test.", "big.example.test.", "www.example.test.", "MixedCase.example.test.", "nothere.EXAMPLE.test.", "NotHere.example.test.",
                           "zz.other.test.", "c3.example.test.", "WWW.example.test.", "www.EXAMPLE.test.", "loop1.example.test.",
-                          "dangling.example.test.", "ext.example.test.", "x.wc.example.test."})
+                          "dangling.example.test.", "ext.example.test.", "x.wc.example.test.",
+                          "nothere.dname.example.test."})
         for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_NS,
                                LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_DS, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_ANY})
             for (const QueryOpts& o : opts) qs.push_back(make_query(n, t, o));

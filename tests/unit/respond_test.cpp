@@ -84,6 +84,26 @@ TEST_F(Respond, CnameIsFollowedInsideTheZone) {
 TEST_F(Respond, CnameQueryReturnsOnlyTheCname) {
     EXPECT_EQ(answer(q("www.example.test.", LDNS_RR_TYPE_CNAME)),
               V{"www.example.test.\t3600\tIN\tCNAME\tboth.example.test."});
+    auto dangling = q("dangling.example.test.", LDNS_RR_TYPE_CNAME);
+    EXPECT_EQ(ldns_pkt_get_rcode(dangling.get()), LDNS_RCODE_NOERROR);
+    EXPECT_EQ(answer(dangling).size(), 1u);
+    EXPECT_TRUE(authority(dangling).empty());
+}
+
+// Below a DNAME, the synthesised CNAME is the answer to a CNAME query: its target (which
+// does not exist for "nothere") is not looked at.
+TEST_F(Respond, CnameQueryBelowDnameReturnsTheDnameAndTheSynthesisedCname) {
+    const std::string target = "a-much-longer-target-name-for-the-dname-test.example.test.";
+    for (const std::string label : {"x", "nothere"}) {
+        auto p = q(label + ".dname.example.test.", LDNS_RR_TYPE_CNAME);
+        EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR) << label;
+        EXPECT_TRUE(ldns_pkt_aa(p.get())) << label;
+        EXPECT_EQ(answer(p),
+                  (V{"dname.example.test.\t3600\tIN\tDNAME\t" + target,
+                     label + ".dname.example.test.\t3600\tIN\tCNAME\t" + label + "." + target}))
+            << label;
+        EXPECT_TRUE(authority(p).empty()) << label;
+    }
 }
 
 TEST_F(Respond, CnameLoopStopsWithBothRecords) {
@@ -161,6 +181,8 @@ TEST_F(Respond, WildcardCnameIsFollowed) {
     auto p = q("x.wc.example.test.", LDNS_RR_TYPE_A);
     EXPECT_EQ(answer(p), (V{"x.wc.example.test.\t3600\tIN\tCNAME\tboth.example.test.",
                             "both.example.test.\t3600\tIN\tA\t192.0.2.10"}));
+    EXPECT_EQ(answer(q("x.wc.example.test.", LDNS_RR_TYPE_CNAME)),
+              V{"x.wc.example.test.\t3600\tIN\tCNAME\tboth.example.test."});
 }
 
 TEST_F(Respond, DnameSynthesisesACnameAndFollowsIt) {
