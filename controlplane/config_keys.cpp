@@ -33,36 +33,43 @@ std::string key_wire(std::string name) {
 void set_algorithm(TsigKeyConfig& k, const std::string& text, const std::string& where) {
     if (parse_tsig_algorithm(text, k.algorithm)) return;
     std::string known;
-    for (auto a : {TsigAlgorithm::hmac_md5, TsigAlgorithm::hmac_sha1, TsigAlgorithm::hmac_sha224,
-                   TsigAlgorithm::hmac_sha256, TsigAlgorithm::hmac_sha384, TsigAlgorithm::hmac_sha512})
+    for (auto a :
+         {TsigAlgorithm::hmac_md5, TsigAlgorithm::hmac_sha1, TsigAlgorithm::hmac_sha224,
+          TsigAlgorithm::hmac_sha256, TsigAlgorithm::hmac_sha384, TsigAlgorithm::hmac_sha512})
         known += (known.empty() ? "" : ", ") + std::string(tsig_algorithm_name(a));
     fail_at(where, "key " + k.name + ": unknown algorithm '" + text + "' (known: " + known + ")");
 }
 void set_secret(TsigKeyConfig& k, const std::string& text, const std::string& where) {
     if (!decode_base64(text, k.secret))
-        fail_at(where, "key " + k.name + ": the secret is not valid base64 (write it as tsig-keygen "
-                       "or keymgr -t print it)");
+        fail_at(where, "key " + k.name +
+                           ": the secret is not valid base64 (write it as tsig-keygen "
+                           "or keymgr -t print it)");
     if (k.secret.empty()) fail_at(where, "key " + k.name + ": the secret is empty");
 }
 
 class KeysReader : public YamlReader {
-public:
+  public:
     explicit KeysReader(const std::string& path) : YamlReader(path, "keys: ") {}
 
     std::vector<TsigKeyConfig> read(const YAML::Node& n) const {
-        if (!n.IsSequence()) fail(n, "a list of {name, algorithm, secret} or {name, file} is expected");
+        if (!n.IsSequence())
+            fail(n, "a list of {name, algorithm, secret} or {name, file} is expected");
         std::vector<TsigKeyConfig> keys;
         std::map<std::string, std::string> seen;  // lower-case wire name -> origin
         for (const auto& k : n) {
             keys.push_back(key(k));
             const auto [at, fresh] = seen.emplace(key_wire(keys.back().name), keys.back().origin);
-            if (!fresh) fail(k["name"], "key " + keys.back().name + " is listed twice (first at " + at->second + ")");
+            if (!fresh)
+                fail(k["name"],
+                     "key " + keys.back().name + " is listed twice (first at " + at->second + ")");
         }
         return keys;
     }
 
-private:
-    std::string where(const YAML::Node& n) const { return path_ + ":" + std::to_string(n.Mark().line + 1); }
+  private:
+    std::string where(const YAML::Node& n) const {
+        return path_ + ":" + std::to_string(n.Mark().line + 1);
+    }
 
     TsigKeyConfig key(const YAML::Node& k) const {
         only_keys(k, {"name", "algorithm", "secret", "file"});
@@ -70,7 +77,8 @@ private:
         TsigKeyConfig c;
         c.name = str(k["name"], "the key name");
         c.origin = where(k["name"]);
-        if (key_wire(c.name).empty()) fail(k["name"], "'" + c.name + "' is not a valid key name (a domain name)");
+        if (key_wire(c.name).empty())
+            fail(k["name"], "'" + c.name + "' is not a valid key name (a domain name)");
         if (k["file"]) {
             if (k["algorithm"] || k["secret"])
                 fail(k, "key " + c.name + ": give either file, or algorithm and secret, not both");
@@ -78,8 +86,9 @@ private:
             return c;
         }
         if (!k["algorithm"] || !k["secret"])
-            fail(k, "key " + c.name + " needs algorithm and secret, or file (a key file written "
-                    "by tsig-keygen or keymgr -t)");
+            fail(k, "key " + c.name +
+                        " needs algorithm and secret, or file (a key file written "
+                        "by tsig-keygen or keymgr -t)");
         set_algorithm(c, str(k["algorithm"], "algorithm"), where(k["algorithm"]));
         set_secret(c, str(k["secret"], "secret"), where(k["secret"]));
         return c;
@@ -101,7 +110,8 @@ private:
             c.origin = at;
             return;
         }
-        fail(file, "key file " + p.string() + " has no key named " + c.name + " (it has: " + names + ")");
+        fail(file,
+             "key file " + p.string() + " has no key named " + c.name + " (it has: " + names + ")");
     }
 };
 

@@ -16,8 +16,9 @@ namespace {
 // BIND's named.conf syntax, as much of it as a key statement uses: words, quoted strings,
 // braces and semicolons, with #, // and /* */ comments.
 class BindTokens {
-public:
-    BindTokens(std::string path, std::string text) : path_(std::move(path)), text_(std::move(text)) {}
+  public:
+    BindTokens(std::string path, std::string text)
+        : path_(std::move(path)), text_(std::move(text)) {}
 
     struct Token {
         std::string text;
@@ -67,7 +68,7 @@ public:
         return t.quoted ? "\"" + t.text + "\"" : "'" + t.text + "'";
     }
 
-private:
+  private:
     void skip_space_and_comments() {
         while (pos_ < text_.size()) {
             const char c = text_[pos_];
@@ -103,8 +104,9 @@ KeyFileEntry read_bind_key(BindTokens& in, const BindTokens::Token& key_word) {
     e.line = name.line;
     in.expect("{", "after key \"" + e.name + "\"");
     for (Token t = in.next(); t.quoted || t.text != "}"; t = in.next()) {
-        if (t.text.empty() && !t.quoted) in.fail(t.line, "key \"" + e.name + "\" is not closed with };");
-        std::string* field = t.quoted ? nullptr
+        if (t.text.empty() && !t.quoted)
+            in.fail(t.line, "key \"" + e.name + "\" is not closed with };");
+        std::string* field = t.quoted                ? nullptr
                              : t.text == "algorithm" ? &e.algorithm
                              : t.text == "secret"    ? &e.secret
                                                      : nullptr;
@@ -173,8 +175,9 @@ std::vector<KeyFileEntry> read_key_file(const std::string& path) {
     // Knot's files start with "key:" after comments; BIND's with the word key.
     BindTokens probe(path, text);
     const BindTokens::Token first = probe.next();
-    std::vector<KeyFileEntry> keys =
-        (!first.quoted && first.text == "key:") ? read_knot(path, text) : read_bind(path, std::move(text));
+    std::vector<KeyFileEntry> keys = (!first.quoted && first.text == "key:")
+                                         ? read_knot(path, text)
+                                         : read_bind(path, std::move(text));
     if (keys.empty()) throw ConfigError(path + ": the key file holds no key");
     return keys;
 }
@@ -189,7 +192,8 @@ bool decode_base64(std::string_view text, std::vector<uint8_t>& out) {
     for (size_t i = 0; i < s.size() - pad; ++i)
         if (!std::isalnum(uint8_t(s[i])) && s[i] != '+' && s[i] != '/') return false;
     out.resize(s.size() / 4 * 3);
-    const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(s.data()), int(s.size()));
+    const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(s.data()),
+                                  int(s.size()));
     if (n < 0 || size_t(n) != out.size()) return false;
     out.resize(out.size() - pad);
     return true;

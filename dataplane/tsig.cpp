@@ -33,16 +33,26 @@ const TsigKey* TsigKeyring::find(std::string_view name, TsigAlgorithm algorithm)
 
 std::string_view tsig_status_name(TsigStatus s) {
     switch (s) {
-        case TsigStatus::ok: return "ok";
-        case TsigStatus::unsigned_message: return "unsigned";
-        case TsigStatus::unsigned_pending: return "unsigned (pending)";
-        case TsigStatus::formerr: return "malformed TSIG";
-        case TsigStatus::badkey: return "BADKEY";
-        case TsigStatus::badsig: return "BADSIG";
-        case TsigStatus::badtime: return "BADTIME";
-        case TsigStatus::badtrunc: return "BADTRUNC";
-        case TsigStatus::peer_error: return "TSIG error from the peer";
-        case TsigStatus::internal: return "HMAC failed";
+        case TsigStatus::ok:
+            return "ok";
+        case TsigStatus::unsigned_message:
+            return "unsigned";
+        case TsigStatus::unsigned_pending:
+            return "unsigned (pending)";
+        case TsigStatus::formerr:
+            return "malformed TSIG";
+        case TsigStatus::badkey:
+            return "BADKEY";
+        case TsigStatus::badsig:
+            return "BADSIG";
+        case TsigStatus::badtime:
+            return "BADTIME";
+        case TsigStatus::badtrunc:
+            return "BADTRUNC";
+        case TsigStatus::peer_error:
+            return "TSIG error from the peer";
+        case TsigStatus::internal:
+            return "HMAC failed";
     }
     return "?";
 }
@@ -68,7 +78,6 @@ void remember(TsigRequest& r, const TsigRr& rr) {
     std::copy_n(rr.mac, r.mac.size, r.mac.bytes);
 }
 
-
 }  // namespace
 
 TsigRequest verify_tsig_request(const uint8_t* msg, size_t len, const TsigKeyring& keys,
@@ -76,9 +85,13 @@ TsigRequest verify_tsig_request(const uint8_t* msg, size_t len, const TsigKeyrin
     TsigRequest r;
     TsigRr rr;
     switch (find_tsig(msg, len, rr)) {
-        case TsigFind::none: return r;
-        case TsigFind::malformed: fail(r, TsigStatus::formerr, tsig_error::NOERROR); return r;
-        case TsigFind::found: break;
+        case TsigFind::none:
+            return r;
+        case TsigFind::malformed:
+            fail(r, TsigStatus::formerr, tsig_error::NOERROR);
+            return r;
+        case TsigFind::found:
+            break;
     }
     remember(r, rr);
     TsigAlgorithm alg;
@@ -87,10 +100,9 @@ TsigRequest verify_tsig_request(const uint8_t* msg, size_t len, const TsigKeyrin
         fail(r, TsigStatus::formerr, tsig_error::NOERROR);
         return r;
     }
-    const TsigKey* key = known_alg ? keys.find({reinterpret_cast<const char*>(rr.key_name),
-                                                rr.key_name_len},
-                                               alg)
-                                   : nullptr;
+    const TsigKey* key =
+        known_alg ? keys.find({reinterpret_cast<const char*>(rr.key_name), rr.key_name_len}, alg)
+                  : nullptr;
     if (!key) {
         fail(r, TsigStatus::badkey, tsig_error::BADKEY);
         return r;
@@ -130,10 +142,8 @@ size_t strip_tsig(uint8_t* msg, size_t tsig_offset) {
     return tsig_offset;
 }
 
-size_t sign_tsig_reply(uint8_t* msg, size_t len, size_t cap, const TsigRequest& req,
-                       uint64_t now) {
-    if (!req.is_signed() || req.status == TsigStatus::internal || len < header_size ||
-        len > cap)
+size_t sign_tsig_reply(uint8_t* msg, size_t len, size_t cap, const TsigRequest& req, uint64_t now) {
+    if (!req.is_signed() || req.status == TsigStatus::internal || len < header_size || len > cap)
         return 0;
     if (req.error != tsig_error::NOERROR) msg[3] = uint8_t((msg[3] & 0xF0) | rcode_notauth);
     TsigVars v;
@@ -172,7 +182,7 @@ size_t write_tsig_error_reply(const uint8_t* request, size_t request_len, const 
         end += 4;
     }
     if (end > cap) return 0;
-    std::copy_n(request, end, out);  // ID, counts and question; the rest is set below
+    std::copy_n(request, end, out);                // ID, counts and question; the rest is set below
     out[2] = uint8_t(0x80 | (request[2] & 0x79));  // QR, the request's opcode and RD
     out[3] = rcode_notauth;
     store16(out + 6, 0);

@@ -28,7 +28,9 @@ constexpr AlgorithmInfo algorithms[] = {
     {"hmac-sha384", "\x0bhmac-sha384\x00"sv, "SHA384", 48},
     {"hmac-sha512", "\x0bhmac-sha512\x00"sv, "SHA512", 64},
 };
-const AlgorithmInfo& info(TsigAlgorithm a) { return algorithms[size_t(a)]; }
+const AlgorithmInfo& info(TsigAlgorithm a) {
+    return algorithms[size_t(a)];
+}
 
 constexpr uint16_t class_any = 255;
 constexpr size_t rr_fixed = 10;  // type, class, TTL, RDLENGTH
@@ -59,7 +61,9 @@ size_t read_name(const uint8_t* msg, size_t len, size_t pos, uint8_t* out, uint8
     }
 }
 
-uint64_t load48(const uint8_t* p) { return uint64_t(load16(p)) << 32 | load32(p + 2); }
+uint64_t load48(const uint8_t* p) {
+    return uint64_t(load16(p)) << 32 | load32(p + 2);
+}
 void store48(uint8_t* p, uint64_t v) {
     store16(p, uint16_t(v >> 32));
     store32(p + 2, uint32_t(v));
@@ -102,13 +106,20 @@ bool read_tsig_rr(const uint8_t* msg, size_t len, size_t start, TsigRr& rr) {
 
 }  // namespace
 
-std::string_view tsig_algorithm_name(TsigAlgorithm a) { return info(a).name; }
-std::string_view tsig_algorithm_wire(TsigAlgorithm a) { return info(a).wire; }
-size_t tsig_digest_size(TsigAlgorithm a) { return info(a).size; }
+std::string_view tsig_algorithm_name(TsigAlgorithm a) {
+    return info(a).name;
+}
+std::string_view tsig_algorithm_wire(TsigAlgorithm a) {
+    return info(a).wire;
+}
+size_t tsig_digest_size(TsigAlgorithm a) {
+    return info(a).size;
+}
 
 bool parse_tsig_algorithm(std::string_view text, TsigAlgorithm& out) {
     std::string t(text);
-    std::transform(t.begin(), t.end(), t.begin(), [](char c) { return char(ascii_lower(uint8_t(c))); });
+    std::transform(t.begin(), t.end(), t.begin(),
+                   [](char c) { return char(ascii_lower(uint8_t(c))); });
     if (!t.empty() && t.back() == '.') t.pop_back();
     if (t == "hmac-md5.sig-alg.reg.int") t = "hmac-md5";
     for (size_t i = 0; i < std::size(algorithms); ++i)
@@ -161,7 +172,9 @@ TsigFind find_tsig(const uint8_t* msg, size_t len, TsigRr& out) {
     return TsigFind::none;
 }
 
-TsigHmac::~TsigHmac() { EVP_MAC_CTX_free(ctx_); }
+TsigHmac::~TsigHmac() {
+    EVP_MAC_CTX_free(ctx_);
+}
 
 bool TsigHmac::start(const TsigKey& key) {
     // One fetch for the process: EVP_MAC_fetch looks the algorithm up in the provider tables.

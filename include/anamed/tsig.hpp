@@ -20,7 +20,14 @@
 
 namespace anamed {
 
-enum class TsigAlgorithm : uint8_t { hmac_md5, hmac_sha1, hmac_sha224, hmac_sha256, hmac_sha384, hmac_sha512 };
+enum class TsigAlgorithm : uint8_t {
+    hmac_md5,
+    hmac_sha1,
+    hmac_sha224,
+    hmac_sha256,
+    hmac_sha384,
+    hmac_sha512
+};
 
 // "hmac-sha256" etc., as written in configurations ("hmac-md5" for HMAC-MD5.SIG-ALG.REG.INT).
 std::string_view tsig_algorithm_name(TsigAlgorithm a);
@@ -51,7 +58,7 @@ struct TsigKey {
 
 // The keys a server knows, looked up by the name and algorithm a TSIG RR carries.
 class TsigKeyring {
-public:
+  public:
     // False (and nothing added) when the name is not a valid wire name or a key with the same
     // name and algorithm is present already.
     bool add(TsigKey key);
@@ -59,7 +66,7 @@ public:
     const TsigKey* find(std::string_view name, TsigAlgorithm algorithm) const;
     size_t size() const { return keys_.size(); }
 
-private:
+  private:
     std::vector<TsigKey> keys_;
 };
 
@@ -73,13 +80,13 @@ enum class TsigStatus : uint8_t {
     ok,                // signed, and the signature verified
     unsigned_message,  // no TSIG RR (for a stream: where one is required)
     unsigned_pending,  // (streams) no TSIG RR, covered by the next signed message's MAC
-    formerr,   // TSIG RR malformed, not last, not alone, or a MAC length §5.2.2.1 forbids
-    badkey,    // key name or algorithm unknown (or, in a reply, not the request's)
-    badsig,    // the MAC does not verify
-    badtime,   // time signed is more than fudge seconds away from now
-    badtrunc,  // truncated further than the key's min_mac_size allows
-    peer_error,  // (replies) the peer's TSIG reports an error: see TsigReplyCheck::peer_error
-    internal,    // libcrypto failed (out of memory)
+    formerr,           // TSIG RR malformed, not last, not alone, or a MAC length §5.2.2.1 forbids
+    badkey,            // key name or algorithm unknown (or, in a reply, not the request's)
+    badsig,            // the MAC does not verify
+    badtime,           // time signed is more than fudge seconds away from now
+    badtrunc,          // truncated further than the key's min_mac_size allows
+    peer_error,        // (replies) the peer's TSIG reports an error: see TsigReplyCheck::peer_error
+    internal,          // libcrypto failed (out of memory)
 };
 std::string_view tsig_status_name(TsigStatus s);
 
@@ -89,11 +96,11 @@ struct TsigRequest {
     TsigStatus status = TsigStatus::unsigned_message;
     uint16_t error = tsig_error::NOERROR;  // the TSIG error the reply carries
     const TsigKey* key = nullptr;          // set unless status is unsigned/formerr/badkey
-    size_t tsig_offset = 0;  // where the TSIG RR starts: [0, tsig_offset) is the rest
+    size_t tsig_offset = 0;                // where the TSIG RR starts: [0, tsig_offset) is the rest
     uint16_t original_id = 0;
     uint64_t time_signed = 0;
     uint16_t fudge = 0;
-    TsigMac mac;  // the request's MAC as received, truncated if it was
+    TsigMac mac;            // the request's MAC as received, truncated if it was
     uint8_t key_name[255];  // as received, lower-cased (echoed in BADKEY replies)
     uint8_t key_name_len = 0;
     uint8_t algorithm[255];  // as received, lower-cased
@@ -106,7 +113,8 @@ struct TsigRequest {
 
 // Checks a request's TSIG in the RFC 8945 §5.2 order: key, MAC, time, truncation. status ok
 // with key set: process the message (strip_tsig first); unsigned_message: no TSIG; formerr:
-// reply FORMERR without TSIG; badkey/badsig/badtime/badtrunc: reply with write_tsig_error_reply.
+// reply FORMERR without TSIG; badkey/badsig/badtime/badtrunc: reply with write_tsig_error_reply;
+// internal: SERVFAIL.
 TsigRequest verify_tsig_request(const uint8_t* msg, size_t len, const TsigKeyring& keys,
                                 uint64_t now);
 
@@ -132,13 +140,13 @@ size_t write_tsig_error_reply(const uint8_t* request, size_t request_len, const 
 // them: the first over the request MAC and all TSIG variables, each later one over the
 // previous MAC, itself and the timers only.
 class TsigStreamSigner {
-public:
+  public:
     // req: a verified request (status ok); it need not outlive the signer, req.key must.
     explicit TsigStreamSigner(const TsigRequest& req);
     // Same as sign_tsig_reply for the next message. 0 when it does not fit or failed.
     size_t sign(uint8_t* msg, size_t len, size_t cap, uint64_t now);
 
-private:
+  private:
     const TsigKey* key_;
     TsigMac prev_;  // the request MAC, then each signed message's MAC
     bool first_ = true;
@@ -154,7 +162,7 @@ struct TsigReplyCheck {
     TsigStatus status = TsigStatus::unsigned_message;
     uint16_t peer_error = tsig_error::NOERROR;  // status peer_error: the peer's TSIG error
     size_t tsig_offset = 0;                     // for strip_tsig; 0 when there is no TSIG
-    uint64_t peer_time = 0;  // BADTIME: the peer's clock, from Other Data
+    uint64_t peer_time = 0;                     // BADTIME: the peer's clock, from Other Data
 };
 
 // Checks the messages of a reply to a request signed with key, in order: a single reply or a
@@ -163,7 +171,7 @@ struct TsigReplyCheck {
 // after the last one. A signed error reply with a valid MAC (BADTIME, BADTRUNC) gives
 // peer_error; an unsigned one (BADKEY, BADSIG) gives peer_error without proof of origin.
 class TsigStreamVerifier {
-public:
+  public:
     TsigStreamVerifier(const TsigKey& key, const TsigMac& request_mac);
     ~TsigStreamVerifier();
     TsigStreamVerifier(const TsigStreamVerifier&) = delete;
@@ -173,7 +181,7 @@ public:
     // The last message verified was signed (and nothing failed): a transfer may end here.
     bool at_signed_boundary() const { return !failed_ && !first_ && pending_ == 0; }
 
-private:
+  private:
     struct Running;  // the HMAC over the previous MAC and the unsigned messages since
     TsigReplyCheck fail(TsigReplyCheck r);
 

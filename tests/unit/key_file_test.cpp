@@ -1,7 +1,8 @@
 // TSIG keys in the configuration: the `keys:` section, and key files written by the real
 // tsig-keygen (BIND) and keymgr -t (Knot).
-#include "config.hpp"
 #include "key_file.hpp"
+
+#include "config.hpp"
 #include "tsig_test_util.hpp"
 
 namespace anamed::test {
@@ -17,7 +18,8 @@ struct TsigKeys : ::testing::Test {
         return dir.file(name);
     }
     Config load(const std::string& keys_yaml) {
-        return load_config(write("anamed.yaml", "zones: [{name: a.test, file: a.zone}]\nkeys:\n" + keys_yaml));
+        return load_config(
+            write("anamed.yaml", "zones: [{name: a.test, file: a.zone}]\nkeys:\n" + keys_yaml));
     }
     std::string error_of(const std::string& keys_yaml) {
         try {
@@ -32,8 +34,9 @@ struct TsigKeys : ::testing::Test {
 TEST_F(TsigKeys, InlineKeysLoadWithEveryAlgorithm) {
     std::string yaml;
     for (TsigAlgorithm a : all_tsig_algorithms)
-        yaml += "  - {name: k-" + std::string(tsig_algorithm_name(a)) + ", algorithm: " +
-                std::string(tsig_algorithm_name(a)) + ", secret: \"c2VjcmV0LWtleQ==\"}\n";
+        yaml += "  - {name: k-" + std::string(tsig_algorithm_name(a)) +
+                ", algorithm: " + std::string(tsig_algorithm_name(a)) +
+                ", secret: \"c2VjcmV0LWtleQ==\"}\n";
     const Config c = load(yaml);
     ASSERT_EQ(c.keys.size(), all_tsig_algorithms.size());
     for (size_t i = 0; i < c.keys.size(); ++i) {
@@ -66,8 +69,9 @@ TEST_F(TsigKeys, ErrorsNameTheLine) {
     EXPECT_EQ(error_of("  - {name: a, algorithm: hmac-sha1, secret: \"\"}\n"),
               f + ":3: key a: the secret is not valid base64 (write it as tsig-keygen or keymgr -t "
                   "print it)");
-    EXPECT_NE(error_of("  - {name: a, algoritm: hmac-sha1}\n").find(":3: keys: unknown key 'algoritm'"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of("  - {name: a, algoritm: hmac-sha1}\n").find(":3: keys: unknown key 'algoritm'"),
+        std::string::npos);
     EXPECT_EQ(error_of("  - {name: \"a..b\", algorithm: hmac-sha1, secret: \"c2VjcmV0\"}\n"),
               f + ":3: keys: 'a..b' is not a valid key name (a domain name)");
     EXPECT_EQ(error_of("  - {name: a, file: missing.key}\n"),
@@ -135,17 +139,21 @@ TEST_F(TsigKeys, KeyFileSyntaxErrorsNameTheLine) {
               f + ":3: unknown statement 'secrets' in key \"a\" (known: algorithm, secret)");
     EXPECT_EQ(error_in("/* two\nlines */ key a { algorithm hmac-md5; };\n"),
               f + ":2: key \"a\" has no secret");
-    EXPECT_EQ(error_in("key \"a\" {\n algorithm hmac-md5;\n"), f + ":3: key \"a\" is not closed with };");
+    EXPECT_EQ(error_in("key \"a\" {\n algorithm hmac-md5;\n"),
+              f + ":3: key \"a\" is not closed with };");
     EXPECT_EQ(error_in("options { };\n"),
               f + ":1: expected a key statement (key \"NAME\" { ... };), found 'options'");
     EXPECT_EQ(error_in("// nothing\n"), f + ": the key file holds no key");
-    EXPECT_EQ(error_in("key:\n  - id: a\n    algorithm: hmac-md5\n"), f + ":2: each key needs secret");
-    EXPECT_EQ(error_in("key:\n  - id: a\n    algorithm: hmac-md5\n    secret: c2VjcmV0\nserver: []\n"),
-              f + ":5: unknown key 'server' (known here: key)");
+    EXPECT_EQ(error_in("key:\n  - id: a\n    algorithm: hmac-md5\n"),
+              f + ":2: each key needs secret");
+    EXPECT_EQ(
+        error_in("key:\n  - id: a\n    algorithm: hmac-md5\n    secret: c2VjcmV0\nserver: []\n"),
+        f + ":5: unknown key 'server' (known here: key)");
     // Comments in BIND's three styles, and several keys.
     const std::vector<KeyFileEntry> ok = read_key_file(
-        write("ok.key", "// a\nkey k1 { algorithm hmac-sha1; secret \"c2Vj cmV0\"; }; # b\n"
-                        "/* c */ key \"k2\" { secret \"c2VjcmV0\"; algorithm hmac-sha512; };\n"));
+        write("ok.key",
+              "// a\nkey k1 { algorithm hmac-sha1; secret \"c2Vj cmV0\"; }; # b\n"
+              "/* c */ key \"k2\" { secret \"c2VjcmV0\"; algorithm hmac-sha512; };\n"));
     ASSERT_EQ(ok.size(), 2u);
     EXPECT_EQ(ok[0].name, "k1");
     EXPECT_EQ(ok[0].secret, "c2Vj cmV0");
@@ -161,7 +169,8 @@ TEST(Base64, StrictDecoding) {
     EXPECT_EQ(std::string(out.begin(), out.end()), "secret-");
     EXPECT_TRUE(decode_base64(" c2Vj\ncmV0LWs= ", out));
     EXPECT_EQ(std::string(out.begin(), out.end()), "secret-k");
-    for (const char* bad : {"", "c2VjcmV", "c2Vj=mV0", "c2VjcmV0LQ=", "c2V===0", "c2Vj*mV0", "===="})
+    for (const char* bad :
+         {"", "c2VjcmV", "c2Vj=mV0", "c2VjcmV0LQ=", "c2V===0", "c2Vj*mV0", "===="})
         EXPECT_FALSE(decode_base64(bad, out)) << bad;
 }
 

@@ -24,7 +24,8 @@ struct TsigStream : ::testing::Test {
 
     std::vector<Bytes> read_stream(size_t n) {
         std::vector<Bytes> out;
-        for (size_t i = 0; i < n; ++i) out.push_back(read_bytes(dir.file("s." + std::to_string(i))));
+        for (size_t i = 0; i < n; ++i)
+            out.push_back(read_bytes(dir.file("s." + std::to_string(i))));
         return out;
     }
     std::string write_stream(const std::vector<Bytes>& msgs) {
@@ -109,14 +110,16 @@ TEST_F(TsigStream, UnsignedMessagesBetweenSignedOnesCountInTheNextMac) {
         Bytes bad = msgs[2];
         bad.back() ^= 1;
         EXPECT_EQ(v.verify(msgs[0].data(), msgs[0].size(), now()).status, TsigStatus::ok);
-        EXPECT_EQ(v.verify(msgs[1].data(), msgs[1].size(), now()).status, TsigStatus::unsigned_pending);
+        EXPECT_EQ(v.verify(msgs[1].data(), msgs[1].size(), now()).status,
+                  TsigStatus::unsigned_pending);
         EXPECT_EQ(v.verify(bad.data(), bad.size(), now()).status, TsigStatus::unsigned_pending);
         EXPECT_EQ(v.verify(msgs[3].data(), msgs[3].size(), now()).status, TsigStatus::badsig);
         EXPECT_FALSE(v.at_signed_boundary());
     }
     {  // a stream may not start unsigned
         TsigStreamVerifier v(key, mac);
-        EXPECT_EQ(v.verify(msgs[1].data(), msgs[1].size(), now()).status, TsigStatus::unsigned_message);
+        EXPECT_EQ(v.verify(msgs[1].data(), msgs[1].size(), now()).status,
+                  TsigStatus::unsigned_message);
         EXPECT_EQ(v.verify(msgs[0].data(), msgs[0].size(), now()).status, TsigStatus::formerr);
     }
 }

@@ -78,7 +78,8 @@ TEST_F(TsigServer, OriginalIdReplacesTheHeaderIdInTheMac) {
 TEST_F(TsigServer, EveryTamperedByteFailsAndNothingCrashes) {
     TsigKeyring keys;
     keys.add(random_key("xfr.example.", TsigAlgorithm::hmac_sha1));
-    Dnspython py(dir, "xfr.example.", *keys.find(text_to_wire("xfr.example."), TsigAlgorithm::hmac_sha1));
+    Dnspython py(dir, "xfr.example.",
+                 *keys.find(text_to_wire("xfr.example."), TsigAlgorithm::hmac_sha1));
     const Bytes q = py.sign_query("www.example.", "A");
     for (size_t i = 2; i < q.size(); ++i) {  // the ID (0-1) is not covered, see above
         Bytes t = q;
@@ -97,7 +98,7 @@ TEST_F(TsigServer, EveryTamperedByteFailsAndNothingCrashes) {
     const Bytes r = error_reply(t, bad);
     EXPECT_EQ(r[3] & 0x0F, rcode_notauth);
     const size_t tsig_at = skip_name(r.data(), r.size(), header_size) + 4;  // after the question
-    EXPECT_EQ(load16(r.data() + mac_size_at(r, tsig_at)), 0);  // unsigned: empty MAC
+    EXPECT_EQ(load16(r.data() + mac_size_at(r, tsig_at)), 0);               // unsigned: empty MAC
     EXPECT_EQ(py.verify_error(q, r).substr(0, 26), "ok mac=empty error=16 rcod");
     EXPECT_EQ(py.verify_reply(q, r), "PeerBadSignature");
 }
@@ -124,7 +125,8 @@ TEST_F(TsigServer, UnknownKeyOrAlgorithmIsBadkey) {
 TEST_F(TsigServer, ClockSkewBeyondFudgeIsBadtimeAndTheReplyIsSigned) {
     TsigKeyring keys;
     keys.add(random_key("k.example.", TsigAlgorithm::hmac_sha384));
-    Dnspython py(dir, "k.example.", *keys.find(text_to_wire("k.example."), TsigAlgorithm::hmac_sha384));
+    Dnspython py(dir, "k.example.",
+                 *keys.find(text_to_wire("k.example."), TsigAlgorithm::hmac_sha384));
     const Bytes q = py.sign_query("example.", "SOA");
     const TsigRequest ok = verify_tsig_request(q.data(), q.size(), keys, now());
     ASSERT_EQ(ok.status, TsigStatus::ok);
@@ -170,7 +172,8 @@ TEST_F(TsigServer, TruncatedMacsFollowTheRfcAndTheKeysPolicy) {
               "ok mac=verified error=22 rcode=9 ti");
     // Shorter than max(10, half) or longer than the digest: FORMERR, whatever the key says.
     const Bytes t15 = truncate_mac(q, at, 15);
-    EXPECT_EQ(verify_tsig_request(t15.data(), t15.size(), lenient, now()).status, TsigStatus::formerr);
+    EXPECT_EQ(verify_tsig_request(t15.data(), t15.size(), lenient, now()).status,
+              TsigStatus::formerr);
     Bytes longer = q;
     longer.push_back(0);
     const size_t size_at = mac_size_at(longer, at);
@@ -181,7 +184,8 @@ TEST_F(TsigServer, TruncatedMacsFollowTheRfcAndTheKeysPolicy) {
     EXPECT_EQ(verify_tsig_request(longer.data(), longer.size(), lenient, now()).status,
               TsigStatus::formerr);
     const Bytes t0 = truncate_mac(q, at, 0);
-    EXPECT_EQ(verify_tsig_request(t0.data(), t0.size(), lenient, now()).status, TsigStatus::formerr);
+    EXPECT_EQ(verify_tsig_request(t0.data(), t0.size(), lenient, now()).status,
+              TsigStatus::formerr);
 }
 
 TEST_F(TsigServer, TsigMustBeTheLastAdditionalRecordAndAlone) {

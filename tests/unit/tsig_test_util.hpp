@@ -30,7 +30,7 @@ inline const std::vector<TsigAlgorithm> all_tsig_algorithms = {
 
 // A directory of its own under the test temp dir, removed with everything in it.
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string templ = ::testing::TempDir() + "anamed-tsig-XXXXXX";
         if (!mkdtemp(templ.data())) ADD_FAILURE() << "mkdtemp failed";
@@ -39,7 +39,7 @@ public:
     ~TempDir() { std::filesystem::remove_all(path_); }
     std::string file(const std::string& name) const { return path_ + "/" + name; }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -78,7 +78,8 @@ inline std::string hex(const uint8_t* p, size_t n) {
 
 inline std::string base64(const Bytes& b) {
     std::string out(4 * ((b.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), b.data(), int(b.size()));
+    const int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), b.data(), int(b.size()));
     out.resize(size_t(n));
     return out;
 }
@@ -90,11 +91,13 @@ inline TsigKey random_key(const std::string& name, TsigAlgorithm alg) {
     return k;
 }
 
-inline uint64_t now() { return uint64_t(::time(nullptr)); }
+inline uint64_t now() {
+    return uint64_t(::time(nullptr));
+}
 
 // dnspython with one key, working in one temporary directory.
 class Dnspython {
-public:
+  public:
     Dnspython(const TempDir& dir, const std::string& key_name, const TsigKey& key)
         : dir_(dir),
           prefix_(std::string("/usr/bin/python3 ") + ANAMED_TESTDATA + "/tsig/dnspython_tsig.py "),
@@ -122,7 +125,7 @@ public:
         return cmd("verify-error", path("vq") + " " + path("vr") + (mac.empty() ? "" : " " + mac));
     }
 
-private:
+  private:
     const TempDir& dir_;
     std::string prefix_, key_;
 };
