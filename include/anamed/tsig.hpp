@@ -172,6 +172,7 @@ struct TsigReplyCheck {
 // peer_error; an unsigned one (BADKEY, BADSIG) gives peer_error without proof of origin.
 class TsigStreamVerifier {
   public:
+    // key must outlive the verifier.
     TsigStreamVerifier(const TsigKey& key, const TsigMac& request_mac);
     ~TsigStreamVerifier();
     TsigStreamVerifier(const TsigStreamVerifier&) = delete;
