@@ -26,7 +26,7 @@ public:
         c.source = path_;
         if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
         only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias", "control", "journal",
-                         "dpdk"});
+                         "dpdk", "keys"});
         const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
         if (auto l = root["listen"]) {
             if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
@@ -46,6 +46,7 @@ public:
                 if (!err.empty()) fail(a, "upstream '" + c.upstreams.back() + "': " + err);
             }
         }
+        if (auto k = root["keys"]) c.keys = read_keys(k, path_);
         if (auto d = root["dpdk"]) c.dpdk = parse_dpdk_config(d, path_);  // issue 4, config_dpdk.cpp
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "anamed/tsig.hpp"
+
 namespace YAML {
 class Node;
 }
@@ -34,6 +36,14 @@ struct DpdkConfig {
     unsigned idle_sleep_us = 0;      // sleep after empty polls (0 = busy-poll, as DPDK usually does)
 };
 
+// A TSIG key from the `keys:` section (config_keys.cpp).
+struct TsigKeyConfig {
+    std::string name;  // presentation form, as written
+    TsigAlgorithm algorithm = TsigAlgorithm::hmac_sha256;
+    std::vector<uint8_t> secret;
+    std::string origin;  // "FILE:LINE" where it is defined, for messages that name it
+};
+
 struct Config {
     std::string source = "command line";
     std::vector<std::string> listen;
@@ -52,6 +62,7 @@ struct Config {
     std::string control_socket;  // empty: no control socket
     std::string control_group;   // empty: owner (and root) only, mode 0600
     std::string journal;         // LMDB file of runtime changes; required for changes
+    std::vector<TsigKeyConfig> keys;  // TSIG keys for transfers, NOTIFY and UPDATE
 };
 
 struct ConfigError : std::runtime_error {
@@ -66,5 +77,10 @@ void validate_config(const Config& c);
 
 // The `dpdk:` section (config_dpdk.cpp); throws ConfigError("FILE:LINE: ...").
 DpdkConfig parse_dpdk_config(const YAML::Node& n, const std::string& path);
+
+// The `keys:` section (config_keys.cpp); throws ConfigError("FILE:LINE: ...").
+std::vector<TsigKeyConfig> read_keys(const YAML::Node& n, const std::string& path);
+// The configured keys as the TSIG code looks them up.
+TsigKeyring make_keyring(const std::vector<TsigKeyConfig>& keys);
 
 }  // namespace anamed
