@@ -42,9 +42,9 @@ public:
         }
     }
 
-    DpdkPortConfig port(const YAML::Node& n) const {
+    DpdkPortOptions port(const YAML::Node& n) const {
         only_keys(n, {"device", "addresses", "exception", "mac", "vlans"});
-        DpdkPortConfig p;
+        DpdkPortOptions p;
         if (!n["device"]) fail(n, "each port needs a device (a --vdev name or a PCI address)");
         p.device = str(n["device"], "device");
         if (!n["addresses"]) fail(n, "port " + p.device + " needs addresses: the service addresses it answers");
@@ -73,13 +73,13 @@ public:
         return p;
     }
 
-    DpdkConfig read(const YAML::Node& n) const {
+    void read(const YAML::Node& n, Config& cfg) const {
         only_keys(n, {"enabled", "eal-args", "workers", "ports", "exception-pps", "idle-sleep-us"});
-        DpdkConfig c;
-        c.enabled = true;
+        DpdkOptions c;
+        bool enabled = true;
         if (auto e = n["enabled"]) {
             try {
-                c.enabled = e.as<bool>();
+                enabled = e.as<bool>();
             } catch (const YAML::Exception&) {
                 fail(e, "enabled must be true or false");
             }
@@ -89,36 +89,22 @@ public:
         if (auto r = n["exception-pps"]) c.exception_pps = uint(r, "exception-pps", 0, 10000000);
         if (auto s = n["idle-sleep-us"]) c.idle_sleep_us = uint(s, "idle-sleep-us", 0, 100000);
         const auto ports = n["ports"];
-        if (c.enabled && (!ports || !ports.IsSequence() || ports.size() == 0))
+        if (enabled && (!ports || !ports.IsSequence() || ports.size() == 0))
             fail(n, "ports: a list of {device, addresses, exception} is required");
         std::set<std::string> seen;
         if (ports)
             for (const auto& p : ports) {
                 c.ports.push_back(port(p));
-                if (!seen.insert(c.ports.back().device).second) fail(p, "port " + c.ports.back().device + " is listed twice");
+                if (!seen.insert(c.ports.back().device).second)
+                    fail(p, "port " + c.ports.back().device + " is listed twice");
             }
-        return c;
+        cfg.dpdk_enabled = enabled;
+        cfg.dpdk = std::move(c);
     }
 };
 
 }  // namespace
 
-DpdkConfig parse_dpdk_config(const YAML::Node& n, const std::string& path) { return DpdkReader(path).read(n); }
+void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c) { DpdkReader(path).read(n, c); }
 
 }  // namespace anamed
-
-#ifdef ANAMED_WITH_DPDK
-#include "anamed/dpdk_frontend.hpp"
-
-namespace anamed {
-
-// The control plane owns the configuration types; the dataplane gets its own copy.
-DpdkFrontend::DpdkFrontend(Published<Snapshot>& snap, const DpdkConfig& cfg)
-    : DpdkFrontend(snap, [&] {
-          DpdkOptions o{cfg.eal_args, cfg.workers, {}, cfg.exception_pps, cfg.idle_sleep_us};
-          for (const auto& p : cfg.ports) o.ports.push_back({p.device, p.addresses, p.exception, p.mac, p.vlans});
-          return o;
-      }()) {}
-
-}  // namespace anamed
-#endif

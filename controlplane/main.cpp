@@ -32,6 +32,14 @@ const char* usage =
     std::exit(2);
 }
 
+unsigned workers_arg(const std::string& v) {
+    // The configuration file's limit for workers:, the same here.
+    if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) > 256)
+        usage_error("--workers wants a number of UDP workers per address, 0 to 256 (0: one per core), got '" + v +
+                    "'");
+    return unsigned(std::stoul(v));
+}
+
 Config parse_args(int argc, char** argv, bool& check) {
     Config c;
     std::string config_file;
@@ -51,13 +59,13 @@ Config parse_args(int argc, char** argv, bool& check) {
         else if (a == "--upstream") c.upstreams.push_back(value());
         else if (a == "--control") c.control_socket = value();
         else if (a == "--journal") c.journal = value();
-        else if (a == "--workers") c.workers = unsigned(std::stoul(value()));
+        else if (a == "--workers") c.workers = workers_arg(value());
         else if (a == "--check") check = true;
         else if (a == "--help" || a == "-h") {
             std::cout << usage;
             std::exit(0);
         } else if (a == "--version") {
-            std::cout << "anamed 0.1.0\n";
+            std::cout << "anamed " ANAMED_VERSION "\n";
             std::exit(0);
         } else usage_error("unknown option " + a);
     }
