@@ -13,6 +13,7 @@
 //         mac: "02:00:00:00:00:53"
 //         vlans: [100]
 #include <arpa/inet.h>
+
 #include <set>
 
 #include "config.hpp"
@@ -22,7 +23,7 @@ namespace anamed {
 namespace {
 
 class DpdkReader : public YamlReader {
-public:
+  public:
     explicit DpdkReader(const std::string& path) : YamlReader(path, "dpdk: ") {}
 
     // "ADDR" or "ADDR/PREFIX"; the prefix gives the exception interface its on-link route.
@@ -32,11 +33,14 @@ public:
         unsigned char buf[16];
         const bool v6 = ip.find(':') != std::string::npos;
         if (inet_pton(v6 ? AF_INET6 : AF_INET, ip.c_str(), buf) != 1)
-            fail(n, "'" + a + "' is not an IPv4 or IPv6 address (write 192.0.2.53/24 or 2001:db8::53/64)");
+            fail(n,
+                 "'" + a +
+                     "' is not an IPv4 or IPv6 address (write 192.0.2.53/24 or 2001:db8::53/64)");
         if (slash != std::string::npos) {
             const std::string p = a.substr(slash + 1);
             const unsigned max = v6 ? 128 : 32;
-            if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos ||
+            if (p.empty() || p.size() > 3 ||
+                p.find_first_not_of("0123456789") != std::string::npos ||
                 unsigned(std::stoul(p)) > max)
                 fail(n, "'" + a + "': the prefix length must be 0.." + std::to_string(max));
         }
@@ -47,9 +51,11 @@ public:
         DpdkPortOptions p;
         if (!n["device"]) fail(n, "each port needs a device (a --vdev name or a PCI address)");
         p.device = str(n["device"], "device");
-        if (!n["addresses"]) fail(n, "port " + p.device + " needs addresses: the service addresses it answers");
+        if (!n["addresses"])
+            fail(n, "port " + p.device + " needs addresses: the service addresses it answers");
         p.addresses = strings(n["addresses"], "addresses");
-        if (p.addresses.empty()) fail(n["addresses"], "port " + p.device + " has no service address");
+        if (p.addresses.empty())
+            fail(n["addresses"], "port " + p.device + " has no service address");
         unsigned v4 = 0, v6 = 0;
         for (size_t i = 0; i < p.addresses.size(); ++i) {
             check_address(n["addresses"][i], p.addresses[i]);
@@ -61,7 +67,8 @@ public:
             p.mac = str(m, "mac");
             unsigned b[6];
             char tail;
-            if (std::sscanf(p.mac.c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+            if (std::sscanf(p.mac.c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+                            &b[5], &tail) != 6)
                 fail(m, "mac '" + p.mac + "' must look like 02:00:00:00:00:53");
             if (b[0] & 1) fail(m, "mac '" + p.mac + "' is a multicast address");
         }
@@ -105,6 +112,8 @@ public:
 
 }  // namespace
 
-void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c) { DpdkReader(path).read(n, c); }
+void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c) {
+    DpdkReader(path).read(n, c);
+}
 
 }  // namespace anamed

@@ -15,10 +15,13 @@ namespace {
 
 using json = nlohmann::json;
 
-json error(const std::string& m) { return json{{"ok", false}, {"error", m}}; }
+json error(const std::string& m) {
+    return json{{"ok", false}, {"error", m}};
+}
 
 std::string need_string(const json& r, const char* key) {
-    if (!r.contains(key) || !r[key].is_string()) throw std::invalid_argument(std::string("missing \"") + key + "\"");
+    if (!r.contains(key) || !r[key].is_string())
+        throw std::invalid_argument(std::string("missing \"") + key + "\"");
     return r[key].get<std::string>();
 }
 
@@ -29,9 +32,12 @@ int64_t seconds_since(Clock::time_point t) {
 
 const char* state_name(AliasAnswer::State s) {
     switch (s) {
-    case AliasAnswer::unresolved: return "unresolved";
-    case AliasAnswer::resolved: return "resolved";
-    case AliasAnswer::failed: return "failed";
+        case AliasAnswer::unresolved:
+            return "unresolved";
+        case AliasAnswer::resolved:
+            return "resolved";
+        case AliasAnswer::failed:
+            return "failed";
     }
     return "?";
 }
@@ -39,7 +45,8 @@ const char* state_name(AliasAnswer::State s) {
 }  // namespace
 
 json Daemon::handle(const json& r) {
-    if (!r.is_object() || !r.contains("cmd") || !r["cmd"].is_string()) return error("a request needs \"cmd\"");
+    if (!r.is_object() || !r.contains("cmd") || !r["cmd"].is_string())
+        return error("a request needs \"cmd\"");
     const std::string name = r["cmd"];
     const std::optional<Command> c = find_command(name);
     if (!c) return error("unknown command \"" + name + "\"");
@@ -49,17 +56,28 @@ json Daemon::handle(const json& r) {
 // The compiler checks that this switch names every Command (-Wswitch, warnings are errors).
 Daemon::Handler Daemon::handler(Command c) {
     switch (c) {
-    case Command::status: return &Daemon::cmd_status;
-    case Command::stats: return &Daemon::cmd_stats;
-    case Command::zone_list: return &Daemon::cmd_zone_list;
-    case Command::zone_check: return &Daemon::cmd_zone_check;
-    case Command::zone_reload: return &Daemon::cmd_zone_reload;
-    case Command::zone_flush: return &Daemon::cmd_zone_flush;
-    case Command::change: return &Daemon::cmd_change;
-    case Command::record_show: return &Daemon::cmd_record_show;
-    case Command::alias_list: return &Daemon::cmd_alias_list;
-    case Command::alias_show: return &Daemon::cmd_alias_show;
-    case Command::alias_refresh: return &Daemon::cmd_alias_refresh;
+        case Command::status:
+            return &Daemon::cmd_status;
+        case Command::stats:
+            return &Daemon::cmd_stats;
+        case Command::zone_list:
+            return &Daemon::cmd_zone_list;
+        case Command::zone_check:
+            return &Daemon::cmd_zone_check;
+        case Command::zone_reload:
+            return &Daemon::cmd_zone_reload;
+        case Command::zone_flush:
+            return &Daemon::cmd_zone_flush;
+        case Command::change:
+            return &Daemon::cmd_change;
+        case Command::record_show:
+            return &Daemon::cmd_record_show;
+        case Command::alias_list:
+            return &Daemon::cmd_alias_list;
+        case Command::alias_show:
+            return &Daemon::cmd_alias_show;
+        case Command::alias_refresh:
+            return &Daemon::cmd_alias_refresh;
     }
     return nullptr;
 }
@@ -67,7 +85,10 @@ Daemon::Handler Daemon::handler(Command c) {
 json Daemon::zones_json() const {
     json zones = json::array();
     for (const Zone* z : store_.zones())
-        zones.push_back({{"name", z->apex_text}, {"serial", z->serial()}, {"names", z->nodes.size()}, {"file", z->file}});
+        zones.push_back({{"name", z->apex_text},
+                         {"serial", z->serial()},
+                         {"names", z->nodes.size()},
+                         {"file", z->file}});
     return zones;
 }
 
@@ -86,6 +107,7 @@ json Daemon::cmd_status(const json&) {
         workers.push_back({{"kind", src.transport},
                            {"frontend", src.frontend},
                            {"queries", q},
+                           {"responses", counters.values[i].total(find_counter("answered"))},
                            {"qps", span > 0 ? double(q - last_counts_[i]) / span : 0.0}});
         last_counts_[i] = q;
     }
@@ -98,7 +120,9 @@ json Daemon::cmd_status(const json&) {
                 {"uptime_s", int64_t(up)},
                 {"zones", zones_json()},
                 {"snapshot",
-                 {{"generation", publisher_.generation()}, {"bytes", live.memory()}, {"alias_targets", live.aliases.size()}}},
+                 {{"generation", publisher_.generation()},
+                  {"bytes", live.memory()},
+                  {"alias_targets", live.aliases.size()}}},
                 {"workers", workers},
                 {"queries", total},
                 {"qps_avg", up > 0 ? double(total) / up : 0.0},
@@ -116,12 +140,17 @@ json Daemon::cmd_stats(const json&) {
     }
     json j = counters_json(read_counters(counter_sources()));
     j["ok"] = true;
-    j["alias"] = {{"targets", publisher_.live().aliases.size()}, {"refreshes", refreshes}, {"failures", failures},
-                  {"upstream_queries", upstream}, {"rejected_replies", rejected}};
+    j["alias"] = {{"targets", publisher_.live().aliases.size()},
+                  {"refreshes", refreshes},
+                  {"failures", failures},
+                  {"upstream_queries", upstream},
+                  {"rejected_replies", rejected}};
     return j;
 }
 
-json Daemon::cmd_zone_list(const json&) { return json{{"ok", true}, {"zones", zones_json()}}; }
+json Daemon::cmd_zone_list(const json&) {
+    return json{{"ok", true}, {"zones", zones_json()}};
+}
 
 json Daemon::cmd_zone_check(const json& r) {
     const std::string file = need_string(r, "file");
@@ -129,7 +158,8 @@ json Daemon::cmd_zone_check(const json& r) {
     LoadResult res = load_zone_file(zone.empty() ? "." : zone, file);
     json diags = json::array();
     for (const auto& d : res.diags) diags.push_back(d.str());
-    return json{{"ok", res.ok()}, {"diagnostics", diags},
+    return json{{"ok", res.ok()},
+                {"diagnostics", diags},
                 {"error", res.ok() ? "" : "the zone has errors"},
                 {"names", res.ok() ? res.zone->nodes.size() : 0}};
 }
@@ -139,12 +169,14 @@ json Daemon::cmd_zone_reload(const json& r) {
     const std::string zone = r.contains("zone") ? need_string(r, "zone") : "";
     for (const auto& z : cfg_.zones)
         if (zone.empty() || store_.find(z.name) == store_.find(zone)) which.push_back(z);
-    if (!zone.empty() && (which.empty() || store_.find(zone) == nullptr)) return error("no zone " + zone + " is served");
+    if (!zone.empty() && (which.empty() || store_.find(zone) == nullptr))
+        return error("no zone " + zone + " is served");
     std::vector<std::string> errors;
     const size_t failed = load_zones(which, &errors);
     publisher_.rebuild();
     if (failed) {
-        std::string msg = std::to_string(failed) + " zone(s) did not load; their previous contents keep serving:";
+        std::string msg =
+            std::to_string(failed) + " zone(s) did not load; their previous contents keep serving:";
         for (size_t i = 0; i < errors.size() && i < 10; ++i) msg += "\n  " + errors[i];
         return error(msg);
     }
@@ -160,8 +192,10 @@ json Daemon::cmd_zone_flush(const json& r) {
     if (std::string err = write_zone_file(*z, z->file); !err.empty()) return error(err);
     if (journal_)
         if (std::string err = journal_->drop_zone(z->apex_text); !err.empty())
-            return error("zone written to " + z->file + " but its journal entries could not be dropped: " + err);
-    log_info("zone " + z->apex_text + " flushed to " + z->file + " (serial " + std::to_string(z->serial()) + ")");
+            return error("zone written to " + z->file +
+                         " but its journal entries could not be dropped: " + err);
+    log_info("zone " + z->apex_text + " flushed to " + z->file + " (serial " +
+             std::to_string(z->serial()) + ")");
     return json{{"ok", true}, {"file", z->file}, {"serial", z->serial()}};
 }
 
@@ -179,15 +213,19 @@ json Daemon::cmd_change(const json& r) {
     const auto t0 = Clock::now();
     const ChangeOutcome out = apply_changes(changes, true);
     if (!out.error.empty()) return error(out.error + "; nothing was changed");
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
-    return json{{"ok", true}, {"applied", changes.size()}, {"serials", out.serials}, {"publish_us", us}};
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+    return json{
+        {"ok", true}, {"applied", changes.size()}, {"serials", out.serials}, {"publish_us", us}};
 }
 
 json Daemon::cmd_record_show(const json& r) {
     const Zone* z = store_.find(need_string(r, "zone"));
     if (z == nullptr) return error("no zone " + need_string(r, "zone") + " is served");
     std::string name = need_string(r, "name");
-    const std::string owner = name == "@" ? z->apex_text : name.back() == '.' ? name : name + "." + z->apex_text;
+    const std::string owner = name == "@"          ? z->apex_text
+                              : name.back() == '.' ? name
+                                                   : name + "." + z->apex_text;
     const std::string key = lower_key(text_to_wire(owner));
     const ZoneNode* node = z->find(key);
     json records = json::array();
@@ -206,14 +244,24 @@ json Daemon::cmd_alias_list(const json& r) {
     std::string only_text = only.empty() || only.back() == '.' ? only : only + ".";
     json targets = json::array();
     for (const auto& t : resolver_.status()) {
-        if (!only.empty() && lower_key(text_to_wire(t.target)) != lower_key(text_to_wire(only_text))) continue;
-        targets.push_back({{"target", t.target}, {"local", t.local}, {"state", state_name(t.state)},
-                           {"addresses", t.addresses}, {"ttl", t.ttl},
-                           {"last_refresh_s_ago", seconds_since(t.last_refresh)},
-                           {"next_refresh_in_s", t.local ? json(nullptr) : json(std::max<int64_t>(0, -seconds_since(t.next_refresh)))},
-                           {"stale_for_s", seconds_since(t.stale_since)}, {"last_error", t.last_error},
-                           {"refreshes", t.refreshes}, {"failures", t.failures},
-                           {"upstream_queries", t.upstream_queries}, {"rejected_replies", t.rejected_replies}});
+        if (!only.empty() &&
+            lower_key(text_to_wire(t.target)) != lower_key(text_to_wire(only_text)))
+            continue;
+        targets.push_back(
+            {{"target", t.target},
+             {"local", t.local},
+             {"state", state_name(t.state)},
+             {"addresses", t.addresses},
+             {"ttl", t.ttl},
+             {"last_refresh_s_ago", seconds_since(t.last_refresh)},
+             {"next_refresh_in_s",
+              t.local ? json(nullptr) : json(std::max<int64_t>(0, -seconds_since(t.next_refresh)))},
+             {"stale_for_s", seconds_since(t.stale_since)},
+             {"last_error", t.last_error},
+             {"refreshes", t.refreshes},
+             {"failures", t.failures},
+             {"upstream_queries", t.upstream_queries},
+             {"rejected_replies", t.rejected_replies}});
     }
     if (!only.empty() && targets.empty()) return error("no ALIAS points at " + only_text);
     return json{{"ok", true}, {"targets", targets}};

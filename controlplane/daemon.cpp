@@ -44,12 +44,15 @@ size_t Daemon::load_zones(const std::vector<ZoneConfig>& zones, std::vector<std:
 
 ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bool journal) {
     if (journal && !journal_)
-        return ChangeOutcome{"runtime changes need a journal (journal: in the config, or --journal): "
-                             "without one they would not survive a restart",
-                             {}, {}};
+        return ChangeOutcome{
+            "runtime changes need a journal (journal: in the config, or --journal): "
+            "without one they would not survive a restart",
+            {},
+            {}};
     // All zones' entries in one transaction: the batch is durable whole or not at all.
-    ChangeOutcome out = store_.apply(
-        changes, [&]() -> std::string { return journal ? journal_->append(journal_entries(changes, store_)) : ""; });
+    ChangeOutcome out = store_.apply(changes, [&]() -> std::string {
+        return journal ? journal_->append(journal_entries(changes, store_)) : "";
+    });
     if (out.error.empty()) {
         changes_applied_ += changes.size();
         publisher_.publish_changes(out);
@@ -58,7 +61,8 @@ ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bo
 }
 
 std::vector<CounterSource> Daemon::counter_sources() const {
-    std::vector<CounterSource> all = frontend_ ? frontend_->counter_sources() : std::vector<CounterSource>{};
+    std::vector<CounterSource> all =
+        frontend_ ? frontend_->counter_sources() : std::vector<CounterSource>{};
 #ifdef ANAMED_WITH_DPDK
     if (dpdk_)
         for (auto& s : dpdk_->counter_sources()) all.push_back(std::move(s));
@@ -84,8 +88,9 @@ bool Daemon::open_control() {
     try {
         if (!cfg_.journal.empty()) journal_ = std::make_unique<Journal>(cfg_.journal);
         if (!cfg_.control_socket.empty())
-            control_ = std::make_unique<ControlServer>(cfg_.control_socket, cfg_.control_group,
-                                                       [this](const nlohmann::json& r) { return handle(r); });
+            control_ = std::make_unique<ControlServer>(
+                cfg_.control_socket, cfg_.control_group,
+                [this](const nlohmann::json& r) { return handle(r); });
     } catch (const std::exception& e) {
         log_error(e.what());
         return false;
@@ -115,11 +120,13 @@ bool Daemon::start_frontends() {
         addrs.push_back(a);
     }
     frontend_ = std::make_unique<KernelFrontend>(
-        publisher_.published(), FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
+        publisher_.published(),
+        FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
     try {
         frontend_->start(addrs);
     } catch (const std::exception& e) {
-        log_error(std::string(e.what()) + "; is another server running there, or does the port need root?");
+        log_error(std::string(e.what()) +
+                  "; is another server running there, or does the port need root?");
         return false;
     }
     for (const auto& l : cfg_.listen) log_info("listening on " + l + " (UDP and TCP)");
@@ -134,7 +141,8 @@ bool Daemon::start_frontends() {
             return false;
         }
 #else
-    if (cfg_.dpdk_enabled) log_warning("dpdk: ignored, this anamed was built without DPDK (ANAMED_DPDK=OFF)");
+    if (cfg_.dpdk_enabled)
+        log_warning("dpdk: ignored, this anamed was built without DPDK (ANAMED_DPDK=OFF)");
 #endif
     if (control_) log_info("control socket " + cfg_.control_socket);
     log_info("serving " + std::to_string(store_.size()) + " zones; SIGHUP reloads, SIGTERM stops");

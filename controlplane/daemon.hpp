@@ -4,7 +4,6 @@
 #pragma once
 
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "alias_resolver.hpp"
@@ -20,7 +19,7 @@
 namespace anamed {
 
 class Daemon {
-public:
+  public:
     explicit Daemon(Config cfg);
     ~Daemon();
     int run();  // returns the exit status
@@ -29,7 +28,7 @@ public:
     using Handler = nlohmann::json (Daemon::*)(const nlohmann::json& request);
     static Handler handler(Command c);
 
-private:
+  private:
     // run()'s stages; each logs what failed and returns false when anamed cannot go on.
     bool open_control();
     bool load_and_compile();
@@ -38,7 +37,8 @@ private:
     void shutdown();
 
     // Zone files, then the journal over the zones that loaded; returns how many failed.
-    size_t load_zones(const std::vector<ZoneConfig>& zones, std::vector<std::string>* errors = nullptr);
+    size_t load_zones(const std::vector<ZoneConfig>& zones,
+                      std::vector<std::string>* errors = nullptr);
     // Runtime changes: validated, journaled (when `journal`), applied, published.
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
     // Every frontend's counter blocks.

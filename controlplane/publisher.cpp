@@ -20,16 +20,18 @@ void Publisher::rebuild(const std::vector<std::string>* targets) {
     const auto zones = store_.zones();
     resolver_.set_targets(targets ? *targets : alias_targets(zones), zones);
     const auto t0 = Clock::now();
-    auto snap = compile(zones, ++generation_, [this](const std::string& t) { return resolver_.answer(t); });
+    auto snap =
+        compile(zones, ++generation_, [this](const std::string& t) { return resolver_.answer(t); });
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     size_t nodes = 0;
     for (const auto& z : snap->zones) nodes += z->nodes.size();
-    log_info("snapshot " + std::to_string(generation_) + " compiled: " + std::to_string(snap->zones.size()) +
-             " zones, " + std::to_string(nodes) + " nodes, " + std::to_string(snap->aliases.size()) +
-             " ALIAS targets, " + std::to_string(snap->memory() >> 10) + " KiB, " + std::to_string(int(ms)) +
-             " ms");
+    log_info("snapshot " + std::to_string(generation_) + " compiled: " +
+             std::to_string(snap->zones.size()) + " zones, " + std::to_string(nodes) + " nodes, " +
+             std::to_string(snap->aliases.size()) + " ALIAS targets, " +
+             std::to_string(snap->memory() >> 10) + " KiB, " + std::to_string(int(ms)) + " ms");
     alias_slot_.clear();
-    for (uint32_t i = 0; i < snap->alias_targets.size(); ++i) alias_slot_[snap->alias_targets[i]] = i;
+    for (uint32_t i = 0; i < snap->alias_targets.size(); ++i)
+        alias_slot_[snap->alias_targets[i]] = i;
     live_ = snap.get();
     promote_ = live_->deferred_huge();
     published_.publish(std::move(snap));
@@ -73,8 +75,9 @@ void Publisher::publish_changes(const ChangeOutcome& outcome) {
     retired.clear();
     size_t names = 0;
     for (const auto& [zone, keys] : outcome.changed) names += keys.size();
-    log_info("patched " + std::to_string(names) + " name(s) into snapshot " + std::to_string(generation_) +
-             " in " + std::to_string(micros_since(t0, visible)) + " us");
+    log_info("patched " + std::to_string(names) + " name(s) into snapshot " +
+             std::to_string(generation_) + " in " + std::to_string(micros_since(t0, visible)) +
+             " us");
     // In-zone ALIAS targets may have moved with the change.
     const auto moved = resolver_.reresolve_local(store_.zones());
     if (!moved.empty()) publish_aliases(moved);

@@ -19,8 +19,9 @@
 namespace anamed {
 
 class Publisher {
-public:
-    Publisher(const ZoneStore& store, AliasResolver& resolver) : store_(store), resolver_(resolver), published_(rcu_) {}
+  public:
+    Publisher(const ZoneStore& store, AliasResolver& resolver)
+        : store_(store), resolver_(resolver), published_(rcu_) {}
 
     // The zones -> a new snapshot, published whole. `targets`: the zones' ALIAS targets when
     // the caller has just listed them (listing walks every name of every zone).
@@ -38,7 +39,7 @@ public:
     const Snapshot& live() const { return *live_; }
     uint64_t generation() const { return generation_; }
 
-private:
+  private:
     const ZoneStore& store_;
     AliasResolver& resolver_;
     Rcu rcu_;

@@ -77,7 +77,9 @@ json ask(const std::string& path, const json& request) {
     return json::parse(reply, nullptr, false);
 }
 
-std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump(); }
+std::string str(const json& v) {
+    return v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump();
+}
 
 void table(std::ostream& os, const std::vector<std::string>& head,
            const std::vector<std::vector<std::string>>& rows) {
@@ -103,14 +105,14 @@ void print_counts(std::ostream& os, const char* title, json& counts) {
 void print_stats(std::ostream& os, json& r) {
     uint64_t dropped = 0;
     for (const auto& [reason, n] : r["dropped"].items()) dropped += n.get<uint64_t>();
-    os << "queries " << r["queries"] << ", responses " << r["responses"] << ", truncated " << r["truncated"]
-       << ", dropped " << dropped << "\n";
+    os << "queries " << r["queries"] << ", responses " << r["responses"] << ", truncated "
+       << r["truncated"] << ", dropped " << dropped << "\n";
     print_counts(os, "rcode", r["rcode"]);
     print_counts(os, "qtype", r["qtype"]);
-    print_counts(os, "dropped", r["dropped"]);
+    if (!r["dropped"].empty()) print_counts(os, "dropped", r["dropped"]);
     for (const char* t : {"udp", "tcp"})
-        os << t << ": queries=" << r["transport"][t]["queries"] << " responses=" << r["transport"][t]["responses"]
-           << "\n";
+        os << t << ": queries=" << r["transport"][t]["queries"]
+           << " responses=" << r["transport"][t]["responses"] << "\n";
     if (r["dpdk"].is_object()) {
         os << "dpdk:";
         for (auto& [name, v] : r["dpdk"].items())
@@ -119,12 +121,14 @@ void print_stats(std::ostream& os, json& r) {
         print_counts(os, "dpdk dropped", r["dpdk"]["dropped"]);
     }
     auto& a = r["alias"];
-    os << "alias: targets=" << a["targets"] << " refreshes=" << a["refreshes"] << " failures=" << a["failures"]
-       << " upstream_queries=" << a["upstream_queries"] << " rejected_replies=" << a["rejected_replies"] << "\n\n";
+    os << "alias: targets=" << a["targets"] << " refreshes=" << a["refreshes"]
+       << " failures=" << a["failures"] << " upstream_queries=" << a["upstream_queries"]
+       << " rejected_replies=" << a["rejected_replies"] << "\n\n";
     std::vector<std::vector<std::string>> rows;
     for (auto& f : r["frontends"])
-        rows.push_back({str(f["frontend"]), str(f["transport"]), f.contains("port") ? str(f["port"]) : "-",
-                        str(f["worker"]), str(f["queries"]), str(f["responses"]), str(f["dropped"])});
+        rows.push_back({str(f["frontend"]), str(f["transport"]),
+                        f.contains("port") ? str(f["port"]) : "-", str(f["worker"]),
+                        str(f["queries"]), str(f["responses"]), str(f["dropped"])});
     table(os, {"FRONTEND", "TRANSPORT", "PORT", "WORKER", "QUERIES", "RESPONSES", "DROPPED"}, rows);
 }
 
@@ -132,26 +136,30 @@ void print_stats(std::ostream& os, json& r) {
 // a mutable copy: operator[] on a const json with a missing key is undefined behaviour.
 void print(std::ostream& os, const std::string& cmd, json r) {
     if (cmd == "status") {
-        os << "anamed " << str(r["version"]) << ", pid " << r["pid"] << ", up " << r["uptime_s"] << " s\n"
+        os << "anamed " << str(r["version"]) << ", pid " << r["pid"] << ", up " << r["uptime_s"]
+           << " s\n"
            << "snapshot generation " << r["snapshot"]["generation"] << ", "
-           << r["snapshot"]["bytes"].get<uint64_t>() / 1024 << " KiB, " << r["snapshot"]["alias_targets"]
-           << " ALIAS targets\n"
-           << "queries " << r["queries"] << " (average " << int64_t(r["qps_avg"].get<double>()) << " qps), "
-           << r["workers"].size() << " workers; changes applied " << r["changes_applied"]
-           << ", journal entries " << r["journal_entries"] << "\n\n";
+           << r["snapshot"]["bytes"].get<uint64_t>() / 1024 << " KiB, "
+           << r["snapshot"]["alias_targets"] << " ALIAS targets\n"
+           << "queries " << r["queries"] << " (average " << int64_t(r["qps_avg"].get<double>())
+           << " qps), " << r["workers"].size() << " workers; changes applied "
+           << r["changes_applied"] << ", journal entries " << r["journal_entries"] << "\n\n";
         std::vector<std::vector<std::string>> rows;
-        for (auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
+        for (auto& z : r["zones"])
+            rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
         table(os, {"ZONE", "SERIAL", "NAMES", "FILE"}, rows);
         os << "\n";
         rows.clear();
         for (size_t i = 0; i < r["workers"].size(); ++i) {
             auto& w = r["workers"][i];
-            rows.push_back({std::to_string(i), str(w["kind"]), str(w["queries"]), std::to_string(int64_t(w["qps"].get<double>()))});
+            rows.push_back({std::to_string(i), str(w["kind"]), str(w["queries"]),
+                            std::to_string(int64_t(w["qps"].get<double>()))});
         }
         table(os, {"WORKER", "KIND", "QUERIES", "QPS(since last status)"}, rows);
     } else if (cmd == "zone-list") {
         std::vector<std::vector<std::string>> rows;
-        for (auto& z : r["zones"]) rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
+        for (auto& z : r["zones"])
+            rows.push_back({str(z["name"]), str(z["serial"]), str(z["names"]), str(z["file"])});
         table(os, {"ZONE", "SERIAL", "NAMES", "FILE"}, rows);
     } else if (cmd == "stats") {
         print_stats(os, r);
@@ -160,11 +168,13 @@ void print(std::ostream& os, const std::string& cmd, json r) {
         for (auto& t : r["targets"]) {
             std::string addrs;
             for (const auto& a : t["addresses"]) addrs += (addrs.empty() ? "" : " ") + str(a);
-            rows.push_back({str(t["target"]), str(t["state"]) + (t["local"].get<bool>() ? " (local)" : ""),
+            rows.push_back({str(t["target"]),
+                            str(t["state"]) + (t["local"].get<bool>() ? " (local)" : ""),
                             addrs.empty() ? "-" : addrs, str(t["ttl"]), str(t["next_refresh_in_s"]),
                             str(t["refreshes"]) + "/" + str(t["failures"]), str(t["last_error"])});
         }
-        table(os, {"TARGET", "STATE", "ADDRESSES", "TTL", "NEXT(s)", "OK/FAIL", "LAST ERROR"}, rows);
+        table(os, {"TARGET", "STATE", "ADDRESSES", "TTL", "NEXT(s)", "OK/FAIL", "LAST ERROR"},
+              rows);
     } else if (cmd == "record-show") {
         for (const auto& rec : r["records"]) os << str(rec) << "\n";
     } else if (cmd == "zone-check") {
@@ -172,7 +182,8 @@ void print(std::ostream& os, const std::string& cmd, json r) {
         if (r["ok"].get<bool>()) os << "ok: " << r["names"] << " names\n";
     } else if (cmd == "change") {
         os << "applied " << r["applied"] << " change(s);";
-        for (const auto& [zone, serial] : r["serials"].items()) os << " " << zone << " serial " << serial;
+        for (const auto& [zone, serial] : r["serials"].items())
+            os << " " << zone << " serial " << serial;
         os << "\n";
     } else {
         for (auto& [k, v] : r.items())
@@ -223,8 +234,10 @@ int main(int argc, char** argv) {
             std::cerr << "anamectl: " << error << "\n";
             return 1;
         }
-        if (inv.json) out << reply.dump(2) << "\n";
-        else print(out, req["cmd"], reply);
+        if (inv.json)
+            out << reply.dump(2) << "\n";
+        else
+            print(out, req["cmd"], reply);
     } catch (const json::exception& e) {
         std::cerr << "anamectl: unreadable answer from anamed (" << e.what()
                   << "); is anamectl the same version as anamed?\n";

@@ -28,15 +28,18 @@ std::string key_of(std::string_view meta) {
 }
 
 bool takes_rest(const CliCommand& c) {
-    return std::any_of(c.args.begin(), c.args.end(),
-                       [](const ArgSpec& a) { return a.need == Need::rest || a.need == Need::optional_rest; });
+    return std::any_of(c.args.begin(), c.args.end(), [](const ArgSpec& a) {
+        return a.need == Need::rest || a.need == Need::optional_rest;
+    });
 }
 size_t required_args(const CliCommand& c) {
-    return size_t(std::count_if(c.args.begin(), c.args.end(),
-                                [](const ArgSpec& a) { return a.need == Need::required || a.need == Need::rest; }));
+    return size_t(std::count_if(c.args.begin(), c.args.end(), [](const ArgSpec& a) {
+        return a.need == Need::required || a.need == Need::rest;
+    }));
 }
 size_t max_args(const CliCommand& c) {
-    return size_t(std::count_if(c.args.begin(), c.args.end(), [](const ArgSpec& a) { return a.need != Need::none; }));
+    return size_t(std::count_if(c.args.begin(), c.args.end(),
+                                [](const ArgSpec& a) { return a.need != Need::none; }));
 }
 
 // The row named by `words` (one or two of them), or null.
@@ -75,7 +78,8 @@ std::string expected_args(const CliCommand& c) {
 void check_args(const CliCommand& c, const std::vector<std::string>& args) {
     if (args.size() < required_args(c)) throw UsageError(expected_args(c), c.words);
     if (!takes_rest(c) && args.size() > max_args(c))
-        throw UsageError(std::string(c.words) + ": unexpected argument '" + args[max_args(c)] + "'", c.words);
+        throw UsageError(std::string(c.words) + ": unexpected argument '" + args[max_args(c)] + "'",
+                         c.words);
 }
 
 uint32_t option_number(const CliCommand& c, const std::string& v) {
@@ -90,7 +94,8 @@ uint32_t option_number(const CliCommand& c, const std::string& v) {
 }
 
 // The arguments into `out` under their keys; the option too, when given.
-void fill(json& out, const CliCommand& c, const std::vector<std::string>& args, const std::string* option) {
+void fill(json& out, const CliCommand& c, const std::vector<std::string>& args,
+          const std::string* option) {
     size_t i = 0;
     for (const ArgSpec& a : c.args) {
         if (a.need == Need::none || i >= args.size()) break;
@@ -125,7 +130,8 @@ json batch_from_file(const std::string& file) {
         for (std::string t; ls >> t;) w.push_back(t);
         const std::string where = file + ":" + std::to_string(n) + ": ";
         const CliCommand* c = find_row("record", w[0]);
-        if (c == nullptr || c->build != Build::change) throw UsageError(where + "expected add, set or del", "record batch");
+        if (c == nullptr || c->build != Build::change)
+            throw UsageError(where + "expected add, set or del", "record batch");
         std::string ttl;
         if (w.size() > 3 && std::isdigit(static_cast<unsigned char>(w[3][0])) && w[0] != "del") {
             ttl = w[3];
@@ -145,7 +151,8 @@ json batch_from_file(const std::string& file) {
 // "  TEXT   " up to `width`, or "  TEXT" and a new line indented to `width`.
 std::string column(const std::string& s, size_t width) {
     const std::string t = "  " + s;
-    return t.size() < width ? t + std::string(width - t.size(), ' ') : t + "\n" + std::string(width, ' ');
+    return t.size() < width ? t + std::string(width - t.size(), ' ')
+                            : t + "\n" + std::string(width, ' ');
 }
 
 }  // namespace
@@ -168,8 +175,10 @@ Invocation parse(const std::vector<std::string>& args, const std::string& socket
             inv.json = true;
         } else if (a == "--socket" || is_command_option(a)) {
             if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
-            if (a == "--socket") inv.socket = args[++i];
-            else options.emplace_back(a, args[i + 1]), ++i;
+            if (a == "--socket")
+                inv.socket = args[++i];
+            else
+                options.emplace_back(a, args[i + 1]), ++i;
         } else {
             throw UsageError("unknown option " + a);
         }
@@ -213,9 +222,15 @@ json request(const Invocation& inv) {
     json req{{"cmd", std::string(command_name(c.sends))}};
     const std::string* option = inv.has_option ? &inv.option : nullptr;
     switch (c.build) {
-    case Build::fields: fill(req, c, inv.args, option); break;
-    case Build::change: req["changes"] = json::array({change(c, inv.args, option)}); break;
-    case Build::change_file: req["changes"] = batch_from_file(inv.args.at(0)); break;
+        case Build::fields:
+            fill(req, c, inv.args, option);
+            break;
+        case Build::change:
+            req["changes"] = json::array({change(c, inv.args, option)});
+            break;
+        case Build::change_file:
+            req["changes"] = batch_from_file(inv.args.at(0));
+            break;
     }
     return req;
 }
@@ -225,11 +240,20 @@ std::string synopsis(const CliCommand& c) {
     for (const ArgSpec& a : c.args) {
         const std::string m = a.meta ? a.meta : "";
         switch (a.need) {
-        case Need::none: break;
-        case Need::required: s += " " + m; break;
-        case Need::optional: s += " [" + m + "]"; break;
-        case Need::rest: s += " " + m + "..."; break;
-        case Need::optional_rest: s += " [" + m + "...]"; break;
+            case Need::none:
+                break;
+            case Need::required:
+                s += " " + m;
+                break;
+            case Need::optional:
+                s += " [" + m + "]";
+                break;
+            case Need::rest:
+                s += " " + m + "...";
+                break;
+            case Need::optional_rest:
+                s += " [" + m + "...]";
+                break;
         }
     }
     if (c.option.flag) s += std::string(" [") + c.option.flag + " " + c.option.meta + "]";
@@ -241,7 +265,8 @@ std::string main_help() {
     for (const CliCommand& c : cli_commands) h += column(synopsis(c), 39) + c.summary + "\n";
     h += "\noptions:\n";
     for (const GlobalOption& o : global_options)
-        h += column(std::string(o.flag) + (o.meta ? std::string(" ") + o.meta : ""), 39) + o.help + "\n";
+        h += column(std::string(o.flag) + (o.meta ? std::string(" ") + o.meta : ""), 39) + o.help +
+             "\n";
     h += "\n`anamectl COMMAND --help` tells more about a command.\n"
          "Exit status: 0 done, 1 anamed refused the request, 2 usage or connection error or an\n"
          "unreadable answer.\n";
@@ -249,19 +274,21 @@ std::string main_help() {
 }
 
 std::string help(const std::string& topic) {
-    std::string usage, more;
+    std::string usage, more, notes;
     for (const CliCommand& c : cli_commands) {
         if (topic == c.words) {
             std::string h = "usage: anamectl " + synopsis(c) + "\n  " + c.summary + "\n" + c.help;
             if (c.option.flag)
-                h += std::string("  ") + c.option.flag + " " + c.option.meta + ": " + c.option.help + "\n";
+                h += std::string("  ") + c.option.flag + " " + c.option.meta + ": " +
+                     c.option.help + "\n";
             return h;
         }
         if (group_of(c) != topic) continue;
         usage += (usage.empty() ? "usage: anamectl " : "       anamectl ") + synopsis(c) + "\n";
         more += column(c.words, 18) + c.summary + "\n";
+        if (notes.find(c.help) == std::string::npos) notes += c.help;  // rows share theirs
     }
-    return usage.empty() ? main_help() : usage + "\n" + more;
+    return usage.empty() ? main_help() : usage + "\n" + more + notes;
 }
 
 std::vector<std::string> complete(const std::vector<std::string>& words, const std::string& socket,
@@ -272,10 +299,13 @@ std::vector<std::string> complete(const std::vector<std::string>& words, const s
     bool only_words = false;
     for (size_t i = 0; i + 1 < words.size(); ++i) {
         const std::string& w = words[i];
-        if (only_words || w.rfind("--", 0) != 0) pos.push_back(w);
-        else if (w == "--") only_words = true;
+        if (only_words || w.rfind("--", 0) != 0)
+            pos.push_back(w);
+        else if (w == "--")
+            only_words = true;
         else if (w == "--socket" || is_command_option(w)) {
-            if (i + 2 == words.size()) return w == "--socket" ? std::vector<std::string>{"@file"} : cands;
+            if (i + 2 == words.size())
+                return w == "--socket" ? std::vector<std::string>{"@file"} : cands;
             if (w == "--socket") sock = words[i + 1];
             ++i;
         }
@@ -295,13 +325,15 @@ std::vector<std::string> complete(const std::vector<std::string>& words, const s
         const size_t k = pos.size() - used;
         const ArgSpec* a = nullptr;
         for (size_t i = 0; i < c->args.size() && c->args[i].need != Need::none; ++i)
-            if (i == k || ((c->args[i].need == Need::rest || c->args[i].need == Need::optional_rest) && i <= k))
+            if (i == k ||
+                ((c->args[i].need == Need::rest || c->args[i].need == Need::optional_rest) &&
+                 i <= k))
                 a = &c->args[i];
         const std::string meta = a ? a->meta : "";
         if (meta == "FILE") return {"@file"};
         if (meta == "TYPE") {
-            for (const char* t : {"A", "AAAA", "ALIAS", "CAA", "CNAME", "DNAME", "DS", "HTTPS", "MX", "NAPTR",
-                                  "NS", "PTR", "SOA", "SRV", "SVCB", "TXT"})
+            for (const char* t : {"A", "AAAA", "ALIAS", "CAA", "CNAME", "DNAME", "DS", "HTTPS",
+                                  "MX", "NAPTR", "NS", "PTR", "SOA", "SRV", "SVCB", "TXT"})
                 cands.push_back(t);
             std::string upper = cur;
             for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));

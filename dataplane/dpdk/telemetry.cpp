@@ -25,8 +25,9 @@ void put(const CounterValues& v, rte_tel_data* d) {
         rte_tel_data_add_dict_u64(d, def.name, v.total(def));
         if (def.label == Label::none) continue;
         for (size_t i = 0; i < def.width; ++i)
-            rte_tel_data_add_dict_u64(d, (std::string(def.name) + "_" + label_value(def.label, i)).c_str(),
-                                      v.v[def.first + i]);
+            rte_tel_data_add_dict_u64(
+                d, (std::string(def.name) + "_" + label_value(def.label, i)).c_str(),
+                v.v[def.first + i]);
     }
 }
 
@@ -62,9 +63,12 @@ void register_telemetry(DpdkFrontend::Impl* fe) {
         std::lock_guard<std::mutex> lock(mu);
         live = fe;
     }
-    rte_telemetry_register_cmd("/anamed/stats", reply, "anamed DPDK counters, all workers and ports");
-    rte_telemetry_register_cmd("/anamed/port", reply, "anamed DPDK counters of one port. Parameters: int port index");
-    rte_telemetry_register_cmd("/anamed/worker", reply, "anamed DPDK counters of one worker. Parameters: int worker");
+    rte_telemetry_register_cmd("/anamed/stats", reply,
+                               "anamed DPDK counters, all workers and ports");
+    rte_telemetry_register_cmd("/anamed/port", reply,
+                               "anamed DPDK counters of one port. Parameters: int port index");
+    rte_telemetry_register_cmd("/anamed/worker", reply,
+                               "anamed DPDK counters of one worker. Parameters: int worker");
 }
 
 void unregister_telemetry() {

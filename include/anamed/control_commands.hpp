@@ -28,12 +28,14 @@ enum class Command : uint8_t {
     alias_refresh,
 };
 inline constexpr std::array<std::string_view, 11> command_names{
-    "status",      "stats",  "zone-list",   "zone-check", "zone-reload",  "zone-flush",
-    "change",      "record-show", "alias-list", "alias-show", "alias-refresh"};
+    "status", "stats",       "zone-list",  "zone-check", "zone-reload",  "zone-flush",
+    "change", "record-show", "alias-list", "alias-show", "alias-refresh"};
 inline constexpr size_t command_count = command_names.size();
 static_assert(size_t(Command::alias_refresh) + 1 == command_count, "a name for every Command");
 
-inline constexpr std::string_view command_name(Command c) { return command_names[size_t(c)]; }
+inline constexpr std::string_view command_name(Command c) {
+    return command_names[size_t(c)];
+}
 inline constexpr std::optional<Command> find_command(std::string_view name) {
     for (size_t i = 0; i < command_count; ++i)
         if (command_names[i] == name) return Command(i);
@@ -74,48 +76,66 @@ struct CliCommand {
     const char* help;     // more for `anamectl WORDS --help` (may be empty)
 };
 
-inline constexpr OptionSpec ttl_option{"--ttl", "N", 0x7FFFFFFF, "TTL of the new records, in seconds"};
+namespace arg {
+constexpr ArgSpec req(const char* meta) {
+    return {meta, Need::required};
+}
+constexpr ArgSpec opt(const char* meta) {
+    return {meta, Need::optional};
+}
+constexpr ArgSpec rest(const char* meta) {
+    return {meta, Need::rest};
+}
+constexpr ArgSpec opt_rest(const char* meta) {
+    return {meta, Need::optional_rest};
+}
+}  // namespace arg
+
+inline constexpr OptionSpec ttl_option{"--ttl", "N", 0x7FFFFFFF,
+                                       "TTL of the new records, in seconds"};
 inline constexpr const char* record_help =
     "  NAME is relative to ZONE ('@' for the apex) or absolute with a trailing dot.\n"
     "  e.g. anamectl record set mywebservice.com customer42 ALIAS offsite.host.\n"
     "       anamectl record add mywebservice.com customer42 MX 10 mail.example.net.\n";
+inline constexpr const char* batch_help =
+    "  FILE has one change a line, 'add|set|del ZONE NAME [TTL] TYPE RDATA...'; '#' starts a\n"
+    "  comment line. Every change applies, or none does.\n";
 
+// clang-format off
 inline constexpr CliCommand cli_commands[] = {
     {"status", Command::status, Build::fields, {}, {},
      "version, uptime, zones, snapshot, workers", ""},
     {"stats", Command::stats, Build::fields, {}, {},
      "counters by rcode, qtype, transport, frontend; ALIAS", ""},
-    {"zone list", Command::zone_list, Build::fields, {}, {}, "served zones with serials", ""},
-    {"zone check", Command::zone_check, Build::fields, {{{"FILE", Need::required}, {"ZONE", Need::optional}}},
-     {}, "load FILE as ZONE and report, without serving it", ""},
-    {"zone reload", Command::zone_reload, Build::fields, {{{"ZONE", Need::optional}}}, {},
+    {"zone list", Command::zone_list, Build::fields, {}, {},
+     "served zones with serials", ""},
+    {"zone check", Command::zone_check, Build::fields, {arg::req("FILE"), arg::opt("ZONE")}, {},
+     "load FILE as ZONE and report, without serving it", ""},
+    {"zone reload", Command::zone_reload, Build::fields, {arg::opt("ZONE")}, {},
      "re-read zone files (and the journal over them)", ""},
-    {"zone flush", Command::zone_flush, Build::fields, {{{"ZONE", Need::required}}}, {},
+    {"zone flush", Command::zone_flush, Build::fields, {arg::req("ZONE")}, {},
      "write ZONE, runtime changes included, to its file", ""},
     {"record add", Command::change, Build::change,
-     {{{"ZONE", Need::required}, {"NAME", Need::required}, {"TYPE", Need::required}, {"RDATA", Need::rest}}},
-     ttl_option, "add records to the RRset at NAME", record_help},
+     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
+     "add records to the RRset at NAME", record_help},
     {"record set", Command::change, Build::change,
-     {{{"ZONE", Need::required}, {"NAME", Need::required}, {"TYPE", Need::required}, {"RDATA", Need::rest}}},
-     ttl_option, "replace the RRset at NAME", record_help},
+     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
+     "replace the RRset at NAME", record_help},
     {"record del", Command::change, Build::change,
-     {{{"ZONE", Need::required}, {"NAME", Need::required}, {"TYPE", Need::optional},
-       {"RDATA", Need::optional_rest}}},
-     ttl_option, "delete records: without RDATA the RRset,\n"
-     "                                       without TYPE everything at NAME",
-     record_help},
-    {"record show", Command::record_show, Build::fields, {{{"ZONE", Need::required}, {"NAME", Need::required}}},
-     {}, "records at NAME", record_help},
-    {"record batch", Command::change, Build::change_file, {{{"FILE", Need::required}}}, {},
-     "many changes in one transaction",
-     "  FILE has one change a line, 'add|set|del ZONE NAME [TTL] TYPE RDATA...'; '#' starts a\n"
-     "  comment line. Every change applies, or none does.\n"},
-    {"alias list", Command::alias_list, Build::fields, {}, {}, "every ALIAS target and its state", ""},
-    {"alias show", Command::alias_show, Build::fields, {{{"TARGET", Need::required}}}, {}, "one ALIAS target",
-     ""},
-    {"alias refresh", Command::alias_refresh, Build::fields, {{{"TARGET", Need::required}}}, {},
+     {arg::req("ZONE"), arg::req("NAME"), arg::opt("TYPE"), arg::opt_rest("RDATA")}, ttl_option,
+     "delete RDATA, else the RRset of TYPE, else all at NAME", record_help},
+    {"record show", Command::record_show, Build::fields, {arg::req("ZONE"), arg::req("NAME")}, {},
+     "records at NAME", record_help},
+    {"record batch", Command::change, Build::change_file, {arg::req("FILE")}, {},
+     "many changes in one transaction", batch_help},
+    {"alias list", Command::alias_list, Build::fields, {}, {},
+     "every ALIAS target and its state", ""},
+    {"alias show", Command::alias_show, Build::fields, {arg::req("TARGET")}, {},
+     "one ALIAS target", ""},
+    {"alias refresh", Command::alias_refresh, Build::fields, {arg::req("TARGET")}, {},
      "look TARGET up again now", ""},
 };
+// clang-format on
 
 // Options of every command line.
 struct GlobalOption {

@@ -29,12 +29,25 @@ enum class Drop : uint8_t {
     count
 };
 inline constexpr std::array<const char*, size_t(Drop::count)> drop_names{
-    "not_ours", "malformed", "bad_length", "vlan", "no_reply", "exception_limit", "no_exception", "tx_full"};
+    "not_ours", "malformed",       "bad_length",   "vlan",
+    "no_reply", "exception_limit", "no_exception", "tx_full"};
 
 // Query types counted one by one; the rest share "other".
-inline constexpr std::array<std::pair<uint16_t, const char*>, 15> qtype_buckets{{
-    {1, "A"}, {28, "AAAA"}, {15, "MX"}, {16, "TXT"}, {5, "CNAME"}, {2, "NS"}, {6, "SOA"}, {33, "SRV"},
-    {12, "PTR"}, {43, "DS"}, {65, "HTTPS"}, {64, "SVCB"}, {257, "CAA"}, {255, "ANY"}, {65401, "ALIAS"}}};
+inline constexpr std::array<std::pair<uint16_t, const char*>, 15> qtype_buckets{{{1, "A"},
+                                                                                 {28, "AAAA"},
+                                                                                 {15, "MX"},
+                                                                                 {16, "TXT"},
+                                                                                 {5, "CNAME"},
+                                                                                 {2, "NS"},
+                                                                                 {6, "SOA"},
+                                                                                 {33, "SRV"},
+                                                                                 {12, "PTR"},
+                                                                                 {43, "DS"},
+                                                                                 {65, "HTTPS"},
+                                                                                 {64, "SVCB"},
+                                                                                 {257, "CAA"},
+                                                                                 {255, "ANY"},
+                                                                                 {65401, "ALIAS"}}};
 inline size_t qtype_bucket(uint16_t qtype) {
     for (size_t i = 0; i < qtype_buckets.size(); ++i)
         if (qtype_buckets[i].first == qtype) return i;
@@ -43,10 +56,10 @@ inline size_t qtype_bucket(uint16_t qtype) {
 
 // RCODEs 0-23 one by one (RFC 6895's registry), anything larger shares "other".
 inline constexpr std::array<const char*, 25> rcode_names{
-    "NOERROR", "FORMERR",   "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN",
-    "YXRRSET", "NXRRSET",   "NOTAUTH",  "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13",
-    "RCODE14", "RCODE15",   "BADVERS",  "BADKEY",   "BADTIME", "BADMODE", "BADNAME",
-    "BADALG",  "BADTRUNC",  "BADCOOKIE", "other"};
+    "NOERROR", "FORMERR",  "SERVFAIL",  "NXDOMAIN", "NOTIMP",    "REFUSED", "YXDOMAIN",
+    "YXRRSET", "NXRRSET",  "NOTAUTH",   "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13",
+    "RCODE14", "RCODE15",  "BADVERS",   "BADKEY",   "BADTIME",   "BADMODE", "BADNAME",
+    "BADALG",  "BADTRUNC", "BADCOOKIE", "other"};
 inline size_t rcode_bucket(unsigned rcode) {
     return rcode < rcode_names.size() - 1 ? rcode : rcode_names.size() - 1;
 }
@@ -67,8 +80,8 @@ enum : uint16_t {
     to_kernel,
     from_kernel,
     fragments_to_kernel,
-    answered,                                           // + rcode_bucket()
-    answered_qtype = answered + rcode_names.size(),     // + qtype_bucket()
+    answered,                                             // + rcode_bucket()
+    answered_qtype = answered + rcode_names.size(),       // + qtype_bucket()
     dropped = answered_qtype + qtype_buckets.size() + 1,  // + Drop
     count = dropped + size_t(Drop::count)
 };
@@ -92,13 +105,16 @@ inline constexpr CounterDef counter_defs[] = {
      size_t(Drop::count)},
     {"rx", "frames received on DPDK ports", Label::none, slot::rx, 1},
     {"tx", "frames sent on DPDK ports", Label::none, slot::tx, 1},
-    {"arp_replies", "ARP requests answered by the DPDK dataplane", Label::none, slot::arp_replies, 1},
+    {"arp_replies", "ARP requests answered by the DPDK dataplane", Label::none, slot::arp_replies,
+     1},
     {"nd_advertisements", "neighbour solicitations answered by the DPDK dataplane", Label::none,
      slot::nd_advertisements, 1},
     {"echo_replies", "ICMP and ICMPv6 echo requests answered by the DPDK dataplane", Label::none,
      slot::echo_replies, 1},
-    {"to_kernel", "frames passed to the kernel through an exception port", Label::none, slot::to_kernel, 1},
-    {"from_kernel", "frames the kernel sent out through a DPDK port", Label::none, slot::from_kernel, 1},
+    {"to_kernel", "frames passed to the kernel through an exception port", Label::none,
+     slot::to_kernel, 1},
+    {"from_kernel", "frames the kernel sent out through a DPDK port", Label::none,
+     slot::from_kernel, 1},
     {"fragments_to_kernel", "IP fragments passed to the kernel to reassemble", Label::none,
      slot::fragments_to_kernel, 1},
 };
@@ -125,20 +141,28 @@ static_assert(defs_cover_every_slot(), "counter_defs must cover every CounterBlo
 
 inline const char* label_name(Label l) {
     switch (l) {
-    case Label::none: return "";
-    case Label::rcode: return "rcode";
-    case Label::qtype: return "qtype";
-    case Label::reason: return "reason";
+        case Label::none:
+            return "";
+        case Label::rcode:
+            return "rcode";
+        case Label::qtype:
+            return "qtype";
+        case Label::reason:
+            return "reason";
     }
     return "";
 }
 // The label value of slot `d.first + i`.
 inline const char* label_value(Label l, size_t i) {
     switch (l) {
-    case Label::none: return "";
-    case Label::rcode: return rcode_names[i];
-    case Label::qtype: return i < qtype_buckets.size() ? qtype_buckets[i].second : "other";
-    case Label::reason: return drop_names[i];
+        case Label::none:
+            return "";
+        case Label::rcode:
+            return rcode_names[i];
+        case Label::qtype:
+            return i < qtype_buckets.size() ? qtype_buckets[i].second : "other";
+        case Label::reason:
+            return drop_names[i];
     }
     return "";
 }

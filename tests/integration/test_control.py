@@ -163,7 +163,7 @@ def table_commands():
     """The command lines of the command table, in its order ("zone list", ...)."""
     with open(os.path.join(SOURCE, "include", "anamed", "control_commands.hpp")) as f:
         text = f.read()
-    return re.findall(r'\{"([a-z]+(?: [a-z]+)?)", Command::', text)
+    return re.findall(r'\{"([a-z]+(?: [a-z]+)?)",\s+Command::', text)
 
 
 def complete_with_bash(words, cwd=None):

@@ -18,7 +18,8 @@ TEST(Counters, DefinitionsHaveUniqueNamesAndLabelValues) {
         EXPECT_NE(std::string(d.help), "") << d.name;
         EXPECT_EQ(d.width > 1, d.label != Label::none) << d.name;
         std::set<std::string> values;
-        for (size_t i = 0; i < d.width; ++i) EXPECT_TRUE(values.insert(label_value(d.label, i)).second) << d.name;
+        for (size_t i = 0; i < d.width; ++i)
+            EXPECT_TRUE(values.insert(label_value(d.label, i)).second) << d.name;
     }
     EXPECT_EQ(find_counter("dropped").label, Label::reason);
     EXPECT_THROW(find_counter("nope"), std::invalid_argument);
@@ -43,7 +44,8 @@ TEST(Counters, ReadCountersSumsEveryBlock) {
     udp->drop(Drop::no_reply);
     tcp->bump(slot::queries, 5);
     tcp->answer(5, 15, false);
-    const CounterSnapshot s = read_counters({{"kernel", "tcp", "", 0, tcp.get()}, {"kernel", "udp", "", 0, udp.get()}});
+    const CounterSnapshot s =
+        read_counters({{"kernel", "tcp", "", 0, tcp.get()}, {"kernel", "udp", "", 0, udp.get()}});
     ASSERT_EQ(s.values.size(), 2u);
     EXPECT_EQ(s.values[0].total(find_counter("queries")), 5u);
     EXPECT_EQ(s.values[1].total(find_counter("queries")), 3u);
@@ -76,7 +78,8 @@ TEST(Counters, DpdkBlocksAreReportedOnTheirOwnToo) {
     b->bump(slot::rx, 10);
     b->bump(slot::arp_replies);
     b->drop(Drop::vlan, 2);
-    const nlohmann::json j = counters_json(read_counters({{"dpdk", "udp", "net_tap0", 1, b.get()}}));
+    const nlohmann::json j =
+        counters_json(read_counters({{"dpdk", "udp", "net_tap0", 1, b.get()}}));
     EXPECT_EQ(j["frontends"][0]["port"], "net_tap0");
     EXPECT_EQ(j["frontends"][0]["worker"], 1);
     EXPECT_EQ(j["dpdk"]["rx"], 10);
