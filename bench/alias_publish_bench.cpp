@@ -2,7 +2,7 @@
 // has been parsed) to "a dataplane thread answers with them", on a large ALIAS zone.
 //   alias_publish_bench --zone FILE [--origin NAME] [--benchmark_* flags]
 // A reader thread runs respond() in a loop like a worker; the main thread swaps one target's
-// slot the way Daemon::publish_aliases does. Baseline in the same run: recompiling the whole
+// slot the way Publisher::publish_aliases does. Baseline in the same run: recompiling the whole
 // table, the cost a design without per-target slots would pay for the same change.
 #include <benchmark/benchmark.h>
 #include "ldns.hpp"

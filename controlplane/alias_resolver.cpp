@@ -213,7 +213,6 @@ void AliasResolver::start_lookup(Target& t, Clock::time_point now) {
     t.q4 = std::make_unique<UpstreamQuery>(t.key, rrtype::A, up, opts_.query_timeout);
     t.q6 = std::make_unique<UpstreamQuery>(t.key, rrtype::AAAA, up, opts_.query_timeout);
     t.upstream_queries += 2;
-    upstream_queries_ += 2;
     ++in_flight_;
     t.next_refresh = now + opts_.refresh_max;  // rescheduled when the lookup completes
 }

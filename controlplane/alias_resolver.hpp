@@ -67,7 +67,6 @@ public:
     std::vector<std::string> reresolve_local(const std::vector<const Zone*>& zones);
     // Schedules a lookup now (anamectl alias refresh); false if the target is unknown.
     bool refresh_now(const std::string& target);
-    size_t upstream_queries() const { return upstream_queries_; }
 
 private:
     struct Target;
@@ -80,7 +79,6 @@ private:
     std::map<std::string, std::unique_ptr<Target>> targets_;  // by lower-case wire name
     size_t next_upstream_ = 0;
     size_t in_flight_ = 0;
-    uint64_t upstream_queries_ = 0;
 };
 
 // Builds the AliasAnswer records (owner placeholder) for A and AAAA RDATA, each family with

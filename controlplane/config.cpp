@@ -47,7 +47,7 @@ public:
             }
         }
         if (auto k = root["keys"]) c.keys = read_keys(k, path_);
-        if (auto d = root["dpdk"]) c.dpdk = parse_dpdk_config(d, path_);  // issue 4, config_dpdk.cpp
+        if (auto d = root["dpdk"]) parse_dpdk_config(d, path_, c);
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
             if (auto v = a["refresh-min-s"]) c.alias_refresh_min_s = uint(v, "refresh-min-s", 0, 86400);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "anamed/dpdk_frontend.hpp"
 #include "anamed/tsig.hpp"
 
 namespace YAML {
@@ -17,23 +18,6 @@ namespace anamed {
 struct ZoneConfig {
     std::string name;  // presentation form
     std::string file;  // absolute, or relative to the config file's directory (resolved)
-};
-
-// The DPDK dataplane (issue 4); parsed by config_dpdk.cpp.
-struct DpdkPortConfig {
-    std::string device;                  // DPDK device name, e.g. "net_tap0" or a PCI address
-    std::vector<std::string> addresses;  // service IPv4/IPv6 addresses answered on this port
-    std::string exception;               // device that carries everything else to the kernel
-    std::string mac;                     // source MAC to answer with; empty = the device's own
-    std::vector<unsigned> vlans;         // 802.1Q IDs answered besides untagged frames
-};
-struct DpdkConfig {
-    bool enabled = false;
-    std::vector<std::string> eal_args;  // e.g. ["--no-huge", "-m", "512", "--vdev=net_tap0"]
-    unsigned workers = 1;               // lcores running the rx/respond/tx loop
-    std::vector<DpdkPortConfig> ports;
-    unsigned exception_pps = 10000;  // rate limit towards the kernel
-    unsigned idle_sleep_us = 0;      // sleep after empty polls (0 = busy-poll, as DPDK usually does)
 };
 
 // A TSIG key from the `keys:` section (config_keys.cpp).
@@ -57,7 +41,9 @@ struct Config {
     unsigned alias_refresh_max_s = 3600;
     unsigned alias_stale_limit_s = 86400;
     unsigned alias_query_timeout_ms = 1500;
-    DpdkConfig dpdk;
+    // The DPDK dataplane (config_dpdk.cpp fills the dataplane's own options).
+    bool dpdk_enabled = false;
+    DpdkOptions dpdk;
     // Control socket and change journal (anamectl)
     std::string control_socket;  // empty: no control socket
     std::string control_group;   // empty: owner (and root) only, mode 0600
@@ -75,8 +61,9 @@ Config load_config(const std::string& path);
 // Checks what both sources must satisfy (zones present, distinct, addresses valid).
 void validate_config(const Config& c);
 
-// The `dpdk:` section (config_dpdk.cpp); throws ConfigError("FILE:LINE: ...").
-DpdkConfig parse_dpdk_config(const YAML::Node& n, const std::string& path);
+// The `dpdk:` section (config_dpdk.cpp) into c.dpdk and c.dpdk_enabled; throws
+// ConfigError("FILE:LINE: ...").
+void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c);
 
 // The `keys:` section (config_keys.cpp); throws ConfigError("FILE:LINE: ...").
 std::vector<TsigKeyConfig> read_keys(const YAML::Node& n, const std::string& path);

@@ -13,6 +13,7 @@
 //         mac: "02:00:00:00:00:53"
 //         vlans: [100]
 #include <arpa/inet.h>
+
 #include <set>
 
 #include "config.hpp"
@@ -22,7 +23,7 @@ namespace anamed {
 namespace {
 
 class DpdkReader : public YamlReader {
-public:
+  public:
     explicit DpdkReader(const std::string& path) : YamlReader(path, "dpdk: ") {}
 
     // "ADDR" or "ADDR/PREFIX"; the prefix gives the exception interface its on-link route.
@@ -32,24 +33,29 @@ public:
         unsigned char buf[16];
         const bool v6 = ip.find(':') != std::string::npos;
         if (inet_pton(v6 ? AF_INET6 : AF_INET, ip.c_str(), buf) != 1)
-            fail(n, "'" + a + "' is not an IPv4 or IPv6 address (write 192.0.2.53/24 or 2001:db8::53/64)");
+            fail(n,
+                 "'" + a +
+                     "' is not an IPv4 or IPv6 address (write 192.0.2.53/24 or 2001:db8::53/64)");
         if (slash != std::string::npos) {
             const std::string p = a.substr(slash + 1);
             const unsigned max = v6 ? 128 : 32;
-            if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos ||
+            if (p.empty() || p.size() > 3 ||
+                p.find_first_not_of("0123456789") != std::string::npos ||
                 unsigned(std::stoul(p)) > max)
                 fail(n, "'" + a + "': the prefix length must be 0.." + std::to_string(max));
         }
     }
 
-    DpdkPortConfig port(const YAML::Node& n) const {
+    DpdkPortOptions port(const YAML::Node& n) const {
         only_keys(n, {"device", "addresses", "exception", "mac", "vlans"});
-        DpdkPortConfig p;
+        DpdkPortOptions p;
         if (!n["device"]) fail(n, "each port needs a device (a --vdev name or a PCI address)");
         p.device = str(n["device"], "device");
-        if (!n["addresses"]) fail(n, "port " + p.device + " needs addresses: the service addresses it answers");
+        if (!n["addresses"])
+            fail(n, "port " + p.device + " needs addresses: the service addresses it answers");
         p.addresses = strings(n["addresses"], "addresses");
-        if (p.addresses.empty()) fail(n["addresses"], "port " + p.device + " has no service address");
+        if (p.addresses.empty())
+            fail(n["addresses"], "port " + p.device + " has no service address");
         unsigned v4 = 0, v6 = 0;
         for (size_t i = 0; i < p.addresses.size(); ++i) {
             check_address(n["addresses"][i], p.addresses[i]);
@@ -61,7 +67,8 @@ public:
             p.mac = str(m, "mac");
             unsigned b[6];
             char tail;
-            if (std::sscanf(p.mac.c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+            if (std::sscanf(p.mac.c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+                            &b[5], &tail) != 6)
                 fail(m, "mac '" + p.mac + "' must look like 02:00:00:00:00:53");
             if (b[0] & 1) fail(m, "mac '" + p.mac + "' is a multicast address");
         }
@@ -73,13 +80,13 @@ public:
         return p;
     }
 
-    DpdkConfig read(const YAML::Node& n) const {
+    void read(const YAML::Node& n, Config& cfg) const {
         only_keys(n, {"enabled", "eal-args", "workers", "ports", "exception-pps", "idle-sleep-us"});
-        DpdkConfig c;
-        c.enabled = true;
+        DpdkOptions c;
+        bool enabled = true;
         if (auto e = n["enabled"]) {
             try {
-                c.enabled = e.as<bool>();
+                enabled = e.as<bool>();
             } catch (const YAML::Exception&) {
                 fail(e, "enabled must be true or false");
             }
@@ -89,36 +96,24 @@ public:
         if (auto r = n["exception-pps"]) c.exception_pps = uint(r, "exception-pps", 0, 10000000);
         if (auto s = n["idle-sleep-us"]) c.idle_sleep_us = uint(s, "idle-sleep-us", 0, 100000);
         const auto ports = n["ports"];
-        if (c.enabled && (!ports || !ports.IsSequence() || ports.size() == 0))
+        if (enabled && (!ports || !ports.IsSequence() || ports.size() == 0))
             fail(n, "ports: a list of {device, addresses, exception} is required");
         std::set<std::string> seen;
         if (ports)
             for (const auto& p : ports) {
                 c.ports.push_back(port(p));
-                if (!seen.insert(c.ports.back().device).second) fail(p, "port " + c.ports.back().device + " is listed twice");
+                if (!seen.insert(c.ports.back().device).second)
+                    fail(p, "port " + c.ports.back().device + " is listed twice");
             }
-        return c;
+        cfg.dpdk_enabled = enabled;
+        cfg.dpdk = std::move(c);
     }
 };
 
 }  // namespace
 
-DpdkConfig parse_dpdk_config(const YAML::Node& n, const std::string& path) { return DpdkReader(path).read(n); }
+void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c) {
+    DpdkReader(path).read(n, c);
+}
 
 }  // namespace anamed
-
-#ifdef ANAMED_WITH_DPDK
-#include "anamed/dpdk_frontend.hpp"
-
-namespace anamed {
-
-// The control plane owns the configuration types; the dataplane gets its own copy.
-DpdkFrontend::DpdkFrontend(Published<Snapshot>& snap, const DpdkConfig& cfg)
-    : DpdkFrontend(snap, [&] {
-          DpdkOptions o{cfg.eal_args, cfg.workers, {}, cfg.exception_pps, cfg.idle_sleep_us};
-          for (const auto& p : cfg.ports) o.ports.push_back({p.device, p.addresses, p.exception, p.mac, p.vlans});
-          return o;
-      }()) {}
-
-}  // namespace anamed
-#endif

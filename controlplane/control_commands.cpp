@@ -1,10 +1,10 @@
 // The control socket's commands (anamectl): one function each, JSON in, JSON out.
 #include <unistd.h>
 
+#include <optional>
+
 #include "compiler.hpp"
-#ifdef ANAMED_WITH_DPDK
-#include "anamed/dpdk_frontend.hpp"
-#endif
+#include "counters_json.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
 #include "zone_loader.hpp"
@@ -15,10 +15,13 @@ namespace {
 
 using json = nlohmann::json;
 
-json error(const std::string& m) { return json{{"ok", false}, {"error", m}}; }
+json error(const std::string& m) {
+    return json{{"ok", false}, {"error", m}};
+}
 
 std::string need_string(const json& r, const char* key) {
-    if (!r.contains(key) || !r[key].is_string()) throw std::invalid_argument(std::string("missing \"") + key + "\"");
+    if (!r.contains(key) || !r[key].is_string())
+        throw std::invalid_argument(std::string("missing \"") + key + "\"");
     return r[key].get<std::string>();
 }
 
@@ -29,9 +32,12 @@ int64_t seconds_since(Clock::time_point t) {
 
 const char* state_name(AliasAnswer::State s) {
     switch (s) {
-    case AliasAnswer::unresolved: return "unresolved";
-    case AliasAnswer::resolved: return "resolved";
-    case AliasAnswer::failed: return "failed";
+        case AliasAnswer::unresolved:
+            return "unresolved";
+        case AliasAnswer::resolved:
+            return "resolved";
+        case AliasAnswer::failed:
+            return "failed";
     }
     return "?";
 }
@@ -39,49 +45,84 @@ const char* state_name(AliasAnswer::State s) {
 }  // namespace
 
 json Daemon::handle(const json& r) {
-    if (!r.is_object() || !r.contains("cmd") || !r["cmd"].is_string()) return error("a request needs \"cmd\"");
-    const std::string cmd = r["cmd"];
-    if (cmd == "status") return cmd_status();
-    if (cmd == "stats") return cmd_stats();
-    if (cmd == "zone-list") return cmd_zone_list();
-    if (cmd == "zone-check") return cmd_zone_check(r);
-    if (cmd == "zone-reload") return cmd_zone_reload(r);
-    if (cmd == "zone-flush") return cmd_zone_flush(r);
-    if (cmd == "change") return cmd_change(r);
-    if (cmd == "record-show") return cmd_record_show(r);
-    if (cmd == "alias-list" || cmd == "alias-show") return cmd_alias_list(r);
-    if (cmd == "alias-refresh") return cmd_alias_refresh(r);
-    return error("unknown command \"" + cmd + "\"");
+    if (!r.is_object() || !r.contains("cmd") || !r["cmd"].is_string())
+        return error("a request needs \"cmd\"");
+    const std::string name = r["cmd"];
+    const std::optional<Command> c = find_command(name);
+    if (!c) return error("unknown command \"" + name + "\"");
+    return (this->*handler(*c))(r);
 }
 
-json Daemon::cmd_status() {
+// The compiler checks that this switch names every Command (-Wswitch, warnings are errors).
+Daemon::Handler Daemon::handler(Command c) {
+    switch (c) {
+        case Command::status:
+            return &Daemon::cmd_status;
+        case Command::stats:
+            return &Daemon::cmd_stats;
+        case Command::zone_list:
+            return &Daemon::cmd_zone_list;
+        case Command::zone_check:
+            return &Daemon::cmd_zone_check;
+        case Command::zone_reload:
+            return &Daemon::cmd_zone_reload;
+        case Command::zone_flush:
+            return &Daemon::cmd_zone_flush;
+        case Command::change:
+            return &Daemon::cmd_change;
+        case Command::record_show:
+            return &Daemon::cmd_record_show;
+        case Command::alias_list:
+            return &Daemon::cmd_alias_list;
+        case Command::alias_show:
+            return &Daemon::cmd_alias_show;
+        case Command::alias_refresh:
+            return &Daemon::cmd_alias_refresh;
+    }
+    return nullptr;
+}
+
+json Daemon::zones_json() const {
     json zones = json::array();
     for (const Zone* z : store_.zones())
-        zones.push_back({{"name", z->apex_text}, {"serial", z->serial()}, {"names", z->nodes.size()}, {"file", z->file}});
+        zones.push_back({{"name", z->apex_text},
+                         {"serial", z->serial()},
+                         {"names", z->nodes.size()},
+                         {"file", z->file}});
+    return zones;
+}
+
+json Daemon::cmd_status(const json&) {
     // Rates over the time since the previous status request (or since start).
     const auto now = Clock::now();
     const double up = std::chrono::duration<double>(now - started_).count();
     const double span = std::chrono::duration<double>(now - last_status_).count();
+    const CounterSnapshot counters = read_counters(counter_sources());
+    const CounterDef& queries = find_counter("queries");
     json workers = json::array();
-    uint64_t total = 0;
-    const auto& stats = frontend_->stats();
-    last_counts_.resize(stats.size());
-    for (size_t i = 0; i < stats.size(); ++i) {
-        const uint64_t q = stats[i]->queries.load();
-        workers.push_back({{"kind", i == 0 ? "tcp" : "udp"},
+    last_counts_.resize(counters.sources.size());
+    for (size_t i = 0; i < counters.sources.size(); ++i) {
+        const uint64_t q = counters.values[i].total(queries);
+        const CounterSource& src = counters.sources[i];
+        workers.push_back({{"kind", src.transport},
+                           {"frontend", src.frontend},
                            {"queries", q},
-                           {"responses", stats[i]->responses.load()},
+                           {"responses", counters.values[i].total(find_counter("answered"))},
                            {"qps", span > 0 ? double(q - last_counts_[i]) / span : 0.0}});
         last_counts_[i] = q;
-        total += q;
     }
     last_status_ = now;
+    const uint64_t total = counters.total.total(queries);
+    const Snapshot& live = publisher_.live();
     return json{{"ok", true},
-                {"version", "0.1.0"},
+                {"version", ANAMED_VERSION},
                 {"pid", getpid()},
                 {"uptime_s", int64_t(up)},
-                {"zones", zones},
-                {"snapshot", {{"generation", generation_}, {"bytes", live_->memory()}, {"alias_targets", live_->aliases.size()}}},
+                {"zones", zones_json()},
+                {"snapshot",
+                 {{"generation", publisher_.generation()},
+                  {"bytes", live.memory()},
+                  {"alias_targets", live.aliases.size()}}},
                 {"workers", workers},
                 {"queries", total},
                 {"qps_avg", up > 0 ? double(total) / up : 0.0},
@@ -89,24 +130,7 @@ json Daemon::cmd_status() {
                 {"journal_entries", journal_ ? journal_->entries() : 0}};
 }
 
-json Daemon::cmd_stats() {
-    json rcodes = json::object(), qtypes = json::object();
-    static const char* rc_names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN"};
-    uint64_t queries = 0, responses = 0, dropped = 0, truncated = 0;
-    std::array<uint64_t, 24> rc{};
-    std::array<uint64_t, 16> qt{};
-    for (const auto& w : frontend_->stats()) {
-        queries += w->queries.load();
-        responses += w->responses.load();
-        dropped += w->dropped.load();
-        truncated += w->truncated.load();
-        for (size_t i = 0; i < rc.size(); ++i) rc[i] += w->rcode[i].load();
-        for (size_t i = 0; i < qt.size(); ++i) qt[i] += w->qtype[i].load();
-    }
-    for (size_t i = 0; i < rc.size(); ++i)
-        if (rc[i]) rcodes[i < 7 ? rc_names[i] : (i == 16 ? "BADVERS" : "RCODE" + std::to_string(i))] = rc[i];
-    for (size_t i = 0; i <= qtype_buckets.size(); ++i)
-        if (qt[i]) qtypes[i < qtype_buckets.size() ? qtype_buckets[i].second : "other"] = qt[i];
+json Daemon::cmd_stats(const json&) {
     uint64_t refreshes = 0, failures = 0, upstream = 0, rejected = 0;
     for (const auto& t : resolver_.status()) {
         refreshes += t.refreshes;
@@ -114,41 +138,18 @@ json Daemon::cmd_stats() {
         upstream += t.upstream_queries;
         rejected += t.rejected_replies;
     }
-    json dpdk = nullptr;
-#ifdef ANAMED_WITH_DPDK
-    if (dpdk_) {  // the DPDK dataplane's own counters, summed over workers and ports
-        uint64_t rx = 0, tx = 0, q = 0, answered = 0, to_kernel = 0, arp = 0, nd = 0, echo = 0;
-        std::array<uint64_t, DpdkPortCounters::n_drops> drops{};
-        for (size_t w = 0; w < dpdk_->workers(); ++w)
-            for (size_t p = 0; p < dpdk_->ports().size(); ++p) {
-                const DpdkPortCounters& c = dpdk_->counters(w, p);
-                rx += c.rx.load(), tx += c.tx.load(), q += c.queries.load(), answered += c.answered.load();
-                to_kernel += c.to_kernel.load(), arp += c.arp.load(), nd += c.nd.load(), echo += c.echo.load();
-                for (size_t i = 0; i < drops.size(); ++i) drops[i] += c.dropped[i].load();
-            }
-        json dropped = json::object();
-        for (size_t i = 0; i < drops.size(); ++i) dropped[DpdkFrontend::drop_name(i)] = drops[i];
-        dpdk = {{"rx", rx}, {"tx", tx}, {"queries", q}, {"answered", answered}, {"to_kernel", to_kernel},
-                {"arp", arp}, {"nd", nd}, {"echo", echo}, {"dropped", dropped}};
-    }
-#endif
-    return json{{"ok", true},
-                {"dpdk", dpdk},
-                {"queries", queries},
-                {"responses", responses},
-                {"truncated", truncated},
-                {"rcode", rcodes},
-                {"qtype", qtypes},
-                {"dropped", {{"unanswerable", dropped}}},
-                {"alias", {{"targets", live_->aliases.size()}, {"refreshes", refreshes}, {"failures", failures},
-                           {"upstream_queries", upstream}, {"rejected_replies", rejected}}}};
+    json j = counters_json(read_counters(counter_sources()));
+    j["ok"] = true;
+    j["alias"] = {{"targets", publisher_.live().aliases.size()},
+                  {"refreshes", refreshes},
+                  {"failures", failures},
+                  {"upstream_queries", upstream},
+                  {"rejected_replies", rejected}};
+    return j;
 }
 
-json Daemon::cmd_zone_list() {
-    json zones = json::array();
-    for (const Zone* z : store_.zones())
-        zones.push_back({{"name", z->apex_text}, {"serial", z->serial()}, {"names", z->nodes.size()}, {"file", z->file}});
-    return json{{"ok", true}, {"zones", zones}};
+json Daemon::cmd_zone_list(const json&) {
+    return json{{"ok", true}, {"zones", zones_json()}};
 }
 
 json Daemon::cmd_zone_check(const json& r) {
@@ -157,7 +158,8 @@ json Daemon::cmd_zone_check(const json& r) {
     LoadResult res = load_zone_file(zone.empty() ? "." : zone, file);
     json diags = json::array();
     for (const auto& d : res.diags) diags.push_back(d.str());
-    return json{{"ok", res.ok()}, {"diagnostics", diags},
+    return json{{"ok", res.ok()},
+                {"diagnostics", diags},
                 {"error", res.ok() ? "" : "the zone has errors"},
                 {"names", res.ok() ? res.zone->nodes.size() : 0}};
 }
@@ -167,19 +169,21 @@ json Daemon::cmd_zone_reload(const json& r) {
     const std::string zone = r.contains("zone") ? need_string(r, "zone") : "";
     for (const auto& z : cfg_.zones)
         if (zone.empty() || store_.find(z.name) == store_.find(zone)) which.push_back(z);
-    if (!zone.empty() && (which.empty() || store_.find(zone) == nullptr)) return error("no zone " + zone + " is served");
+    if (!zone.empty() && (which.empty() || store_.find(zone) == nullptr))
+        return error("no zone " + zone + " is served");
     std::vector<std::string> errors;
     const size_t failed = load_zones(which, &errors);
-    rebuild();
+    publisher_.rebuild();
     if (failed) {
-        std::string msg = std::to_string(failed) + " zone(s) did not load; their previous contents keep serving:";
+        std::string msg =
+            std::to_string(failed) + " zone(s) did not load; their previous contents keep serving:";
         for (size_t i = 0; i < errors.size() && i < 10; ++i) msg += "\n  " + errors[i];
         return error(msg);
     }
     json serials = json::object();
     for (const auto& z : which)
         if (const Zone* loaded = store_.find(z.name)) serials[loaded->apex_text] = loaded->serial();
-    return json{{"ok", true}, {"serials", serials}, {"generation", generation_}};
+    return json{{"ok", true}, {"serials", serials}, {"generation", publisher_.generation()}};
 }
 
 json Daemon::cmd_zone_flush(const json& r) {
@@ -188,8 +192,10 @@ json Daemon::cmd_zone_flush(const json& r) {
     if (std::string err = write_zone_file(*z, z->file); !err.empty()) return error(err);
     if (journal_)
         if (std::string err = journal_->drop_zone(z->apex_text); !err.empty())
-            return error("zone written to " + z->file + " but its journal entries could not be dropped: " + err);
-    log_info("zone " + z->apex_text + " flushed to " + z->file + " (serial " + std::to_string(z->serial()) + ")");
+            return error("zone written to " + z->file +
+                         " but its journal entries could not be dropped: " + err);
+    log_info("zone " + z->apex_text + " flushed to " + z->file + " (serial " +
+             std::to_string(z->serial()) + ")");
     return json{{"ok", true}, {"file", z->file}, {"serial", z->serial()}};
 }
 
@@ -207,15 +213,19 @@ json Daemon::cmd_change(const json& r) {
     const auto t0 = Clock::now();
     const ChangeOutcome out = apply_changes(changes, true);
     if (!out.error.empty()) return error(out.error + "; nothing was changed");
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
-    return json{{"ok", true}, {"applied", changes.size()}, {"serials", out.serials}, {"publish_us", us}};
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+    return json{
+        {"ok", true}, {"applied", changes.size()}, {"serials", out.serials}, {"publish_us", us}};
 }
 
 json Daemon::cmd_record_show(const json& r) {
     const Zone* z = store_.find(need_string(r, "zone"));
     if (z == nullptr) return error("no zone " + need_string(r, "zone") + " is served");
     std::string name = need_string(r, "name");
-    const std::string owner = name == "@" ? z->apex_text : name.back() == '.' ? name : name + "." + z->apex_text;
+    const std::string owner = name == "@"          ? z->apex_text
+                              : name.back() == '.' ? name
+                                                   : name + "." + z->apex_text;
     const std::string key = lower_key(text_to_wire(owner));
     const ZoneNode* node = z->find(key);
     json records = json::array();
@@ -234,17 +244,32 @@ json Daemon::cmd_alias_list(const json& r) {
     std::string only_text = only.empty() || only.back() == '.' ? only : only + ".";
     json targets = json::array();
     for (const auto& t : resolver_.status()) {
-        if (!only.empty() && lower_key(text_to_wire(t.target)) != lower_key(text_to_wire(only_text))) continue;
-        targets.push_back({{"target", t.target}, {"local", t.local}, {"state", state_name(t.state)},
-                           {"addresses", t.addresses}, {"ttl", t.ttl},
-                           {"last_refresh_s_ago", seconds_since(t.last_refresh)},
-                           {"next_refresh_in_s", t.local ? json(nullptr) : json(std::max<int64_t>(0, -seconds_since(t.next_refresh)))},
-                           {"stale_for_s", seconds_since(t.stale_since)}, {"last_error", t.last_error},
-                           {"refreshes", t.refreshes}, {"failures", t.failures},
-                           {"upstream_queries", t.upstream_queries}, {"rejected_replies", t.rejected_replies}});
+        if (!only.empty() &&
+            lower_key(text_to_wire(t.target)) != lower_key(text_to_wire(only_text)))
+            continue;
+        targets.push_back(
+            {{"target", t.target},
+             {"local", t.local},
+             {"state", state_name(t.state)},
+             {"addresses", t.addresses},
+             {"ttl", t.ttl},
+             {"last_refresh_s_ago", seconds_since(t.last_refresh)},
+             {"next_refresh_in_s",
+              t.local ? json(nullptr) : json(std::max<int64_t>(0, -seconds_since(t.next_refresh)))},
+             {"stale_for_s", seconds_since(t.stale_since)},
+             {"last_error", t.last_error},
+             {"refreshes", t.refreshes},
+             {"failures", t.failures},
+             {"upstream_queries", t.upstream_queries},
+             {"rejected_replies", t.rejected_replies}});
     }
     if (!only.empty() && targets.empty()) return error("no ALIAS points at " + only_text);
     return json{{"ok", true}, {"targets", targets}};
+}
+
+json Daemon::cmd_alias_show(const json& r) {
+    need_string(r, "target");
+    return cmd_alias_list(r);
 }
 
 json Daemon::cmd_alias_refresh(const json& r) {

@@ -1,21 +1,15 @@
 #include "daemon.hpp"
 
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <map>
 #include <cstring>
 
 #include "compiler.hpp"
+#include "journal_replay.hpp"
 #include "log.hpp"
-#include "patcher.hpp"
-#ifdef ANAMED_WITH_DPDK
-#include "anamed/dpdk_frontend.hpp"  // issue 4
-#endif
 
 namespace anamed {
 
@@ -33,129 +27,47 @@ AliasOptions alias_options(const Config& c) {
     return o;
 }
 
-Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), resolver_(alias_options(cfg_)), published_(rcu_) {}
-Daemon::~Daemon() = default;
+Daemon::Daemon(Config cfg)
+    : cfg_(std::move(cfg)), resolver_(alias_options(cfg_)), publisher_(store_, resolver_) {}
 
-void Daemon::rebuild(const std::vector<std::string>* targets) {
-    const auto zones = store_.zones();
-    resolver_.set_targets(targets ? *targets : alias_targets(zones), zones);
-    const auto t0 = Clock::now();
-    auto snap = compile(zones, ++generation_, [this](const std::string& t) { return resolver_.answer(t); });
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    size_t nodes = 0;
-    for (const auto& z : snap->zones) nodes += z->nodes.size();
-    log_info("snapshot " + std::to_string(generation_) + " compiled: " + std::to_string(snap->zones.size()) +
-             " zones, " + std::to_string(nodes) + " nodes, " + std::to_string(snap->aliases.size()) +
-             " ALIAS targets, " + std::to_string(snap->memory() >> 10) + " KiB, " + std::to_string(int(ms)) + " ms");
-    alias_slot_.clear();
-    for (uint32_t i = 0; i < snap->alias_targets.size(); ++i) alias_slot_[snap->alias_targets[i]] = i;
-    live_ = snap.get();
-    promote_ = live_->deferred_huge();
-    published_.publish(std::move(snap));
-    // A compile frees as much as it keeps (the previous table, the loader's batches): hand
-    // that back to the system rather than keep it as heap nobody will use soon.
-    malloc_trim(0);
-}
-
-// One pointer per changed target; the old answers are released after the grace period.
-void Daemon::publish_aliases(const std::vector<std::string>& changed) {
-    const auto t0 = Clock::now();
-    std::vector<std::shared_ptr<const AliasAnswer>> retired;
-    for (const auto& target : changed) {
-        auto it = alias_slot_.find(target);
-        if (it == alias_slot_.end()) continue;
-        auto next = resolver_.answer(target);
-        retired.push_back(std::move(live_->alias_owners[it->second]));
-        live_->aliases[it->second].store(next.get());
-        live_->alias_owners[it->second] = std::move(next);
-    }
-    const auto visible = Clock::now();
-    rcu_.synchronize();
-    retired.clear();
-    log_info("published " + std::to_string(changed.size()) + " ALIAS change(s) in " +
-             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(visible - t0).count()) + " us");
+Daemon::~Daemon() {
+    if (signal_fd_ >= 0) close(signal_fd_);
 }
 
 size_t Daemon::load_zones(const std::vector<ZoneConfig>& zones, std::vector<std::string>* errors) {
     std::vector<std::string> loaded;
-    const size_t failed_zones = store_.load(zones, &loaded, errors);
-    if (!journal_) return failed_zones;
-    // Replay: the journal holds every acknowledged change since the file was last flushed.
-    size_t replayed = 0, failed = 0;
-    journal_->for_each([&](const std::string& zone, const std::string& batch) {
-        // Only over zones just read from their files (a zone that failed to load still holds
-        // these changes in memory).
-        if (std::find(loaded.begin(), loaded.end(), zone) == loaded.end()) return;
-        std::vector<RecordChange> changes;
-        try {
-            for (const auto& j : nlohmann::json::parse(batch)) changes.push_back(change_from_json(j));
-        } catch (const std::exception& e) {
-            ++failed;
-            return log_error("journal " + journal_->path() + ": unreadable entry for " + zone + ": " + e.what());
-        }
-        const ChangeOutcome out = store_.apply(changes, [] { return std::string(); });
-        if (!out.error.empty()) {
-            ++failed;
-            log_error("journal " + journal_->path() + ": a change to " + zone + " no longer applies (" + out.error +
-                      "); it is skipped");
-        } else {
-            ++replayed;
-        }
-    });
-    if (replayed || failed)
-        log_info("journal " + journal_->path() + ": replayed " + std::to_string(replayed) + " change batches" +
-                 (failed ? ", " + std::to_string(failed) + " failed" : ""));
-    return failed_zones;
+    const size_t failed = store_.load(zones, &loaded, errors);
+    // The journal holds every acknowledged change since the file was last flushed.
+    if (journal_) replay_journal(*journal_, store_, loaded);
+    return failed;
 }
 
 ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bool journal) {
     if (journal && !journal_)
-        return ChangeOutcome{"runtime changes need a journal (journal: in the config, or --journal): "
-                             "without one they would not survive a restart",
-                             {}, {}};
+        return ChangeOutcome{
+            "runtime changes need a journal (journal: in the config, or --journal): "
+            "without one they would not survive a restart",
+            {},
+            {}};
+    // All zones' entries in one transaction: the batch is durable whole or not at all.
     ChangeOutcome out = store_.apply(changes, [&]() -> std::string {
-        if (!journal) return "";
-        // One entry per zone, so that replaying or flushing a zone takes exactly its changes;
-        // all in one transaction, so that the batch is durable whole or not at all.
-        std::map<std::string, nlohmann::json> per_zone;
-        for (const auto& c : changes) {
-            const Zone* z = store_.find(c.zone);
-            auto& batch = per_zone[z ? z->apex_text : c.zone];
-            if (batch.is_null()) batch = nlohmann::json::array();
-            batch.push_back(change_to_json(c));
-        }
-        std::vector<std::pair<std::string, std::string>> entries;
-        for (const auto& [zone, batch] : per_zone) entries.emplace_back(zone, batch.dump());
-        return journal_->append(entries);
+        return journal ? journal_->append(journal_entries(changes, store_)) : "";
     });
     if (out.error.empty()) {
         changes_applied_ += changes.size();
-        publish_changes(out);
+        publisher_.publish_changes(out);
     }
     return out;
 }
 
-// Patches the changed names into the live snapshot; recompiles only for structural changes.
-void Daemon::publish_changes(const ChangeOutcome& outcome) {
-    const auto t0 = Clock::now();
-    Patcher patcher(*live_, store_, alias_slot_);
-    if (std::string why = patcher.plan(outcome); !why.empty()) {
-        log_info("change needs a full recompile (" + why + ")");
-        rebuild();
-        return;
-    }
-    std::vector<std::unique_ptr<uint8_t[]>> retired;
-    patcher.apply(retired);
-    const auto visible = Clock::now();
-    rcu_.synchronize();
-    retired.clear();
-    size_t names = 0;
-    for (const auto& [zone, keys] : outcome.changed) names += keys.size();
-    log_info("patched " + std::to_string(names) + " name(s) into snapshot " + std::to_string(generation_) + " in " +
-             std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(visible - t0).count()) + " us");
-    // In-zone ALIAS targets may have moved with the change.
-    const auto moved = resolver_.reresolve_local(store_.zones());
-    if (!moved.empty()) publish_aliases(moved);
+std::vector<CounterSource> Daemon::counter_sources() const {
+    std::vector<CounterSource> all =
+        frontend_ ? frontend_->counter_sources() : std::vector<CounterSource>{};
+#ifdef ANAMED_WITH_DPDK
+    if (dpdk_)
+        for (auto& s : dpdk_->counter_sources()) all.push_back(std::move(s));
+#endif
+    return all;
 }
 
 int Daemon::run() {
@@ -164,27 +76,43 @@ int Daemon::run() {
     for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&sigs, s);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // before any thread starts: they inherit it
     signal(SIGPIPE, SIG_IGN);
-    const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    signal_fd_ = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (!open_control() || !load_and_compile() || !start_frontends()) return 1;
+    serve();
+    shutdown();
+    return 0;
+}
 
+// The journal and the control socket, before anything slow: a bad path fails at once.
+bool Daemon::open_control() {
     try {
         if (!cfg_.journal.empty()) journal_ = std::make_unique<Journal>(cfg_.journal);
         if (!cfg_.control_socket.empty())
-            control_ = std::make_unique<ControlServer>(cfg_.control_socket, cfg_.control_group,
-                                                       [this](const nlohmann::json& r) { return handle(r); });
+            control_ = std::make_unique<ControlServer>(
+                cfg_.control_socket, cfg_.control_group,
+                [this](const nlohmann::json& r) { return handle(r); });
     } catch (const std::exception& e) {
         log_error(e.what());
-        return 1;
+        return false;
     }
+    return true;
+}
+
+// Zones and journal, the ALIAS targets resolved once (bounded), the first snapshot.
+bool Daemon::load_and_compile() {
     load_zones(cfg_.zones);
     if (store_.size() == 0) {
         log_error("no zone could be loaded; nothing to serve");
-        return 1;
+        return false;
     }
     const std::vector<std::string> targets = alias_targets(store_.zones());
     resolver_.set_targets(targets, store_.zones());
     resolver_.resolve_all(std::chrono::milliseconds(3 * cfg_.alias_query_timeout_ms));
-    rebuild(&targets);
+    publisher_.rebuild(&targets);
+    return true;
+}
 
+bool Daemon::start_frontends() {
     std::vector<ListenAddr> addrs;
     for (const auto& l : cfg_.listen) {
         ListenAddr a;
@@ -192,63 +120,66 @@ int Daemon::run() {
         addrs.push_back(a);
     }
     frontend_ = std::make_unique<KernelFrontend>(
-        published_, FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
+        publisher_.published(),
+        FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
     try {
         frontend_->start(addrs);
     } catch (const std::exception& e) {
-        log_error(std::string(e.what()) + "; is another server running there, or does the port need root?");
-        return 1;
+        log_error(std::string(e.what()) +
+                  "; is another server running there, or does the port need root?");
+        return false;
     }
     for (const auto& l : cfg_.listen) log_info("listening on " + l + " (UDP and TCP)");
-#ifdef ANAMED_WITH_DPDK  // the DPDK dataplane, after the signal mask is set
-    if (cfg_.dpdk.enabled) try {
-            dpdk_ = std::make_shared<DpdkFrontend>(published_, cfg_.dpdk);
+#ifdef ANAMED_WITH_DPDK  // after the signal mask is set: the lcores inherit it
+    if (cfg_.dpdk_enabled) try {
+            dpdk_ = std::make_shared<DpdkFrontend>(publisher_.published(), cfg_.dpdk);
             dpdk_->start();
         } catch (const std::exception& e) {
             log_error(std::string("DPDK dataplane: ") + e.what());
             dpdk_.reset();
             frontend_->stop();
-            return 1;
+            return false;
         }
 #else
-    if (cfg_.dpdk.enabled) log_warning("dpdk: ignored, this anamed was built without DPDK (ANAMED_DPDK=OFF)");
+    if (cfg_.dpdk_enabled)
+        log_warning("dpdk: ignored, this anamed was built without DPDK (ANAMED_DPDK=OFF)");
 #endif
     if (control_) log_info("control socket " + cfg_.control_socket);
     log_info("serving " + std::to_string(store_.size()) + " zones; SIGHUP reloads, SIGTERM stops");
+    return true;
+}
 
+void Daemon::serve() {
     std::vector<pollfd> fds;
     while (true) {
-        fds.assign(1, pollfd{sfd, POLLIN, 0});
+        fds.assign(1, pollfd{signal_fd_, POLLIN, 0});
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
-        const bool busy = (control_ && control_->busy()) || !promote_.empty();
+        const bool busy = (control_ && control_->busy()) || publisher_.promoting();
         poll(fds.data(), fds.size(), busy ? 0 : resolver_.poll_timeout_ms());
-        if (!promote_.empty()) {  // a 4 MB chunk per turn: the loop stays responsive
-            huge_promote(promote_.back().first, promote_.back().second);
-            promote_.pop_back();
-        }
+        publisher_.promote_step();  // one chunk per turn: the loop stays responsive
         const auto changed = resolver_.process();
-        if (!changed.empty()) publish_aliases(changed);
+        if (!changed.empty()) publisher_.publish_aliases(changed);
         if (control_) control_->process();
         signalfd_siginfo si;
-        if (read(sfd, &si, sizeof si) != sizeof si) continue;
-        if (si.ssi_signo == SIGHUP) {
-            log_info("SIGHUP: reloading zones");
-            load_zones(cfg_.zones);
-            rebuild();
-            log_info("snapshot " + std::to_string(generation_) + " published");
-        } else {
+        if (read(signal_fd_, &si, sizeof si) != sizeof si) continue;
+        if (si.ssi_signo != SIGHUP) {
             log_info(std::string("stopping on ") + strsignal(int(si.ssi_signo)));
-            break;
+            return;
         }
+        log_info("SIGHUP: reloading zones");
+        load_zones(cfg_.zones);
+        publisher_.rebuild();
+        log_info("snapshot " + std::to_string(publisher_.generation()) + " published");
     }
+}
+
+void Daemon::shutdown() {
 #ifdef ANAMED_WITH_DPDK
     if (dpdk_) dpdk_->stop();
 #endif
     frontend_->stop();
-    close(sfd);
     log_info("stopped");
-    return 0;
 }
 
 }  // namespace anamed

@@ -1,69 +1,73 @@
 // The control-plane thread: owns the zone store, the ALIAS resolver and the publisher;
-// starts the frontends; runs one poll loop over signals and upstream sockets.
+// starts the frontends; runs one poll loop over signals, upstream sockets and the control
+// socket, whose commands (control_commands.cpp) it answers.
 #pragma once
 
 #include <memory>
-#include <unordered_map>
-
 #include <nlohmann/json.hpp>
 
 #include "alias_resolver.hpp"
+#include "anamed/control_commands.hpp"
+#include "anamed/kernel_frontend.hpp"
+#include "anamed/stats.hpp"
+#include "config.hpp"
 #include "control_server.hpp"
 #include "journal.hpp"
-#include "anamed/kernel_frontend.hpp"
-#include "anamed/publish.hpp"
-#include "config.hpp"
+#include "publisher.hpp"
 #include "zone_store.hpp"
 
 namespace anamed {
 
-class DpdkFrontend;
-
 class Daemon {
-public:
+  public:
     explicit Daemon(Config cfg);
     ~Daemon();
     int run();  // returns the exit status
 
-private:
-    // zones -> new snapshot, published whole; `targets`: the zones' ALIAS targets when the
-    // caller has just listed them (listing walks every name of every zone).
-    void rebuild(const std::vector<std::string>* targets = nullptr);
-    void publish_aliases(const std::vector<std::string>& changed);  // swaps slots only
+    // A control command's handler; handler(c) is the one for every Command (unit-tested).
+    using Handler = nlohmann::json (Daemon::*)(const nlohmann::json& request);
+    static Handler handler(Command c);
+
+  private:
+    // run()'s stages; each logs what failed and returns false when anamed cannot go on.
+    bool open_control();
+    bool load_and_compile();
+    bool start_frontends();
+    void serve();  // the control loop, until SIGTERM or SIGINT
+    void shutdown();
+
     // Zone files, then the journal over the zones that loaded; returns how many failed.
-    size_t load_zones(const std::vector<ZoneConfig>& zones, std::vector<std::string>* errors = nullptr);
+    size_t load_zones(const std::vector<ZoneConfig>& zones,
+                      std::vector<std::string>* errors = nullptr);
     // Runtime changes: validated, journaled (when `journal`), applied, published.
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
-    void publish_changes(const ChangeOutcome& outcome);
+    // Every frontend's counter blocks.
+    std::vector<CounterSource> counter_sources() const;
 
-    // control_commands.cpp: one function per anamectl command.
+    // control_commands.cpp: one function per command of the table.
     nlohmann::json handle(const nlohmann::json& request);
-    nlohmann::json cmd_status();
-    nlohmann::json cmd_stats();
-    nlohmann::json cmd_zone_list();
+    nlohmann::json cmd_status(const nlohmann::json& r);
+    nlohmann::json cmd_stats(const nlohmann::json& r);
+    nlohmann::json cmd_zone_list(const nlohmann::json& r);
     nlohmann::json cmd_zone_check(const nlohmann::json& r);
     nlohmann::json cmd_zone_reload(const nlohmann::json& r);
     nlohmann::json cmd_zone_flush(const nlohmann::json& r);
     nlohmann::json cmd_change(const nlohmann::json& r);
     nlohmann::json cmd_record_show(const nlohmann::json& r);
     nlohmann::json cmd_alias_list(const nlohmann::json& r);
+    nlohmann::json cmd_alias_show(const nlohmann::json& r);
     nlohmann::json cmd_alias_refresh(const nlohmann::json& r);
+    nlohmann::json zones_json() const;
 
     Config cfg_;
     ZoneStore store_;
     AliasResolver resolver_;
-    Rcu rcu_;
-    Published<Snapshot> published_;
-    const Snapshot* live_ = nullptr;  // what published_ holds; the control plane may swap its slots
-    std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
-    uint64_t generation_ = 0;
-    // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
-    // of the control loop once the snapshot serves (see huge_alloc).
-    std::vector<std::pair<uint8_t*, size_t>> promote_;
+    Publisher publisher_;
+    int signal_fd_ = -1;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ControlServer> control_;
-    std::shared_ptr<DpdkFrontend> dpdk_;  // shared_ptr: destroyible where the type is incomplete
+    std::shared_ptr<DpdkFrontend> dpdk_;  // shared_ptr: its deleter exists only in DPDK builds
     Clock::time_point started_ = Clock::now();
     Clock::time_point last_status_ = started_;  // for the query rates anamectl status shows
     std::vector<uint64_t> last_counts_;

@@ -32,6 +32,17 @@ const char* usage =
     std::exit(2);
 }
 
+unsigned workers_arg(const std::string& v) {
+    // The configuration file's limit for workers:, the same here.
+    if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(v) > 256)
+        usage_error(
+            "--workers wants a number of UDP workers per address, 0 to 256 (0: one per core), got "
+            "'" +
+            v + "'");
+    return unsigned(std::stoul(v));
+}
+
 Config parse_args(int argc, char** argv, bool& check) {
     Config c;
     std::string config_file;
@@ -41,30 +52,40 @@ Config parse_args(int argc, char** argv, bool& check) {
             if (i + 1 >= argc) usage_error(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--config") config_file = value();
+        if (a == "--config")
+            config_file = value();
         else if (a == "--zone") {
             const std::string v = value();
             const size_t eq = v.find('=');
-            if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) usage_error("--zone wants NAME=FILE, got '" + v + "'");
+            if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+                usage_error("--zone wants NAME=FILE, got '" + v + "'");
             c.zones.push_back({v.substr(0, eq), v.substr(eq + 1)});
-        } else if (a == "--listen") c.listen.push_back(value());
-        else if (a == "--upstream") c.upstreams.push_back(value());
-        else if (a == "--control") c.control_socket = value();
-        else if (a == "--journal") c.journal = value();
-        else if (a == "--workers") c.workers = unsigned(std::stoul(value()));
-        else if (a == "--check") check = true;
+        } else if (a == "--listen")
+            c.listen.push_back(value());
+        else if (a == "--upstream")
+            c.upstreams.push_back(value());
+        else if (a == "--control")
+            c.control_socket = value();
+        else if (a == "--journal")
+            c.journal = value();
+        else if (a == "--workers")
+            c.workers = workers_arg(value());
+        else if (a == "--check")
+            check = true;
         else if (a == "--help" || a == "-h") {
             std::cout << usage;
             std::exit(0);
         } else if (a == "--version") {
-            std::cout << "anamed 0.1.0\n";
+            std::cout << "anamed " ANAMED_VERSION "\n";
             std::exit(0);
-        } else usage_error("unknown option " + a);
+        } else
+            usage_error("unknown option " + a);
     }
     if (!config_file.empty()) {
-        if (!c.zones.empty() || !c.listen.empty() || !c.upstreams.empty() || !c.control_socket.empty() ||
-            !c.journal.empty())
-            usage_error("--config cannot be combined with --zone/--listen/--upstream/--control/--journal");
+        if (!c.zones.empty() || !c.listen.empty() || !c.upstreams.empty() ||
+            !c.control_socket.empty() || !c.journal.empty())
+            usage_error(
+                "--config cannot be combined with --zone/--listen/--upstream/--control/--journal");
         c = load_config(config_file);
     }
     if (c.listen.empty()) c.listen = {"127.0.0.1:53", "[::1]:53"};

@@ -37,14 +37,22 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
         throw;
     }
     tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp_idle_timeout_ms, opts_.tcp_max_connections);
-    stats_.push_back(std::make_unique<WorkerStats>());
+    stats_.push_back(std::make_unique<CounterBlock>());
     tcp_->start(*stats_.back());
     for (int fd : udp) {
         fds_.push_back(fd);
-        stats_.push_back(std::make_unique<WorkerStats>());
-        WorkerStats* st = stats_.back().get();
+        stats_.push_back(std::make_unique<CounterBlock>());
+        CounterBlock* st = stats_.back().get();
         threads_.emplace_back([this, fd, st] { udp_loop(fd, *st); });
     }
+}
+
+// Block 0 is the TCP thread's, then one per UDP socket (workers of each address in turn).
+std::vector<CounterSource> KernelFrontend::counter_sources() const {
+    std::vector<CounterSource> out;
+    for (size_t i = 0; i < stats_.size(); ++i)
+        out.push_back({"kernel", i == 0 ? "tcp" : "udp", "", unsigned(i == 0 ? 0 : i - 1), stats_[i].get()});
+    return out;
 }
 
 void KernelFrontend::stop() {
@@ -58,7 +66,7 @@ void KernelFrontend::stop() {
     if (tcp_) tcp_->stop();
 }
 
-void KernelFrontend::udp_loop(int fd, WorkerStats& st) {
+void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
     Rcu& rcu = snap_.rcu();
     const int id = rcu.register_reader();
     auto rx = std::make_unique<uint8_t[]>(batch * rx_size);
@@ -82,20 +90,19 @@ void KernelFrontend::udp_loop(int fd, WorkerStats& st) {
         const Snapshot* snap = snap_.get();
         unsigned m = 0;
         for (int i = 0; i < n; ++i) {
-            WorkerStats::bump(st.queries);
+            st.bump(slot::queries);
             ResponseInfo info;
-            const size_t len =
-                (in[i].msg_hdr.msg_flags & MSG_TRUNC)
-                    ? 0
-                    : respond(snap, rx.get() + i * rx_size, in[i].msg_len, tx.get() + m * tx_size, tx_size,
-                              client, &info);
-            if (len == 0) {
-                WorkerStats::bump(st.dropped);
+            if (in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                st.drop(Drop::bad_length);
                 continue;
             }
-            WorkerStats::bump(st.rcode[info.rcode < st.rcode.size() ? info.rcode : 0]);
-            WorkerStats::bump(st.qtype[qtype_bucket(info.qtype)]);
-            if (info.truncated) WorkerStats::bump(st.truncated);
+            const size_t len = respond(snap, rx.get() + i * rx_size, in[i].msg_len,
+                                       tx.get() + m * tx_size, tx_size, client, &info);
+            if (len == 0) {
+                st.drop(Drop::no_reply);
+                continue;
+            }
+            st.answer(info.rcode, info.qtype, info.truncated);
             out_iov[m] = {tx.get() + m * tx_size, len};
             out[m].msg_hdr = msghdr{};
             out[m].msg_hdr.msg_name = &peers[i];
@@ -110,7 +117,6 @@ void KernelFrontend::udp_loop(int fd, WorkerStats& st) {
             if (r <= 0) break;  // the kernel dropped them; UDP clients retry
             sent += unsigned(r);
         }
-        WorkerStats::bump(st.responses, m);
     }
     rcu.unregister_reader(id);
 }

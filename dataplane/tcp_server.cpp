@@ -27,7 +27,7 @@ TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, uns
 
 TcpServer::~TcpServer() { stop(); }
 
-void TcpServer::start(WorkerStats& stats) {
+void TcpServer::start(CounterBlock& stats) {
     stats_ = &stats;
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     if (ep_ < 0) throw std::runtime_error("epoll_create1 failed");
@@ -140,18 +140,16 @@ void TcpServer::answer_buffered(Conn& c) {
             return;
         }
         if (c.in.size() - pos - 2 < len) break;
-        WorkerStats::bump(stats_->queries);
+        stats_->bump(slot::queries);
         ResponseInfo info;
         const size_t n = respond(snap, c.in.data() + pos + 2, len, scratch_.get() + 2, max_msg,
                                  ClientInfo{Transport::tcp}, &info);
         pos += 2 + len;
         if (n == 0) {
-            WorkerStats::bump(stats_->dropped);
+            stats_->drop(Drop::no_reply);
             continue;
         }
-        WorkerStats::bump(stats_->responses);
-        WorkerStats::bump(stats_->rcode[info.rcode < stats_->rcode.size() ? info.rcode : 0]);
-        WorkerStats::bump(stats_->qtype[qtype_bucket(info.qtype)]);
+        stats_->answer(info.rcode, info.qtype, info.truncated);
         scratch_[0] = uint8_t(n >> 8);
         scratch_[1] = uint8_t(n);
         c.out.insert(c.out.end(), scratch_.get(), scratch_.get() + n + 2);

@@ -21,7 +21,7 @@ public:
     TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, unsigned idle_timeout_ms,
               unsigned max_connections);
     ~TcpServer();
-    void start(WorkerStats& stats);
+    void start(CounterBlock& stats);
     void stop();
 
 private:
@@ -48,7 +48,7 @@ private:
     const unsigned max_connections_;
     int ep_ = -1;
     int rcu_id_ = -1;
-    WorkerStats* stats_ = nullptr;
+    CounterBlock* stats_ = nullptr;
     std::atomic<bool> stop_{false};
     std::thread thread_;
     std::unordered_map<int, Conn> conns_;

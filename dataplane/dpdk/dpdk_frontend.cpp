@@ -99,10 +99,7 @@ void DpdkFrontend::start() {
         log_info("port " + o.device + " answers for" + addrs + (p.offload ? " (checksum offload)" : "") +
                  (p.info.exception_port >= 0 ? ", exception path via " + p.info.exception_iface : ", no exception path"));
     }
-    for (unsigned w = 0; w < nw; ++w) {
-        for (size_t p = 0; p < fe.ports.size(); ++p) fe.counters.push_back(std::make_unique<DpdkPortCounters>());
-        fe.stats.push_back(std::make_unique<WorkerStats>());
-    }
+    for (size_t i = 0; i < nw * fe.ports.size(); ++i) fe.counters.push_back(std::make_unique<CounterBlock>());
     const uint64_t hz = rte_get_tsc_hz();
     for (unsigned w = 0; w < nw; ++w) {
         auto ctx = std::make_unique<WorkerCtx>();
@@ -133,7 +130,6 @@ void DpdkFrontend::stop() {
     fe.quit.store(true);
     if (fe.launched) rte_eal_mp_wait_lcore();
     unregister_telemetry();
-    refresh_stats();
     for (uint16_t id : fe.started) {
         rte_eth_dev_stop(id);
         rte_eth_dev_close(id);
@@ -147,35 +143,16 @@ void DpdkFrontend::stop() {
 
 size_t DpdkFrontend::workers() const { return impl_->workers.size(); }
 const std::vector<DpdkPortInfo>& DpdkFrontend::ports() const { return impl_->infos; }
-const DpdkPortCounters& DpdkFrontend::counters(size_t worker, size_t port) const {
-    return impl_->counter(worker, port);
-}
-const std::vector<std::unique_ptr<WorkerStats>>& DpdkFrontend::stats() const { return impl_->stats; }
+std::vector<CounterSource> DpdkFrontend::counter_sources() const { return impl_->counter_sources(); }
 
-const char* DpdkFrontend::drop_name(size_t i) {
-    return i < size_t(dp::Drop::count) ? dp::drop_names[i] : "other";
-}
-
-void DpdkFrontend::refresh_stats() const {
-    Impl& fe = *impl_;
-    for (size_t w = 0; w < fe.stats.size(); ++w) {
-        WorkerStats& s = *fe.stats[w];
-        uint64_t q = 0, a = 0, t = 0, d = 0;
-        uint64_t rc[DpdkPortCounters::n_rcodes] = {};
-        for (size_t p = 0; p < fe.ports.size(); ++p) {
-            const DpdkPortCounters& c = fe.counter(w, p);
-            q += c.queries.load();
-            a += c.answered.load();
-            t += c.truncated.load();
-            d += c.dropped[size_t(Drop::no_reply)].load();
-            for (size_t i = 0; i < DpdkPortCounters::n_rcodes; ++i) rc[i] += c.rcode[i].load();
-        }
-        s.queries.store(q);
-        s.responses.store(a);
-        s.truncated.store(t);
-        s.dropped.store(d);
-        for (size_t i = 0; i < s.rcode.size() && i < DpdkPortCounters::n_rcodes; ++i) s.rcode[i].store(rc[i]);
-    }
+std::vector<CounterSource> DpdkFrontend::Impl::counter_sources(size_t w, size_t p) const {
+    std::vector<CounterSource> out;
+    for (size_t wi = 0; wi < workers.size(); ++wi)
+        for (size_t pi = 0; pi < ports.size(); ++pi)
+            if ((w == all || w == wi) && (p == all || p == pi))
+                out.push_back({"dpdk", "udp", ports[pi].info.device, unsigned(wi),
+                               counters[wi * ports.size() + pi].get()});
+    return out;
 }
 
 }  // namespace anamed

@@ -10,15 +10,15 @@
 #include <vector>
 
 #include "anamed/dpdk_frontend.hpp"
+#include "anamed/log_line.hpp"
 #include "packet.hpp"
 
 namespace anamed {
 
 namespace dp {
 
-void log_line(const char* level, const std::string& msg);
-inline void log_info(const std::string& m) { log_line("info", m); }
-inline void log_warning(const std::string& m) { log_line("warning", m); }
+inline void log_info(const std::string& m) { write_log_line("info", "dpdk: " + m); }
+inline void log_warning(const std::string& m) { write_log_line("warning", "dpdk: " + m); }
 
 struct PortState {
     DpdkPortInfo info;
@@ -67,15 +67,17 @@ struct DpdkFrontend::Impl {
     DpdkOptions opts;
     std::vector<dp::PortState> ports;
     std::vector<DpdkPortInfo> infos;
-    std::vector<std::unique_ptr<DpdkPortCounters>> counters;  // [worker * ports + port]
-    mutable std::vector<std::unique_ptr<WorkerStats>> stats;
+    std::vector<std::unique_ptr<CounterBlock>> counters;  // [worker * ports + port]
     std::vector<std::unique_ptr<dp::WorkerCtx>> workers;
     std::vector<uint16_t> started;  // ports to stop and close
     rte_mempool* pool = nullptr;
     std::atomic<bool> quit{false};
     bool eal_up = false, launched = false;
 
-    DpdkPortCounters& counter(size_t w, size_t p) { return *counters[w * ports.size() + p]; }
+    CounterBlock& counter(size_t w, size_t p) { return *counters[w * ports.size() + p]; }
+    // The blocks of worker `w` (or every worker) on port `p` (or every port).
+    static constexpr size_t all = size_t(-1);
+    std::vector<CounterSource> counter_sources(size_t w = all, size_t p = all) const;
 };
 
 }  // namespace anamed

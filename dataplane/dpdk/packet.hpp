@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "anamed/stats.hpp"
+
 namespace anamed::dp {
 
 using Mac = std::array<uint8_t, 6>;
@@ -34,20 +36,9 @@ struct PortAddrs {
     }
 };
 
-// Why a frame was not answered. Order is the telemetry order.
-enum class Drop : uint8_t {
-    not_ours,         // another MAC/IP, broadcast or multicast junk, unknown ethertype
-    malformed,        // truncated or impossible headers
-    bad_length,       // IP/UDP lengths disagree with the frame
-    vlan,             // a VLAN this port does not serve
-    no_reply,         // respond() gave nothing (QR=1, runt DNS)
-    exception_limit,  // the kernel path is over its rate
-    no_exception,     // kernel traffic on a port without an exception port
-    tx_full,          // the TX ring had no room
-    count
-};
-inline constexpr const char* drop_names[] = {"not_ours",     "malformed",    "bad_length", "vlan",
-                                             "no_reply",     "exception_limit", "no_exception", "tx_full"};
+// Why a frame was not answered: the counters' reasons (anamed/stats.hpp).
+using anamed::Drop;
+using anamed::drop_names;
 
 enum class Verdict : uint8_t {
     dns,     // UDP to port 53 of a service address: answer with respond()

@@ -8,12 +8,9 @@
 
 #include <stdexcept>
 
-#include "anamed/log_line.hpp"
 #include "frontend_impl.hpp"
 
 namespace anamed::dp {
-
-void log_line(const char* level, const std::string& msg) { write_log_line(level, "dpdk: " + msg); }
 
 namespace {
 bool has_arg(const std::vector<std::string>& args, std::initializer_list<const char*> names) {

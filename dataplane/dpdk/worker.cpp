@@ -25,19 +25,15 @@ struct Scratch {
     rte_mbuf* drop[burst];
 };
 
-inline void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
-
 void set_len(rte_mbuf* m, uint32_t len) {
     m->data_len = uint16_t(len);
     m->pkt_len = len;
 }
 
-void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBucket& bucket, uint16_t queue,
+void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket& bucket, uint16_t queue,
              rte_mbuf** pkts, uint16_t n, Scratch& s) {
     unsigned nq = 0, ntx = 0, nexc = 0, ndrop = 0;
-    bump(ctr.rx, n);
+    ctr.bump(slot::rx, n);
     for (unsigned i = 0; i < n && i < prefetch_ahead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (unsigned i = 0; i < n; ++i) {
         if (i + prefetch_ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
@@ -45,7 +41,7 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
         // A tag the PMD stripped (af_packet, some NICs) goes back in, so one parser sees
         // every frame and the reply carries the tag without further thought.
         if ((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_vlan_insert(&m) != 0) {
-            bump(ctr.dropped[size_t(Drop::malformed)]);
+            ctr.drop(Drop::malformed);
             s.drop[ndrop++] = m;
             continue;
         }
@@ -58,7 +54,7 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
         switch (c.verdict) {
         case Verdict::dns:
             if (c.dns_len > max_query) {
-                bump(ctr.dropped[size_t(Drop::bad_length)]);
+                ctr.drop(Drop::bad_length);
                 s.drop[ndrop++] = m;
                 break;
             }
@@ -71,38 +67,40 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
         case Verdict::arp:
         case Verdict::nd:
         case Verdict::echo:
-            bump(c.verdict == Verdict::arp ? ctr.arp : c.verdict == Verdict::nd ? ctr.nd : ctr.echo);
+            ctr.bump(c.verdict == Verdict::arp  ? slot::arp_replies
+                     : c.verdict == Verdict::nd ? slot::nd_advertisements
+                                                : slot::echo_replies);
             set_len(m, c.reply_len);
             m->ol_flags = 0;
             s.tx[ntx++] = m;
             break;
         case Verdict::kernel:
             if (p.info.exception_port < 0) {
-                bump(ctr.dropped[size_t(Drop::no_exception)]);
+                ctr.drop(Drop::no_exception);
                 s.drop[ndrop++] = m;
             } else if (!bucket.take()) {
-                bump(ctr.dropped[size_t(Drop::exception_limit)]);
+                ctr.drop(Drop::exception_limit);
                 s.drop[ndrop++] = m;
             } else {
-                if (c.fragment) bump(ctr.fragments);
+                if (c.fragment) ctr.bump(slot::fragments_to_kernel);
                 m->ol_flags = 0;
                 s.exc[nexc++] = m;
             }
             break;
         case Verdict::drop:
-            bump(ctr.dropped[size_t(c.why)]);
+            ctr.drop(c.why);
             s.drop[ndrop++] = m;
             break;
         }
     }
     if (nq) {
-        bump(ctr.queries, nq);
+        ctr.bump(slot::queries, nq);
         respond_burst(snap, s.items, nq, ClientInfo{Transport::udp});
         for (unsigned i = 0; i < nq; ++i) {
             rte_mbuf* m = s.qm[i];
             const BurstItem& it = s.items[i];
             if (it.out_len == 0) {
-                bump(ctr.dropped[size_t(Drop::no_reply)]);
+                ctr.drop(Drop::no_reply);
                 s.drop[ndrop++] = m;
                 continue;
             }
@@ -116,25 +114,23 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
             } else {
                 m->ol_flags = 0;
             }
-            bump(ctr.answered);
-            bump(ctr.rcode[it.info.rcode < DpdkPortCounters::n_rcodes ? it.info.rcode : 0]);
-            if (it.info.truncated) bump(ctr.truncated);
+            ctr.answer(it.info.rcode, it.info.qtype, it.info.truncated);
             s.tx[ntx++] = m;
         }
     }
     if (ntx) {
         const uint16_t sent = rte_eth_tx_burst(p.info.port_id, queue, s.tx, uint16_t(ntx));
-        bump(ctr.tx, sent);
+        ctr.bump(slot::tx, sent);
         if (sent < ntx) {
-            bump(ctr.dropped[size_t(Drop::tx_full)], ntx - sent);
+            ctr.drop(Drop::tx_full, ntx - sent);
             rte_pktmbuf_free_bulk(s.tx + sent, ntx - sent);
         }
     }
     if (nexc) {
         const uint16_t sent = rte_eth_tx_burst(uint16_t(p.info.exception_port), queue, s.exc, uint16_t(nexc));
-        bump(ctr.to_kernel, sent);
+        ctr.bump(slot::to_kernel, sent);
         if (sent < nexc) {
-            bump(ctr.dropped[size_t(Drop::tx_full)], nexc - sent);
+            ctr.drop(Drop::tx_full, nexc - sent);
             rte_pktmbuf_free_bulk(s.exc + sent, nexc - sent);
         }
     }
@@ -142,15 +138,15 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
 }
 
 // The kernel's replies (TCP, its own ARP and ND) go out the DPDK port unchanged.
-bool forward_from_kernel(PortState& p, DpdkPortCounters& ctr, uint16_t queue, rte_mbuf** pkts) {
+bool forward_from_kernel(PortState& p, CounterBlock& ctr, uint16_t queue, rte_mbuf** pkts) {
     const uint16_t n = rte_eth_rx_burst(uint16_t(p.info.exception_port), queue, pkts, burst);
     if (n == 0) return false;
     for (uint16_t i = 0; i < n; ++i) pkts[i]->ol_flags = 0;
     const uint16_t sent = rte_eth_tx_burst(p.info.port_id, queue, pkts, n);
-    bump(ctr.from_kernel, sent);
-    bump(ctr.tx, sent);
+    ctr.bump(slot::from_kernel, sent);
+    ctr.bump(slot::tx, sent);
     if (sent < n) {
-        bump(ctr.dropped[size_t(Drop::tx_full)], n - sent);
+        ctr.drop(Drop::tx_full, n - sent);
         rte_pktmbuf_free_bulk(pkts + sent, n - sent);
     }
     return true;

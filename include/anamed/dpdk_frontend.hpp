@@ -4,8 +4,6 @@
 // everything else goes to the kernel through an exception port (TAP).
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,10 +15,8 @@
 
 namespace anamed {
 
-struct DpdkConfig;  // controlplane/config.hpp; converted to DpdkOptions there
-
 // What the dataplane needs to know, in its own terms (the dataplane includes no
-// control-plane header). Addresses are "ADDR" or "ADDR/PREFIX"; the prefix is only used
+// control-plane header); the configuration file's `dpdk:` section fills it. Addresses are "ADDR" or "ADDR/PREFIX"; the prefix is only used
 // for the exception interface's on-link route (default /24 and /64).
 struct DpdkPortOptions {
     std::string device;
@@ -37,18 +33,6 @@ struct DpdkOptions {
     unsigned idle_sleep_us = 0;
 };
 
-// Counters of one worker on one port; single writer (the worker), read by telemetry and
-// the control plane.
-struct alignas(64) DpdkPortCounters {
-    static constexpr size_t n_drops = 8, n_rcodes = 24;
-    std::atomic<uint64_t> rx{0}, tx{0};
-    std::atomic<uint64_t> queries{0}, answered{0}, truncated{0};
-    std::array<std::atomic<uint64_t>, n_rcodes> rcode{};
-    std::atomic<uint64_t> arp{0}, nd{0}, echo{0};
-    std::atomic<uint64_t> to_kernel{0}, from_kernel{0}, fragments{0};
-    std::array<std::atomic<uint64_t>, n_drops> dropped{};  // by dp::Drop
-};
-
 struct DpdkPortInfo {
     std::string device;
     uint16_t port_id = 0;
@@ -59,7 +43,6 @@ struct DpdkPortInfo {
 class DpdkFrontend {
 public:
     DpdkFrontend(Published<Snapshot>& snap, DpdkOptions opts);
-    DpdkFrontend(Published<Snapshot>& snap, const DpdkConfig& cfg);  // defined in config_dpdk.cpp
     ~DpdkFrontend();
     DpdkFrontend(const DpdkFrontend&) = delete;
     DpdkFrontend& operator=(const DpdkFrontend&) = delete;
@@ -73,14 +56,8 @@ public:
 
     size_t workers() const;
     const std::vector<DpdkPortInfo>& ports() const;
-    // counters(worker, port)
-    const DpdkPortCounters& counters(size_t worker, size_t port) const;
-    // Summed per worker in the kernel frontend's shape, for the control socket.
-    const std::vector<std::unique_ptr<WorkerStats>>& stats() const;
-    // Copies the DPDK counters into stats() (call before reading it).
-    void refresh_stats() const;
-    // Name of DpdkPortCounters::dropped[i], for reports.
-    static const char* drop_name(size_t i);
+    // One counter block per worker and port, labelled; empty before start().
+    std::vector<CounterSource> counter_sources() const;
 
     struct Impl;
 

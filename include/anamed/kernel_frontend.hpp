@@ -31,17 +31,18 @@ public:
     // Binds every address (UDP and TCP) and starts the threads; throws on bind errors.
     void start(const std::vector<ListenAddr>& addrs);
     void stop();
-    const std::vector<std::unique_ptr<WorkerStats>>& stats() const { return stats_; }
+    // One counter block per thread, labelled; valid until the frontend is destroyed.
+    std::vector<CounterSource> counter_sources() const;
 
 private:
-    void udp_loop(int fd, WorkerStats& st);
+    void udp_loop(int fd, CounterBlock& st);
 
     Published<Snapshot>& snap_;
     FrontendOptions opts_;
     std::atomic<bool> stop_{false};
     std::vector<std::thread> threads_;
     std::vector<int> fds_;
-    std::vector<std::unique_ptr<WorkerStats>> stats_;
+    std::vector<std::unique_ptr<CounterBlock>> stats_;
     std::unique_ptr<TcpServer> tcp_;
 };
 

@@ -1,36 +1,231 @@
-// Per-worker counters: written by one thread, summed by the control plane.
+// The counter registry. Every counter is defined once in `counter_defs` (name, help, label);
+// each frontend worker bumps its own CounterBlock (single writer, no locked instruction);
+// read_counters() sums the blocks into a CounterSnapshot that each reader formats: anamectl
+// stats (the control socket), DPDK telemetry, a metrics exporter (one loop over the defs).
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace anamed {
 
-struct alignas(64) WorkerStats {
-    std::atomic<uint64_t> queries{0};
-    std::atomic<uint64_t> responses{0};
-    std::atomic<uint64_t> dropped{0};    // no reply: QR=1, runt, unparseable
-    std::atomic<uint64_t> truncated{0};  // TC=1 replies
-    std::array<std::atomic<uint64_t>, 24> rcode{};
-    std::array<std::atomic<uint64_t>, 16> qtype{};  // by qtype_bucket()
-
-    // Single writer: a relaxed load+store is enough and costs no locked instruction.
-    static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
-        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
+// Why a query or a frame got no answer; the order is the counters' order.
+enum class Drop : uint8_t {
+    not_ours,         // another MAC/IP, broadcast or multicast junk, unknown ethertype
+    malformed,        // truncated or impossible headers
+    bad_length,       // IP/UDP lengths disagree with the frame, or a query too long to answer
+    vlan,             // a VLAN this port does not serve
+    no_reply,         // respond() gave nothing (QR=1, runt DNS)
+    exception_limit,  // the kernel path is over its rate
+    no_exception,     // kernel traffic on a port without an exception port
+    tx_full,          // the TX ring had no room
+    count
 };
+inline constexpr std::array<const char*, size_t(Drop::count)> drop_names{
+    "not_ours", "malformed",       "bad_length",   "vlan",
+    "no_reply", "exception_limit", "no_exception", "tx_full"};
 
 // Query types counted one by one; the rest share "other".
-inline constexpr std::array<std::pair<uint16_t, const char*>, 15> qtype_buckets{{
-    {1, "A"}, {28, "AAAA"}, {15, "MX"}, {16, "TXT"}, {5, "CNAME"}, {2, "NS"}, {6, "SOA"}, {33, "SRV"},
-    {12, "PTR"}, {43, "DS"}, {65, "HTTPS"}, {64, "SVCB"}, {257, "CAA"}, {255, "ANY"}, {65401, "ALIAS"}}};
+inline constexpr std::array<std::pair<uint16_t, const char*>, 15> qtype_buckets{{{1, "A"},
+                                                                                 {28, "AAAA"},
+                                                                                 {15, "MX"},
+                                                                                 {16, "TXT"},
+                                                                                 {5, "CNAME"},
+                                                                                 {2, "NS"},
+                                                                                 {6, "SOA"},
+                                                                                 {33, "SRV"},
+                                                                                 {12, "PTR"},
+                                                                                 {43, "DS"},
+                                                                                 {65, "HTTPS"},
+                                                                                 {64, "SVCB"},
+                                                                                 {257, "CAA"},
+                                                                                 {255, "ANY"},
+                                                                                 {65401, "ALIAS"}}};
 inline size_t qtype_bucket(uint16_t qtype) {
     for (size_t i = 0; i < qtype_buckets.size(); ++i)
         if (qtype_buckets[i].first == qtype) return i;
     return qtype_buckets.size();  // "other"
+}
+
+// RCODEs 0-23 one by one (RFC 6895's registry), anything larger shares "other".
+inline constexpr std::array<const char*, 25> rcode_names{
+    "NOERROR", "FORMERR",  "SERVFAIL",  "NXDOMAIN", "NOTIMP",    "REFUSED", "YXDOMAIN",
+    "YXRRSET", "NXRRSET",  "NOTAUTH",   "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13",
+    "RCODE14", "RCODE15",  "BADVERS",   "BADKEY",   "BADTIME",   "BADMODE", "BADNAME",
+    "BADALG",  "BADTRUNC", "BADCOOKIE", "other"};
+inline size_t rcode_bucket(unsigned rcode) {
+    return rcode < rcode_names.size() - 1 ? rcode : rcode_names.size() - 1;
+}
+
+// The dimension a counter is split by (besides the block's own labels, CounterSource).
+enum class Label : uint8_t { none, rcode, qtype, reason };
+
+// A CounterBlock's slots: scalars, then one range per labelled counter.
+namespace slot {
+enum : uint16_t {
+    queries,
+    truncated,
+    rx,
+    tx,
+    arp_replies,
+    nd_advertisements,
+    echo_replies,
+    to_kernel,
+    from_kernel,
+    fragments_to_kernel,
+    answered,                                             // + rcode_bucket()
+    answered_qtype = answered + rcode_names.size(),       // + qtype_bucket()
+    dropped = answered_qtype + qtype_buckets.size() + 1,  // + Drop
+    count = dropped + size_t(Drop::count)
+};
+}  // namespace slot
+
+struct CounterDef {
+    const char* name;  // exported as is (telemetry) or as anamed_NAME_total (metrics)
+    const char* help;
+    Label label;
+    uint16_t first;  // slots [first, first + width)
+    uint16_t width;
+};
+
+inline constexpr CounterDef counter_defs[] = {
+    {"queries", "DNS queries handed to the answer path", Label::none, slot::queries, 1},
+    {"answered", "responses sent, by RCODE", Label::rcode, slot::answered, rcode_names.size()},
+    {"answered_qtype", "responses sent, by query type", Label::qtype, slot::answered_qtype,
+     qtype_buckets.size() + 1},
+    {"truncated", "responses sent with TC=1", Label::none, slot::truncated, 1},
+    {"dropped", "queries and frames not answered, by reason", Label::reason, slot::dropped,
+     size_t(Drop::count)},
+    {"rx", "frames received on DPDK ports", Label::none, slot::rx, 1},
+    {"tx", "frames sent on DPDK ports", Label::none, slot::tx, 1},
+    {"arp_replies", "ARP requests answered by the DPDK dataplane", Label::none, slot::arp_replies,
+     1},
+    {"nd_advertisements", "neighbour solicitations answered by the DPDK dataplane", Label::none,
+     slot::nd_advertisements, 1},
+    {"echo_replies", "ICMP and ICMPv6 echo requests answered by the DPDK dataplane", Label::none,
+     slot::echo_replies, 1},
+    {"to_kernel", "frames passed to the kernel through an exception port", Label::none,
+     slot::to_kernel, 1},
+    {"from_kernel", "frames the kernel sent out through a DPDK port", Label::none,
+     slot::from_kernel, 1},
+    {"fragments_to_kernel", "IP fragments passed to the kernel to reassemble", Label::none,
+     slot::fragments_to_kernel, 1},
+};
+
+inline constexpr const CounterDef& find_counter(std::string_view name) {
+    for (const CounterDef& d : counter_defs)
+        if (name == d.name) return d;
+    throw std::invalid_argument("no such counter");
+}
+
+// Every slot belongs to exactly one counter.
+consteval bool defs_cover_every_slot() {
+    std::array<int, slot::count> owners{};
+    for (const CounterDef& d : counter_defs)
+        for (size_t i = d.first; i < size_t(d.first) + d.width; ++i) {
+            if (i >= slot::count) return false;
+            ++owners[i];
+        }
+    for (int n : owners)
+        if (n != 1) return false;
+    return true;
+}
+static_assert(defs_cover_every_slot(), "counter_defs must cover every CounterBlock slot once");
+
+inline const char* label_name(Label l) {
+    switch (l) {
+        case Label::none:
+            return "";
+        case Label::rcode:
+            return "rcode";
+        case Label::qtype:
+            return "qtype";
+        case Label::reason:
+            return "reason";
+    }
+    return "";
+}
+// The label value of slot `d.first + i`.
+inline const char* label_value(Label l, size_t i) {
+    switch (l) {
+        case Label::none:
+            return "";
+        case Label::rcode:
+            return rcode_names[i];
+        case Label::qtype:
+            return i < qtype_buckets.size() ? qtype_buckets[i].second : "other";
+        case Label::reason:
+            return drop_names[i];
+    }
+    return "";
+}
+
+// The counters of one worker (on one DPDK port, or one kernel socket set).
+struct alignas(64) CounterBlock {
+    std::array<std::atomic<uint64_t>, slot::count> v{};
+
+    // Single writer: a relaxed load+store is enough and costs no locked instruction.
+    void bump(size_t s, uint64_t n = 1) {
+        std::atomic<uint64_t>& c = v[s];
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    // One response sent (every frontend counts its answers alike).
+    void answer(unsigned rcode, uint16_t qtype, bool truncated) {
+        bump(slot::answered + rcode_bucket(rcode));
+        bump(slot::answered_qtype + qtype_bucket(qtype));
+        if (truncated) bump(slot::truncated);
+    }
+    void drop(Drop why, uint64_t n = 1) { bump(slot::dropped + size_t(why), n); }
+};
+
+// A block and the labels its values are reported with.
+struct CounterSource {
+    const char* frontend = "";   // "kernel" or "dpdk"
+    const char* transport = "";  // "udp" or "tcp"
+    std::string port;            // the DPDK device; empty for the kernel frontend
+    unsigned worker = 0;
+    const CounterBlock* block = nullptr;
+};
+
+struct CounterValues {
+    std::array<uint64_t, slot::count> v{};
+
+    void add(const CounterBlock& b) {
+        for (size_t i = 0; i < v.size(); ++i) v[i] += b.v[i].load(std::memory_order_relaxed);
+    }
+    void add(const CounterValues& o) {
+        for (size_t i = 0; i < v.size(); ++i) v[i] += o.v[i];
+    }
+    uint64_t total(const CounterDef& d) const {
+        uint64_t n = 0;
+        for (size_t i = d.first; i < size_t(d.first) + d.width; ++i) n += v[i];
+        return n;
+    }
+};
+
+// What the readers format: the values of each source, and their sum.
+struct CounterSnapshot {
+    std::vector<CounterSource> sources;  // labels; the block pointers are not read again
+    std::vector<CounterValues> values;   // values[i] belongs to sources[i]
+    CounterValues total;
+};
+
+inline CounterSnapshot read_counters(std::vector<CounterSource> sources) {
+    CounterSnapshot s;
+    s.values.resize(sources.size());
+    for (size_t i = 0; i < sources.size(); ++i) {
+        s.values[i].add(*sources[i].block);
+        s.total.add(s.values[i]);
+    }
+    s.sources = std::move(sources);
+    return s;
 }
 
 }  // namespace anamed

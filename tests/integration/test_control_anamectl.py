@@ -31,7 +31,37 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)        # the shared helpers beside this file
 sys.dont_write_bytecode = True  # keep the source tree clean
 from anamedtest import find_anamectl, main  # noqa: E402
+from anamedtest import find_binary  # noqa: E402
 from controltest import BASE_SERIAL, ZONE, ControlTest, base_zone, small_zone  # noqa: E402
+
+
+# --------------------------------------------------------------------------
+# the command table and the bash completion
+# --------------------------------------------------------------------------
+
+SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
+
+
+def table_commands():
+    """The command lines of the command table, in its order ("zone list", ...)."""
+    with open(os.path.join(SOURCE, "include", "anamed", "control_commands.hpp")) as f:
+        text = f.read()
+    return re.findall(r'\{"([a-z]+(?: [a-z]+)?)",\s+Command::', text)
+
+
+def complete_with_bash(words, cwd=None):
+    """What tools/anamectl.bash-completion offers for the last of `words`."""
+    script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+              'COMP_WORDS[0]="$ANAMECTL"; _anamectl; printf "%s\\n" "${COMPREPLY[@]}"')
+    env = dict(os.environ, ANAMECTL=find_anamectl())
+    env.pop("ANAMED_SOCKET", None)
+    p = subprocess.run(["bash", "-c", script, "bash",
+                        os.path.join(SOURCE, "tools", "anamectl.bash-completion")] + words,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
+                       env=env, cwd=cwd)
+    if p.returncode != 0:
+        raise AssertionError("bash completion failed: %s" % p.stderr)
+    return [line for line in p.stdout.split("\n") if line]
 
 
 # --------------------------------------------------------------------------
@@ -66,6 +96,15 @@ class TestInspection(ControlTest):
         self.change_ok("record", "set", ZONE, "www2", "A", "192.0.2.20")
         self.assertEqual(self.a_records("rt2.ctl.test."), ("NOERROR", ["192.0.2.20"]))
 
+    def test_completion_asks_anamed_for_zones_and_targets(self):
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "zone", "flush", ""]),
+                         ["ctl.test."])
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "show", "c"]),
+                         ["ctl.test."])
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "alias", "show", ""]),
+                         ["www.ctl.test."])
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "zone", "flush", "x"]), [])
+
     def test_stats_json_counters_move(self):
         def counters():
             j = self.ctl_json("stats")
@@ -88,10 +127,29 @@ class TestInspection(ControlTest):
             time.sleep(0.05)
         self.assertEqual(delta, sent, "rcode counters %r -> %r" % (before["rcode"], after["rcode"]))
         self.assertEqual(after["queries"] - before["queries"], 6)
+        # by transport and per frontend block: the same queries, all over UDP here
+        self.assertEqual(after["transport"]["udp"]["queries"] - before["transport"]["udp"]["queries"], 6)
+        self.assertEqual(after["transport"]["tcp"]["queries"], before["transport"]["tcp"]["queries"])
+        self.assertEqual([(f["frontend"], f["transport"]) for f in after["frontends"]],
+                         [("kernel", "tcp"), ("kernel", "udp"), ("kernel", "udp")])
+        self.assertEqual(sum(f["queries"] for f in after["frontends"]), after["queries"])
+        self.assertEqual(sum(f["responses"] for f in after["frontends"]), after["responses"])
+        self.assertIsNone(after["dpdk"])
         self.assertGreaterEqual(after["qtype"].get("A", 0) - before["qtype"].get("A", 0), 6, after["qtype"])
         self.assertEqual(after["alias"]["targets"], 1)
+        self.assertEqual(self.dig("www.ctl.test.", "MX", tcp=True)["rcode"], "NOERROR")
+        deadline = time.monotonic() + 3
+        while counters()["transport"]["tcp"]["queries"] == after["transport"]["tcp"]["queries"]:
+            self.assertLess(time.monotonic(), deadline, "the TCP query was not counted")
+            time.sleep(0.05)
+        tcp = counters()
+        self.assertEqual(tcp["transport"]["tcp"]["queries"] - after["transport"]["tcp"]["queries"], 1)
+        self.assertEqual(tcp["frontends"][0]["queries"] - after["frontends"][0]["queries"], 1)
+        self.assertEqual(tcp["qtype"].get("MX", 0) - after["qtype"].get("MX", 0), 1)
         out = self.ok("stats")
         self.assertRegex(out, r"(?m)^rcode:.*NOERROR=\d+")
+        self.assertRegex(out, r"(?m)^udp: queries=\d+ responses=\d+$")
+        self.assertRegex(out, r"(?m)^kernel\s+tcp\s+-\s+0\s+\d+")
         self.assertRegex(out, r"(?m)^queries \d+")
 
     def test_status_and_zone_list_and_check(self):
@@ -153,8 +211,11 @@ class TestAnamectlUsage(ControlTest):
             (["zone"], r"zone: expected"),
             (["zone", "flush"], r"zone: expected"),
             (["zone", "check"], r"zone: expected"),
-            (["record", "add", ZONE, "x"], r"needs ZONE NAME TYPE RDATA"),
-            (["record", "add", ZONE, "x", "A"], r"needs ZONE NAME TYPE RDATA"),
+            (["record", "add", ZONE, "x"], r"record: expected add ZONE NAME TYPE RDATA"),
+            (["record", "add", ZONE, "x", "A"], r"record: expected add ZONE NAME TYPE RDATA"),
+            (["record", "del", ZONE, "x", "A", "192.0.2.1", "--frob", "1"], r"unknown option --frob"),
+            (["zone", "list", "extra"], r"zone list: unexpected argument 'extra'"),
+            (["status", "--ttl", "5"], r"status takes no option --ttl"),
             (["record", "show", ZONE], r"record: expected"),
             (["record", "add", ZONE, "x", "A", "192.0.2.1", "--ttl", "soon"], r"--ttl"),
             (["record", "batch", os.path.join(self.dir, "missing.txt")], r"cannot read"),
@@ -170,6 +231,46 @@ class TestAnamectlUsage(ControlTest):
                 self.assertEqual(p.returncode, 2, p.what)
                 self.assertRegex(p.stderr, want, p.what)
                 self.assertEqual(p.stdout, "", p.what)
+
+    def test_help_lists_every_command_of_the_table(self):
+        """The command table (include/anamed/control_commands.hpp) is what --help,
+        per-command help and completion read: each of its rows shows up in each."""
+        out = self.ctl("--help")
+        self.assertEqual(out.returncode, 0, out.what)
+        commands = table_commands()
+        self.assertGreaterEqual(len(commands), 14, commands)
+        for words in commands:
+            with self.subTest(words):
+                self.assertRegex(out.stdout, r"(?m)^  %s\b" % re.escape(words), out.what)
+                p = self.ctl(*words.split(), "--help")
+                self.assertEqual(p.returncode, 0, p.what)
+                self.assertTrue(p.stdout.startswith("usage: anamectl %s" % words), p.what)
+        groups = sorted({w.split()[0] for w in commands})
+        self.assertEqual(sorted(complete_with_bash(["anamectl", ""])), groups)
+
+    def test_bash_completion(self):
+        self.assertEqual(complete_with_bash(["anamectl", "zo"]), ["zone"])
+        subs = [w.split()[1] for w in table_commands() if w.startswith("zone ")]
+        self.assertEqual(complete_with_bash(["anamectl", "zone", ""]), subs)
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "r"]), [])
+        self.assertEqual(complete_with_bash(["anamectl", "record", "add", ZONE, "x", "aa"]), ["AAAA"])
+        self.assertEqual(complete_with_bash(["anamectl", "stats", "--j"]), ["--json"])
+        self.assertEqual(complete_with_bash(["anamectl", "record", "add", ZONE, "x", "A", "1", "--t"]),
+                         ["--ttl"])
+        files = complete_with_bash(["anamectl", "zone", "check", os.path.join(self.dir, "com")], cwd=self.dir)
+        self.assertEqual(files, [])
+        self.write("completion.zone", "")
+        files = complete_with_bash(["anamectl", "zone", "check", os.path.join(self.dir, "com")], cwd=self.dir)
+        self.assertEqual(files, [os.path.join(self.dir, "completion.zone")])
+
+    def test_anamed_rejects_a_bad_workers_count(self):
+        for bad in ("abc", "-1", "1000", ""):
+            with self.subTest(bad):
+                p = subprocess.run([find_binary(), "--zone", "%s=%s" % (ZONE, self.zfile), "--workers", bad],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertRegex(p.stderr, r"^anamed: --workers wants a number", p.stderr)
+                self.assertNotIn("stoul", p.stderr)
 
     def test_unreadable_answers_and_non_utf8_arguments_exit_2(self):
         """A control socket that answers garbage (a fake one here) or an argument

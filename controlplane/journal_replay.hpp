@@ -1,0 +1,26 @@
+// Runtime changes in the journal: one entry per zone and batch (a JSON array of changes),
+// written before a change is acknowledged and replayed over the zone files when they load.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "journal.hpp"
+#include "zone_change.hpp"
+#include "zone_store.hpp"
+
+namespace anamed {
+
+// A batch's journal entries: (zone apex, its changes as JSON), one per zone touched, so that
+// replaying or flushing a zone takes exactly its changes.
+std::vector<std::pair<std::string, std::string>> journal_entries(
+    const std::vector<RecordChange>& changes, const ZoneStore& store);
+
+// Applies the journal's entries for the zones in `loaded` (just read from their files; a
+// zone that failed to load still holds its changes in memory). An entry that no longer
+// applies is logged and skipped. Returns how many entries failed.
+size_t replay_journal(const Journal& journal, ZoneStore& store,
+                      const std::vector<std::string>& loaded);
+
+}  // namespace anamed

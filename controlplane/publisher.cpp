@@ -1,0 +1,93 @@
+#include "publisher.hpp"
+
+#include <malloc.h>
+
+#include "anamed/huge_array.hpp"
+#include "compiler.hpp"
+#include "log.hpp"
+#include "patcher.hpp"
+
+namespace anamed {
+namespace {
+
+int64_t micros_since(Clock::time_point t0, Clock::time_point t1) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
+}
+
+}  // namespace
+
+void Publisher::rebuild(const std::vector<std::string>* targets) {
+    const auto zones = store_.zones();
+    resolver_.set_targets(targets ? *targets : alias_targets(zones), zones);
+    const auto t0 = Clock::now();
+    auto snap =
+        compile(zones, ++generation_, [this](const std::string& t) { return resolver_.answer(t); });
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    size_t nodes = 0;
+    for (const auto& z : snap->zones) nodes += z->nodes.size();
+    log_info("snapshot " + std::to_string(generation_) + " compiled: " +
+             std::to_string(snap->zones.size()) + " zones, " + std::to_string(nodes) + " nodes, " +
+             std::to_string(snap->aliases.size()) + " ALIAS targets, " +
+             std::to_string(snap->memory() >> 10) + " KiB, " + std::to_string(int(ms)) + " ms");
+    alias_slot_.clear();
+    for (uint32_t i = 0; i < snap->alias_targets.size(); ++i)
+        alias_slot_[snap->alias_targets[i]] = i;
+    live_ = snap.get();
+    promote_ = live_->deferred_huge();
+    published_.publish(std::move(snap));
+    // A compile frees as much as it keeps (the previous table, the loader's batches): hand
+    // that back to the system rather than keep it as heap nobody will use soon.
+    malloc_trim(0);
+}
+
+// One pointer per changed target; the old answers are released after the grace period.
+void Publisher::publish_aliases(const std::vector<std::string>& changed) {
+    const auto t0 = Clock::now();
+    std::vector<std::shared_ptr<const AliasAnswer>> retired;
+    for (const auto& target : changed) {
+        auto it = alias_slot_.find(target);
+        if (it == alias_slot_.end()) continue;
+        auto next = resolver_.answer(target);
+        retired.push_back(std::move(live_->alias_owners[it->second]));
+        live_->aliases[it->second].store(next.get());
+        live_->alias_owners[it->second] = std::move(next);
+    }
+    const auto visible = Clock::now();
+    rcu_.synchronize();
+    retired.clear();
+    log_info("published " + std::to_string(changed.size()) + " ALIAS change(s) in " +
+             std::to_string(micros_since(t0, visible)) + " us");
+}
+
+// Patches the changed names into the live snapshot; recompiles only for structural changes.
+void Publisher::publish_changes(const ChangeOutcome& outcome) {
+    const auto t0 = Clock::now();
+    Patcher patcher(*live_, store_, alias_slot_);
+    if (std::string why = patcher.plan(outcome); !why.empty()) {
+        log_info("change needs a full recompile (" + why + ")");
+        rebuild();
+        return;
+    }
+    std::vector<std::unique_ptr<uint8_t[]>> retired;
+    patcher.apply(retired);
+    const auto visible = Clock::now();
+    rcu_.synchronize();
+    retired.clear();
+    size_t names = 0;
+    for (const auto& [zone, keys] : outcome.changed) names += keys.size();
+    log_info("patched " + std::to_string(names) + " name(s) into snapshot " +
+             std::to_string(generation_) + " in " + std::to_string(micros_since(t0, visible)) +
+             " us");
+    // In-zone ALIAS targets may have moved with the change.
+    const auto moved = resolver_.reresolve_local(store_.zones());
+    if (!moved.empty()) publish_aliases(moved);
+}
+
+bool Publisher::promote_step() {
+    if (promote_.empty()) return false;
+    huge_promote(promote_.back().first, promote_.back().second);
+    promote_.pop_back();
+    return true;
+}
+
+}  // namespace anamed

@@ -1,0 +1,55 @@
+// Publishing: turns the zone store (+ resolved ALIAS answers) into the snapshot the workers
+// read, and keeps it current: a full compile, ALIAS answers swapped slot by slot, runtime
+// changes patched in name by name. Old data is freed only after every worker has passed a
+// quiescent point (Rcu::synchronize).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "alias_resolver.hpp"
+#include "anamed/publish.hpp"
+#include "anamed/snapshot.hpp"
+#include "zone_change.hpp"
+#include "zone_store.hpp"
+
+namespace anamed {
+
+class Publisher {
+  public:
+    Publisher(const ZoneStore& store, AliasResolver& resolver)
+        : store_(store), resolver_(resolver), published_(rcu_) {}
+
+    // The zones -> a new snapshot, published whole. `targets`: the zones' ALIAS targets when
+    // the caller has just listed them (listing walks every name of every zone).
+    void rebuild(const std::vector<std::string>* targets = nullptr);
+    // New answers of these ALIAS targets: one pointer swap per target.
+    void publish_aliases(const std::vector<std::string>& changed);
+    // Applied runtime changes: patched into the live snapshot, or a rebuild when structural.
+    void publish_changes(const ChangeOutcome& outcome);
+
+    // Moves one chunk of the live snapshot to huge pages; false when none is left.
+    bool promote_step();
+    bool promoting() const { return !promote_.empty(); }
+
+    Published<Snapshot>& published() { return published_; }
+    const Snapshot& live() const { return *live_; }
+    uint64_t generation() const { return generation_; }
+
+  private:
+    const ZoneStore& store_;
+    AliasResolver& resolver_;
+    Rcu rcu_;
+    Published<Snapshot> published_;
+    const Snapshot* live_ = nullptr;  // what published_ holds; only this class swaps its slots
+    std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
+    uint64_t generation_ = 0;
+    // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
+    // of the control loop once the snapshot serves (see huge_alloc).
+    std::vector<std::pair<uint8_t*, size_t>> promote_;
+};
+
+}  // namespace anamed

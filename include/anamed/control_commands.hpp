@@ -1,0 +1,152 @@
+// The control socket's commands, in one table read by the daemon (dispatch: a request's
+// "cmd" is a Command's name, and the daemon maps every Command to its handler), by anamectl
+// (argument parsing, --help) and by its bash completion (anamectl --complete).
+// Adding a command: a Command and its name here, a row in cli_commands, a handler in the
+// daemon (controlplane/control_commands.cpp).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace anamed {
+
+// What the daemon runs: the "cmd" of a request on the control socket.
+enum class Command : uint8_t {
+    status,
+    stats,
+    zone_list,
+    zone_check,
+    zone_reload,
+    zone_flush,
+    change,
+    record_show,
+    alias_list,
+    alias_show,
+    alias_refresh,
+};
+inline constexpr std::array<std::string_view, 11> command_names{
+    "status", "stats",       "zone-list",  "zone-check", "zone-reload",  "zone-flush",
+    "change", "record-show", "alias-list", "alias-show", "alias-refresh"};
+inline constexpr size_t command_count = command_names.size();
+static_assert(size_t(Command::alias_refresh) + 1 == command_count, "a name for every Command");
+
+inline constexpr std::string_view command_name(Command c) {
+    return command_names[size_t(c)];
+}
+inline constexpr std::optional<Command> find_command(std::string_view name) {
+    for (size_t i = 0; i < command_count; ++i)
+        if (command_names[i] == name) return Command(i);
+    return std::nullopt;
+}
+
+// A positional argument of a command line. Its META in lower case is the request's key
+// ("ZONE" -> "zone"); the words of a rest argument are joined with spaces.
+enum class Need : uint8_t { none, required, optional, rest, optional_rest };
+struct ArgSpec {
+    const char* meta = nullptr;
+    Need need = Need::none;
+};
+
+// An option of one command: --FLAG META; its key is FLAG, its value a number <= max.
+struct OptionSpec {
+    const char* flag = nullptr;  // "--ttl"
+    const char* meta = nullptr;  // "N"
+    uint32_t max = 0;
+    const char* help = nullptr;
+};
+
+// How anamectl turns a command line into a request.
+enum class Build : uint8_t {
+    fields,       // {"cmd": NAME, "zone": ZONE, ...}
+    change,       // {"cmd": "change", "changes": [{"op": the last word, "zone": ZONE, ...}]}
+    change_file,  // {"cmd": "change", "changes": [one per line of FILE]}
+};
+
+// One anamectl command line: the words typed, what it sends, its arguments and its help.
+struct CliCommand {
+    const char* words;  // "zone list"; the first word groups commands
+    Command sends;
+    Build build;
+    std::array<ArgSpec, 4> args;
+    OptionSpec option;
+    const char* summary;  // one line in `anamectl --help`
+    const char* help;     // more for `anamectl WORDS --help` (may be empty)
+};
+
+namespace arg {
+constexpr ArgSpec req(const char* meta) {
+    return {meta, Need::required};
+}
+constexpr ArgSpec opt(const char* meta) {
+    return {meta, Need::optional};
+}
+constexpr ArgSpec rest(const char* meta) {
+    return {meta, Need::rest};
+}
+constexpr ArgSpec opt_rest(const char* meta) {
+    return {meta, Need::optional_rest};
+}
+}  // namespace arg
+
+inline constexpr OptionSpec ttl_option{"--ttl", "N", 0x7FFFFFFF,
+                                       "TTL of the new records, in seconds"};
+inline constexpr const char* record_help =
+    "  NAME is relative to ZONE ('@' for the apex) or absolute with a trailing dot.\n"
+    "  e.g. anamectl record set mywebservice.com customer42 ALIAS offsite.host.\n"
+    "       anamectl record add mywebservice.com customer42 MX 10 mail.example.net.\n";
+inline constexpr const char* batch_help =
+    "  FILE has one change a line, 'add|set|del ZONE NAME [TTL] TYPE RDATA...'; '#' starts a\n"
+    "  comment line. Every change applies, or none does.\n";
+
+// clang-format off
+inline constexpr CliCommand cli_commands[] = {
+    {"status", Command::status, Build::fields, {}, {},
+     "version, uptime, zones, snapshot, workers", ""},
+    {"stats", Command::stats, Build::fields, {}, {},
+     "counters by rcode, qtype, transport, frontend; ALIAS", ""},
+    {"zone list", Command::zone_list, Build::fields, {}, {},
+     "served zones with serials", ""},
+    {"zone check", Command::zone_check, Build::fields, {arg::req("FILE"), arg::opt("ZONE")}, {},
+     "load FILE as ZONE and report, without serving it", ""},
+    {"zone reload", Command::zone_reload, Build::fields, {arg::opt("ZONE")}, {},
+     "re-read zone files (and the journal over them)", ""},
+    {"zone flush", Command::zone_flush, Build::fields, {arg::req("ZONE")}, {},
+     "write ZONE, runtime changes included, to its file", ""},
+    {"record add", Command::change, Build::change,
+     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
+     "add records to the RRset at NAME", record_help},
+    {"record set", Command::change, Build::change,
+     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
+     "replace the RRset at NAME", record_help},
+    {"record del", Command::change, Build::change,
+     {arg::req("ZONE"), arg::req("NAME"), arg::opt("TYPE"), arg::opt_rest("RDATA")}, ttl_option,
+     "delete RDATA, else the RRset of TYPE, else all at NAME", record_help},
+    {"record show", Command::record_show, Build::fields, {arg::req("ZONE"), arg::req("NAME")}, {},
+     "records at NAME", record_help},
+    {"record batch", Command::change, Build::change_file, {arg::req("FILE")}, {},
+     "many changes in one transaction", batch_help},
+    {"alias list", Command::alias_list, Build::fields, {}, {},
+     "every ALIAS target and its state", ""},
+    {"alias show", Command::alias_show, Build::fields, {arg::req("TARGET")}, {},
+     "one ALIAS target", ""},
+    {"alias refresh", Command::alias_refresh, Build::fields, {arg::req("TARGET")}, {},
+     "look TARGET up again now", ""},
+};
+// clang-format on
+
+// Options of every command line.
+struct GlobalOption {
+    const char* flag;
+    const char* meta;  // nullptr: takes no value
+    const char* help;
+};
+inline constexpr GlobalOption global_options[] = {
+    {"--socket", "PATH", "control socket (else $ANAMED_SOCKET, /run/anamed.sock)"},
+    {"--json", nullptr, "print anamed's answer as JSON"},
+    {"--help", nullptr, "this help; after a command, that command's"},
+};
+
+}  // namespace anamed

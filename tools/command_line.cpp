@@ -1,0 +1,359 @@
+#include "command_line.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+namespace anamed::cli {
+namespace {
+
+using json = nlohmann::json;
+
+std::string_view group_of(const CliCommand& c) {
+    const std::string_view w = c.words;
+    return w.substr(0, w.find(' '));
+}
+// The second word, empty for a command of one word.
+std::string_view sub_of(const CliCommand& c) {
+    const std::string_view w = c.words;
+    const size_t sp = w.find(' ');
+    return sp == std::string_view::npos ? std::string_view() : w.substr(sp + 1);
+}
+
+std::string key_of(std::string_view meta) {
+    std::string k(meta);
+    for (char& ch : k) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    return k;
+}
+
+bool takes_rest(const CliCommand& c) {
+    return std::any_of(c.args.begin(), c.args.end(), [](const ArgSpec& a) {
+        return a.need == Need::rest || a.need == Need::optional_rest;
+    });
+}
+size_t required_args(const CliCommand& c) {
+    return size_t(std::count_if(c.args.begin(), c.args.end(), [](const ArgSpec& a) {
+        return a.need == Need::required || a.need == Need::rest;
+    }));
+}
+size_t max_args(const CliCommand& c) {
+    return size_t(std::count_if(c.args.begin(), c.args.end(),
+                                [](const ArgSpec& a) { return a.need != Need::none; }));
+}
+
+// The row named by `words` (one or two of them), or null.
+const CliCommand* find_row(std::string_view group, std::string_view sub) {
+    for (const CliCommand& c : cli_commands)
+        if (group_of(c) == group && sub_of(c) == sub) return &c;
+    return nullptr;
+}
+bool is_group(std::string_view group) {
+    return std::any_of(std::begin(cli_commands), std::end(cli_commands),
+                       [&](const CliCommand& c) { return group_of(c) == group; });
+}
+bool is_command_option(std::string_view flag) {
+    return std::any_of(std::begin(cli_commands), std::end(cli_commands),
+                       [&](const CliCommand& c) { return c.option.flag && flag == c.option.flag; });
+}
+
+// "zone: expected list, check, reload or flush"
+std::string expected_subcommands(std::string_view group) {
+    std::vector<std::string_view> subs;
+    for (const CliCommand& c : cli_commands)
+        if (group_of(c) == group) subs.push_back(sub_of(c));
+    std::string s = std::string(group) + ": expected ";
+    for (size_t i = 0; i < subs.size(); ++i)
+        s += (i == 0 ? "" : i + 1 == subs.size() ? " or " : ", ") + std::string(subs[i]);
+    return s;
+}
+
+// "zone: expected flush ZONE", "status: expected status"
+std::string expected_args(const CliCommand& c) {
+    const std::string s = synopsis(c);
+    const bool two_words = !sub_of(c).empty();
+    return std::string(group_of(c)) + ": expected " + (two_words ? s.substr(s.find(' ') + 1) : s);
+}
+
+void check_args(const CliCommand& c, const std::vector<std::string>& args) {
+    if (args.size() < required_args(c)) throw UsageError(expected_args(c), c.words);
+    if (!takes_rest(c) && args.size() > max_args(c))
+        throw UsageError(std::string(c.words) + ": unexpected argument '" + args[max_args(c)] + "'",
+                         c.words);
+}
+
+uint32_t option_number(const CliCommand& c, const std::string& v) {
+    const OptionSpec& o = c.option;
+    const std::string what = std::string(o.flag) + " wants a number " + o.meta + " (0 to " +
+                             std::to_string(o.max) + "), got '" + v + "'";
+    if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos)
+        throw UsageError(what, c.words);
+    const unsigned long long n = std::stoull(v);
+    if (n > o.max) throw UsageError(what, c.words);
+    return uint32_t(n);
+}
+
+// The arguments into `out` under their keys; the option too, when given.
+void fill(json& out, const CliCommand& c, const std::vector<std::string>& args,
+          const std::string* option) {
+    size_t i = 0;
+    for (const ArgSpec& a : c.args) {
+        if (a.need == Need::none || i >= args.size()) break;
+        if (a.need == Need::rest || a.need == Need::optional_rest) {
+            std::string joined;
+            for (; i < args.size(); ++i) joined += (joined.empty() ? "" : " ") + args[i];
+            out[key_of(a.meta)] = joined;
+        } else {
+            out[key_of(a.meta)] = args[i++];
+        }
+    }
+    if (option) out[key_of(std::string_view(c.option.flag).substr(2))] = option_number(c, *option);
+}
+
+json change(const CliCommand& c, const std::vector<std::string>& args, const std::string* ttl) {
+    check_args(c, args);
+    json ch{{"op", std::string(sub_of(c))}};
+    fill(ch, c, args, ttl);
+    return ch;
+}
+
+json batch_from_file(const std::string& file) {
+    std::ifstream in(file);
+    if (!in) throw UsageError("cannot read " + file, "record batch");
+    json changes = json::array();
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        const size_t first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line[first] == '#') continue;
+        std::istringstream ls(line);
+        std::vector<std::string> w;
+        for (std::string t; ls >> t;) w.push_back(t);
+        const std::string where = file + ":" + std::to_string(n) + ": ";
+        const CliCommand* c = find_row("record", w[0]);
+        if (c == nullptr || c->build != Build::change)
+            throw UsageError(where + "expected add, set or del", "record batch");
+        std::string ttl;
+        if (w.size() > 3 && std::isdigit(static_cast<unsigned char>(w[3][0])) && w[0] != "del") {
+            ttl = w[3];
+            w.erase(w.begin() + 3);
+        }
+        w.erase(w.begin());
+        try {
+            changes.push_back(change(*c, w, ttl.empty() ? nullptr : &ttl));
+        } catch (const UsageError& e) {
+            throw UsageError(where + e.what(), "record batch");
+        }
+    }
+    if (changes.empty()) throw UsageError(file + ": no changes", "record batch");
+    return changes;
+}
+
+// "  TEXT   " up to `width`, or "  TEXT" and a new line indented to `width`.
+std::string column(const std::string& s, size_t width) {
+    const std::string t = "  " + s;
+    return t.size() < width ? t + std::string(width - t.size(), ' ')
+                            : t + "\n" + std::string(width, ' ');
+}
+
+}  // namespace
+
+Invocation parse(const std::vector<std::string>& args, const std::string& socket) {
+    Invocation inv;
+    inv.socket = socket;
+    std::vector<std::string> words;
+    std::vector<std::pair<std::string, std::string>> options;
+    bool only_words = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (only_words || (a.rfind("--", 0) != 0 && a != "-h")) {
+            words.push_back(a);
+        } else if (a == "--") {
+            only_words = true;
+        } else if (a == "--help" || a == "-h") {
+            inv.help = true;
+        } else if (a == "--json") {
+            inv.json = true;
+        } else if (a == "--socket" || is_command_option(a)) {
+            if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
+            if (a == "--socket")
+                inv.socket = args[++i];
+            else
+                options.emplace_back(a, args[i + 1]), ++i;
+        } else {
+            throw UsageError("unknown option " + a);
+        }
+    }
+    if (words.empty()) {
+        if (inv.help) return inv;
+        throw UsageError("no command");
+    }
+    if (!is_group(words[0])) {
+        if (inv.help) return inv;
+        throw UsageError("unknown command '" + words[0] + "'");
+    }
+    const CliCommand* c = find_row(words[0], "");
+    size_t used = 1;
+    if (c == nullptr) {
+        c = words.size() > 1 ? find_row(words[0], words[1]) : nullptr;
+        if (c == nullptr) {
+            inv.topic = words[0];
+            if (inv.help) return inv;
+            throw UsageError(expected_subcommands(words[0]), words[0]);
+        }
+        used = 2;
+    }
+    inv.topic = c->words;
+    if (inv.help) return inv;
+    inv.cmd = c;
+    inv.args.assign(words.begin() + std::ptrdiff_t(used), words.end());
+    check_args(*c, inv.args);
+    for (const auto& [flag, value] : options) {
+        if (c->option.flag == nullptr || flag != c->option.flag)
+            throw UsageError(std::string(c->words) + " takes no option " + flag, c->words);
+        inv.option = value;
+        inv.has_option = true;
+        option_number(*c, value);
+    }
+    return inv;
+}
+
+json request(const Invocation& inv) {
+    const CliCommand& c = *inv.cmd;
+    json req{{"cmd", std::string(command_name(c.sends))}};
+    const std::string* option = inv.has_option ? &inv.option : nullptr;
+    switch (c.build) {
+        case Build::fields:
+            fill(req, c, inv.args, option);
+            break;
+        case Build::change:
+            req["changes"] = json::array({change(c, inv.args, option)});
+            break;
+        case Build::change_file:
+            req["changes"] = batch_from_file(inv.args.at(0));
+            break;
+    }
+    return req;
+}
+
+std::string synopsis(const CliCommand& c) {
+    std::string s = c.words;
+    for (const ArgSpec& a : c.args) {
+        const std::string m = a.meta ? a.meta : "";
+        switch (a.need) {
+            case Need::none:
+                break;
+            case Need::required:
+                s += " " + m;
+                break;
+            case Need::optional:
+                s += " [" + m + "]";
+                break;
+            case Need::rest:
+                s += " " + m + "...";
+                break;
+            case Need::optional_rest:
+                s += " [" + m + "...]";
+                break;
+        }
+    }
+    if (c.option.flag) s += std::string(" [") + c.option.flag + " " + c.option.meta + "]";
+    return s;
+}
+
+std::string main_help() {
+    std::string h = "usage: anamectl [--socket PATH] [--json] COMMAND [ARGS]\n\ncommands:\n";
+    for (const CliCommand& c : cli_commands) h += column(synopsis(c), 39) + c.summary + "\n";
+    h += "\noptions:\n";
+    for (const GlobalOption& o : global_options)
+        h += column(std::string(o.flag) + (o.meta ? std::string(" ") + o.meta : ""), 39) + o.help +
+             "\n";
+    h += "\n`anamectl COMMAND --help` tells more about a command.\n"
+         "Exit status: 0 done, 1 anamed refused the request, 2 usage or connection error or an\n"
+         "unreadable answer.\n";
+    return h;
+}
+
+std::string help(const std::string& topic) {
+    std::string usage, more, notes;
+    for (const CliCommand& c : cli_commands) {
+        if (topic == c.words) {
+            std::string h = "usage: anamectl " + synopsis(c) + "\n  " + c.summary + "\n" + c.help;
+            if (c.option.flag)
+                h += std::string("  ") + c.option.flag + " " + c.option.meta + ": " +
+                     c.option.help + "\n";
+            return h;
+        }
+        if (group_of(c) != topic) continue;
+        usage += (usage.empty() ? "usage: anamectl " : "       anamectl ") + synopsis(c) + "\n";
+        more += column(c.words, 18) + c.summary + "\n";
+        if (notes.find(c.help) == std::string::npos) notes += c.help;  // rows share theirs
+    }
+    return usage.empty() ? main_help() : usage + "\n" + more + notes;
+}
+
+std::vector<std::string> complete(const std::vector<std::string>& words, const std::string& socket,
+                                  const Ask& ask) {
+    const std::string cur = words.empty() ? "" : words.back();
+    std::vector<std::string> pos, cands;
+    std::string sock = socket;
+    bool only_words = false;
+    for (size_t i = 0; i + 1 < words.size(); ++i) {
+        const std::string& w = words[i];
+        if (only_words || w.rfind("--", 0) != 0)
+            pos.push_back(w);
+        else if (w == "--")
+            only_words = true;
+        else if (w == "--socket" || is_command_option(w)) {
+            if (i + 2 == words.size())
+                return w == "--socket" ? std::vector<std::string>{"@file"} : cands;
+            if (w == "--socket") sock = words[i + 1];
+            ++i;
+        }
+    }
+    const CliCommand* c = pos.empty() ? nullptr : find_row(pos[0], "");
+    size_t used = 1;
+    if (c == nullptr && pos.size() >= 2) c = find_row(pos[0], pos[1]), used = 2;
+    if (!only_words && !cur.empty() && cur[0] == '-') {
+        for (const GlobalOption& o : global_options) cands.push_back(o.flag);
+        if (c && c->option.flag) cands.push_back(c->option.flag);
+    } else if (pos.empty()) {
+        for (const CliCommand& row : cli_commands) cands.emplace_back(group_of(row));
+    } else if (c == nullptr && pos.size() == 1) {
+        for (const CliCommand& row : cli_commands)
+            if (group_of(row) == pos[0] && !sub_of(row).empty()) cands.emplace_back(sub_of(row));
+    } else if (c != nullptr) {
+        const size_t k = pos.size() - used;
+        const ArgSpec* a = nullptr;
+        for (size_t i = 0; i < c->args.size() && c->args[i].need != Need::none; ++i)
+            if (i == k ||
+                ((c->args[i].need == Need::rest || c->args[i].need == Need::optional_rest) &&
+                 i <= k))
+                a = &c->args[i];
+        const std::string meta = a ? a->meta : "";
+        if (meta == "FILE") return {"@file"};
+        if (meta == "TYPE") {
+            for (const char* t : {"A", "AAAA", "ALIAS", "CAA", "CNAME", "DNAME", "DS", "HTTPS",
+                                  "MX", "NAPTR", "NS", "PTR", "SOA", "SRV", "SVCB", "TXT"})
+                cands.push_back(t);
+            std::string upper = cur;
+            for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+            std::erase_if(cands, [&](const std::string& s) { return s.rfind(upper, 0) != 0; });
+            return cands;
+        }
+        const bool zones = meta == "ZONE";
+        if (zones || meta == "TARGET") {
+            const json r = ask(sock, json{{"cmd", zones ? "zone-list" : "alias-list"}});
+            const char* list = zones ? "zones" : "targets";
+            if (r.is_object() && r.contains(list) && r[list].is_array())
+                for (const json& e : r[list]) {
+                    const json& v = e.value(zones ? "name" : "target", json());
+                    if (v.is_string()) cands.push_back(v.get<std::string>());
+                }
+        }
+    }
+    std::erase_if(cands, [&](const std::string& s) { return s.rfind(cur, 0) != 0; });
+    cands.erase(std::unique(cands.begin(), cands.end()), cands.end());
+    return cands;
+}
+
+}  // namespace anamed::cli
