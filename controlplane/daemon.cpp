@@ -158,6 +158,12 @@ void Daemon::publish_changes(const ChangeOutcome& outcome) {
     if (!moved.empty()) publish_aliases(moved);
 }
 
+void Daemon::answer_handoffs() {
+    handoff_.drain_signal();
+    std::unique_ptr<HandoffMessage> m;
+    while (handoff_.pop(m)) frontend_->reply(*m, messages_.handle(*m));
+}
+
 int Daemon::run() {
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -192,7 +198,7 @@ int Daemon::run() {
         addrs.push_back(a);
     }
     frontend_ = std::make_unique<KernelFrontend>(
-        published_, FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
+        published_, FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections, &handoff_});
     try {
         frontend_->start(addrs);
     } catch (const std::exception& e) {
@@ -218,7 +224,7 @@ int Daemon::run() {
 
     std::vector<pollfd> fds;
     while (true) {
-        fds.assign(1, pollfd{sfd, POLLIN, 0});
+        fds.assign({pollfd{sfd, POLLIN, 0}, pollfd{handoff_.fd(), POLLIN, 0}});
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
         const bool busy = (control_ && control_->busy()) || !promote_.empty();
@@ -230,6 +236,7 @@ int Daemon::run() {
         const auto changed = resolver_.process();
         if (!changed.empty()) publish_aliases(changed);
         if (control_) control_->process();
+        answer_handoffs();
         signalfd_siginfo si;
         if (read(sfd, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo == SIGHUP) {

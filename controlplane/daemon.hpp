@@ -13,6 +13,7 @@
 #include "anamed/kernel_frontend.hpp"
 #include "anamed/publish.hpp"
 #include "config.hpp"
+#include "message_handler.hpp"
 #include "zone_store.hpp"
 
 namespace anamed {
@@ -35,6 +36,7 @@ private:
     // Runtime changes: validated, journaled (when `journal`), applied, published.
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
     void publish_changes(const ChangeOutcome& outcome);
+    void answer_handoffs();  // the messages the workers handed off (dispatch.hpp)
 
     // control_commands.cpp: one function per anamectl command.
     nlohmann::json handle(const nlohmann::json& request);
@@ -60,6 +62,8 @@ private:
     // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
     // of the control loop once the snapshot serves (see huge_alloc).
     std::vector<std::pair<uint8_t*, size_t>> promote_;
+    HandoffQueue handoff_{1024};
+    MessageHandler messages_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ControlServer> control_;

@@ -34,21 +34,42 @@ void set_len(rte_mbuf* m, uint32_t len) {
     m->pkt_len = len;
 }
 
-void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBucket& bucket, uint16_t queue,
-             rte_mbuf** pkts, uint16_t n, Scratch& s) {
+// One burst from a port, in three stages as l3fwd names them: classify every frame (queries
+// gathered for answering, ARP/ND/echo answered in place, the rest sorted for the kernel or
+// the bin), answer the queries together, transmit.
+struct Burst {
+    PortState& p;
+    DpdkPortCounters& ctr;
+    TokenBucket& bucket;
+    Scratch& s;
     unsigned nq = 0, ntx = 0, nexc = 0, ndrop = 0;
-    bump(ctr.rx, n);
-    for (unsigned i = 0; i < n && i < prefetch_ahead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-    for (unsigned i = 0; i < n; ++i) {
-        if (i + prefetch_ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
-        rte_mbuf* m = pkts[i];
+
+    void drop(rte_mbuf* m, Drop why) {
+        bump(ctr.dropped[size_t(why)]);
+        s.drop[ndrop++] = m;
+    }
+    // The kernel path is slow: it takes what the bucket allows.
+    void to_kernel(rte_mbuf* m, bool fragment) {
+        if (p.info.exception_port < 0) return drop(m, Drop::no_exception);
+        if (!bucket.take()) return drop(m, Drop::exception_limit);
+        if (fragment) bump(ctr.fragments);
+        m->ol_flags = 0;
+        s.exc[nexc++] = m;
+    }
+
+    void classify_frames(rte_mbuf** pkts, uint16_t n) {
+        for (unsigned i = 0; i < n && i < prefetch_ahead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+        for (unsigned i = 0; i < n; ++i) {
+            if (i + prefetch_ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
+            classify_frame(pkts[i]);
+        }
+    }
+
+    void classify_frame(rte_mbuf* m) {
         // A tag the PMD stripped (af_packet, some NICs) goes back in, so one parser sees
         // every frame and the reply carries the tag without further thought.
-        if ((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_vlan_insert(&m) != 0) {
-            bump(ctr.dropped[size_t(Drop::malformed)]);
-            s.drop[ndrop++] = m;
-            continue;
-        }
+        if ((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_vlan_insert(&m) != 0)
+            return drop(m, Drop::malformed);
         Classified c;
         if (m->nb_segs != 1) {
             c.verdict = Verdict::kernel;  // jumbo or scattered: nothing we answer fast
@@ -57,17 +78,13 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
         }
         switch (c.verdict) {
         case Verdict::dns:
-            if (c.dns_len > max_query) {
-                bump(ctr.dropped[size_t(Drop::bad_length)]);
-                s.drop[ndrop++] = m;
-                break;
-            }
+            if (c.dns_len > max_query) return drop(m, Drop::bad_length);
             s.items[nq] = BurstItem{rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns), c.dns_len,
                                     rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
                                     size_t(m->buf_len - m->data_off - c.dns), 0, {}};
             s.cls[nq] = c;
             s.qm[nq++] = m;
-            break;
+            return;
         case Verdict::arp:
         case Verdict::nd:
         case Verdict::echo:
@@ -75,35 +92,24 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
             set_len(m, c.reply_len);
             m->ol_flags = 0;
             s.tx[ntx++] = m;
-            break;
-        case Verdict::kernel:
-            if (p.info.exception_port < 0) {
-                bump(ctr.dropped[size_t(Drop::no_exception)]);
-                s.drop[ndrop++] = m;
-            } else if (!bucket.take()) {
-                bump(ctr.dropped[size_t(Drop::exception_limit)]);
-                s.drop[ndrop++] = m;
-            } else {
-                if (c.fragment) bump(ctr.fragments);
-                m->ol_flags = 0;
-                s.exc[nexc++] = m;
-            }
-            break;
-        case Verdict::drop:
-            bump(ctr.dropped[size_t(c.why)]);
-            s.drop[ndrop++] = m;
-            break;
+            return;
+        case Verdict::kernel: return to_kernel(m, c.fragment);
+        case Verdict::drop: return drop(m, c.why);
         }
     }
-    if (nq) {
+
+    // Queries answered in place; what respond_burst hands off (NOTIFY, UPDATE, transfers,
+    // TSIG) goes to the kernel frontend, which passes it to the control plane.
+    void answer(const Snapshot* snap) {
+        if (nq == 0) return;
         bump(ctr.queries, nq);
         respond_burst(snap, s.items, nq, ClientInfo{Transport::udp});
         for (unsigned i = 0; i < nq; ++i) {
             rte_mbuf* m = s.qm[i];
             const BurstItem& it = s.items[i];
             if (it.out_len == 0) {
-                bump(ctr.dropped[size_t(Drop::no_reply)]);
-                s.drop[ndrop++] = m;
+                if (it.info.handoff) to_kernel(m, false);
+                else drop(m, Drop::no_reply);
                 continue;
             }
             const Classified& c = s.cls[i];
@@ -122,23 +128,31 @@ void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBuc
             s.tx[ntx++] = m;
         }
     }
-    if (ntx) {
-        const uint16_t sent = rte_eth_tx_burst(p.info.port_id, queue, s.tx, uint16_t(ntx));
-        bump(ctr.tx, sent);
-        if (sent < ntx) {
-            bump(ctr.dropped[size_t(Drop::tx_full)], ntx - sent);
-            rte_pktmbuf_free_bulk(s.tx + sent, ntx - sent);
+
+    void send(uint16_t port, uint16_t queue, rte_mbuf** pkts, unsigned n, std::atomic<uint64_t>& sent_ctr) {
+        if (n == 0) return;
+        const uint16_t sent = rte_eth_tx_burst(port, queue, pkts, uint16_t(n));
+        bump(sent_ctr, sent);
+        if (sent < n) {
+            bump(ctr.dropped[size_t(Drop::tx_full)], n - sent);
+            rte_pktmbuf_free_bulk(pkts + sent, n - sent);
         }
     }
-    if (nexc) {
-        const uint16_t sent = rte_eth_tx_burst(uint16_t(p.info.exception_port), queue, s.exc, uint16_t(nexc));
-        bump(ctr.to_kernel, sent);
-        if (sent < nexc) {
-            bump(ctr.dropped[size_t(Drop::tx_full)], nexc - sent);
-            rte_pktmbuf_free_bulk(s.exc + sent, nexc - sent);
-        }
+
+    void transmit(uint16_t queue) {
+        send(p.info.port_id, queue, s.tx, ntx, ctr.tx);
+        if (nexc) send(uint16_t(p.info.exception_port), queue, s.exc, nexc, ctr.to_kernel);
+        if (ndrop) rte_pktmbuf_free_bulk(s.drop, ndrop);
     }
-    if (ndrop) rte_pktmbuf_free_bulk(s.drop, ndrop);
+};
+
+void process(const Snapshot* snap, PortState& p, DpdkPortCounters& ctr, TokenBucket& bucket, uint16_t queue,
+             rte_mbuf** pkts, uint16_t n, Scratch& s) {
+    bump(ctr.rx, n);
+    Burst b{p, ctr, bucket, s};
+    b.classify_frames(pkts, n);
+    b.answer(snap);
+    b.transmit(queue);
 }
 
 // The kernel's replies (TCP, its own ARP and ND) go out the DPDK port unchanged.

@@ -37,7 +37,8 @@ inline constexpr size_t opt_rr_size = 11;
 
 // Header flag bits in the second 16-bit word.
 inline constexpr uint16_t flag_qr = 0x8000, flag_aa = 0x0400, flag_tc = 0x0200, flag_rd = 0x0100,
-                          flag_ra = 0x0080, flag_ad = 0x0020, flag_cd = 0x0010;
+                          flag_ra = 0x0080, flag_ad = 0x0020, flag_cd = 0x0010,
+                          flag_opcode = 0x7800;  // the OPCODE field
 
 // Big-endian fields: one load or store and a byte swap.
 inline uint16_t load16(const uint8_t* p) {
