@@ -9,7 +9,7 @@ packages=(
   libldns-dev ldnsutils libtbb-dev libyaml-cpp-dev nlohmann-json3-dev liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dnsutils iproute2
-  knot knot-dnsutils nsd
+  knot knot-dnsutils nsd bind9 python3-dnspython libssl-dev
   libdpdk-dev dpdk dpdk-dev dnsperf iputils-ping tcpdump ethtool
 )
 missing=()
