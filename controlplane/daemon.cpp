@@ -33,7 +33,40 @@ AliasOptions alias_options(const Config& c) {
     return o;
 }
 
-Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), resolver_(alias_options(cfg_)), published_(rcu_) {}
+Daemon::Daemon(Config cfg)
+    : cfg_(std::move(cfg)), resolver_(alias_options(cfg_)), published_(rcu_), messages_(handler_context()) {}
+
+MessageHandler::Context Daemon::handler_context() {
+    MessageHandler::Context c;
+    c.store = &store_;
+    c.peers = &peers_;
+    c.history = [this](const Zone& z) -> const ZoneHistory* {
+        auto it = history_.find(z.apex);
+        return it == history_.end() ? nullptr : &it->second;
+    };
+    c.snapshot = [this] { return live_; };
+    c.alias_expander = [this](std::string_view owner, const RRset& alias, std::vector<Record>& out) {
+        expand_alias(owner, alias, out);
+    };
+    return c;
+}
+
+void Daemon::expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out) {
+    if (alias.rdata.empty()) return;
+    const auto answer = resolver_.answer(lower_key(alias.rdata[0]));
+    if (!answer || answer->state != AliasAnswer::resolved) return;
+    for (const std::string* rrs : {&answer->a, &answer->aaaa}) {
+        // Records as the snapshot stores them: [owner placeholder][type][class][ttl][rdlen][rdata].
+        const auto* p = reinterpret_cast<const uint8_t*>(rrs->data());
+        for (size_t at = 0; at + rr_fixed <= rrs->size();) {
+            const size_t rdlen = load16(p + at + 10);
+            if (at + rr_fixed + rdlen > rrs->size()) break;
+            out.push_back(Record{std::string(owner), load16(p + at + 2), std::min(load32(p + at + 6), alias.ttl),
+                                 std::string(reinterpret_cast<const char*>(p + at + rr_fixed), rdlen)});
+            at += rr_fixed + rdlen;
+        }
+    }
+}
 Daemon::~Daemon() = default;
 
 void Daemon::rebuild(const std::vector<std::string>* targets) {

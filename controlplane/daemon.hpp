@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <map>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +38,9 @@ private:
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
     void publish_changes(const ChangeOutcome& outcome);
     void answer_handoffs();  // the messages the workers handed off (dispatch.hpp)
+    MessageHandler::Context handler_context();
+    // A transfer's records for an ALIAS RRset: the target's resolved A/AAAA.
+    void expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out);
 
     // control_commands.cpp: one function per anamectl command.
     nlohmann::json handle(const nlohmann::json& request);
@@ -63,6 +67,8 @@ private:
     // of the control loop once the snapshot serves (see huge_alloc).
     std::vector<std::pair<uint8_t*, size_t>> promote_;
     HandoffQueue handoff_{1024};
+    Peers peers_;
+    std::map<std::string, ZoneHistory> history_;  // by lower-case wire apex
     MessageHandler messages_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;
