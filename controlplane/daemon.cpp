@@ -28,7 +28,42 @@ AliasOptions alias_options(const Config& c) {
 }
 
 Daemon::Daemon(Config cfg)
-    : cfg_(std::move(cfg)), resolver_(alias_options(cfg_)), publisher_(store_, resolver_) {}
+    : cfg_(std::move(cfg)),
+      resolver_(alias_options(cfg_)),
+      publisher_(store_, resolver_),
+      messages_(handler_context()) {}
+
+MessageHandler::Context Daemon::handler_context() {
+    MessageHandler::Context c;
+    c.store = &store_;
+    c.peers = &peers_;
+    c.history = [this](const Zone& z) -> const ZoneHistory* {
+        auto it = history_.find(z.apex);
+        return it == history_.end() ? nullptr : &it->second;
+    };
+    c.snapshot = [this] { return &publisher_.live(); };
+    c.alias_expander = [this](std::string_view owner, const RRset& alias, std::vector<Record>& out) {
+        expand_alias(owner, alias, out);
+    };
+    return c;
+}
+
+void Daemon::expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out) {
+    if (alias.rdata.empty()) return;
+    const auto answer = resolver_.answer(lower_key(alias.rdata[0]));
+    if (!answer || answer->state != AliasAnswer::resolved) return;
+    for (const std::string* rrs : {&answer->a, &answer->aaaa}) {
+        // Records as the snapshot stores them: [owner placeholder][type][class][ttl][rdlen][rdata].
+        const auto* p = reinterpret_cast<const uint8_t*>(rrs->data());
+        for (size_t at = 0; at + rr_fixed <= rrs->size();) {
+            const size_t rdlen = load16(p + at + 10);
+            if (at + rr_fixed + rdlen > rrs->size()) break;
+            out.push_back(Record{std::string(owner), load16(p + at + 2), std::min(load32(p + at + 6), alias.ttl),
+                                 std::string(reinterpret_cast<const char*>(p + at + rr_fixed), rdlen)});
+            at += rr_fixed + rdlen;
+        }
+    }
+}
 
 Daemon::~Daemon() {
     if (signal_fd_ >= 0) close(signal_fd_);
@@ -68,6 +103,12 @@ std::vector<CounterSource> Daemon::counter_sources() const {
         for (auto& s : dpdk_->counter_sources()) all.push_back(std::move(s));
 #endif
     return all;
+}
+
+void Daemon::answer_handoffs() {
+    handoff_.drain_signal();
+    std::unique_ptr<HandoffMessage> m;
+    while (handoff_.pop(m)) frontend_->reply(*m, messages_.handle(*m));
 }
 
 int Daemon::run() {
@@ -121,7 +162,7 @@ bool Daemon::start_frontends() {
     }
     frontend_ = std::make_unique<KernelFrontend>(
         publisher_.published(),
-        FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections});
+        FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections, &handoff_});
     try {
         frontend_->start(addrs);
     } catch (const std::exception& e) {
@@ -152,7 +193,7 @@ bool Daemon::start_frontends() {
 void Daemon::serve() {
     std::vector<pollfd> fds;
     while (true) {
-        fds.assign(1, pollfd{signal_fd_, POLLIN, 0});
+        fds.assign({pollfd{signal_fd_, POLLIN, 0}, pollfd{handoff_.fd(), POLLIN, 0}});
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
         const bool busy = (control_ && control_->busy()) || publisher_.promoting();
@@ -161,6 +202,7 @@ void Daemon::serve() {
         const auto changed = resolver_.process();
         if (!changed.empty()) publisher_.publish_aliases(changed);
         if (control_) control_->process();
+        answer_handoffs();
         signalfd_siginfo si;
         if (read(signal_fd_, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo != SIGHUP) {

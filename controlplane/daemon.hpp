@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "alias_resolver.hpp"
@@ -13,6 +14,7 @@
 #include "config.hpp"
 #include "control_server.hpp"
 #include "journal.hpp"
+#include "message_handler.hpp"
 #include "publisher.hpp"
 #include "zone_store.hpp"
 
@@ -43,6 +45,10 @@ class Daemon {
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
     // Every frontend's counter blocks.
     std::vector<CounterSource> counter_sources() const;
+    void answer_handoffs();  // the messages the workers handed off (dispatch.hpp)
+    MessageHandler::Context handler_context();
+    // A transfer's records for an ALIAS RRset: the target's resolved A/AAAA.
+    void expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out);
 
     // control_commands.cpp: one function per command of the table.
     nlohmann::json handle(const nlohmann::json& request);
@@ -64,6 +70,10 @@ class Daemon {
     AliasResolver resolver_;
     Publisher publisher_;
     int signal_fd_ = -1;
+    HandoffQueue handoff_{1024};
+    Peers peers_;
+    std::map<std::string, ZoneHistory> history_;  // by lower-case wire apex
+    MessageHandler messages_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ControlServer> control_;

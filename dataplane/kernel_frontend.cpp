@@ -36,7 +36,8 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
         for (int fd : tcp) close(fd);
         throw;
     }
-    tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp_idle_timeout_ms, opts_.tcp_max_connections);
+    tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp_idle_timeout_ms, opts_.tcp_max_connections,
+                                       opts_.handoff);
     stats_.push_back(std::make_unique<CounterBlock>());
     tcp_->start(*stats_.back());
     for (int fd : udp) {
@@ -64,6 +65,28 @@ void KernelFrontend::stop() {
     for (int fd : fds_) close(fd);
     fds_.clear();
     if (tcp_) tcp_->stop();
+}
+
+bool KernelFrontend::hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len, const uint8_t* msg,
+                              size_t len) {
+    if (opts_.handoff == nullptr) return false;
+    auto m = std::make_unique<HandoffMessage>();
+    m->cls = classify(msg, len);
+    m->transport = Transport::udp;
+    m->peer = peer;
+    m->peer_len = peer_len;
+    m->udp_fd = fd;
+    m->bytes.assign(msg, msg + len);
+    return opts_.handoff->push(std::move(m));
+}
+
+void KernelFrontend::reply(const HandoffMessage& m, Reply r) {
+    if (m.transport == Transport::tcp) {
+        if (tcp_) tcp_->deliver(m.conn, std::move(r));
+        return;
+    }
+    for (const std::string& msg : r.messages)
+        sendto(m.udp_fd, msg.data(), msg.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&m.peer), m.peer_len);
 }
 
 void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
@@ -99,7 +122,13 @@ void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
             const size_t len = respond(snap, rx.get() + i * rx_size, in[i].msg_len,
                                        tx.get() + m * tx_size, tx_size, client, &info);
             if (len == 0) {
-                st.drop(Drop::no_reply);
+                if (!info.handoff) {
+                    st.drop(Drop::no_reply);
+                } else if (hand_off(fd, peers[i], in[i].msg_hdr.msg_namelen, rx.get() + i * rx_size, in[i].msg_len)) {
+                    st.bump(slot::handed_off);
+                } else {
+                    st.drop(Drop::handoff_full);
+                }
                 continue;
             }
             st.answer(info.rcode, info.qtype, info.truncated);

@@ -26,7 +26,8 @@ struct Query {
     Name qname;  // last: its buffers are not initialised, and the fields above are stored together
 };
 
-enum class Parse { ok, drop, formerr, notimp };
+// handoff: not a plain query; another handler answers it (anamed/dispatch.hpp).
+enum class Parse { ok, drop, formerr, notimp, handoff };
 
 // Parses header, question and the additional section (for OPT). Sets q.question_len only
 // when the question is well-formed, so errors can still echo it.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "anamed/dispatch.hpp"
 #include "query.hpp"
 #include "response_writer.hpp"
 
@@ -16,14 +17,17 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q) {
     q.id = load16(p);
     q.flags = load16(p + 2);
     if (q.flags & flag_qr) return Parse::drop;
-    const uint16_t opcode = (q.flags >> 11) & 0xF;
-    if (load16(p + 4) != 1) return opcode != 0 ? Parse::notimp : Parse::formerr;
+    const uint8_t op = opcode_of(p);
+    // NOTIFY and UPDATE are the control plane's, whatever their sections hold.
+    if (op == opcode::NOTIFY || op == opcode::UPDATE) return Parse::handoff;
+    if (load16(p + 4) != 1) return op != opcode::QUERY ? Parse::notimp : Parse::formerr;
     size_t n = parse_name(p + header_size, len - header_size, q.qname);
-    if (n == 0 || header_size + n + 4 > len) return opcode != 0 ? Parse::notimp : Parse::formerr;
+    if (n == 0 || header_size + n + 4 > len) return op != opcode::QUERY ? Parse::notimp : Parse::formerr;
     q.qtype = load16(p + header_size + n);
     q.qclass = load16(p + header_size + n + 2);
     q.question_len = n + 4;
-    if (opcode != 0) return Parse::notimp;
+    if (op != opcode::QUERY) return Parse::notimp;
+    if (q.qtype == rrtype::AXFR || q.qtype == rrtype::IXFR) return Parse::handoff;
     if (load16(p + 6) != 0 || load16(p + 8) != 0) return Parse::formerr;
 
     size_t pos = header_size + q.question_len;
@@ -34,6 +38,10 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q) {
         const uint16_t type = load16(p + pos);
         const size_t rdlen = load16(p + pos + 8);
         if (pos + 10 + rdlen > len) return Parse::formerr;
+        if (type == rrtype::TSIG) {
+            // RFC 8945 §5.1: the last record, or the message is malformed.
+            return ar == 1 ? Parse::handoff : Parse::formerr;
+        }
         if (type == rrtype::OPT) {
             if (q.edns || p[name_start] != 0) return Parse::formerr;  // one OPT, at the root
             q.edns = true;
@@ -300,6 +308,10 @@ namespace detail {
 size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query, uint8_t* out,
                      size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
     if (parsed == Parse::drop) return 0;
+    if (parsed == Parse::handoff) {
+        if (info != nullptr) *info = ResponseInfo{0, q.qtype, false, true};
+        return 0;
+    }
 
     const size_t limit = reply_limit(q, client, out_cap);
     if (limit == 0) return 0;
@@ -321,9 +333,8 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
         rc = rcode::FORMERR;
     } else if (q.qtype == rrtype::MAILA || q.qtype == rrtype::MAILB) {
         rc = rcode::NOTIMP;
-    } else if (q.qclass != class_in || snap == nullptr || q.qtype == rrtype::AXFR ||
-               q.qtype == rrtype::IXFR) {
-        rc = rcode::REFUSED;  // only IN is served; zone transfers are not offered
+    } else if (q.qclass != class_in || snap == nullptr) {
+        rc = rcode::REFUSED;  // only IN is served
     } else {
         Answerer(*snap, w, q.qtype).run(q.qname, q.zone, q.hash);
         if (!w.ok()) w.truncate();

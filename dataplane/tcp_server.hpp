@@ -1,5 +1,8 @@
 // DNS over TCP (RFC 7766): length-prefixed messages, pipelining, idle timeout and a
-// connection limit, on one epoll thread. Replies come from respond().
+// connection limit, on one epoll thread. Queries are answered by respond(); what it hands
+// off (dispatch.hpp) goes to the control plane, and the connection reads no further until
+// the reply comes back through deliver(): one message, or a stream of them (a transfer),
+// sent as the client takes them.
 #pragma once
 
 #include <atomic>
@@ -10,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "anamed/handoff.hpp"
 #include "anamed/publish.hpp"
 #include "anamed/snapshot.hpp"
 #include "anamed/stats.hpp"
@@ -19,24 +23,39 @@ namespace anamed {
 class TcpServer {
 public:
     TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, unsigned idle_timeout_ms,
-              unsigned max_connections);
+              unsigned max_connections, HandoffQueue* handoff);
     ~TcpServer();
     void start(CounterBlock& stats);
     void stop();
+    // From the control plane: the reply to the message handed off from connection `conn`.
+    void deliver(uint64_t conn, Reply reply);
 
 private:
     struct Conn {
         int fd = -1;
-        std::vector<uint8_t> in;  // bytes received, not yet answered
+        uint64_t id = 0;           // fd and a serial: what the control plane's reply names
+        std::vector<uint8_t> in;   // bytes received, not yet answered
         std::vector<uint8_t> out;  // bytes not yet accepted by the kernel
         std::chrono::steady_clock::time_point last;
-        bool reading = true;
+        bool awaiting = false;          // a handed-off message's reply has not all gone out
+        std::shared_ptr<Reply> stream;  // that reply, while it does
+        size_t next = 0;                // its next message
+        uint32_t events = 0;            // registered with epoll
+    };
+    struct Delivery {
+        uint64_t conn;
+        Reply reply;
     };
 
     void loop();
     void accept_all(int lfd);
     void on_readable(Conn& c);
     void answer_buffered(Conn& c);
+    bool hand_off(Conn& c, const uint8_t* msg, size_t len);
+    void take_deliveries();
+    // Queues more of the stream, sends, and answers what was read meanwhile; false when the
+    // connection was closed.
+    bool pump(Conn& c);
     bool flush(Conn& c);
     void update_events(Conn& c);
     void close_conn(int fd);
@@ -53,6 +72,9 @@ private:
     std::thread thread_;
     std::unordered_map<int, Conn> conns_;
     std::unique_ptr<uint8_t[]> scratch_;
+    HandoffQueue* handoff_;
+    WakingQueue<std::unique_ptr<Delivery>> inbox_;
+    uint64_t serial_ = 0;
 };
 
 }  // namespace anamed

@@ -30,21 +30,42 @@ void set_len(rte_mbuf* m, uint32_t len) {
     m->pkt_len = len;
 }
 
-void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket& bucket, uint16_t queue,
-             rte_mbuf** pkts, uint16_t n, Scratch& s) {
+// One burst from a port, in three stages as l3fwd names them: classify every frame (queries
+// gathered for answering, ARP/ND/echo answered in place, the rest sorted for the kernel or
+// the bin), answer the queries together, transmit.
+struct Burst {
+    PortState& p;
+    CounterBlock& ctr;
+    TokenBucket& bucket;
+    Scratch& s;
     unsigned nq = 0, ntx = 0, nexc = 0, ndrop = 0;
-    ctr.bump(slot::rx, n);
-    for (unsigned i = 0; i < n && i < prefetch_ahead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-    for (unsigned i = 0; i < n; ++i) {
-        if (i + prefetch_ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
-        rte_mbuf* m = pkts[i];
+
+    void drop(rte_mbuf* m, Drop why) {
+        ctr.drop(why);
+        s.drop[ndrop++] = m;
+    }
+    // The kernel path is slow: it takes what the bucket allows.
+    void to_kernel(rte_mbuf* m, bool fragment) {
+        if (p.info.exception_port < 0) return drop(m, Drop::no_exception);
+        if (!bucket.take()) return drop(m, Drop::exception_limit);
+        if (fragment) ctr.bump(slot::fragments_to_kernel);
+        m->ol_flags = 0;
+        s.exc[nexc++] = m;
+    }
+
+    void classify_frames(rte_mbuf** pkts, uint16_t n) {
+        for (unsigned i = 0; i < n && i < prefetch_ahead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+        for (unsigned i = 0; i < n; ++i) {
+            if (i + prefetch_ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
+            classify_frame(pkts[i]);
+        }
+    }
+
+    void classify_frame(rte_mbuf* m) {
         // A tag the PMD stripped (af_packet, some NICs) goes back in, so one parser sees
         // every frame and the reply carries the tag without further thought.
-        if ((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_vlan_insert(&m) != 0) {
-            ctr.drop(Drop::malformed);
-            s.drop[ndrop++] = m;
-            continue;
-        }
+        if ((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_vlan_insert(&m) != 0)
+            return drop(m, Drop::malformed);
         Classified c;
         if (m->nb_segs != 1) {
             c.verdict = Verdict::kernel;  // jumbo or scattered: nothing we answer fast
@@ -53,17 +74,13 @@ void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket&
         }
         switch (c.verdict) {
         case Verdict::dns:
-            if (c.dns_len > max_query) {
-                ctr.drop(Drop::bad_length);
-                s.drop[ndrop++] = m;
-                break;
-            }
+            if (c.dns_len > max_query) return drop(m, Drop::bad_length);
             s.items[nq] = BurstItem{rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns), c.dns_len,
                                     rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
                                     size_t(m->buf_len - m->data_off - c.dns), 0, {}};
             s.cls[nq] = c;
             s.qm[nq++] = m;
-            break;
+            return;
         case Verdict::arp:
         case Verdict::nd:
         case Verdict::echo:
@@ -73,35 +90,28 @@ void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket&
             set_len(m, c.reply_len);
             m->ol_flags = 0;
             s.tx[ntx++] = m;
-            break;
-        case Verdict::kernel:
-            if (p.info.exception_port < 0) {
-                ctr.drop(Drop::no_exception);
-                s.drop[ndrop++] = m;
-            } else if (!bucket.take()) {
-                ctr.drop(Drop::exception_limit);
-                s.drop[ndrop++] = m;
-            } else {
-                if (c.fragment) ctr.bump(slot::fragments_to_kernel);
-                m->ol_flags = 0;
-                s.exc[nexc++] = m;
-            }
-            break;
-        case Verdict::drop:
-            ctr.drop(c.why);
-            s.drop[ndrop++] = m;
-            break;
+            return;
+        case Verdict::kernel: return to_kernel(m, c.fragment);
+        case Verdict::drop: return drop(m, c.why);
         }
     }
-    if (nq) {
+
+    // Queries answered in place; what respond_burst hands off (NOTIFY, UPDATE, transfers,
+    // TSIG) goes to the kernel frontend, which passes it to the control plane.
+    void answer(const Snapshot* snap) {
+        if (nq == 0) return;
         ctr.bump(slot::queries, nq);
         respond_burst(snap, s.items, nq, ClientInfo{Transport::udp});
         for (unsigned i = 0; i < nq; ++i) {
             rte_mbuf* m = s.qm[i];
             const BurstItem& it = s.items[i];
             if (it.out_len == 0) {
-                ctr.drop(Drop::no_reply);
-                s.drop[ndrop++] = m;
+                if (!it.info.handoff) {
+                    drop(m, Drop::no_reply);
+                } else {
+                    ctr.bump(slot::handed_off);
+                    to_kernel(m, false);
+                }
                 continue;
             }
             const Classified& c = s.cls[i];
@@ -118,23 +128,31 @@ void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket&
             s.tx[ntx++] = m;
         }
     }
-    if (ntx) {
-        const uint16_t sent = rte_eth_tx_burst(p.info.port_id, queue, s.tx, uint16_t(ntx));
-        ctr.bump(slot::tx, sent);
-        if (sent < ntx) {
-            ctr.drop(Drop::tx_full, ntx - sent);
-            rte_pktmbuf_free_bulk(s.tx + sent, ntx - sent);
+
+    void send(uint16_t port, uint16_t queue, rte_mbuf** pkts, unsigned n, size_t sent_slot) {
+        if (n == 0) return;
+        const uint16_t sent = rte_eth_tx_burst(port, queue, pkts, uint16_t(n));
+        ctr.bump(sent_slot, sent);
+        if (sent < n) {
+            ctr.drop(Drop::tx_full, n - sent);
+            rte_pktmbuf_free_bulk(pkts + sent, n - sent);
         }
     }
-    if (nexc) {
-        const uint16_t sent = rte_eth_tx_burst(uint16_t(p.info.exception_port), queue, s.exc, uint16_t(nexc));
-        ctr.bump(slot::to_kernel, sent);
-        if (sent < nexc) {
-            ctr.drop(Drop::tx_full, nexc - sent);
-            rte_pktmbuf_free_bulk(s.exc + sent, nexc - sent);
-        }
+
+    void transmit(uint16_t queue) {
+        send(p.info.port_id, queue, s.tx, ntx, slot::tx);
+        if (nexc) send(uint16_t(p.info.exception_port), queue, s.exc, nexc, slot::to_kernel);
+        if (ndrop) rte_pktmbuf_free_bulk(s.drop, ndrop);
     }
-    if (ndrop) rte_pktmbuf_free_bulk(s.drop, ndrop);
+};
+
+void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket& bucket, uint16_t queue,
+             rte_mbuf** pkts, uint16_t n, Scratch& s) {
+    ctr.bump(slot::rx, n);
+    Burst b{p, ctr, bucket, s};
+    b.classify_frames(pkts, n);
+    b.answer(snap);
+    b.transmit(queue);
 }
 
 // The kernel's replies (TCP, its own ARP and ND) go out the DPDK port unchanged.

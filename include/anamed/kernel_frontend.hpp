@@ -1,6 +1,7 @@
 // The kernel-socket frontend: UDP workers with recvmmsg/sendmmsg (one SO_REUSEPORT socket
-// per worker and address) and one TCP thread (tcp_server.hpp). Every reply comes from
-// respond() on the published snapshot.
+// per worker and address) and one TCP thread (tcp_server.hpp). Queries are answered by
+// respond() on the published snapshot; what it hands off goes to the control plane's queue,
+// whose replies come back through reply().
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "anamed/handoff.hpp"
 #include "anamed/publish.hpp"
 #include "anamed/snapshot.hpp"
 #include "anamed/stats.hpp"
@@ -21,6 +23,7 @@ struct FrontendOptions {
     unsigned udp_workers = 0;  // per address; 0 = one per core
     unsigned tcp_idle_timeout_ms = 10000;
     unsigned tcp_max_connections = 1024;
+    HandoffQueue* handoff = nullptr;  // null: handed-off messages are dropped
 };
 
 class KernelFrontend {
@@ -31,11 +34,14 @@ public:
     // Binds every address (UDP and TCP) and starts the threads; throws on bind errors.
     void start(const std::vector<ListenAddr>& addrs);
     void stop();
+    // Sends the control plane's reply to a message the workers handed off.
+    void reply(const HandoffMessage& m, Reply r);
     // One counter block per thread, labelled; valid until the frontend is destroyed.
     std::vector<CounterSource> counter_sources() const;
 
 private:
     void udp_loop(int fd, CounterBlock& st);
+    bool hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len, const uint8_t* msg, size_t len);
 
     Published<Snapshot>& snap_;
     FrontendOptions opts_;

@@ -19,13 +19,17 @@ struct ResponseInfo {
     uint16_t rcode = 0;  // extended rcode (BADVERS = 16)
     uint16_t qtype = 0;
     bool truncated = false;
+    // No reply was written: the message is not a plain query (see dispatch.hpp) and goes
+    // to the control plane.
+    bool handoff = false;
 };
 
 // Answers one DNS message. `snap` may be null (nothing loaded: REFUSED). Writes at most
 // out_cap bytes (and never more than the client's limit: 512 without EDNS, its payload
 // size up to 1232 with EDNS, 65535 over TCP). Returns the response length, or 0 when the
 // packet deserves no reply (QR=1, shorter than a header). Pure: no allocation, no lock, no
-// syscall, no exception.
+// syscall, no exception. Messages that are not plain queries (NOTIFY, UPDATE, AXFR, IXFR, and
+// anything signed with TSIG) get no reply here: 0, with info->handoff set (dispatch.hpp).
 size_t respond(const Snapshot* snap, const uint8_t* query, size_t query_len, uint8_t* out,
                size_t out_cap, const ClientInfo& client, ResponseInfo* info = nullptr) noexcept;
 

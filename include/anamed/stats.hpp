@@ -26,11 +26,12 @@ enum class Drop : uint8_t {
     exception_limit,  // the kernel path is over its rate
     no_exception,     // kernel traffic on a port without an exception port
     tx_full,          // the TX ring had no room
+    handoff_full,     // the control plane's queue had no room for a handed-off message
     count
 };
 inline constexpr std::array<const char*, size_t(Drop::count)> drop_names{
     "not_ours", "malformed",       "bad_length",   "vlan",
-    "no_reply", "exception_limit", "no_exception", "tx_full"};
+    "no_reply", "exception_limit", "no_exception", "tx_full", "handoff_full"};
 
 // Query types counted one by one; the rest share "other".
 inline constexpr std::array<std::pair<uint16_t, const char*>, 15> qtype_buckets{{{1, "A"},
@@ -80,6 +81,7 @@ enum : uint16_t {
     to_kernel,
     from_kernel,
     fragments_to_kernel,
+    handed_off,
     answered,                                             // + rcode_bucket()
     answered_qtype = answered + rcode_names.size(),       // + qtype_bucket()
     dropped = answered_qtype + qtype_buckets.size() + 1,  // + Drop
@@ -117,6 +119,8 @@ inline constexpr CounterDef counter_defs[] = {
      slot::from_kernel, 1},
     {"fragments_to_kernel", "IP fragments passed to the kernel to reassemble", Label::none,
      slot::fragments_to_kernel, 1},
+    {"handed_off", "messages passed to the control plane (NOTIFY, UPDATE, transfers, TSIG)",
+     Label::none, slot::handed_off, 1},
 };
 
 inline constexpr const CounterDef& find_counter(std::string_view name) {

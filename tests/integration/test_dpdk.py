@@ -246,6 +246,15 @@ dpdk:
         self.assertIn("customer-verification", out)
         self.assertGreater(telemetry("/anamed/stats")["to_kernel"], 0)
 
+    def test_4_notify_through_the_exception_path(self):
+        """A NOTIFY arriving on the DPDK port is handed off to the kernel frontend, whose
+        control plane answers it (NOTIMP until this zone has a primary)."""
+        before = telemetry("/anamed/stats")["to_kernel"]
+        out = self.dig("+opcode=notify", "@" + V4, ZONE, "SOA")
+        self.assertIn("opcode: NOTIFY", out)
+        self.assertIn("status: NOTIMP", out)
+        self.assertGreater(telemetry("/anamed/stats")["to_kernel"], before)
+
     def raw_socket(self):
         """A packet socket in the client namespace (setns for this thread only)."""
         fd = os.open("/var/run/netns/" + NS_C, os.O_RDONLY)

@@ -4,6 +4,7 @@
 #include <array>
 #include <random>
 
+#include "anamed/dispatch.hpp"
 #include "test_util.hpp"
 
 namespace anamed::test {
@@ -174,22 +175,94 @@ TEST_F(RespondEdge, MalformedQuestionsAreFormerr) {
     EXPECT_EQ(rcode_of(raw(meta)), LDNS_RCODE_FORMERR);
 }
 
+// respond() with the ResponseInfo it reports.
+ResponseInfo info_of(const Snapshot& snap, const std::vector<uint8_t>& q, Transport t, size_t* len) {
+    std::vector<uint8_t> out(65536);
+    ResponseInfo info;
+    *len = respond(&snap, q.data(), q.size(), out.data(), out.size(), ClientInfo{t}, &info);
+    return info;
+}
+
 TEST_F(RespondEdge, UnknownOpcodeIsNotimp) {
     auto q = make_query("both.example.test.", LDNS_RR_TYPE_A);
-    q[2] = uint8_t((q[2] & 0x87) | (5 << 3));  // UPDATE
+    q[2] = uint8_t((q[2] & 0x87) | (2 << 3));  // STATUS
     auto r = raw(q);
     ASSERT_FALSE(r.empty());
     EXPECT_EQ(rcode_of(r), LDNS_RCODE_NOTIMPL);
-    EXPECT_EQ((r[2] >> 3) & 0xF, 5);
+    EXPECT_EQ((r[2] >> 3) & 0xF, 2);
 }
 
-TEST_F(RespondEdge, OtherClassesAndTransfersAreRefused) {
+// The dispatch seam: what is not a plain query gets no reply from respond(), only the
+// handoff mark, and classify() names where it goes.
+TEST_F(RespondEdge, NotifyUpdateTransfersAndTsigAreHandedOff) {
+    auto notify = make_query("example.test.", LDNS_RR_TYPE_SOA);
+    notify[2] = uint8_t((notify[2] & 0x87) | (4 << 3));
+    auto update = make_query("example.test.", LDNS_RR_TYPE_SOA);
+    update[2] = uint8_t((update[2] & 0x87) | (5 << 3));
+    auto axfr = header(0, 1);
+    append_question(axfr, {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0}, 252);
+    auto ixfr = header(0, 1);
+    append_question(ixfr, {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0}, 251);
+    auto tsig = header(0, 1, 0, 0, 1);  // a query whose one additional record is a TSIG
+    append_question(tsig, both_name, 1);
+    const std::vector<uint8_t> key = {3, 'k', 'e', 'y', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0};
+    tsig.insert(tsig.end(), key.begin(), key.end());
+    const std::pair<const std::vector<uint8_t>*, MessageClass> cases[] = {
+        {&notify, MessageClass::notify},  {&update, MessageClass::update},
+        {&axfr, MessageClass::transfer},  {&ixfr, MessageClass::transfer},
+        {&tsig, MessageClass::signed_query}};
+    for (const auto& [msg, cls] : cases) {
+        for (Transport t : {Transport::udp, Transport::tcp}) {
+            size_t len = 1;
+            const ResponseInfo info = info_of(snap(), *msg, t, &len);
+            EXPECT_EQ(len, 0u) << class_name(cls);
+            EXPECT_TRUE(info.handoff) << class_name(cls);
+        }
+        EXPECT_EQ(classify(msg->data(), msg->size()), cls);
+    }
+    auto plain = make_query("both.example.test.", LDNS_RR_TYPE_A);
+    size_t len = 0;
+    EXPECT_FALSE(info_of(snap(), plain, Transport::udp, &len).handoff);
+    EXPECT_GT(len, 0u);
+    EXPECT_EQ(classify(plain.data(), plain.size()), MessageClass::query);
+}
+
+// RFC 8945 §5.1: a TSIG anywhere but last makes the message malformed.
+TEST_F(RespondEdge, TsigNotLastIsFormerr) {
+    auto q = header(0, 1, 0, 0, 2);
+    append_question(q, both_name, 1);
+    const std::vector<uint8_t> key = {3, 'k', 'e', 'y', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0};
+    const std::vector<uint8_t> opt = {0, 0, 41, 4, 0xD0, 0, 0, 0, 0, 0, 0};
+    q.insert(q.end(), key.begin(), key.end());
+    q.insert(q.end(), opt.begin(), opt.end());
+    auto r = raw(q);
+    ASSERT_FALSE(r.empty());
+    EXPECT_EQ(rcode_of(r), LDNS_RCODE_FORMERR);
+}
+
+TEST_F(RespondEdge, ErrorReplyEchoesTheQuestionAndOpt) {
+    auto q = make_query("Both.Example.Test.", LDNS_RR_TYPE_SOA);
+    q[2] = uint8_t((q[2] & 0x87) | (4 << 3));
+    std::vector<uint8_t> out(512);
+    const size_t n = error_reply(q.data(), q.size(), LDNS_RCODE_NOTIMPL, out.data(), out.size());
+    ASSERT_GT(n, 12u);
+    out.resize(n);
+    EXPECT_EQ(rcode_of(out), LDNS_RCODE_NOTIMPL);
+    EXPECT_EQ((out[2] >> 3) & 0xF, 4);
+    EXPECT_TRUE(out[2] & 0x80);  // QR
+    ldns_pkt* p = nullptr;
+    ASSERT_EQ(ldns_wire2pkt(&p, out.data(), out.size()), LDNS_STATUS_OK);
+    EXPECT_EQ(ldns_pkt_qdcount(p), 1);
+    EXPECT_TRUE(ldns_pkt_edns(p));
+    ldns_pkt_free(p);
+    EXPECT_EQ(std::vector<uint8_t>(out.begin() + 12, out.begin() + 12 + 23),
+              std::vector<uint8_t>(q.begin() + 12, q.begin() + 12 + 23));
+}
+
+TEST_F(RespondEdge, OtherClassesAreRefused) {
     auto ch = header(0, 1);
     append_question(ch, both_name, 16, 3);
     EXPECT_EQ(rcode_of(raw(ch)), LDNS_RCODE_REFUSED);
-    auto axfr = header(0, 1);
-    append_question(axfr, {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0}, 252);
-    EXPECT_EQ(rcode_of(raw(axfr, Transport::tcp)), LDNS_RCODE_REFUSED);
 }
 
 TEST_F(RespondEdge, NoSnapshotMeansRefused) {

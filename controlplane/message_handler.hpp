@@ -1,0 +1,48 @@
+// The control plane's side of the dispatch seam (anamed/dispatch.hpp): every message the
+// workers hand off is answered here, by its class, on the control-plane thread. A TSIG on
+// the message is verified first, whatever its class, and the reply signed (RFC 8945).
+#pragma once
+
+#include <functional>
+
+#include "anamed/handoff.hpp"
+#include "anamed/snapshot.hpp"
+#include "anamed/tsig.hpp"
+#include "remotes.hpp"
+#include "xfr_out.hpp"
+#include "zone_store.hpp"
+
+namespace anamed {
+
+class MessageHandler {
+public:
+    struct Context {
+        const ZoneStore* store = nullptr;
+        const Peers* peers = nullptr;
+        std::function<const ZoneHistory*(const Zone&)> history;  // null: none kept
+        std::function<const Snapshot*()> snapshot;
+        AliasExpander alias_expander;  // for remotes with alias: expand
+    };
+    explicit MessageHandler(Context c) : ctx_(std::move(c)) {}
+
+    // The reply to one handed-off message (no message: none is sent).
+    Reply handle(const HandoffMessage& m);
+
+    struct Counters {
+        uint64_t axfr = 0, ixfr = 0, transfers_refused = 0, tsig_errors = 0, signed_queries = 0;
+    };
+    const Counters& counters() const { return counters_; }
+
+private:
+    // body: the message without its TSIG; tsig: what verifying it found.
+    Reply transfer(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig);
+    Reply signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig);
+    // A reply of header and question with `rcode`, signed when the request was.
+    Reply error(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig, uint8_t rcode);
+    Reply sign(Reply r, const TsigRequest& tsig);
+
+    Context ctx_;
+    Counters counters_;
+};
+
+}  // namespace anamed

@@ -1,0 +1,103 @@
+#include "xfr_out.hpp"
+
+#include "anamed/wire.hpp"
+#include "message_builder.hpp"
+
+namespace anamed {
+namespace {
+
+constexpr size_t tcp_limit = 65535;
+
+// Fills messages record by record: a record that does not fit closes the message and opens
+// the next. The question goes in the first message only (RFC 5936 §2.2).
+class Stream {
+public:
+    Stream(const TransferRequest& r, size_t limit) : r_(r), b_(limit - r.room) { open(true); }
+
+    bool put(const Record& rec) { return put(rec.owner, rec.type, rec.ttl, rec.rdata); }
+    bool put(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+        if (b_.add(owner, type, class_in, ttl, rdata)) return true;
+        if (b_.records() == 0) return false;  // a record larger than a message: never (zone checks)
+        close();
+        open(false);
+        return b_.add(owner, type, class_in, ttl, rdata);
+    }
+    size_t messages() const { return out_.size() + 1; }
+    std::vector<std::string> finish() {
+        close();
+        return std::move(out_);
+    }
+
+private:
+    void open(bool first) {
+        const uint16_t flags = uint16_t(flag_qr | flag_aa | (r_.flags & (flag_rd | flag_cd)));
+        if (first) b_.begin(r_.id, flags, r_.qname, r_.qtype);
+        else b_.begin(r_.id, flags);
+    }
+    void close() { out_.push_back(b_.finish()); }
+
+    const TransferRequest& r_;
+    MessageBuilder b_;
+    std::vector<std::string> out_;
+};
+
+// Every record but the SOA, in the zone's order, ALIAS RRsets expanded when asked.
+bool put_zone(const Zone& z, const AliasExpander& expand, Stream& s) {
+    std::vector<Record> expanded;
+    for (const auto& [key, node] : z.nodes) {
+        const std::string owner = node.owner(key);
+        for (const RRset rs : node.rrsets()) {
+            if (rs.type == rrtype::SOA) continue;
+            if (rs.type == rrtype::ALIAS && expand) {
+                expanded.clear();
+                expand(owner, rs, expanded);
+                for (const Record& r : expanded)
+                    if (!s.put(r)) return false;
+                continue;
+            }
+            for (std::string_view rd : rs.rdata)
+                if (!s.put(owner, rs.type, rs.ttl, rd)) return false;
+        }
+    }
+    return true;
+}
+
+std::vector<std::string> single_soa(const Zone& z, const TransferRequest& r) {
+    Stream s(r, r.udp ? udp_min_payload : tcp_limit);
+    s.put(soa_record(z));
+    return s.finish();
+}
+
+}  // namespace
+
+std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r, const AliasExpander& expand) {
+    Stream s(r, tcp_limit);
+    const Record soa = soa_record(z);
+    if (!s.put(soa) || !put_zone(z, expand, s) || !s.put(soa)) return {};
+    return s.finish();
+}
+
+std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history, const TransferRequest& r,
+                                       const AliasExpander& expand) {
+    const Record soa = soa_record(z);
+    if (serial_of_soa(soa) == r.client_serial || serial_gt(r.client_serial, serial_of_soa(soa)))
+        return single_soa(z, r);
+    std::vector<const ZoneDelta*> deltas;
+    if (expand || !history.since(r.client_serial, deltas)) {
+        if (r.udp) return single_soa(z, r);
+        return axfr_messages(z, r, expand);
+    }
+    Stream s(r, r.udp ? udp_min_payload : tcp_limit);
+    bool ok = s.put(soa);
+    for (const ZoneDelta* d : deltas) {
+        ok = ok && s.put(d->old_soa);
+        for (const Record& rec : d->removed) ok = ok && s.put(rec);
+        ok = ok && s.put(d->new_soa);
+        for (const Record& rec : d->added) ok = ok && s.put(rec);
+    }
+    ok = ok && s.put(soa);
+    if (!ok || (r.udp && s.messages() > 1)) return single_soa(z, r);
+    return s.finish();
+}
+
+}  // namespace anamed

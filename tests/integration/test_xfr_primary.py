@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""anamed as a primary: Knot DNS as its secondary over TSIG (AXFR, then IXFR after each change,
+driven by NOTIFY), transfers compared with anamed's data as sets, and the refusals of RFC 8945
+(no key, wrong key, wrong address).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True
+import dns.message  # noqa: E402
+import dns.query  # noqa: E402
+import dns.rcode  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.tsig  # noqa: E402
+import dns.zone  # noqa: E402
+
+from anamedtest import Anamed, AnamedTestCase, find_anamectl, main, pick_free_port  # noqa: E402
+from peers import Key, Knot, SecondaryZone  # noqa: E402
+
+ZONE = "xfr.test"
+ZONE_TEXT = """$ORIGIN xfr.test.
+$TTL 300
+@        SOA  ns1 hostmaster 2026120501 7200 3600 1209600 300
+@        NS   ns1
+@        NS   ns2.elsewhere.example.
+ns1      A    192.0.2.1
+www      A    192.0.2.10
+www      AAAA 2001:db8::10
+mail     MX   10 mx.xfr.test.
+mx       A    192.0.2.25
+txt      TXT  "hello world" "second string"
+customer ALIAS www.xfr.test.
+customer MX   10 mx.xfr.test.
+sub      NS   ns.sub
+ns.sub   A    192.0.2.53
+"""
+
+
+def records(rrsets):
+    """A set of (owner, type, ttl, rdata text) from dnspython RRsets, owners lower-cased."""
+    out = set()
+    for rrset in rrsets:
+        for rd in rrset:
+            out.add((rrset.name.to_text().lower(), rrset.rdtype, rrset.ttl, rd.to_text().lower()))
+    return out
+
+
+class Primary(AnamedTestCase):
+    def setUp(self):
+        super().setUp()
+        self.key = Key.random("xfr-key")
+        self.knot_port = pick_free_port(ipv6=False)
+        self.zone_file = self.write(ZONE + ".zone", ZONE_TEXT)
+        self.sock = os.path.join(self.dir, "ctl.sock")
+        self.config = self.write("anamed.yaml", """
+listen: ["127.0.0.1:%d"]
+control: {socket: %s}
+journal: %s
+keys:
+  - {name: %s, algorithm: %s, secret: "%s"}
+remotes:
+  - {name: knot, address: "127.0.0.1:%d", key: %s}
+  - {name: elsewhere, address: "127.0.0.3:53", key: %s}
+zones:
+  - name: %s
+    file: %s
+    notify: [knot]
+    allow-transfer: [knot, elsewhere]
+""" % (self.port, self.sock, os.path.join(self.dir, "journal.mdb"), self.key.name, self.key.algorithm,
+       self.key.secret, self.knot_port, self.key.name, self.key.name, ZONE, self.zone_file))
+        self.server = Anamed(["--config", self.config], self.dir, self.port)
+        self.addCleanup(self.server.close)
+        self.addCleanup(self._stop_and_check, self.server)
+        self.server.wait_ready()
+        self.knot = None
+
+    def start_knot(self):
+        self.knot = Knot(self.dir, self.knot_port,
+                         zones=[SecondaryZone(ZONE, ("127.0.0.1", self.port), key=self.key)])
+        self.addCleanup(self.knot.stop)
+        return self.knot
+
+    def anamectl(self, *args):
+        r = subprocess.run([find_anamectl(), "--socket", self.sock] + list(args), capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def axfr(self, port, keyring=None, keyname=None, source="127.0.0.1"):
+        q = dns.message.make_query(ZONE, "AXFR")
+        if keyring:
+            q.use_tsig(keyring, keyname=keyname)
+        msgs = []
+        with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)) as s:
+            wire = q.to_wire()
+            s.sendall(len(wire).to_bytes(2, "big") + wire)
+            ctx = None
+            while True:
+                n = int.from_bytes(self._recv(s, 2), "big")
+                m = dns.message.from_wire(self._recv(s, n), keyring=keyring, request_mac=q.mac if keyring else b"",
+                                          xfr=True, tsig_ctx=ctx, multi=bool(msgs))
+                ctx = m.tsig_ctx
+                msgs.append(m)
+                if m.rcode() != dns.rcode.NOERROR:
+                    return msgs
+                soas = sum(1 for m2 in msgs for rr in m2.answer if rr.rdtype == dns.rdatatype.SOA)
+                if soas >= 2:
+                    return msgs
+
+    @staticmethod
+    def _recv(s, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise EOFError("connection closed after %d of %d bytes" % (len(buf), n))
+            buf += chunk
+        return buf
+
+    def test_axfr_with_key_equals_the_zone_and_knot_follows_every_change_by_ixfr(self):
+        msgs = self.axfr(self.port, self.key.keyring(), self.key.name)
+        got = records(rr for m in msgs for rr in m.answer)
+        self.assertIn((ZONE + ".", dns.rdatatype.SOA), {(o, t) for o, t, _, _ in got})
+        self.assertIn(("customer.xfr.test.", 65401), {(o, t) for o, t, _, _ in got})
+        self.assertEqual(len(got), 13)  # every record of ZONE_TEXT (the closing SOA repeats the first)
+        self.assertEqual(sum(len(rr) for m in msgs for rr in m.answer), 14)
+
+        knot = self.start_knot()
+        self.assertTrue(knot.wait_serial(ZONE, 2026120501), knot.log()[-3000:])
+        for i in range(50):
+            self.anamectl("record", "add", ZONE, "c%d" % i, "A", "198.51.100.%d" % (i + 1))
+        self.assertTrue(knot.wait_serial(ZONE, 2026120501 + 50, timeout=5), knot.log()[-3000:])
+        r = knot.query("c49." + ZONE, "A")
+        self.assertEqual([rd.to_text() for rrset in r.answer for rd in rrset], ["198.51.100.50"])
+        log = knot.log()
+        self.assertIn("IXFR", log)
+        self.assertEqual(log.count("AXFR, incoming"), 1, log[-3000:])  # the first transfer only
+        # What Knot holds equals what anamed serves.
+        mine = records(rr for m in self.axfr(self.port, self.key.keyring(), self.key.name) for rr in m.answer)
+        knots = records(rr for m in self.axfr(self.knot_port, self.key.keyring(), self.key.name) for rr in m.answer)
+        self.assertEqual({r for r in mine if r[1] != 65401}, {r for r in knots if r[1] != 65401})
+
+    def test_refusals(self):
+        # No key: REFUSED (the remote requires one).
+        msgs = self.axfr(self.port)
+        self.assertEqual(msgs[-1].rcode(), dns.rcode.REFUSED)
+        # An unknown key: NOTAUTH with BADKEY.
+        other = Key.random("other-key")
+        q = dns.message.make_query(ZONE, "AXFR")
+        q.use_tsig(other.keyring(), keyname=other.name)
+        with self.assertRaises(dns.tsig.PeerBadKey):
+            dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=5)
+        # The right key name with a wrong secret: BADSIG.
+        forged = Key(self.key.name, self.key.algorithm, Key.random().secret)
+        q = dns.message.make_query(ZONE, "AXFR")
+        q.use_tsig(forged.keyring(), keyname=forged.name)
+        with self.assertRaises(dns.tsig.PeerBadSignature):
+            dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=5)
+        # The right key from an address no remote has: REFUSED, signed.
+        msgs = self.axfr(self.port, self.key.keyring(), self.key.name, source="127.0.0.2")
+        self.assertEqual(msgs[-1].rcode(), dns.rcode.REFUSED)
+        log = self.server.log()
+        self.assertIn("refused to 127.0.0.1", log)
+        self.assertIn("refused to 127.0.0.2", log)
+        self.assertIn("TSIG badkey", log.lower().replace("bad key", "badkey"))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.modules[__name__]))
