@@ -13,6 +13,7 @@
 #include "anamed/kernel_frontend.hpp"
 #include "anamed/publish.hpp"
 #include "config.hpp"
+#include "live_snapshot.hpp"
 #include "zone_store.hpp"
 
 namespace anamed {
@@ -54,7 +55,7 @@ private:
     AliasResolver resolver_;
     Rcu rcu_;
     Published<Snapshot> published_;
-    const Snapshot* live_ = nullptr;  // what published_ holds; the control plane may swap its slots
+    LiveSnapshot* live_ = nullptr;  // what published_ holds; the control plane may swap its slots
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
     uint64_t generation_ = 0;
     // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
