@@ -3,7 +3,9 @@
 namespace anamed {
 
 namespace {
-bool compiled(const ZoneTable& zt, const Node* n) { return n >= zt.nodes.begin() && n < zt.nodes.end(); }
+bool compiled(const ZoneTable& zt, const Node* n) {
+    return n >= zt.nodes.begin() && n < zt.nodes.end();
+}
 }  // namespace
 
 Node& LiveSnapshot::node(ZoneTable& zt, const Node* n) {

@@ -16,6 +16,7 @@ void normalize_record(MasterRecord& rec);
 // Parses one record, directly or with ldns (after normalize_record; a record may come
 // normalized or not); relative names are completed with `origin` (absolute, presentation).
 // Returns "" or what is wrong. Thread-safe.
-std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out);
+std::string parse_master_record(const MasterRecord& rec, const std::string& origin,
+                                ParsedRecord& out);
 
 }  // namespace anamed

@@ -61,8 +61,8 @@ uint16_t type_from_text(std::string_view text) {
 
 std::vector<std::string> apex_problems(const ZoneNode* apex) {
     std::vector<std::string> out;
-    if (apex == nullptr || !apex->has(rrtype::SOA)) out.push_back("no SOA record");
-    if (apex == nullptr || !apex->has(rrtype::NS)) out.push_back("no NS records");
+    if (apex == nullptr || !apex->has(rrtype::SOA)) out.push_back("SOA record");
+    if (apex == nullptr || !apex->has(rrtype::NS)) out.push_back("NS records");
     return out;
 }
 

@@ -30,7 +30,7 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
 size_t remove_records(ZoneNode& node, uint16_t type, const std::string* rdata);
 
 // What a zone's apex (null: none) lacks of what every zone has: an SOA (RFC 1035 §5.2) and
-// NS records (RFC 1034 §4.2.1). Each as a phrase ("no SOA record"); empty when nothing.
+// NS records (RFC 1034 §4.2.1). Each as a phrase ("SOA record"); empty when nothing.
 std::vector<std::string> apex_problems(const ZoneNode* apex);
 
 // RFC 1982 serial increment of the SOA at `apex`.

@@ -144,7 +144,7 @@ private:
 
 void check_zone(const Zone& zone, std::vector<Diagnostic>& diags) {
     for (const std::string& p : apex_problems(zone.find(zone.apex)))
-        diags.push_back({zone.file, 0, p + " at the apex " + zone.apex_text + "; add it", true});
+        diags.push_back({zone.file, 0, "no " + p + " at the apex " + zone.apex_text + "; add the missing records", true});
 }
 
 namespace {

@@ -134,7 +134,7 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const s
     for (auto& [z, nodes] : scratch.per_zone) {
         ZoneNode& apex = scratch.node(*z, z->apex);
         for (const std::string& p : apex_problems(apex.empty() ? nullptr : &apex))
-            return out.error = "zone " + z->apex_text + " would have " + p + " at its apex", out;
+            return out.error = "zone " + z->apex_text + " would lose its apex " + p, out;
         bump_serial(apex);
     }
     if (std::string err = commit(); !err.empty()) return out.error = err, out;

@@ -12,7 +12,9 @@ constexpr auto make_number_index() {
 }
 
 // ASCII letters fold to upper case; other bytes hash as they are (iequals has the last word).
-constexpr uint8_t fold(char c) { return c >= 'a' && c <= 'z' ? uint8_t(c - 32) : uint8_t(c); }
+constexpr uint8_t fold(char c) {
+    return c >= 'a' && c <= 'z' ? uint8_t(c - 32) : uint8_t(c);
+}
 
 constexpr uint32_t mnemonic_hash(std::string_view s) {
     uint32_t h = 2166136261u;  // FNV-1a
@@ -48,9 +50,12 @@ constexpr auto mnemonic_index = make_mnemonic_index();
 constexpr bool mnemonics_unique() {
     for (size_t i = 0; i < rr_type_count; ++i)
         for (size_t j = 0; j < rr_type_count; ++j)
-            for (std::string_view a : {rr_table::types[i].mnemonic, rr_table::types[i].alt_mnemonic})
-                for (std::string_view b : {rr_table::types[j].mnemonic, rr_table::types[j].alt_mnemonic})
-                    if (!a.empty() && (i != j || a.data() != b.data()) && iequal(a, b)) return false;
+            for (std::string_view a :
+                 {rr_table::types[i].mnemonic, rr_table::types[i].alt_mnemonic})
+                for (std::string_view b :
+                     {rr_table::types[j].mnemonic, rr_table::types[j].alt_mnemonic})
+                    if (!a.empty() && (i != j || a.data() != b.data()) && iequal(a, b))
+                        return false;
     return true;
 }
 static_assert(mnemonics_unique());
@@ -68,16 +73,20 @@ constinit const std::array<uint8_t, 65536> rr_type_index = make_number_index();
 
 const RRType* rr_type(std::string_view mnemonic) {
     if (mnemonic.empty() || mnemonic.size() > 16) return nullptr;
-    for (size_t s = mnemonic_hash(mnemonic) % mnemonic_slots; mnemonic_index[s] != 0; s = (s + 1) % mnemonic_slots) {
+    for (size_t s = mnemonic_hash(mnemonic) % mnemonic_slots; mnemonic_index[s] != 0;
+         s = (s + 1) % mnemonic_slots) {
         const RRType& t = rr_table::types[mnemonic_index[s] - 1];
-        if (iequal(t.mnemonic, mnemonic) || (!t.alt_mnemonic.empty() && iequal(t.alt_mnemonic, mnemonic))) return &t;
+        if (iequal(t.mnemonic, mnemonic) ||
+            (!t.alt_mnemonic.empty() && iequal(t.alt_mnemonic, mnemonic)))
+            return &t;
     }
     return nullptr;
 }
 
 std::optional<uint16_t> rr_type_number(std::string_view text) {
     if (const RRType* t = rr_type(text)) return t->number;
-    if (text.size() <= 4 || text.size() > 9 || !iequal(text.substr(0, 4), "TYPE")) return std::nullopt;
+    if (text.size() <= 4 || text.size() > 9 || !iequal(text.substr(0, 4), "TYPE"))
+        return std::nullopt;
     uint32_t n = 0;
     for (char c : text.substr(4)) {
         if (c < '0' || c > '9') return std::nullopt;

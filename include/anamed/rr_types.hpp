@@ -20,11 +20,11 @@ inline constexpr uint16_t apex = 1, delegation = 2, dname = 4, cname = 8;
 
 // One RDATA field, as master-file text and the wire have it.
 enum class RdataField : uint8_t {
-    name,     // a domain name, uncompressed in zone data
-    u8,       // decimal in text
+    name,  // a domain name, uncompressed in zone data
+    u8,    // decimal in text
     u16,
     u32,
-    period,   // 32 bits; text may carry units (1h30m), as a TTL does
+    period,  // 32 bits; text may carry units (1h30m), as a TTL does
     ipv4,
     ipv6,
     string,   // one <character-string> (RFC 1035 §3.3)
@@ -74,8 +74,9 @@ struct RRType {
     uint16_t number = 0;
     std::string_view mnemonic;
     RdataLayout rdata;
-    uint16_t flags = 0;       // rr_flag
-    uint16_t node_flags = 0;  // node_flag set on a node that has the type (delegation: below the apex)
+    uint16_t flags = 0;  // rr_flag
+    // The node_flag bits a node with the type gets (delegation: below the apex only).
+    uint16_t node_flags = 0;
     // 1 + the type's place among the query types counted by name in statistics; 0: "other".
     uint8_t stats_slot = 0;
     // For a type ldns does not know: the type whose text and RDATA format it shares, which
@@ -90,14 +91,24 @@ struct RRType {
         int at = 0;
         for (RdataField f : rdata) {
             switch (f) {
-            case RdataField::name: return at;
-            case RdataField::u8: at += 1; break;
-            case RdataField::u16: at += 2; break;
-            case RdataField::u32:
-            case RdataField::period:
-            case RdataField::ipv4: at += 4; break;
-            case RdataField::ipv6: at += 16; break;
-            default: return -1;
+                case RdataField::name:
+                    return at;
+                case RdataField::u8:
+                    at += 1;
+                    break;
+                case RdataField::u16:
+                    at += 2;
+                    break;
+                case RdataField::u32:
+                case RdataField::period:
+                case RdataField::ipv4:
+                    at += 4;
+                    break;
+                case RdataField::ipv6:
+                    at += 16;
+                    break;
+                default:
+                    return -1;
             }
         }
         return -1;
@@ -115,8 +126,12 @@ inline constexpr RRType types[] = {
     {3, "MD", {F::name}, f::compress},
     {4, "MF", {F::name}, f::compress},
     {5, "CNAME", {F::name}, f::compress | f::single, n::cname, 5},
-    {6, "SOA", {F::name, F::name, F::u32, F::period, F::period, F::period, F::period},
-     f::compress | f::single | f::apex_only, 0, 7},
+    {6,
+     "SOA",
+     {F::name, F::name, F::u32, F::period, F::period, F::period, F::period},
+     f::compress | f::single | f::apex_only,
+     0,
+     7},
     {7, "MB", {F::name}, f::compress},
     {8, "MG", {F::name}, f::compress},
     {9, "MR", {F::name}, f::compress},
@@ -205,7 +220,8 @@ inline constexpr auto rr_marked_types = [] {
     std::array<uint16_t, 8> out{};
     size_t k = 0;
     for (const RRType& t : rr_table::types)
-        if (t.node_flags != 0 || t.has(rr_flag::single)) out[k++] = t.number;  // overflow: not a constant
+        if (t.node_flags != 0 || t.has(rr_flag::single))
+            out[k++] = t.number;  // overflow: not a constant
     return out;
 }();
 

@@ -1,10 +1,11 @@
 // The RR type table: its lookups, its agreement with ldns, and the behaviour every part of
 // the control plane derives from it, checked entry by entry.
+#include "anamed/rr_types.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "anamed/rr_types.hpp"
 #include "anamed/stats.hpp"
 #include "master_text.hpp"
 #include "node_builder.hpp"
@@ -21,16 +22,36 @@ std::string sample_rdata(const RRType& t, const std::string& target = "target.ex
     for (RdataField f : t.rdata) {
         if (!out.empty()) out += ' ';
         switch (f) {
-        case RdataField::name: out += target; break;
-        case RdataField::u8: out += "7"; break;
-        case RdataField::u16: out += "512"; break;
-        case RdataField::u32: out += "2024010101"; break;
-        case RdataField::period: out += "1h"; break;
-        case RdataField::ipv4: out += "192.0.2.7"; break;
-        case RdataField::ipv6: out += "2001:db8::7"; break;
-        case RdataField::string: out += "\"a string\""; break;
-        case RdataField::strings: out += "one \"two words\""; break;
-        case RdataField::other: ADD_FAILURE() << t.mnemonic; break;
+            case RdataField::name:
+                out += target;
+                break;
+            case RdataField::u8:
+                out += "7";
+                break;
+            case RdataField::u16:
+                out += "512";
+                break;
+            case RdataField::u32:
+                out += "2024010101";
+                break;
+            case RdataField::period:
+                out += "1h";
+                break;
+            case RdataField::ipv4:
+                out += "192.0.2.7";
+                break;
+            case RdataField::ipv6:
+                out += "2001:db8::7";
+                break;
+            case RdataField::string:
+                out += "\"a string\"";
+                break;
+            case RdataField::strings:
+                out += "one \"two words\"";
+                break;
+            case RdataField::other:
+                ADD_FAILURE() << t.mnemonic;
+                break;
         }
     }
     return out;
@@ -51,8 +72,9 @@ std::vector<const RRType*> simple_types() {
 }
 
 ParsedRecord parsed(const RRType& t, const std::string& target = "target.example.test.") {
-    MasterRecord rec{"x.example.test. 300 IN " + std::string(t.mnemonic) + " " + sample_rdata(t, target), 1, 0, 0,
-                     3600};
+    MasterRecord rec{
+        "x.example.test. 300 IN " + std::string(t.mnemonic) + " " + sample_rdata(t, target), 1, 0,
+        0, 3600};
     ParsedRecord p;
     EXPECT_EQ(parse_master_record(rec, "example.test.", p), "") << rec.text;
     return p;
@@ -83,7 +105,8 @@ TEST(RRTypes, MnemonicsAreFoundInAnyCase) {
             }
         }
     EXPECT_EQ(rr_type("aname"), rr_type(rrtype::ALIAS));
-    for (const char* none : {"", "AA", "AAAAA", "CNAMEX", "TYPE1", "A ", "NSEC3PARAMETERS_LONGER_THAN_16"})
+    for (const char* none :
+         {"", "AA", "AAAAA", "CNAMEX", "TYPE1", "A ", "NSEC3PARAMETERS_LONGER_THAN_16"})
         EXPECT_EQ(rr_type(std::string_view(none)), nullptr) << none;
 }
 
@@ -92,7 +115,8 @@ TEST(RRTypes, GenericTypeNamesReadAsTheirNumber) {
     EXPECT_EQ(rr_type_number("type65401"), 65401);
     EXPECT_EQ(rr_type_number("TYPE65535"), 65535);
     EXPECT_EQ(rr_type_number("TYPE0"), 0);
-    for (const char* bad : {"TYPE", "TYPE65536", "TYPE-1", "TYPE1x", "TYPE999999", "TYP1", "XTYPE1"})
+    for (const char* bad :
+         {"TYPE", "TYPE65536", "TYPE-1", "TYPE1x", "TYPE999999", "TYP1", "XTYPE1"})
         EXPECT_EQ(rr_type_number(bad), std::nullopt) << bad;
     EXPECT_EQ(rr_type_text(rrtype::ALIAS), "ALIAS");
     EXPECT_EQ(rr_type_text(rrtype::MX), "MX");
@@ -110,7 +134,8 @@ TEST(RRTypes, NumbersAndMnemonicsAgreeWithLdns) {
         const std::string ldns_name = d->_name;
         if (ldns_name.rfind("TYPE", 0) == 0) continue;  // a number ldns only holds a place for
         if (const RRType* t = rr_type(uint16_t(n))) {
-            EXPECT_TRUE(master_text::iequals(t->mnemonic, ldns_name)) << n << " " << t->mnemonic << " " << ldns_name;
+            EXPECT_TRUE(master_text::iequals(t->mnemonic, ldns_name))
+                << n << " " << t->mnemonic << " " << ldns_name;
             ++both;
         }
         if (const RRType* t = rr_type(ldns_name)) {
@@ -134,16 +159,25 @@ TEST(RRTypes, NumbersAndMnemonicsAgreeWithLdns) {
 TEST(RRTypes, SimpleLayoutsAreLdnsFieldTypes) {
     auto ldns_kind = [](RdataField f) {
         switch (f) {
-        case RdataField::name: return LDNS_RDF_TYPE_DNAME;
-        case RdataField::u8: return LDNS_RDF_TYPE_INT8;
-        case RdataField::u16: return LDNS_RDF_TYPE_INT16;
-        case RdataField::u32: return LDNS_RDF_TYPE_INT32;
-        case RdataField::period: return LDNS_RDF_TYPE_PERIOD;
-        case RdataField::ipv4: return LDNS_RDF_TYPE_A;
-        case RdataField::ipv6: return LDNS_RDF_TYPE_AAAA;
-        case RdataField::string:
-        case RdataField::strings: return LDNS_RDF_TYPE_STR;
-        default: return LDNS_RDF_TYPE_NONE;
+            case RdataField::name:
+                return LDNS_RDF_TYPE_DNAME;
+            case RdataField::u8:
+                return LDNS_RDF_TYPE_INT8;
+            case RdataField::u16:
+                return LDNS_RDF_TYPE_INT16;
+            case RdataField::u32:
+                return LDNS_RDF_TYPE_INT32;
+            case RdataField::period:
+                return LDNS_RDF_TYPE_PERIOD;
+            case RdataField::ipv4:
+                return LDNS_RDF_TYPE_A;
+            case RdataField::ipv6:
+                return LDNS_RDF_TYPE_AAAA;
+            case RdataField::string:
+            case RdataField::strings:
+                return LDNS_RDF_TYPE_STR;
+            default:
+                return LDNS_RDF_TYPE_NONE;
         }
     };
     for (const RRType* t : simple_types()) {
@@ -151,7 +185,8 @@ TEST(RRTypes, SimpleLayoutsAreLdnsFieldTypes) {
         const bool rest = t->rdata.field[t->rdata.count - 1] == RdataField::strings;
         EXPECT_EQ(ldns_rr_descriptor_maximum(d) == t->rdata.count, !rest) << t->mnemonic;
         for (size_t i = 0; i < t->rdata.count; ++i)
-            EXPECT_EQ(ldns_rr_descriptor_field_type(d, i), ldns_kind(t->rdata.field[i])) << t->mnemonic << " " << i;
+            EXPECT_EQ(ldns_rr_descriptor_field_type(d, i), ldns_kind(t->rdata.field[i]))
+                << t->mnemonic << " " << i;
     }
 }
 
@@ -163,14 +198,18 @@ TEST(RRTypes, FastPathParsesEverySimpleTypeAsLdnsDoes) {
         ASSERT_EQ(parse_master_record(rec, "example.test.", fast), "") << text;
         EXPECT_EQ(fast.type, t->number) << text;
         // ldns, on the text as it reads it (ALIAS as CNAME)
-        std::string ldns_text = "x 300 IN " + std::string(rr_type(t->text_as ? t->text_as : t->number)->mnemonic) +
-                                " " + sample_rdata(*t);
+        std::string ldns_text =
+            "x 300 IN " + std::string(rr_type(t->text_as ? t->text_as : t->number)->mnemonic) +
+            " " + sample_rdata(*t);
         ldns_rdf* origin = ldns_dname_new_frm_str("example.test.");
         ldns_rr* rr = nullptr;
-        ASSERT_EQ(ldns_rr_new_frm_str(&rr, ldns_text.c_str(), 3600, origin, nullptr), LDNS_STATUS_OK) << ldns_text;
+        ASSERT_EQ(ldns_rr_new_frm_str(&rr, ldns_text.c_str(), 3600, origin, nullptr),
+                  LDNS_STATUS_OK)
+            << ldns_text;
         ldns_buffer* buf = ldns_buffer_new(512);
         ldns_rr_rdata2buffer_wire(buf, rr);
-        EXPECT_EQ(fast.rdata, std::string(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf)))
+        EXPECT_EQ(fast.rdata, std::string(reinterpret_cast<const char*>(ldns_buffer_begin(buf)),
+                                          ldns_buffer_position(buf)))
             << text;
         ldns_buffer_free(buf);
         ldns_rr_free(rr);
@@ -189,7 +228,8 @@ TEST(RRTypes, NumbersPastTheirFieldAreRefused) {
             for (size_t j = 0; j < t->rdata.count; ++j) {
                 RRType one = *t;
                 one.rdata = {t->rdata.field[j]};
-                rd += (j ? " " : "") + (j == i ? std::string(f == RdataField::u8 ? "256" : "65536") : sample_rdata(one));
+                rd += (j ? " " : "") + (j == i ? std::string(f == RdataField::u8 ? "256" : "65536")
+                                               : sample_rdata(one));
             }
             MasterRecord rec{"x " + std::string(t->mnemonic) + " " + rd, 1, 0, 0, 3600};
             ParsedRecord p;
@@ -207,7 +247,8 @@ TEST(RRTypes, CompressionAndAdditionalAddressesFollowTheTable) {
     const NodeLookup lookup = [&](std::string_view key, bool) -> const ZoneNode* {
         return key == text_to_wire("a.x.example.test.") ? &target : nullptr;
     };
-    const std::set<std::string_view> rfc1035 = {"NS", "MD", "MF", "CNAME", "SOA", "MB", "MG", "MR", "PTR", "MINFO", "MX"};
+    const std::set<std::string_view> rfc1035 = {"NS", "MD", "MF",  "CNAME", "SOA", "MB",
+                                                "MG", "MR", "PTR", "MINFO", "MX"};
     for (const RRType* t : simple_types()) {
         if (!has_name(*t)) continue;
         const ParsedRecord p = parsed(*t, "a.x.example.test.");
@@ -237,32 +278,37 @@ TEST(RRTypes, NodeFlagsFollowTheTable) {
         ZoneNode zn;
         zn.add(p.type, p.ttl, p.rdata);
         EXPECT_EQ(node_flags(zn, false), t->node_flags) << t->mnemonic;
-        EXPECT_EQ(node_flags(zn, true), (t->node_flags & ~node_flag::delegation) | node_flag::apex) << t->mnemonic;
+        EXPECT_EQ(node_flags(zn, true), (t->node_flags & ~node_flag::delegation) | node_flag::apex)
+            << t->mnemonic;
         // What the marks answer is what the records say.
-        for (const RRType& other : rr_table::types) EXPECT_EQ(zn.has(other.number), other.number == t->number);
+        for (const RRType& other : rr_table::types)
+            EXPECT_EQ(zn.has(other.number), other.number == t->number);
     }
 }
 
 TEST(RRTypes, ZoneEditsFollowTheTable) {
-    for (uint16_t dnssec : {46, 47, 50}) EXPECT_TRUE(rr_type(dnssec)->has(rr_flag::dnssec)) << dnssec;  // RRSIG NSEC NSEC3
-    for (uint16_t meta : {rrtype::OPT, rrtype::TSIG, rrtype::TKEY, rrtype::IXFR, rrtype::AXFR, rrtype::MAILA,
-                          rrtype::MAILB, rrtype::ANY})
+    for (uint16_t dnssec : {46, 47, 50})
+        EXPECT_TRUE(rr_type(dnssec)->has(rr_flag::dnssec)) << dnssec;  // RRSIG NSEC NSEC3
+    for (uint16_t meta : {rrtype::OPT, rrtype::TSIG, rrtype::TKEY, rrtype::IXFR, rrtype::AXFR,
+                          rrtype::MAILA, rrtype::MAILB, rrtype::ANY})
         EXPECT_TRUE(rr_type(meta)->has(rr_flag::meta)) << meta;
     for (const RRType& t : rr_table::types) {
         ParsedRecord p;
         p.owner = text_to_wire("x.example.test.");
         p.type = t.number;
         p.ttl = 300;
-        const std::string first = t.rdata.simple() ? parsed(t).rdata : std::string("\x01\x02\x03", 3);
-        const std::string second =
-            t.rdata.simple() ? parsed(t, "other.example.test.").rdata : std::string("\x01\x02\x04", 3);
+        const std::string first =
+            t.rdata.simple() ? parsed(t).rdata : std::string("\x01\x02\x03", 3);
+        const std::string second = t.rdata.simple() ? parsed(t, "other.example.test.").rdata
+                                                    : std::string("\x01\x02\x04", 3);
         p.rdata = first;
         ZoneNode n;
         if (t.has(rr_flag::meta)) {
             EXPECT_NE(add_record(n, p, nullptr), "") << t.mnemonic << " is not zone data";
             continue;
         }
-        if (t.number == rrtype::SVCB || t.number == rrtype::HTTPS) continue;  // RDATA checked on its own
+        if (t.number == rrtype::SVCB || t.number == rrtype::HTTPS)
+            continue;  // RDATA checked on its own
         ASSERT_EQ(add_record(n, p, nullptr), "") << t.mnemonic;
         if (second != first) {
             p.rdata = second;
@@ -286,7 +332,9 @@ TEST(RRTypes, TypeNamesFromTheControlSocket) {
     // ldns knows types the table does not list.
     for (uint32_t n = 1; n < 300; ++n) {
         const ldns_rr_descriptor* d = ldns_rr_descript(uint16_t(n));
-        if (rr_type(uint16_t(n)) || d->_type != n || !d->_name || std::string(d->_name).rfind("TYPE", 0) == 0) continue;
+        if (rr_type(uint16_t(n)) || d->_type != n || !d->_name ||
+            std::string(d->_name).rfind("TYPE", 0) == 0)
+            continue;
         EXPECT_EQ(type_from_text(d->_name), n) << d->_name;
     }
     EXPECT_EQ(type_from_text("NOSUCHTYPE"), 0);
@@ -295,7 +343,8 @@ TEST(RRTypes, TypeNamesFromTheControlSocket) {
 // ALIAS is an entry like any other: written by either mnemonic or as TYPE65401 with a name,
 // it parses to its own type, and prints back under its name.
 TEST(RRTypes, AliasIsReadAndPrintedByItsEntry) {
-    for (const char* text : {"x ALIAS lb.example.", "x aname lb.example.", "x 60 IN TYPE65401 lb.example."}) {
+    for (const char* text :
+         {"x ALIAS lb.example.", "x aname lb.example.", "x 60 IN TYPE65401 lb.example."}) {
         for (bool normalize : {false, true}) {
             MasterRecord rec{text, 1, 0, 0, 3600};
             if (normalize) normalize_record(rec);
