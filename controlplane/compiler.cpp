@@ -20,7 +20,7 @@ namespace {
 
 class Compiler {
 public:
-    Compiler(const std::vector<const Zone*>& zones, Snapshot& snap) : src_(zones), snap_(snap) {}
+    Compiler(const std::vector<const Zone*>& zones, LiveSnapshot& snap) : src_(zones), snap_(snap) {}
 
     void run(const AliasProvider& provider) {
         for (const Zone* z : src_) build_zone_nodes(*z);
@@ -52,12 +52,20 @@ private:
         zt.apex_key = z.apex;
         zt.apex_text = z.apex_text;
         zt.serial = z.serial();
-
-        // Every owner plus the empty non-terminals between it and the apex, with its data.
-        // In the zone's order, which is the order the loader added them in: every pass below
-        // walks the zone data forwards through memory.
         std::vector<std::string_view> names;
         std::vector<const ZoneNode*> data;
+        collect_names(z, names, data);
+        zt.index.build(fill_nodes(z, zt, names, data));
+        zt.apex = zt.index.find(z.apex);
+        link_nodes(z, zt);
+        snap_.zones.push_back(std::move(table));
+        sources_.push_back(std::move(data));
+    }
+
+    // Every owner plus the empty non-terminals between it and the apex (data null), in the
+    // zone's order, which is the order the loader added them in: every pass below walks the
+    // zone data forwards through memory.
+    static void collect_names(const Zone& z, std::vector<std::string_view>& names, std::vector<const ZoneNode*>& data) {
         names.reserve(z.nodes.size());
         data.reserve(z.nodes.size());
         for (const auto& [key, node] : z.nodes) {
@@ -86,12 +94,17 @@ private:
             names.push_back(z.apex);
             data.push_back(nullptr);
         }
+    }
 
+    // The node table: names, label counts and flags, in parallel but for the names too long
+    // to sit inline (arena) and the ALIAS owners (alias_ids_), marked there and done after in
+    // node order.
+    // Returns the nodes' addresses, for the index.
+    std::vector<const Node*> fill_nodes(const Zone& z, ZoneTable& zt, const std::vector<std::string_view>& names,
+                                        const std::vector<const ZoneNode*>& data) {
         Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true));
         zt.nodes = HugeArray<Node>(names.size(), /*defer_huge=*/true);  // written in order
         std::vector<const Node*> ptrs(names.size());
-        // In parallel, but for the names too long to sit inline (arena) and the ALIAS owners
-        // (alias_ids_), marked here and done after in node order.
         std::vector<uint8_t> serial(names.size());
         tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
             for (size_t i = r.begin(); i < r.end(); ++i) {
@@ -103,11 +116,7 @@ private:
                 if (n.name_len <= Node::inline_name) std::memcpy(n.name_inline, names[i].data(), n.name_len);
                 else serial[i] = 1;
                 if (const ZoneNode* zn = data[i]) {
-                    const bool apex = names[i] == z.apex;
-                    if (apex) n.flags |= node_flag::apex;
-                    if (!apex && zn->has(rrtype::NS)) n.flags |= node_flag::delegation;
-                    if (zn->has(rrtype::DNAME)) n.flags |= node_flag::dname;
-                    if (zn->has(rrtype::CNAME)) n.flags |= node_flag::cname;
+                    n.flags = node_flags(*zn, names[i] == z.apex);
                     if (zn->has(rrtype::ALIAS)) serial[i] = 1;
                 }
             }
@@ -123,37 +132,36 @@ private:
             if (data[i] != nullptr)
                 if (const auto alias = data[i]->find(rrtype::ALIAS)) n.alias = alias_id(alias->rdata[0]);
         }
-        zt.index.build(ptrs);
-        zt.apex = zt.index.find(z.apex);
+        return ptrs;
+    }
 
-        // An ancestor of node i: often the node just before it (see the ENT search above), or
-        // the apex.
-        auto ancestor = [&](size_t i, std::string_view k) {
-            if (i > 0 && same_bytes(zt.nodes[i - 1].key(), k)) return const_cast<Node*>(&zt.nodes[i - 1]);
-            if (zt.apex != nullptr && same_bytes(zt.apex->key(), k)) return const_cast<Node*>(zt.apex);
-            return const_cast<Node*>(zt.index.find(k));
+    // Links: the topmost cut above each node, each node's wildcard child, and how many
+    // children each node has (for the patcher).
+    void link_nodes(const Zone& z, ZoneTable& zt) {
+        // An ancestor of node i: often the node just before it (see collect_names), or the apex.
+        auto ancestor = [&](size_t i, std::string_view k) -> Node& {
+            if (i > 0 && same_bytes(zt.nodes[i - 1].key(), k)) return zt.nodes[i - 1];
+            const Node* a = zt.apex != nullptr && same_bytes(zt.apex->key(), k) ? zt.apex : zt.index.find(k);
+            return zt.nodes[size_t(a - zt.nodes.begin())];  // every ancestor is in the table
         };
-        // Links: the topmost cut above each node, and each node's wildcard child.
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
             Node& n = zt.nodes[i];
             for (std::string_view k = n.key(); k.size() > z.apex.size();) {
                 k = parent_of(k);
                 if (k.size() <= z.apex.size()) break;
-                const Node* a = ancestor(i, k);
-                if (a->flags & (node_flag::delegation | node_flag::dname)) n.cut = a;
+                const Node& a = ancestor(i, k);
+                if (a.flags & (node_flag::delegation | node_flag::dname)) n.cut = &a;
             }
         });
-        zt.child_count.assign(zt.nodes.size(), 0);
+        std::vector<uint32_t> children(zt.nodes.size(), 0);
         for (size_t i = 0; i < zt.nodes.size(); ++i) {
             Node& n = zt.nodes[i];
             if (n.key().size() <= z.apex.size()) continue;
-            Node* parent = ancestor(i, parent_of(n.key()));
-            ++zt.children(parent);
-            if (n.name_len > 2 && n.name()[0] == 1 && n.name()[1] == '*') parent->wildcard = &n;
+            Node& parent = ancestor(i, parent_of(n.key()));
+            ++children[size_t(&parent - zt.nodes.begin())];
+            if (n.name_len > 2 && n.name()[0] == 1 && n.name()[1] == '*') parent.wildcard = &n;
         }
-
-        snap_.zones.push_back(std::move(table));
-        sources_.push_back(std::move(data));
+        snap_.add_zone(zt, std::move(children));
     }
 
     uint32_t alias_id(std::string_view target) {
@@ -234,18 +242,13 @@ private:
 
     // Data for a name in any zone served. Glue (below a cut) only when asked for.
     const ZoneNode* lookup(std::string_view key, bool glue_ok) const {
-        Name n;
-        if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0) return nullptr;
-        const ZoneTable* zt = snap_.find_zone(n);
-        if (zt == nullptr) return nullptr;
-        const Node* node = zt->index.find(key);
-        if (node == nullptr) return nullptr;
-        if (!glue_ok && (node->cut != nullptr || (node->flags & node_flag::delegation))) return nullptr;
-        return source_.at(zt)[size_t(node - zt->nodes.begin())];  // a patched-in node is not compiled from
+        const ZoneTable* zt = nullptr;
+        const Node* node = find_served(snap_, key, glue_ok, zt);
+        return node ? source_.at(zt)[size_t(node - zt->nodes.begin())] : nullptr;
     }
 
     const std::vector<const Zone*>& src_;
-    Snapshot& snap_;
+    LiveSnapshot& snap_;
     std::vector<std::unique_ptr<Arena>> arenas_;
     std::mutex arena_mu_;
     std::unordered_map<const ZoneTable*, const ZoneNode* const*> source_;  // aligned with the table's nodes
@@ -255,9 +258,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Snapshot> compile(const std::vector<const Zone*>& zones, uint64_t generation,
-                                  const AliasProvider& aliases) {
-    auto snap = std::make_unique<Snapshot>();
+std::unique_ptr<LiveSnapshot> compile(const std::vector<const Zone*>& zones, uint64_t generation,
+                                      const AliasProvider& aliases) {
+    auto snap = std::make_unique<LiveSnapshot>();
     snap->generation = generation;
     Compiler(zones, *snap).run(aliases);
     return snap;

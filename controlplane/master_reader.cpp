@@ -196,13 +196,7 @@ private:
             out += prev_owner_;
             rec_.same_owner = true;
         } else {
-            const std::string_view name = first.in(text);
-            if (name == "@") out += orig;
-            else if (ends_with_unescaped_dot(name)) out += name;
-            else {
-                (out += name) += '.';
-                if (orig != ".") out += orig;
-            }
+            append_absolute(out, first.in(text), orig);
             rec_.same_owner = out == prev_owner_;
             if (!rec_.same_owner) prev_owner_ = out;
             rest = first.pos + first.len;
@@ -213,7 +207,7 @@ private:
         rec_.file = file;
         rec_.origin = origin;
         rec_.ttl = ttl_;
-        rec_.alias = false;
+        rec_.written_as = 0;
         sink_(rec_);  // normalize_record is the parser's, for the records its fast path leaves to ldns
         return origin;
     }

@@ -19,7 +19,9 @@ struct MasterRecord {
     uint32_t file = 0;    // index into MasterFile::files
     uint32_t origin = 0;  // index into MasterFile::origins
     uint32_t ttl = 0;     // $TTL in force
-    bool alias = false;   // written as ALIAS/ANAME/TYPE65401 <name>; text says CNAME
+    // Set by normalize_record when the type was written as one ldns does not know (ALIAS):
+    // that type's number, with `text` naming the type ldns reads in its place (RRType::text_as).
+    uint16_t written_as = 0;
     bool same_owner = false;  // the owner is the previous record's, byte for byte
 };
 
@@ -27,15 +29,6 @@ struct MasterFile {
     std::vector<std::string> files;
     std::vector<std::string> origins;  // absolute, presentation form
 };
-
-// record_parser.cpp: rewrites one record's text into what ldns reads (TTL before class,
-// ALIAS as CNAME with `alias` set).
-void normalize_record(MasterRecord& rec);
-
-// record_parser.cpp: parses one record, common types directly and the rest with ldns (after
-// normalize_record; a record may come normalized or not); relative names are completed with
-// `origin` (absolute, presentation). Returns "" or what is wrong. Thread-safe.
-std::string parse_master_record(const MasterRecord& rec, const std::string& origin, ParsedRecord& out);
 
 // Hands every record of `path` (and its includes) to `sink`, in file order; `out` collects the
 // file names and origins the records refer to. The record passed is valid during the call

@@ -1,4 +1,5 @@
-// Presentation-format text helpers shared by the master-file reader and the record parser.
+// Presentation-format text helpers shared by the master-file reader, the record parser and
+// zone edits.
 #pragma once
 
 #include <cstddef>
@@ -147,11 +148,22 @@ inline bool ends_with_unescaped_dot(std::string_view n) {
     return bs % 2 == 0;
 }
 
-// `name` completed with `origin` (absolute, presentation) unless already absolute.
-inline std::string absolute(std::string_view name, const std::string& origin) {
-    if (name == "@") return origin;
-    if (ends_with_unescaped_dot(name)) return std::string(name);
-    return std::string(name) + (origin == "." ? "." : "." + origin);
+// Appends `name` made absolute: "@" (or nothing) is `origin`, a name ending in an unescaped
+// dot is as written, any other is completed with `origin` (absolute, presentation).
+inline void append_absolute(std::string& out, std::string_view name, std::string_view origin) {
+    if (name.empty() || name == "@") {
+        out += origin;
+    } else if (ends_with_unescaped_dot(name)) {
+        out += name;
+    } else {
+        (out += name) += '.';
+        if (origin != ".") out += origin;
+    }
+}
+inline std::string absolute(std::string_view name, std::string_view origin) {
+    std::string out;
+    append_absolute(out, name, origin);
+    return out;
 }
 
 // ASCII case-insensitive equality (presentation format's rule; strncasecmp is a call into

@@ -93,31 +93,41 @@ private:
         return -1;
     }
 
+    // The RDATA, its names compressed when the type allows it (RFC 3597 §4) and the RDATA
+    // has its layout exactly; as it is otherwise.
     void put_rdata(uint16_t type, std::string_view rd) {
+        const RRType* t = rr_type(type);
+        if (t == nullptr || !t->has(rr_flag::compress) || !fits_layout(t->rdata, rd)) return void(out_.append(rd));
         size_t at = 0;
-        switch (type) {
-        case rrtype::MX: at = 2; [[fallthrough]];
-        case rrtype::NS:
-        case rrtype::CNAME:
-        case rrtype::PTR:
-            if (size_t n = name_len(rd.substr(std::min(at, rd.size())));
-                n != 0 && at + n == rd.size()) {
-                out_.append(rd.substr(0, at));
-                put_name(rd.substr(at));
-                return;
-            }
-            break;
-        case rrtype::SOA:
-            if (size_t m = name_len(rd); m != 0)
-                if (size_t r = name_len(rd.substr(m)); r != 0 && m + r + 20 == rd.size()) {
-                    put_name(rd.substr(0, m));
-                    put_name(rd.substr(m, r));
-                    out_.append(rd.substr(m + r));
-                    return;
-                }
-            break;
+        for (RdataField f : t->rdata) {
+            const size_t n = f == RdataField::name ? name_len(rd.substr(at)) : fixed_size(f);
+            if (f == RdataField::name) put_name(rd.substr(at, n));
+            else out_.append(rd.substr(at, n));
+            at += n;
         }
-        out_.append(rd);  // every other type, and anything malformed, as it is
+    }
+    // The size of a fixed-size field; 0 for the others.
+    static size_t fixed_size(RdataField f) {
+        switch (f) {
+        case RdataField::u8: return 1;
+        case RdataField::u16: return 2;
+        case RdataField::u32:
+        case RdataField::period:
+        case RdataField::ipv4: return 4;
+        case RdataField::ipv6: return 16;
+        default: return 0;
+        }
+    }
+    // Whether rd is exactly the layout's names and fixed-size fields.
+    static bool fits_layout(const RdataLayout& layout, std::string_view rd) {
+        size_t at = 0;
+        for (RdataField f : layout) {
+            size_t n = fixed_size(f);
+            if (f == RdataField::name) n = name_len(rd.substr(std::min(at, rd.size())));
+            if (n == 0 || at + n > rd.size()) return false;
+            at += n;
+        }
+        return at == rd.size();
     }
 
     // Writes the labels of `name` that no known suffix covers, then a pointer to the one
@@ -160,25 +170,17 @@ private:
     std::vector<uint16_t>& fixups_;
 };
 
-// Where the domain name inside an RDATA starts, for the types whose targets get
-// additional-section addresses.
-int target_offset(uint16_t type) {
-    switch (type) {
-    case rrtype::NS: return 0;
-    case rrtype::MX: return 2;
-    case rrtype::SRV: return 6;
-    default: return -1;
-    }
-}
-
 // A/AAAA of in-zone targets.
 // No 64 KiB message holds more address records than this (16 octets each at the least), so
 // a block never carries more, however many addresses the targets have.
 constexpr uint16_t max_additional = 65535 / 16;
 
 uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out, BuiltNode& built) {
-    const int off = target_offset(rs.type);
+    const RRType* t = rr_type(rs.type);
+    const int off = t && t->has(rr_flag::additional) ? t->name_offset() : -1;
     if (off < 0) return 0;
+    // A delegation's name servers may be below the cut: their addresses are glue.
+    const bool glue_ok = (t->node_flags & node_flag::delegation) != 0;
     uint16_t count = 0;
     auto& done = built.scratch.done;
     done.clear();
@@ -191,7 +193,7 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
         key.assign(target);
         lower_in_place(key);
         built.targets.push_back(key);
-        const ZoneNode* zn = lookup(key, rs.type == rrtype::NS);
+        const ZoneNode* zn = lookup(key, glue_ok);
         if (zn == nullptr) continue;
         for (uint16_t type : {rrtype::A, rrtype::AAAA}) {
             const std::optional<RRset> addr = zn->find(type);
@@ -247,6 +249,37 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
     out.bytes.assign(reinterpret_cast<const char*>(&header), sizeof header);
     out.bytes.append(reinterpret_cast<const char*>(entries.data()), entries.size() * sizeof(TypeEntry));
     out.bytes += bytes;
+}
+
+namespace {
+// The types that set a node flag, from the table, so that a node's flags are a few marks.
+constexpr auto flag_types = [] {
+    std::array<std::pair<uint16_t, uint16_t>, rr_marked_types.size()> out{};
+    size_t k = 0;
+    for (const RRType& t : rr_table::types)
+        if (t.node_flags != 0) out[k++] = {t.number, t.node_flags};
+    return out;
+}();
+}  // namespace
+
+uint16_t node_flags(const ZoneNode& zn, bool apex) {
+    uint16_t flags = 0;
+    for (const auto& [type, flag] : flag_types)
+        if (flag != 0 && zn.has(type)) flags |= flag;
+    // NS at the apex is the zone's own; only below it does NS make a delegation.
+    return apex ? uint16_t((flags & ~node_flag::delegation) | node_flag::apex) : flags;
+}
+
+const Node* find_served(const Snapshot& snap, std::string_view key, bool glue_ok, const ZoneTable*& zone) {
+    zone = nullptr;
+    Name n;
+    if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0) return nullptr;
+    const ZoneTable* zt = snap.find_zone(n);
+    if (zt == nullptr) return nullptr;
+    const Node* node = zt->index.find(key);
+    if (node == nullptr || (!glue_ok && (node->cut != nullptr || (node->flags & node_flag::delegation)))) return nullptr;
+    zone = zt;
+    return node;
 }
 
 const NodeData* place_node(const BuiltNode& b, void* mem) {

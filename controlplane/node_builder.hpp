@@ -47,6 +47,14 @@ struct BuiltNode {
 void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa, const NodeLookup& lookup,
                 BuiltNode& out);
 
+// The node_flag bits a node's data gives it, from the RR type table (NS: delegation below
+// the apex; DNAME; CNAME); `apex`: the node is its zone's apex. Reads only ZoneNode's marks.
+uint16_t node_flags(const ZoneNode& zn, bool apex);
+
+// The node of a served name (lower-case wire key) in `snap`, and its zone in `zone`; null
+// when no zone of `snap` has it, or when it is at or below a zone cut and !glue_ok.
+const Node* find_served(const Snapshot& snap, std::string_view key, bool glue_ok, const ZoneTable*& zone);
+
 // Copies a built image into memory of node_alloc_size() bytes, aligned for NodeData.
 const NodeData* place_node(const BuiltNode& b, void* mem);
 inline size_t node_alloc_size(const BuiltNode& b) { return b.bytes.size(); }

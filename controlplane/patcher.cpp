@@ -13,18 +13,11 @@ std::string_view entry_bytes(const NodeData* d, uint16_t type) {
     return e ? std::string_view(reinterpret_cast<const char*>(d->bytes()) + e->rr_off, e->rr_len) : std::string_view();
 }
 
-template <class T>
-T* mut(const T* p) { return const_cast<T*>(p); }  // the control plane owns the live snapshot
-
 }  // namespace
 
 const ZoneNode* Patcher::lookup(std::string_view key, bool glue_ok) const {
-    Name n;
-    if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0) return nullptr;
-    const ZoneTable* zt = live_.find_zone(n);
-    if (zt == nullptr) return nullptr;
-    const Node* node = zt->index.find(key);
-    if (node == nullptr || (!glue_ok && (node->cut || (node->flags & node_flag::delegation)))) return nullptr;
+    const ZoneTable* zt = nullptr;
+    if (find_served(live_, key, glue_ok, zt) == nullptr) return nullptr;
     const Zone* z = store_.find(zt->apex_text);
     return z ? z->find(key) : nullptr;
 }
@@ -33,7 +26,8 @@ std::string Patcher::plan(const ChangeOutcome& outcome) {
     steps_.clear();
     planned_.clear();
     for (const auto& [apex, keys] : outcome.changed) {
-        ZoneTable* zt = mut(live_.zone_index.find(apex));
+        const ZoneTable* found = live_.zone_index.find(apex);
+        ZoneTable* zt = found ? &live_.table(found) : nullptr;
         const Zone* z = zt ? store_.find(zt->apex_text) : nullptr;
         if (z == nullptr) return "zone not in the live snapshot";
         const size_t before = steps_.size();
@@ -50,16 +44,13 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
     Step s;
     s.zone = &zt;
     s.key = key;
-    s.node = mut(zt.index.find(key));
+    if (const Node* n = zt.index.find(key)) s.node = &live_.node(zt, n);
     const ZoneNode* zn = z.find(key);
     if (zn && zn->empty()) zn = nullptr;
     if (live_.additional_targets.count(key) && !s.node) return "named in other records' additional data";
     if (zn) {
         const bool apex = key == z.apex;
-        s.flags = apex ? node_flag::apex : 0;
-        if (!apex && zn->find(rrtype::NS)) s.flags |= node_flag::delegation;
-        if (zn->find(rrtype::DNAME)) s.flags |= node_flag::dname;
-        if (zn->find(rrtype::CNAME)) s.flags |= node_flag::cname;
+        s.flags = node_flags(*zn, apex);
         if (const auto a = zn->find(rrtype::ALIAS)) {
             auto it = alias_slot_.find(lower_key(a->rdata[0]));
             if (it == alias_slot_.end()) return "a new ALIAS target";
@@ -72,7 +63,7 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
         if (zn) {
             if (s.flags != s.node->flags) return "its delegation/DNAME/CNAME status changes";
             s.kind = Kind::replace;
-        } else if (zt.children(s.node) == 0) {
+        } else if (live_.children(zt, s.node) == 0) {
             s.kind = Kind::remove;
         } else {
             if (s.node->flags & (node_flag::delegation | node_flag::dname | node_flag::cname))
@@ -87,8 +78,8 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
                 if (entry_bytes(old, t) != entry_bytes(now, t)) return "its addresses are copied into other answers";
         }
         if (s.kind == Kind::remove) {
-            Node* parent = mut(zt.index.find(parent_of(key)));
-            if (parent && zt.children(parent) == 1 && parent->load_data()->ntypes == 0 && !(parent->flags & node_flag::apex))
+            const Node* parent = zt.index.find(parent_of(key));
+            if (parent && live_.children(zt, parent) == 1 && parent->load_data()->ntypes == 0 && !(parent->flags & node_flag::apex))
                 return "removing it empties a non-terminal";
         }
     } else {
@@ -112,6 +103,11 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
     return "";
 }
 
+Node* Patcher::parent_node(ZoneTable& zt, std::string_view key) {
+    const Node* p = zt.index.find(parent_of(key));
+    return p ? &live_.node(zt, p) : nullptr;
+}
+
 void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
     // Parents before children, so that every insert finds its parent in the index.
     auto depth = [](const Step& s) { return s.kind == Kind::insert ? s.key.size() : 0; };
@@ -128,8 +124,7 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
         std::atomic_ref<const NodeData*>(n->data).store(d, std::memory_order_release);
     };
     for (Step& s : steps_) {
-        auto& targets = mut(&live_)->additional_targets;
-        targets.insert(s.built.targets.begin(), s.built.targets.end());
+        live_.additional_targets.insert(s.built.targets.begin(), s.built.targets.end());
         switch (s.kind) {
         case Kind::replace:
             swap_data(s.node, &s.built);
@@ -140,18 +135,18 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
             swap_data(s.node, nullptr);
             break;
         case Kind::remove: {
-            Node* parent = mut(s.zone->index.find(parent_of(s.key)));
+            Node* parent = parent_node(*s.zone, s.key);
             s.zone->index.remove(s.key, &tombstone);
             std::atomic_ref<const NodeData*>(s.node->data).store(&removed_node_data, std::memory_order_release);
             if (parent) {
-                --s.zone->children(parent);
+                --live_.children(*s.zone, parent);
                 if (parent->load_wildcard() == s.node)
                     std::atomic_ref<const Node*>(parent->wildcard).store(nullptr, std::memory_order_release);
             }
             break;
         }
         case Kind::insert: {
-            Node* parent = mut(s.zone->index.find(parent_of(s.key)));
+            Node* parent = parent_node(*s.zone, s.key);
             Node* n = new (live_.patch_nodes.alloc(sizeof(Node), alignof(Node))) Node{};
             n->name_len = uint8_t(s.key.size());
             if (n->name_len <= Node::inline_name) {
@@ -169,8 +164,9 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
             n->cut = parent->cut ? parent->cut : parent_cuts ? parent : nullptr;
             n->data = &empty_node_data;
             if (!s.built.bytes.empty()) swap_data(n, &s.built);  // else an empty non-terminal
+            live_.add_patched(*n);
             s.zone->index.insert(n);  // publishes the node (release)
-            ++s.zone->children(parent);
+            ++live_.children(*s.zone, parent);
             if (s.key.size() > 2 && s.key[0] == 1 && s.key[1] == '*')
                 std::atomic_ref<const Node*>(parent->wildcard).store(n, std::memory_order_release);
             break;

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "anamed/snapshot.hpp"
+#include "live_snapshot.hpp"
 #include "node_builder.hpp"
 #include "zone_change.hpp"
 #include "zone_store.hpp"
@@ -20,7 +20,7 @@ namespace anamed {
 
 class Patcher {
 public:
-    Patcher(const Snapshot& live, const ZoneStore& store, const std::unordered_map<std::string, uint32_t>& alias_slot)
+    Patcher(LiveSnapshot& live, const ZoneStore& store, const std::unordered_map<std::string, uint32_t>& alias_slot)
         : live_(live), store_(store), alias_slot_(alias_slot) {}
 
     // Checks every changed name and builds its new block; changes nothing visible.
@@ -35,7 +35,7 @@ private:
     struct Step {
         Kind kind;
         ZoneTable* zone;
-        Node* node;    // existing node (replace/remove/to_ent) or parent (insert)
+        Node* node = nullptr;  // existing node (replace/remove/to_ent) or parent (insert)
         std::string key;
         uint16_t flags = 0;
         uint32_t alias = 0;
@@ -43,8 +43,9 @@ private:
     };
     std::string plan_one(ZoneTable& zt, const Zone& z, const std::string& key);
     const ZoneNode* lookup(std::string_view key, bool glue_ok) const;
+    Node* parent_node(ZoneTable& zt, std::string_view key);  // of key, in zt's index
 
-    const Snapshot& live_;
+    LiveSnapshot& live_;
     const ZoneStore& store_;
     const std::unordered_map<std::string, uint32_t>& alias_slot_;
     std::vector<Step> steps_;

@@ -13,6 +13,7 @@
 #include "alias_resolver.hpp"
 #include "anamed/publish.hpp"
 #include "anamed/snapshot.hpp"
+#include "live_snapshot.hpp"
 #include "zone_change.hpp"
 #include "zone_store.hpp"
 
@@ -44,7 +45,7 @@ class Publisher {
     AliasResolver& resolver_;
     Rcu rcu_;
     Published<Snapshot> published_;
-    const Snapshot* live_ = nullptr;  // what published_ holds; only this class swaps its slots
+    LiveSnapshot* live_ = nullptr;  // what published_ holds; only this class swaps its slots
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
     uint64_t generation_ = 0;
     // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn

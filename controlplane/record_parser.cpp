@@ -1,6 +1,8 @@
 // One record's text to wire format: the master reader's normalization (class/TTL order,
-// ALIAS), a fast path for the common types through ldns's field parsers, and ldns's whole-record
-// parser for everything else.
+// types ldns lacks), a fast path for the types whose RDATA layout the RR type table spells
+// out, and ldns's whole-record parser for everything else.
+#include "record_parser.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -8,8 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
-#include "master_reader.hpp"
 #include "master_text.hpp"
 
 #include "ldns.hpp"
@@ -26,7 +28,8 @@ void normalize_record(MasterRecord& rec) {
         const std::string klass(a.in(rec.text)), ttl(b.in(rec.text));
         rec.text.replace(a.pos, b.pos + b.len - a.pos, ttl + " " + klass);
     }
-    // ALIAS <target> has CNAME's RDATA format: parse it as CNAME and remember the type.
+    // A type ldns does not know (ALIAS), by name or as TYPEnnn with its own RDATA format
+    // (not RFC 3597's \#): written as the type it shares its format with.
     size_t pos = owner.pos + owner.len;
     for (int i = 0; i < 3; ++i) {
         Token t = next_token(rec.text, pos);
@@ -36,10 +39,13 @@ void normalize_record(MasterRecord& rec) {
             pos = t.pos + t.len;
             continue;
         }
-        const bool generic = iequals(s, "TYPE65401") && next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#";
-        if (iequals(s, "ALIAS") || iequals(s, "ANAME") || generic) {
-            rec.text.replace(t.pos, t.len, "CNAME");
-            rec.alias = true;
+        const RRType* type = rr_type(s);
+        if (type == nullptr)
+            if (const auto n = rr_type_number(s); n && next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#")
+                type = rr_type(*n);
+        if (type != nullptr && type->text_as != 0) {
+            rec.text.replace(t.pos, t.len, rr_type(type->text_as)->mnemonic);
+            rec.written_as = type->number;
         }
         return;
     }
@@ -56,7 +62,7 @@ public:
     FastRecord(const MasterRecord& rec, const std::string& origin) : rec_(rec), origin_(origin) {}
 
     bool parse(ParsedRecord& out) {
-        constexpr size_t max_tokens = 8;
+        constexpr size_t max_tokens = 16;  // SOA's 7 fields, owner, TTL, class and type fit
         std::string_view tok[max_tokens];
         size_t n = 0;
         if (!split_plain(rec_.text, tok, max_tokens, n)) {  // quotes or escapes: token by token
@@ -70,18 +76,7 @@ public:
         size_t i = 1;
         out.ttl = rec_.ttl;
         out.klass = LDNS_RR_CLASS_IN;
-        auto ttl_field = [&](std::string_view ttl) {
-            if (ttl.size() <= 9 && std::all_of(ttl.begin(), ttl.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-                out.ttl = 0;
-                for (char c : ttl) out.ttl = out.ttl * 10 + uint32_t(c - '0');
-                return true;
-            }
-            // units (1h30m), or long enough for ldns's own overflow rules
-            const std::string text(ttl);
-            const char* end = nullptr;
-            out.ttl = ldns_str2period(text.c_str(), &end);
-            return end != nullptr && *end == '\0';
-        };
+        auto ttl_field = [&](std::string_view ttl) { return period(ttl, out.ttl); };
         // [TTL] [IN] or IN TTL (RFC 1035 allows either order)
         const bool ttl_first = std::isdigit(static_cast<unsigned char>(tok[i][0]));
         if (ttl_first && !ttl_field(tok[i++])) return false;
@@ -91,47 +86,13 @@ public:
                 return false;
         }
         if (i >= n) return false;
-        const std::string_view type = tok[i++];
-        const std::string_view* rd = tok + i;
-        const size_t fields = n - i;
+        const RRType* type = rr_type(tok[i++]);
+        if (type == nullptr || !type->rdata.simple()) return false;
+        // Normalized text names the type ldns reads in place of the one written.
+        out.type = rec_.written_as != 0 && rr_type(rec_.written_as)->text_as == type->number ? rec_.written_as
+                                                                                             : type->number;
         out.rdata.clear();
-        if (iequals(type, "A") && fields == 1) return set(out, LDNS_RR_TYPE_A) && address(AF_INET, rd[0], out.rdata);
-        if (iequals(type, "AAAA") && fields == 1) return set(out, LDNS_RR_TYPE_AAAA) && address(AF_INET6, rd[0], out.rdata);
-        if (iequals(type, "CNAME") && fields == 1)
-            return set(out, rec_.alias ? rrtype::ALIAS : uint16_t(LDNS_RR_TYPE_CNAME)) && name(rd[0], out.rdata);
-        if ((iequals(type, "ALIAS") || iequals(type, "ANAME")) && fields == 1)  // not normalized yet
-            return set(out, rrtype::ALIAS) && name(rd[0], out.rdata);
-        if (iequals(type, "NS") && fields == 1) return set(out, LDNS_RR_TYPE_NS) && name(rd[0], out.rdata);
-        if (iequals(type, "PTR") && fields == 1) return set(out, LDNS_RR_TYPE_PTR) && name(rd[0], out.rdata);
-        if (iequals(type, "MX") && fields == 2) {
-            // ldns would wrap a preference above 65535 around; refuse it instead.
-            uint32_t pref = 0;
-            for (char c : rd[0]) pref = std::isdigit(static_cast<unsigned char>(c)) ? pref * 10 + (c - '0') : 1u << 20;
-            if (pref > 65535) return fail("MX preference '" + std::string(rd[0]) + "' is not a number from 0 to 65535");
-            out.type = LDNS_RR_TYPE_MX;
-            out.rdata.push_back(char(pref >> 8));
-            out.rdata.push_back(char(pref & 0xff));
-            return name(rd[1], out.rdata);
-        }
-        if (iequals(type, "TXT") && fields >= 1) {
-            for (size_t f = 0; f < fields; ++f) {
-                std::string_view s = rd[f];
-                if (s.front() == '"') {
-                    if (s.size() < 2 || s.back() != '"') return fail("unterminated quoted string in '" + rec_.text + "'");
-                    s = s.substr(1, s.size() - 2);
-                }
-                if (s.find('"') != std::string_view::npos) return false;
-                out.type = LDNS_RR_TYPE_TXT;
-                if (s.size() <= 255 && s.find('\\') == std::string_view::npos) {  // as is: no escapes
-                    out.rdata.push_back(char(s.size()));
-                    out.rdata.append(s);
-                } else if (!field(LDNS_RDF_TYPE_STR, s, out, LDNS_RR_TYPE_TXT)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        return false;
+        return rdata(type->rdata, tok + i, n - i, out.rdata);
     }
 
     // Set when the record is certainly wrong (rather than just not for the fast path).
@@ -143,16 +104,91 @@ private:
         return false;
     }
 
-    static bool set(ParsedRecord& out, uint16_t type) {
-        out.type = type;
-        return true;
+    // The RDATA from its fields' tokens, by the type's layout. False (error set or not) as
+    // parse() describes.
+    bool rdata(const RdataLayout& layout, const std::string_view* tok, size_t n, std::string& wire) {
+        size_t next = 0;
+        for (RdataField f : layout) {
+            if (f == RdataField::strings) {  // one or more, to the end
+                if (next == n) return false;
+                for (; next < n; ++next)
+                    if (!char_string(tok[next], wire)) return false;
+                return true;
+            }
+            if (next == n) return false;  // too few fields: ldns says which
+            if (!field(f, tok[next++], wire)) return false;
+        }
+        return next == n;  // more fields than the type has: ldns's error
     }
 
-    bool field(ldns_rdf_type kind, std::string_view text, ParsedRecord& out, uint16_t type) {
-        out.type = type;
-        ldns_rdf* rdf = ldns_rdf_new_frm_str(kind, std::string(text).c_str());
+    bool field(RdataField f, std::string_view text, std::string& wire) {
+        switch (f) {
+        case RdataField::name: return text.front() != '"' && name(text, wire);
+        case RdataField::u8: return number(text, 0xFF, 1, wire);
+        case RdataField::u16: return number(text, 0xFFFF, 2, wire);
+        case RdataField::u32: return number(text, 0xFFFFFFFF, 4, wire);
+        case RdataField::period: {
+            uint32_t v = 0;
+            if (!period(text, v)) return false;
+            const uint8_t b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+            wire.append(reinterpret_cast<const char*>(b), 4);
+            return true;
+        }
+        case RdataField::ipv4: return address(AF_INET, text, wire);
+        case RdataField::ipv6: return address(AF_INET6, text, wire);
+        case RdataField::string: return char_string(text, wire);
+        default: return false;
+        }
+    }
+
+    // A decimal number of `bytes` octets. Digits only; anything else is ldns's (which reads
+    // "-1" and "+1" as strtol does). A number above `max` is refused: ldns would wrap a 16-bit
+    // field around, and for 32 bits leaves the overflow to strtoul's rules (its path).
+    bool number(std::string_view text, uint32_t max, int bytes, std::string& wire) {
+        uint64_t v = 0;
+        if (text.size() > 10) return bytes == 4 ? false : fail_range(text, max);
+        for (char c : text) {
+            if (c < '0' || c > '9') return false;
+            v = v * 10 + uint64_t(c - '0');
+        }
+        if (v > max) return bytes == 4 ? false : fail_range(text, max);
+        for (int k = bytes - 1; k >= 0; --k) wire.push_back(char(v >> (8 * k)));
+        return true;
+    }
+    bool fail_range(std::string_view text, uint32_t max) {
+        if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+        return fail("'" + std::string(text) + "' is not a number from 0 to " + std::to_string(max) + " in '" +
+                    rec_.text + "'");
+    }
+
+    // A TTL-like value: up to 9 digits here, units (1h30m) or longer ones by ldns's rules.
+    static bool period(std::string_view text, uint32_t& v) {
+        if (text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            v = 0;
+            for (char c : text) v = v * 10 + uint32_t(c - '0');
+            return true;
+        }
+        const std::string s(text);
+        const char* end = nullptr;
+        v = ldns_str2period(s.c_str(), &end);
+        return end != nullptr && *end == '\0';
+    }
+
+    // One <character-string>, quoted or not; escapes and long strings through ldns.
+    bool char_string(std::string_view s, std::string& wire) {
+        if (s.front() == '"') {
+            if (s.size() < 2 || s.back() != '"') return fail("unterminated quoted string in '" + rec_.text + "'");
+            s = s.substr(1, s.size() - 2);
+        }
+        if (s.find('"') != std::string_view::npos) return false;
+        if (s.size() <= 255 && s.find('\\') == std::string_view::npos) {  // as is: no escapes
+            wire.push_back(char(s.size()));
+            wire.append(s);
+            return true;
+        }
+        ldns_rdf* rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_STR, std::string(s).c_str());
         if (rdf == nullptr) return false;
-        out.rdata.append(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf));
+        wire.append(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf));
         ldns_rdf_deep_free(rdf);
         return true;
     }
@@ -309,7 +345,7 @@ std::string parse_master_record(const MasterRecord& given, const std::string& or
     }
     const ldns_rdf* owner = ldns_rr_owner(rr);
     out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner));
-    out.type = rec.alias ? rrtype::ALIAS : uint16_t(ldns_rr_get_type(rr));
+    out.type = rec.written_as ? rec.written_as : uint16_t(ldns_rr_get_type(rr));
     out.klass = uint16_t(ldns_rr_get_class(rr));
     out.ttl = ldns_rr_ttl(rr);
     ldns_buffer* buf = ldns_buffer_new(512);
@@ -319,7 +355,8 @@ std::string parse_master_record(const MasterRecord& given, const std::string& or
     ldns_buffer_free(buf);
     ldns_rr_free(rr);
     if (!ok) return "cannot encode the RDATA of '" + rec.text + "'";
-    if (!rdata_round_trips(out.type == rrtype::ALIAS ? rrtype::CNAME : out.type, out.rdata))
+    const RRType* t = rr_type(out.type);
+    if (!rdata_round_trips(t && t->text_as ? t->text_as : out.type, out.rdata))
         return "the RDATA of '" + rec.text + "' does not have its type's format";
     return "";
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "anamed/huge_array.hpp"
+#include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
 
 namespace anamed {
@@ -139,9 +140,9 @@ public:
 
     Range rrsets() const { return {iterator(data_ + first()), iterator(data_ + bytes_)}; }
     bool empty() const { return rrsets().empty(); }
-    // Whether an RRset of `type` is here. For the types that shape the tree (NS, SOA, CNAME,
-    // DNAME, ALIAS) it is answered from the node itself, without reading its block: the
-    // compiler asks it of 2M names.
+    // Whether an RRset of `type` is here. For the types that shape the tree or are one to a
+    // name (rr_marked_types: NS, CNAME, SOA, DNAME, ALIAS) it is answered from the node
+    // itself, without reading its block: the compiler asks it of 2M names.
     bool has(uint16_t type) const {
         const uint8_t m = mark(type);
         return m ? (marks_ & m) != 0 : find(type).has_value();
@@ -175,15 +176,11 @@ private:
     static uint16_t get16(const char* p) { return load16(reinterpret_cast<const uint8_t*>(p)); }
     static uint32_t get32(const char* p) { return load32(reinterpret_cast<const uint8_t*>(p)); }
     size_t first() const { return data_ ? 1 + uint8_t(data_[0]) : 0; }
-    static uint8_t mark(uint16_t type) {
-        switch (type) {
-        case rrtype::NS: return 1;
-        case rrtype::CNAME: return 2;
-        case rrtype::SOA: return 4;
-        case rrtype::DNAME: return 8;
-        case rrtype::ALIAS: return 16;
-        default: return 0;
-        }
+    static constexpr uint8_t mark(uint16_t type) {
+        static_assert(rr_marked_types.size() <= 8, "one bit of marks_ per marked type");
+        for (size_t i = 0; i < rr_marked_types.size(); ++i)
+            if (rr_marked_types[i] == type && type != 0) return uint8_t(1u << i);
+        return 0;
     }
     void assign(const char* p, size_t n);
     // Replaces bytes [at, at + remove) with `add` uninitialised bytes; returns where they start.
@@ -300,13 +297,14 @@ struct Zone {
     uint32_t serial() const;
 };
 
-// Lower-case wire key of a wire name; true when `name` is `apex` or below it.
+// Lower-case wire key of a wire name.
 std::string lower_key(std::string_view wire);
 // A wire key's parent (all but its first label; the key must not be the root) and its
 // number of labels (the root has none).
 inline std::string_view parent_of(std::string_view key) { return key.substr(1 + uint8_t(key[0])); }
 unsigned count_labels(std::string_view key);
 void lower_in_place(std::string& wire);
+// True when `name` is `apex` or below it (wire keys of one case).
 bool is_subdomain(std::string_view name, std::string_view apex);
 // Where the SERIAL field sits in an SOA's RDATA; npos when the RDATA is too short.
 size_t soa_serial_offset(std::string_view rd);

@@ -2,12 +2,17 @@
 
 #include <algorithm>
 
+#include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
-#include "master_reader.hpp"
+#include "ldns.hpp"
+#include "record_parser.hpp"
 
 namespace anamed {
 namespace {
-bool dnssec_meta(uint16_t type) { return type == 46 || type == 47; }  // RRSIG, NSEC
+bool dnssec_meta(uint16_t type) {
+    const RRType* t = rr_type(type);
+    return t != nullptr && t->has(rr_flag::dnssec);
+}
 
 // RFC 9460 §2.2/§7: parameters in ascending key order, each value well-formed. ldns accepts
 // some malformed ones (an alpn without a value), which resolvers then reject as FORMERR.
@@ -44,13 +49,28 @@ bool valid_svcb(const std::string& rd) {
 
 std::string parse_record(const std::string& text, const std::string& origin, uint32_t default_ttl,
                          ParsedRecord& out) {
-    MasterRecord rec{text, 0, 0, 0, default_ttl, false};
+    MasterRecord rec{text, 0, 0, 0, default_ttl};
     normalize_record(rec);
     return parse_master_record(rec, origin, out);
 }
 
+uint16_t type_from_text(std::string_view text) {
+    if (const auto n = rr_type_number(text)) return *n;
+    return uint16_t(ldns_get_rr_type_by_name(std::string(text).c_str()));
+}
+
+std::vector<std::string> apex_problems(const ZoneNode* apex) {
+    std::vector<std::string> out;
+    if (apex == nullptr || !apex->has(rrtype::SOA)) out.push_back("SOA record");
+    if (apex == nullptr || !apex->has(rrtype::NS)) out.push_back("NS records");
+    return out;
+}
+
 std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warning) {
     const auto owner = [&p] { return name_to_text(p.owner); };  // only for messages
+    const RRType* type = rr_type(p.type);
+    if (type && type->has(rr_flag::meta))
+        return std::string(type->mnemonic) + " is a query type (RFC 6895 §3.1), not zone data, at " + owner();
     if ((p.type == rrtype::SVCB || p.type == rrtype::HTTPS) && !valid_svcb(p.rdata))
         return "malformed SVCB/HTTPS parameters at " + owner() + " (RFC 9460: keys in ascending order, each with a valid value)";
     if (node.empty()) node.set_owner(p.owner);
@@ -66,10 +86,8 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     const std::optional<RRset> rs = node.find(p.type);
     if (rs) {
         if (rs->rdata.contains(p.rdata)) return "";  // a set
-        if (p.type == rrtype::CNAME || p.type == rrtype::DNAME)
-            return "more than one " + std::string(p.type == rrtype::CNAME ? "CNAME" : "DNAME") + " at " + owner();
-        if (p.type == rrtype::ALIAS) return "more than one ALIAS at " + owner() + "; a name follows one target";
-        if (p.type == rrtype::SOA) return "more than one SOA at the apex";
+        if (type && type->has(rr_flag::single))
+            return "more than one " + std::string(type->mnemonic) + " at " + owner() + " (a name holds one)";
     }
     // In a message each record takes 10 octets more than here (type, class, TTL; a compressed
     // owner for the length): an RRset that no 64 KiB message holds can never be answered, and
@@ -79,7 +97,7 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     if (packed * 6 > 65535) {
         const size_t wire = packed + 10 * ((rs ? rs->rdata.size() : 0) + 1);
         if (wire > 65535)
-            return "this record would make the RRset of type " + std::to_string(p.type) + " at " + owner() +
+            return "this record would make the RRset of type " + rr_type_text(p.type) + " at " + owner() +
                    " take " + std::to_string(wire) + " octets, more than a DNS message holds (65535)";
     }
     uint32_t ttl = p.ttl;

@@ -14,7 +14,9 @@
 #include <thread>
 
 #include "anamed/wire.hpp"
-#include "master_reader.hpp"
+#include "anamed/rr_types.hpp"
+#include "master_text.hpp"
+#include "record_parser.hpp"
 #include "zone_edit.hpp"
 
 namespace anamed {
@@ -51,7 +53,8 @@ public:
         if (last_node_ == nullptr)
             return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " + zone_.apex_text + ")",
                         false);
-        if (p.type == rrtype::SOA && !last_is_apex_) return diag("SOA below the apex ignored", false);
+        if (const RRType* t = rr_type(p.type); t && t->has(rr_flag::apex_only) && !last_is_apex_)
+            return diag(std::string(t->mnemonic) + " below the apex ignored", false);
         std::string warning;
         const std::string err = add_record(*last_node_, p, &warning);
         if (!err.empty()) diag(err, true);
@@ -140,87 +143,117 @@ private:
 }  // namespace
 
 void check_zone(const Zone& zone, std::vector<Diagnostic>& diags) {
-    const ZoneNode* apex = zone.find(zone.apex);
-    if (apex == nullptr || !apex->find(rrtype::SOA))
-        diags.push_back({zone.file, 0, "no SOA record at the apex " + zone.apex_text + "; add one", true});
-    if (apex == nullptr || !apex->find(rrtype::NS))
-        diags.push_back({zone.file, 0, "no NS records at the apex " + zone.apex_text + "; add them", true});
+    for (const std::string& p : apex_problems(zone.find(zone.apex)))
+        diags.push_back({zone.file, 0, "no " + p + " at the apex " + zone.apex_text + "; add the missing records", true});
 }
 
-LoadResult load_zone_file(std::string_view origin_text, const std::string& path) {
-    LoadResult result;
+namespace {
+
+// The zone named `origin_text`, empty, or null with a diagnostic when that is not a name.
+std::unique_ptr<Zone> new_zone(std::string_view origin_text, const std::string& path, std::vector<Diagnostic>& diags) {
     auto zone = std::make_unique<Zone>();
     zone->file = path;
-    std::string apex_text(origin_text);
-    if (apex_text.empty() || apex_text.back() != '.') apex_text += '.';
-    const std::string apex_wire = text_to_wire(apex_text);
+    zone->apex_text = master_text::absolute(origin_text, ".");
+    const std::string apex_wire = text_to_wire(zone->apex_text);
     if (apex_wire.empty()) {
-        result.diags.push_back({path, 0, "zone name '" + std::string(origin_text) + "' is not a valid domain name", true});
-        return result;
+        diags.push_back({path, 0, "zone name '" + std::string(origin_text) + "' is not a valid domain name", true});
+        return nullptr;
     }
     zone->apex = lower_key(apex_wire);
-    zone->apex_text = apex_text;
-
     std::error_code size_error;
     const auto bytes = std::filesystem::file_size(path, size_error);
     if (!size_error) zone->nodes.reserve(bytes / 64);  // names take 64 bytes of text or more: no rehash
+    return zone;
+}
 
+// The loading thread's work on one batch: parse its records (on all cores), then insert
+// them in file order. The vectors are as many as the largest batch, reused.
+class BatchLoader {
+public:
+    BatchLoader(Zone& zone, std::vector<Diagnostic>& diags) : zone_(zone), diags_(diags), inserter_(zone, diags) {}
+
+    void load(const Batch& batch) {
+        if (parsed_.size() < batch.records.size()) {
+            parsed_.resize(batch.records.size());
+            errors_.resize(batch.records.size());
+            keys_.resize(batch.records.size());
+            hashes_.resize(batch.records.size());
+        }
+        parse(batch);
+        insert(batch);
+    }
+
+private:
+    void make_key(size_t i) {
+        keys_[i].assign(parsed_[i].owner);
+        lower_in_place(keys_[i]);
+        hashes_[i] = NodeMap::hash(keys_[i]);
+    }
+
+    void parse(const Batch& batch) {
+        const auto& recs = batch.records;
+        tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
+            // The reading thread wrote these texts a batch ago: fetch a few records ahead.
+            if (i + 4 < recs.size()) prefetch(recs[i + 4].text.data());
+            errors_[i] = parse_master_record(recs[i], (*batch.origins)[recs[i].origin], parsed_[i]);
+            if (i == 0 || !recs[i].same_owner) make_key(i);  // else the previous one's (below)
+        });
+        // Most records repeat the owner before them: its key, made in order. Made afresh
+        // when that record did not parse (its owner may not have been read).
+        for (size_t i = 1; i < recs.size(); ++i) {
+            if (!recs[i].same_owner) continue;
+            if (errors_[i - 1].empty()) {
+                keys_[i] = keys_[i - 1];
+                hashes_[i] = hashes_[i - 1];
+            } else {
+                make_key(i);
+            }
+        }
+    }
+
+    void insert(const Batch& batch) {
+        const auto& recs = batch.records;
+        // Names are found in the node map's index in a random order: the slot of the name a
+        // few records on is fetched while this one is inserted.
+        constexpr size_t ahead = 16;
+        for (size_t i = 0; i < std::min(ahead, recs.size()); ++i) zone_.nodes.prefetch(hashes_[i]);
+        size_t run_end = 0;  // records [i, run_end) repeat the owner of record i
+        for (size_t i = 0; i < recs.size(); ++i) {
+            if (i + ahead < recs.size()) zone_.nodes.prefetch(hashes_[i + ahead]);
+            size_t run_bytes = 0;  // a hint for the node's allocation
+            if (i == run_end)
+                for (run_end = i; run_end < recs.size() && (run_end == i || recs[run_end].same_owner); ++run_end)
+                    if (errors_[run_end].empty()) run_bytes += ZoneNode::record_bytes(parsed_[run_end].rdata.size());
+            const std::string& file = (*batch.files)[recs[i].file];
+            if (errors_[i].empty()) inserter_.add(recs[i], file, parsed_[i], keys_[i], hashes_[i], run_bytes);
+            else diags_.push_back({file, recs[i].line, errors_[i], true});
+        }
+    }
+
+    Zone& zone_;
+    std::vector<Diagnostic>& diags_;
+    Inserter inserter_;
+    std::vector<ParsedRecord> parsed_;
+    std::vector<std::string> errors_, keys_;  // keys: the owners in lower case
+    std::vector<uint64_t> hashes_;            // and their NodeMap::hash
+};
+
+}  // namespace
+
+LoadResult load_zone_file(std::string_view origin_text, const std::string& path) {
+    LoadResult result;
+    std::unique_ptr<Zone> zone = new_zone(origin_text, path, result.diags);
+    if (zone == nullptr) return result;
     // A pipeline of batches: one thread reads the file(s) into records while this one parses
     // the previous batch (on all cores) and inserts it in file order. A few batches of text
     // are held at a time, never the whole file.
     BatchQueue queue;
     std::vector<Diagnostic> read_diags;
-    std::thread reader([&] { queue.read(path, apex_text, read_diags); });
-    Inserter inserter(*zone, result.diags);
-    std::vector<ParsedRecord> parsed;  // as many as the largest batch, reused
-    std::vector<std::string> errors, keys;  // keys: the owners in lower case
-    std::vector<uint64_t> hashes;           // and their NodeMap::hash
+    std::thread reader([&] { queue.read(path, zone->apex_text, read_diags); });
+    BatchLoader loader(*zone, result.diags);
     try {
         while (std::unique_ptr<Batch> batch = queue.next()) {
-            const auto& recs = batch->records;
-            if (parsed.size() < recs.size()) {
-                parsed.resize(recs.size());
-                errors.resize(recs.size());
-                keys.resize(recs.size());
-                hashes.resize(recs.size());
-            }
-            auto make_key = [&](size_t i) {
-                keys[i].assign(parsed[i].owner);
-                lower_in_place(keys[i]);
-                hashes[i] = NodeMap::hash(keys[i]);
-            };
-            tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
-                // The reading thread wrote these texts a batch ago: fetch a few records ahead.
-                if (i + 4 < recs.size()) prefetch(recs[i + 4].text.data());
-                errors[i] = parse_master_record(recs[i], (*batch->origins)[recs[i].origin], parsed[i]);
-                if (i == 0 || !recs[i].same_owner) make_key(i);  // else the previous one's (below)
-            });
-            // Most records repeat the owner before them: its key, made in order. Made afresh
-            // when that record did not parse (its owner may not have been read).
-            for (size_t i = 1; i < recs.size(); ++i) {
-                if (!recs[i].same_owner) continue;
-                if (errors[i - 1].empty()) {
-                    keys[i] = keys[i - 1];
-                    hashes[i] = hashes[i - 1];
-                } else {
-                    make_key(i);
-                }
-            }
-            // Names are found in the node map's index in a random order: the slot of the
-            // name a few records on is fetched while this one is inserted.
-            constexpr size_t ahead = 16;
-            for (size_t i = 0; i < std::min(ahead, recs.size()); ++i) zone->nodes.prefetch(hashes[i]);
-            size_t run_end = 0;  // records [i, run_end) repeat the owner of record i
-            for (size_t i = 0; i < recs.size(); ++i) {
-                if (i + ahead < recs.size()) zone->nodes.prefetch(hashes[i + ahead]);
-                size_t run_bytes = 0;  // a hint for the node's allocation
-                if (i == run_end)
-                    for (run_end = i; run_end < recs.size() && (run_end == i || recs[run_end].same_owner); ++run_end)
-                        if (errors[run_end].empty()) run_bytes += ZoneNode::record_bytes(parsed[run_end].rdata.size());
-                const std::string& file = (*batch->files)[recs[i].file];
-                if (errors[i].empty()) inserter.add(recs[i], file, parsed[i], keys[i], hashes[i], run_bytes);
-                else result.diags.push_back({file, recs[i].line, errors[i], true});
-            }
+            loader.load(*batch);
             queue.recycle(std::move(batch));
         }
     } catch (...) {

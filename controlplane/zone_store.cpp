@@ -1,16 +1,64 @@
 #include "zone_store.hpp"
 
-#include "ldns.hpp"
-#include <strings.h>
-
 #include <chrono>
 
+#include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
 #include "log.hpp"
+#include "master_text.hpp"
 #include "zone_edit.hpp"
 #include "zone_loader.hpp"
 
 namespace anamed {
+namespace {
+
+// A zone's name as the user wrote it to the store's key (lower-case wire apex).
+std::string zone_key(const std::string& name) { return lower_key(text_to_wire(master_text::absolute(name, "."))); }
+
+// The record a change adds or deletes. For the deletion of an RRset only p.type is set, for
+// the deletion of a name nothing.
+std::string parse_change(const RecordChange& c, const std::string& owner_text, const Zone& z, ParsedRecord& p) {
+    if (c.rdata.empty() && !c.type.empty()) {
+        p.type = type_from_text(c.type);
+        if (p.type == 0) return "unknown record type '" + c.type + "'";
+        if (const RRType* t = rr_type(p.type); t && t->has(rr_flag::meta))
+            return std::string(t->mnemonic) + " is a query type, not zone data";
+    } else if (!c.rdata.empty()) {
+        const std::string text =
+            owner_text + " " + (c.ttl ? std::to_string(*c.ttl) + " " : "") + "IN " + c.type + " " + c.rdata;
+        if (std::string err = parse_record(text, z.apex_text, 3600, p); !err.empty()) return err;
+        if (p.klass != class_in) return "only class IN is served";
+    }
+    if (p.type == rrtype::SOA && c.op != RecordChange::Op::set)
+        return "the SOA can only be replaced (set), not added or deleted";
+    return "";
+}
+
+// Applies one parsed change to (a copy of) its node.
+std::string edit_node(const RecordChange& c, ParsedRecord& p, ZoneNode& node, bool at_apex,
+                      const std::string& owner_text) {
+    const bool whole = c.rdata.empty();
+    switch (c.op) {
+    case RecordChange::Op::set:
+    case RecordChange::Op::add: {
+        if (const RRType* t = rr_type(p.type); t && t->has(rr_flag::apex_only) && !at_apex)
+            return "an " + std::string(t->mnemonic) + " belongs at the apex";
+        if (!c.ttl)  // keep the RRset's TTL when none is given
+            if (const auto rs = node.find(p.type)) p.ttl = rs->ttl;
+        if (c.op == RecordChange::Op::set) remove_records(node, p.type, nullptr);
+        std::string warning;
+        return add_record(node, p, &warning);
+    }
+    case RecordChange::Op::del:
+        if (remove_records(node, p.type, whole ? nullptr : &p.rdata) == 0)
+            return "nothing to delete at " + owner_text +
+                   (c.type.empty() ? "" : " " + c.type + (whole ? "" : " " + c.rdata));
+        return "";
+    }
+    return "";
+}
+
+}  // namespace
 
 size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::string>* loaded,
                        std::vector<std::string>* errors) {
@@ -24,9 +72,8 @@ size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::st
         }
         if (!r.ok()) {
             ++failed;
-            const std::string key = lower_key(text_to_wire(zc.name + (zc.name.back() == '.' ? "" : ".")));
             log_error("zone " + zc.name + " not loaded from " + zc.file +
-                      (zones_.count(key) ? "; the previous version keeps serving" : "; it is not served") +
+                      (zones_.count(zone_key(zc.name)) ? "; the previous version keeps serving" : "; it is not served") +
                       ". Fix the errors above and reload (SIGHUP).");
             continue;
         }
@@ -48,100 +95,50 @@ std::vector<const Zone*> ZoneStore::zones() const {
     return out;
 }
 
-}  // namespace anamed
-
-namespace anamed {
-namespace {
-
-std::string zone_key(const std::string& name) {
-    return lower_key(text_to_wire(name.empty() || name.back() != '.' ? name + "." : name));
-}
-
-// The owner in presentation form, absolute.
-std::string absolute_owner(const std::string& name, const Zone& z) {
-    if (name == "@" || name.empty()) return z.apex_text;
-    if (name.back() == '.') return name;
-    return name + "." + z.apex_text;
-}
-
-}  // namespace
-
 const Zone* ZoneStore::find(const std::string& zone_name) const {
     auto it = zones_.find(zone_key(zone_name));
     return it == zones_.end() ? nullptr : it->second.get();
 }
 
+ZoneNode& ZoneStore::Scratch::node(Zone& z, const std::string& key) {
+    auto& nodes = per_zone[&z];
+    auto it = nodes.find(key);
+    if (it != nodes.end()) return it->second;
+    const ZoneNode* live = z.find(key);
+    return nodes[key] = live ? *live : ZoneNode{};
+}
+
+std::string ZoneStore::stage(const RecordChange& c, Scratch& scratch) {
+    auto zit = zones_.find(zone_key(c.zone));
+    if (zit == zones_.end()) return "no zone " + c.zone + " is served";
+    Zone& z = *zit->second;
+    const std::string owner_text = master_text::absolute(c.name, z.apex_text);
+    const std::string owner_wire = text_to_wire(owner_text);
+    if (owner_wire.empty()) return "'" + c.name + "' is not a valid name";
+    const std::string key = lower_key(owner_wire);
+    if (!is_subdomain(key, z.apex)) return owner_text + " is not in zone " + z.apex_text;
+    ParsedRecord p;
+    if (std::string err = parse_change(c, owner_text, z, p); !err.empty()) return err;
+    return edit_node(c, p, scratch.node(z, key), key == z.apex, owner_text);
+}
+
 ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const std::function<std::string()>& commit) {
     ChangeOutcome out;
-    // Copies of every touched node, per zone; nothing live changes until all are valid.
-    std::map<Zone*, std::map<std::string, ZoneNode>> scratch;
-    auto node_for = [&](Zone& z, const std::string& key) -> ZoneNode& {
-        auto& nodes = scratch[&z];
-        auto it = nodes.find(key);
-        if (it != nodes.end()) return it->second;
-        const ZoneNode* live = z.find(key);
-        return nodes[key] = live ? *live : ZoneNode{};
-    };
-    for (size_t i = 0; i < changes.size(); ++i) {
-        const RecordChange& c = changes[i];
-        auto fail = [&](const std::string& m) {
-            out.error = (changes.size() > 1 ? "change " + std::to_string(i + 1) + ": " : "") + m;
+    Scratch scratch;  // nothing live changes until every change is valid
+    for (size_t i = 0; i < changes.size(); ++i)
+        if (std::string err = stage(changes[i], scratch); !err.empty()) {
+            out.error = (changes.size() > 1 ? "change " + std::to_string(i + 1) + ": " : "") + err;
             return out;
-        };
-        auto zit = zones_.find(zone_key(c.zone));
-        if (zit == zones_.end()) return fail("no zone " + c.zone + " is served");
-        Zone& z = *zit->second;
-        const std::string owner_text = absolute_owner(c.name, z);
-        const std::string owner_wire = text_to_wire(owner_text);
-        if (owner_wire.empty()) return fail("'" + c.name + "' is not a valid name");
-        const std::string key = lower_key(owner_wire);
-        if (!is_subdomain(key, z.apex)) return fail(owner_text + " is not in zone " + z.apex_text);
-        ZoneNode& node = node_for(z, key);
-
-        ParsedRecord p;
-        const bool whole = c.rdata.empty();  // del of an RRset (type given) or of the name
-        if (whole && !c.type.empty()) {
-            const bool alias = strcasecmp(c.type.c_str(), "ALIAS") == 0 || strcasecmp(c.type.c_str(), "ANAME") == 0;
-            p.type = alias ? rrtype::ALIAS : uint16_t(ldns_get_rr_type_by_name(c.type.c_str()));
-            if (p.type == 0) return fail("unknown record type '" + c.type + "'");
-        } else if (!whole) {
-            const std::string text =
-                owner_text + " " + (c.ttl ? std::to_string(*c.ttl) + " " : "") + "IN " + c.type + " " + c.rdata;
-            if (std::string err = parse_record(text, z.apex_text, 3600, p); !err.empty()) return fail(err);
-            if (p.klass != class_in) return fail("only class IN is served");
         }
-        if (p.type == rrtype::SOA && c.op != RecordChange::Op::set)
-            return fail("the SOA can only be replaced (set), not added or deleted");
-        switch (c.op) {
-        case RecordChange::Op::set:
-        case RecordChange::Op::add: {
-            if (p.type == rrtype::SOA && key != z.apex) return fail("an SOA belongs at the apex");
-            if (!c.ttl)  // keep the RRset's TTL when none is given
-                if (const auto rs = node.find(p.type)) p.ttl = rs->ttl;
-            if (c.op == RecordChange::Op::set) remove_records(node, p.type, nullptr);
-            std::string warning;
-            const std::string err = add_record(node, p, &warning);
-            if (!err.empty()) return fail(err);
-            break;
-        }
-        case RecordChange::Op::del:
-            if (remove_records(node, p.type, whole ? nullptr : &p.rdata) == 0)
-                return fail("nothing to delete at " + owner_text +
-                            (c.type.empty() ? "" : " " + c.type + (whole ? "" : " " + c.rdata)));
-            break;
-        }
-    }
     // Whole-zone rules, then the serial.
-    for (auto& [z, nodes] : scratch) {
-        const auto it = nodes.find(z->apex);
-        const ZoneNode* apex = it != nodes.end() ? &it->second : z->find(z->apex);
-        if (!apex || !apex->find(rrtype::SOA)) return out.error = "zone " + z->apex_text + " would lose its SOA", out;
-        if (!apex->find(rrtype::NS)) return out.error = "zone " + z->apex_text + " would lose its apex NS records", out;
-        ZoneNode& a = node_for(*z, z->apex);
-        bump_serial(a);
+    for (auto& [z, nodes] : scratch.per_zone) {
+        ZoneNode& apex = scratch.node(*z, z->apex);
+        for (const std::string& p : apex_problems(apex.empty() ? nullptr : &apex))
+            return out.error = "zone " + z->apex_text + " would lose its apex " + p, out;
+        bump_serial(apex);
     }
     if (std::string err = commit(); !err.empty()) return out.error = err, out;
-    for (auto& [z, nodes] : scratch) {
+    for (auto& [z, nodes] : scratch.per_zone) {
         auto& changed = out.changed[z->apex];
         for (auto& [key, node] : nodes) {
             if (node.empty()) z->nodes.erase(key);

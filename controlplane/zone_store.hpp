@@ -33,6 +33,14 @@ public:
     ChangeOutcome apply(const std::vector<RecordChange>& changes, const std::function<std::string()>& commit);
 
 private:
+    // Copies of every node a batch touches, per zone.
+    struct Scratch {
+        std::map<Zone*, std::map<std::string, ZoneNode>> per_zone;
+        ZoneNode& node(Zone& z, const std::string& key);  // copied from the zone on first use
+    };
+    // Validates one change and applies it to `scratch`; "" or what is wrong.
+    std::string stage(const RecordChange& c, Scratch& scratch);
+
     std::map<std::string, std::unique_ptr<Zone>> zones_;  // by lower-case wire apex
 };
 

@@ -8,15 +8,18 @@
 #include <cstdio>
 #include <cstring>
 
+#include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
 
 namespace anamed {
 // One record as ldns prints it, from its wire parts.
 std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
-    const bool alias = type == rrtype::ALIAS;
+    // A type ldns does not know is printed as the one it shares its format with, renamed.
+    const RRType* t = rr_type(type);
+    const uint16_t as = t && t->text_as ? t->text_as : 0;
     std::string wire(owner);
     uint8_t fixed[10];
-    store16(fixed, alias ? rrtype::CNAME : type);  // same RDATA format; printed as a name
+    store16(fixed, as ? as : type);
     store16(fixed + 2, class_in);
     store32(fixed + 4, ttl);
     store16(fixed + 8, uint16_t(rdata.size()));
@@ -31,9 +34,10 @@ std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std
     std::string text = s ? s : "";
     free(s);
     ldns_rr_free(rr);
-    if (alias) {
-        const size_t at = text.find("\tCNAME\t");
-        if (at != std::string::npos) text.replace(at, 7, "\tALIAS\t");
+    if (as) {
+        const std::string printed = "\t" + std::string(rr_type(as)->mnemonic) + "\t";
+        const size_t at = text.find(printed);
+        if (at != std::string::npos) text.replace(at, printed.size(), "\t" + std::string(t->mnemonic) + "\t");
     }
     if (text.empty() || text.back() != '\n') text += '\n';
     return text;

@@ -1,8 +1,6 @@
 // Snapshot support code that is not on the answer path.
 #include "anamed/snapshot.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <new>
@@ -10,40 +8,6 @@
 namespace anamed {
 
 const NodeData removed_node_data{0, 0, 0};
-
-namespace {
-constexpr size_t huge_page = 2u << 20;
-size_t round_up(size_t n) { return (n + huge_page - 1) & ~(huge_page - 1); }
-}  // namespace
-
-void* huge_alloc(size_t bytes, bool advise) {
-    if (bytes == 0) return nullptr;
-    // Aligned to a huge page, so that every 2 MB of the block can be one (kernels before 6.7
-    // place a large anonymous mapping anywhere): map a page more and trim both ends.
-    const size_t len = round_up(bytes);
-    void* m = mmap(nullptr, len + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) throw std::bad_alloc();
-    const auto start = reinterpret_cast<uintptr_t>(m);
-    const uintptr_t aligned = (start + huge_page - 1) & ~uintptr_t(huge_page - 1);
-    if (aligned > start) munmap(m, aligned - start);
-    if (const size_t tail = start + len + huge_page - (aligned + len)) munmap(reinterpret_cast<void*>(aligned + len), tail);
-    void* p = reinterpret_cast<void*>(aligned);
-    if (advise) madvise(p, len, MADV_HUGEPAGE);  // advice only: fine if refused
-    return p;
-}
-
-void huge_promote(void* p, size_t bytes) {
-    if (p == nullptr) return;
-    madvise(p, round_up(bytes), MADV_HUGEPAGE);
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25  // Linux 6.1
-#endif
-    madvise(p, round_up(bytes), MADV_COLLAPSE);  // best effort; khugepaged does it later otherwise
-}
-
-void huge_free(void* p, size_t bytes) {
-    if (p != nullptr) munmap(p, round_up(bytes));
-}
 
 Arena::~Arena() {
     for (auto& [p, n] : chunks_) huge_free(p, n);
@@ -69,7 +33,7 @@ void* Arena::alloc(size_t n, size_t align) {
 std::vector<std::pair<uint8_t*, size_t>> Snapshot::deferred_huge() const {
     std::vector<std::pair<uint8_t*, size_t>> out;
     auto add = [&](uint8_t* p, size_t n) {  // in pieces of 4 MB, each a step of the daemon's loop
-        constexpr size_t piece = 2 * huge_page;
+        constexpr size_t piece = 2 * huge_page_size;
         for (size_t at = 0; at < n; at += piece) out.emplace_back(p + at, std::min(piece, n - at));
     };
     for (const auto& z : zones)

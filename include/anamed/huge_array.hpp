@@ -10,6 +10,8 @@
 
 namespace anamed {
 
+inline constexpr size_t huge_page_size = 2u << 20;  // x86-64's transparent huge page
+
 // `advise` false: plain pages for now, huge_promote() later. On a VM whose host backs guest
 // memory lazily (free page reporting), a fresh huge page costs ~0.5 GB/s to fault against
 // ~2 GB/s for small pages: the compiler writes the answer blocks (sequentially: no TLB

@@ -13,11 +13,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "anamed/huge_array.hpp"
+#include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
 
 namespace anamed {
@@ -29,8 +28,8 @@ namespace anamed {
 inline constexpr size_t rr_fixed = 12;  // placeholder(2) + type + class + ttl(4) + rdlen
 inline constexpr size_t rr_ttl_at = 6;  // where a record's TTL starts
 
-// Names inside the RDATA of NS, CNAME, SOA, PTR and MX (RFC 3597 §4: only RFC 1035's
-// types) and the owners of additional records are compressed (RFC 1035 §4.1.4) within
+// Names inside the RDATA of the types that compress them (rr_flag::compress: RFC 1035's
+// own, RFC 3597 §4) and the owners of additional records are compressed (RFC 1035 §4.1.4) within
 // their block: an RRset and its additional records, which respond() copies as one piece.
 // Where a block lands in the packet is known only then, so each such pointer is stored as
 // 0xC000 | v, listed in the block's fixups, and resolved by respond():
@@ -88,10 +87,6 @@ static_assert(sizeof(NodeData) % alignof(TypeEntry) == 0);
 // index slot is a tombstone), but a CNAME's chase hint may still name it, so respond_burst
 // checks for this block before it answers from a hinted node.
 extern const NodeData removed_node_data;
-
-namespace node_flag {
-inline constexpr uint16_t apex = 1, delegation = 2, dname = 4, cname = 8;
-}
 
 // The flattened addresses of one ALIAS target, shared by every name that points at it, so
 // that a target whose addresses move is republished by swapping one pointer.
@@ -242,15 +237,6 @@ struct ZoneTable {
     const Node* apex = nullptr;
     NameIndex<Node> index;
     HugeArray<Node> nodes;
-    // Control plane only: how many nodes sit directly below each node, the compiled ones by
-    // their place in `nodes`, those patched in later by address. Kept out of Node, whose
-    // line holds the name instead.
-    std::vector<uint32_t> child_count;
-    std::unordered_map<const Node*, uint32_t> patched_child_count;
-    uint32_t& children(const Node* n) {
-        if (n >= nodes.begin() && n < nodes.end()) return child_count[size_t(n - nodes.begin())];
-        return patched_child_count[n];
-    }
 
     std::string_view key() const { return apex_key; }
 };
@@ -287,18 +273,17 @@ struct AliasSlot {
     }
 };
 
+// The dataplane's view. The control plane derives its own bookkeeping from it (the alias
+// answers the slots point at, the nodes patched in later): the publisher frees a snapshot
+// through this base after the grace period, and the bookkeeping with it.
 struct Snapshot {
+    Snapshot() = default;
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+    virtual ~Snapshot() = default;
+
     uint64_t generation = 0;
     HugeArray<AliasSlot> aliases;
-    std::vector<std::string> alias_targets;  // lower-case wire target per slot (control plane)
-    // Keeps each slot's current answer alive; control plane only.
-    mutable std::vector<std::shared_ptr<const AliasAnswer>> alias_owners;
-    // Runtime changes patched into this snapshot (control plane only): new nodes, and the
-    // answer blocks that replaced compiled ones, freed after a grace period when replaced.
-    mutable Arena patch_nodes;
-    mutable std::unordered_map<const Node*, std::unique_ptr<uint8_t[]>> patched_data;
-    // Names whose A/AAAA are copied into other nodes' additional sections.
-    std::unordered_set<std::string> additional_targets;
     std::vector<std::unique_ptr<ZoneTable>> zones;
     NameIndex<ZoneTable> zone_index;
     // The compiled answer blocks. They and the zones' node tables are written in small pages

@@ -43,7 +43,7 @@ protected:
     Pkt q(const std::string& name, ldns_rr_type t) { return ask(*snap_, name, t); }
 
     std::unique_ptr<Zone> zone_;
-    std::unique_ptr<Snapshot> snap_;
+    std::unique_ptr<LiveSnapshot> snap_;
 };
 
 TEST_F(Alias, AddressesAreServedAtTheAliasNameBesideMx) {

@@ -85,9 +85,9 @@ TEST(Compiler, NamesOnBothSidesOfTheInlineEdgeAnswer) {
         EXPECT_EQ(answer(ask(*snap, name, LDNS_RR_TYPE_A)), V{name + "\t300\tIN\tA\t" + addr});
     }
     ZoneTable& zt = *snap->zones[0];
-    EXPECT_EQ(zt.children(zt.apex), 4u);  // ns, the two edge names, y (an empty non-terminal)
-    EXPECT_EQ(zt.children(node(*snap, "y.example.test.")), 1u);
-    EXPECT_EQ(zt.children(node(*snap, "x.y.example.test.")), 0u);
+    EXPECT_EQ(snap->children(zt, zt.apex), 4u);  // ns, the two edge names, y (an empty non-terminal)
+    EXPECT_EQ(snap->children(zt, node(*snap, "y.example.test.")), 1u);
+    EXPECT_EQ(snap->children(zt, node(*snap, "x.y.example.test.")), 0u);
 }
 
 // An in-zone CNAME's block names its target's node (a prefetch hint for respond_burst);

@@ -3,7 +3,7 @@
 #include <random>
 #include <strings.h>
 
-#include "master_reader.hpp"
+#include "record_parser.hpp"
 #include "master_text.hpp"
 #include "test_util.hpp"
 
