@@ -5,7 +5,6 @@
 // slot the way Publisher::publish_aliases does. Baseline in the same run: recompiling the whole
 // table, the cost a design without per-target slots would pay for the same change.
 #include <benchmark/benchmark.h>
-#include "ldns.hpp"
 
 #include <atomic>
 #include <iostream>
@@ -14,8 +13,9 @@
 #include "alias_resolver.hpp"
 #include "anamed/publish.hpp"
 #include "anamed/respond.hpp"
-#include "compiler.hpp"
 #include "bench_util.hpp"
+#include "compiler.hpp"
+#include "ldns.hpp"
 
 namespace {
 
@@ -42,7 +42,8 @@ void BM_alias_change_visible(benchmark::State& state) {
         while (!stop.load(std::memory_order_relaxed)) {
             rcu.online(id);
             const size_t n = respond(snap.get(), q.data(), q.size(), out, sizeof out, ClientInfo{});
-            if (n >= 4) seen.store(uint32_t(out[n - 3]) << 16 | uint32_t(out[n - 2]) << 8 | out[n - 1]);
+            if (n >= 4)
+                seen.store(uint32_t(out[n - 3]) << 16 | uint32_t(out[n - 2]) << 8 | out[n - 1]);
             rcu.quiescent(id);
         }
         rcu.unregister_reader(id);

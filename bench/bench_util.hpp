@@ -2,8 +2,6 @@
 // query packets built with ldns (so the packets are independent of anamed's own code).
 #pragma once
 
-#include "ldns.hpp"
-
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -13,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "ldns.hpp"
 #include "zone_loader.hpp"
 
 namespace anamed::bench {
@@ -27,10 +26,14 @@ inline Args parse_args(int argc, char** argv) {
     a.rest.push_back(argv[0]);
     for (int i = 1; i < argc; ++i) {
         const std::string s = argv[i];
-        if (s == "--zone" && i + 1 < argc) a.zone_file = argv[++i];
-        else if (s == "--origin" && i + 1 < argc) a.origin = argv[++i];
-        else if (s == "--queries" && i + 1 < argc) a.query_file = argv[++i];
-        else a.rest.push_back(argv[i]);
+        if (s == "--zone" && i + 1 < argc)
+            a.zone_file = argv[++i];
+        else if (s == "--origin" && i + 1 < argc)
+            a.origin = argv[++i];
+        else if (s == "--queries" && i + 1 < argc)
+            a.query_file = argv[++i];
+        else
+            a.rest.push_back(argv[i]);
     }
     return a;
 }
@@ -58,10 +61,10 @@ inline std::vector<std::pair<std::string, std::string>> read_queries(const std::
     return out;
 }
 
-inline std::vector<uint8_t> build_query(const std::string& name, const std::string& type, uint16_t id,
-                                        bool edns = true) {
-    ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), ldns_get_rr_type_by_name(type.c_str()),
-                                     LDNS_RR_CLASS_IN, 0);
+inline std::vector<uint8_t> build_query(const std::string& name, const std::string& type,
+                                        uint16_t id, bool edns = true) {
+    ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()),
+                                     ldns_get_rr_type_by_name(type.c_str()), LDNS_RR_CLASS_IN, 0);
     ldns_pkt_set_id(p, id);
     if (edns) {
         ldns_pkt_set_edns_udp_size(p, 1232);

@@ -22,7 +22,8 @@ namespace {
 constexpr size_t line = 64, page = 4096;
 
 struct Region {
-    explicit Region(size_t bytes) : bytes(bytes), p(static_cast<uint8_t*>(anamed::huge_alloc(bytes))) {
+    explicit Region(size_t bytes)
+        : bytes(bytes), p(static_cast<uint8_t*>(anamed::huge_alloc(bytes))) {
         std::memset(p, 0, bytes);  // fault it in before timing
     }
     ~Region() { anamed::huge_free(p, bytes); }
@@ -51,7 +52,8 @@ void BM_dependent_load(benchmark::State& state) {
     }
     state.SetItemsProcessed(int64_t(state.iterations()) * chase);
     state.counters["ns_per_load"] =
-        benchmark::Counter(double(state.iterations()) * chase, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+        benchmark::Counter(double(state.iterations()) * chase,
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // Args: MiB, lines per page. Prefetches to random pages, back to back, `lines` adjacent
@@ -64,13 +66,15 @@ void BM_random_prefetch(benchmark::State& state) {
     for (auto& pg : pages) pg = uint32_t(rng() % (r.bytes / page));
     for (auto _ : state) {
         for (uint32_t pg : pages) {
-            const uint8_t* at = r.p + size_t(pg) * page + (pg % 32) * line;  // a line in the page's first half
+            const uint8_t* at =
+                r.p + size_t(pg) * page + (pg % 32) * line;  // a line in the page's first half
             for (int l = 0; l < lines; ++l) anamed::prefetch(at + l * line);
         }
     }
     state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(pages.size()));
-    state.counters["ns_per_page"] = benchmark::Counter(double(state.iterations()) * double(pages.size()),
-                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns_per_page"] =
+        benchmark::Counter(double(state.iterations()) * double(pages.size()),
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // Args: MiB, multiplies. A chain of dependent multiplies (few instructions for their time,
@@ -111,7 +115,8 @@ void BM_prefetch_among_work(benchmark::State& state) {
     const double prefetches = double(state.iterations()) * steps;
     state.counters["ns_per_prefetch"] =
         std::chrono::duration<double, std::nano>(with - alone).count() / prefetches;
-    state.counters["ns_work_step"] = std::chrono::duration<double, std::nano>(alone).count() / prefetches;
+    state.counters["ns_work_step"] =
+        std::chrono::duration<double, std::nano>(alone).count() / prefetches;
 }
 
 }  // namespace

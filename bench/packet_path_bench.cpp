@@ -6,7 +6,6 @@
 //   packet_path_bench --zone FILE [--origin NAME] --queries FILE [--benchmark_* flags]
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
-#include "ldns.hpp"
 
 #include <cstring>
 #include <fstream>
@@ -14,9 +13,10 @@
 #include <sstream>
 
 #include "anamed/respond.hpp"
-#include "compiler.hpp"
-#include "packet.hpp"
 #include "bench_util.hpp"
+#include "compiler.hpp"
+#include "ldns.hpp"
+#include "packet.hpp"
 
 namespace {
 
@@ -31,11 +31,14 @@ struct Fixture {
     // them streams through memory instead of visiting 100k separate heap blocks.
     std::vector<uint8_t> frame_bytes;
     std::vector<std::pair<size_t, uint32_t>> frames;  // offset and length in frame_bytes
-    std::basic_string_view<uint8_t> frame(size_t i) const { return {frame_bytes.data() + frames[i].first, frames[i].second}; }
+    std::basic_string_view<uint8_t> frame(size_t i) const {
+        return {frame_bytes.data() + frames[i].first, frames[i].second};
+    }
 };
 Fixture* fx = nullptr;
 
-std::vector<uint8_t> frame_for(const std::vector<uint8_t>& q, bool v6, const dp::PortAddrs& port, uint16_t sport) {
+std::vector<uint8_t> frame_for(const std::vector<uint8_t>& q, bool v6, const dp::PortAddrs& port,
+                               uint16_t sport) {
     std::vector<uint8_t> f(port.mac.begin(), port.mac.end());
     const uint8_t client[6] = {0x02, 0, 0, 0, 0, 0x02};
     f.insert(f.end(), client, client + 6);
@@ -46,8 +49,9 @@ std::vector<uint8_t> frame_for(const std::vector<uint8_t>& q, bool v6, const dp:
     };
     if (!v6) {
         u16(dp::eth_ipv4);
-        const uint8_t ip[] = {0x45, 0, uint8_t((20 + udp_len) >> 8), uint8_t(20 + udp_len), 0, 0, 0, 0, 64, 17, 0, 0,
-                              10, 53, uint8_t(sport >> 8), uint8_t(sport)};
+        const uint8_t ip[] = {
+            0x45, 0,  uint8_t((20 + udp_len) >> 8), uint8_t(20 + udp_len), 0, 0, 0, 0, 64, 17, 0, 0,
+            10,   53, uint8_t(sport >> 8),          uint8_t(sport)};
         f.insert(f.end(), ip, ip + sizeof ip);
         const auto* d = reinterpret_cast<const uint8_t*>(&port.v4[0]);
         f.insert(f.end(), d, d + 4);
@@ -55,7 +59,8 @@ std::vector<uint8_t> frame_for(const std::vector<uint8_t>& q, bool v6, const dp:
         u16(dp::eth_ipv6);
         const uint8_t ip[] = {0x60, 0, 0, 0, uint8_t(udp_len >> 8), uint8_t(udp_len), 17, 64};
         f.insert(f.end(), ip, ip + sizeof ip);
-        uint8_t src[16] = {0xfd, 0x53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, uint8_t(sport >> 8), uint8_t(sport)};
+        uint8_t src[16] = {
+            0xfd, 0x53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, uint8_t(sport >> 8), uint8_t(sport)};
         f.insert(f.end(), src, src + 16);
         f.insert(f.end(), port.v6[0].begin(), port.v6[0].end());
     }
@@ -88,11 +93,13 @@ void BM_packet_path(benchmark::State& state) {
         respond_burst(fx->snap.get(), items, nq, ClientInfo{Transport::udp});
         for (unsigned k = 0; k < nq; ++k)
             if (items[k].out_len)
-                bytes += dp::rewrite_dns_reply(bufs[k], cls[k], uint16_t(items[k].out_len), fx->port.mac, false);
+                bytes += dp::rewrite_dns_reply(bufs[k], cls[k], uint16_t(items[k].out_len),
+                                               fx->port.mac, false);
         benchmark::DoNotOptimize(bufs);
     }
     state.SetItemsProcessed(int64_t(state.iterations() * burst));
-    state.counters["Mqps"] = benchmark::Counter(double(state.iterations() * burst) / 1e6, benchmark::Counter::kIsRate);
+    state.counters["Mqps"] =
+        benchmark::Counter(double(state.iterations() * burst) / 1e6, benchmark::Counter::kIsRate);
     state.counters["bytes/frame"] = double(bytes) / double(state.iterations() * burst);
 }
 
@@ -110,13 +117,16 @@ void BM_5tswap_baseline(benchmark::State& state) {
             std::memcpy(tmp, f, 6), std::memcpy(f, f + 6, 6), std::memcpy(f + 6, tmp, 6);
             const bool v6 = f[12] == 0x86;
             const size_t a = v6 ? 22 : 26, n = v6 ? 16 : 4, l4 = v6 ? 54 : 34;
-            std::memcpy(tmp, f + a, n), std::memcpy(f + a, f + a + n, n), std::memcpy(f + a + n, tmp, n);
-            std::memcpy(tmp, f + l4, 2), std::memcpy(f + l4, f + l4 + 2, 2), std::memcpy(f + l4 + 2, tmp, 2);
+            std::memcpy(tmp, f + a, n), std::memcpy(f + a, f + a + n, n),
+                std::memcpy(f + a + n, tmp, n);
+            std::memcpy(tmp, f + l4, 2), std::memcpy(f + l4, f + l4 + 2, 2),
+                std::memcpy(f + l4 + 2, tmp, 2);
         }
         benchmark::DoNotOptimize(bufs);
     }
     state.SetItemsProcessed(int64_t(state.iterations() * burst));
-    state.counters["Mqps"] = benchmark::Counter(double(state.iterations() * burst) / 1e6, benchmark::Counter::kIsRate);
+    state.counters["Mqps"] =
+        benchmark::Counter(double(state.iterations() * burst) / 1e6, benchmark::Counter::kIsRate);
 }
 
 }  // namespace
@@ -124,7 +134,8 @@ void BM_5tswap_baseline(benchmark::State& state) {
 int main(int argc, char** argv) {
     bench::Args args = bench::parse_args(argc, argv);
     if (args.zone_file.empty() || args.query_file.empty()) {
-        std::cerr << "usage: packet_path_bench --zone FILE [--origin NAME] --queries FILE [benchmark flags]\n"
+        std::cerr << "usage: packet_path_bench --zone FILE [--origin NAME] --queries FILE "
+                     "[benchmark flags]\n"
                      "       (tools/gen_bench_zone.py makes both)\n";
         return 2;
     }
@@ -138,8 +149,8 @@ int main(int argc, char** argv) {
     uint16_t id = 0;
     for (const auto& [name, type] : bench::read_queries(args.query_file)) {
         ++id;
-        const auto frame =
-            frame_for(bench::build_query(name, type, id), id % 4 == 0, f.port, uint16_t(1024 + id % 60000));
+        const auto frame = frame_for(bench::build_query(name, type, id), id % 4 == 0, f.port,
+                                     uint16_t(1024 + id % 60000));
         f.frames.push_back({f.frame_bytes.size(), uint32_t(frame.size())});
         f.frame_bytes.insert(f.frame_bytes.end(), frame.begin(), frame.end());
     }
@@ -147,8 +158,8 @@ int main(int argc, char** argv) {
         std::cerr << args.query_file << ": no queries\n";
         return 1;
     }
-    std::cerr << "zone " << args.origin << ": " << f.zone->nodes.size() << " names; " << f.frames.size()
-              << " query frames (1/4 IPv6)\n";
+    std::cerr << "zone " << args.origin << ": " << f.zone->nodes.size() << " names; "
+              << f.frames.size() << " query frames (1/4 IPv6)\n";
     fx = &f;
     benchmark::RegisterBenchmark("packet_path/burst32", BM_packet_path);
     benchmark::RegisterBenchmark("baseline/5tswap_burst32", BM_5tswap_baseline);

@@ -3,7 +3,6 @@
 // The zone is loaded and compiled once; every query packet is prebuilt, so the loop
 // measures respond() alone (plus a memcpy baseline of the same bytes, for a ratio).
 #include <benchmark/benchmark.h>
-#include "ldns.hpp"
 
 #include <cstring>
 #include <fstream>
@@ -11,8 +10,9 @@
 #include <sstream>
 
 #include "anamed/respond.hpp"
-#include "compiler.hpp"
 #include "bench_util.hpp"
+#include "compiler.hpp"
+#include "ldns.hpp"
 
 namespace {
 
@@ -38,8 +38,8 @@ void BM_respond_mixed(benchmark::State& state) {
         if (++i == fx->queries.size()) i = 0;
     }
     state.SetItemsProcessed(int64_t(state.iterations()));
-    state.counters["ns/query"] = benchmark::Counter(double(state.iterations()),
-                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns/query"] = benchmark::Counter(
+        double(state.iterations()), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
     state.counters["bytes/reply"] = double(bytes) / double(state.iterations());
 }
 
@@ -59,8 +59,9 @@ void BM_respond_burst(benchmark::State& state) {
         benchmark::DoNotOptimize(items);
     }
     state.SetItemsProcessed(int64_t(state.iterations() * burst));
-    state.counters["ns/query"] = benchmark::Counter(double(state.iterations() * burst),
-                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns/query"] =
+        benchmark::Counter(double(state.iterations() * burst),
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // Baseline: touching the same query bytes and writing a reply-sized buffer, nothing else.
@@ -81,8 +82,9 @@ void BM_copy_baseline(benchmark::State& state) {
 int main(int argc, char** argv) {
     bench::Args args = bench::parse_args(argc, argv);
     if (args.zone_file.empty() || args.query_file.empty()) {
-        std::cerr << "usage: respond_bench --zone FILE [--origin NAME] --queries FILE [benchmark flags]\n"
-                     "       (bench/run_respond_bench.sh generates both)\n";
+        std::cerr
+            << "usage: respond_bench --zone FILE [--origin NAME] --queries FILE [benchmark flags]\n"
+               "       (bench/run_respond_bench.sh generates both)\n";
         return 2;
     }
     Fixture f;
@@ -99,8 +101,8 @@ int main(int argc, char** argv) {
         std::cerr << args.query_file << ": no queries\n";
         return 1;
     }
-    std::cerr << "zone " << args.origin << ": " << f.zone->nodes.size() << " names; " << f.queries.size()
-              << " queries\n";
+    std::cerr << "zone " << args.origin << ": " << f.zone->nodes.size() << " names; "
+              << f.queries.size() << " queries\n";
     fx = &f;
     benchmark::RegisterBenchmark("respond/mixed", BM_respond_mixed);
     benchmark::RegisterBenchmark("respond_burst32/mixed", BM_respond_burst);

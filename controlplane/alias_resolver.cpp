@@ -43,16 +43,20 @@ std::string describe(const std::vector<std::string>& a, const std::vector<std::s
     return s.empty() ? "no addresses" : s;
 }
 
-std::string secs(std::chrono::seconds s) { return std::to_string(s.count()) + " s"; }
+std::string secs(std::chrono::seconds s) {
+    return std::to_string(s.count()) + " s";
+}
 
 }  // namespace
 
-std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state, const std::vector<std::string>& a,
-                                                     const std::vector<std::string>& aaaa, uint32_t ttl_a,
-                                                     uint32_t ttl_aaaa) {
+std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state,
+                                                     const std::vector<std::string>& a,
+                                                     const std::vector<std::string>& aaaa,
+                                                     uint32_t ttl_a, uint32_t ttl_aaaa) {
     auto out = std::make_shared<AliasAnswer>();
     out->state = state;
-    auto put = [](std::string& dst, uint16_t type, const std::vector<std::string>& rdata, uint32_t ttl) {
+    auto put = [](std::string& dst, uint16_t type, const std::vector<std::string>& rdata,
+                  uint32_t ttl) {
         for (const auto& rd : rdata) {
             uint8_t rr[rr_fixed];
             store16(rr, 0xC00C);
@@ -74,7 +78,8 @@ std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state, c
 AliasResolver::AliasResolver(AliasOptions opts) : opts_(std::move(opts)) {}
 AliasResolver::~AliasResolver() = default;
 
-void AliasResolver::set_targets(const std::vector<std::string>& targets, const std::vector<const Zone*>& zones) {
+void AliasResolver::set_targets(const std::vector<std::string>& targets,
+                                const std::vector<const Zone*>& zones) {
     std::map<std::string, std::unique_ptr<Target>> next;
     const auto now = Clock::now();
     bool warn = false;
@@ -101,9 +106,11 @@ void AliasResolver::set_targets(const std::vector<std::string>& targets, const s
     if (warn)
         for (const auto& [key, t] : targets_)
             if (!t->local)
-                log_warning("ALIAS target " + t->text + " is outside the served zones and no upstream "
-                            "resolvers are configured (upstreams: / --upstream); its names serve their "
-                            "fallback addresses or SERVFAIL");
+                log_warning(
+                    "ALIAS target " + t->text +
+                    " is outside the served zones and no upstream "
+                    "resolvers are configured (upstreams: / --upstream); its names serve their "
+                    "fallback addresses or SERVFAIL");
 }
 
 // A target inside a served zone: read the zone data, as respond() would answer it
@@ -113,7 +120,8 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
     auto zone_of = [&](const std::string& name) -> const Zone* {
         const Zone* best = nullptr;
         for (const Zone* z : zones)
-            if (is_subdomain(name, z->apex) && (!best || z->apex.size() > best->apex.size())) best = z;
+            if (is_subdomain(name, z->apex) && (!best || z->apex.size() > best->apex.size()))
+                best = z;
         return best;
     };
     std::string cur = t.key;
@@ -131,7 +139,8 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         // RFC 4592: the closest encloser's wildcard. (The zone store does not know empty
         // non-terminals, so an ENT without a wildcard does not stop the walk: a rare case
         // where this can find a wildcard higher up than respond() would.)
-        for (std::string_view ce = parent_of(cur); node == nullptr && ce.size() >= z->apex.size(); ce = parent_of(ce)) {
+        for (std::string_view ce = parent_of(cur); node == nullptr && ce.size() >= z->apex.size();
+             ce = parent_of(ce)) {
             node = z->find(std::string("\x01*", 2) + std::string(ce));
             if (z->find(ce) || ce.size() == z->apex.size()) break;
         }
@@ -147,18 +156,21 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         std::vector<std::string> a, aaaa;
         uint32_t ttl_a = ttl, ttl_aaaa = ttl;
         if (node) {
-            if (const auto r = node->find(rrtype::A)) a = r->rdata.to_vector(), ttl_a = std::min(ttl, r->ttl);
-            if (const auto r = node->find(rrtype::AAAA)) aaaa = r->rdata.to_vector(), ttl_aaaa = std::min(ttl, r->ttl);
+            if (const auto r = node->find(rrtype::A))
+                a = r->rdata.to_vector(), ttl_a = std::min(ttl, r->ttl);
+            if (const auto r = node->find(rrtype::AAAA))
+                aaaa = r->rdata.to_vector(), ttl_aaaa = std::min(ttl, r->ttl);
         }
         const std::optional<RRset> soa = z->find(z->apex)->find(rrtype::SOA);
         const std::string_view rd = soa->rdata[0];
-        const uint32_t negative =
-            std::min({ttl, soa->ttl, load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4)});
+        const uint32_t negative = std::min(
+            {ttl, soa->ttl, load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4)});
         if (a.empty()) ttl_a = negative;
         if (aaaa.empty()) ttl_aaaa = negative;
         std::sort(a.begin(), a.end());
         std::sort(aaaa.begin(), aaaa.end());
-        if (!t.local || t.a != a || t.aaaa != aaaa || t.ttl != std::min(ttl_a, ttl_aaaa) || !t.ever_resolved) {
+        if (!t.local || t.a != a || t.aaaa != aaaa || t.ttl != std::min(ttl_a, ttl_aaaa) ||
+            !t.ever_resolved) {
             t.answer = make_alias_answer(AliasAnswer::resolved, a, aaaa, ttl_a, ttl_aaaa);
             log_info("ALIAS target " + t.text + " is served here: " + describe(a, aaaa));
         }
@@ -173,7 +185,9 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
     }
     // A loop or a chain over 8 inside our own zones.
     const std::string err = "CNAME/ALIAS loop or chain over 8 names inside the served zones";
-    if (!t.local || t.last_error != err) log_warning("ALIAS target " + t.text + ": " + err + "; its names serve their fallback addresses or SERVFAIL");
+    if (!t.local || t.last_error != err)
+        log_warning("ALIAS target " + t.text + ": " + err +
+                    "; its names serve their fallback addresses or SERVFAIL");
     t.local = true;
     t.a.clear();
     t.aaaa.clear();
@@ -204,7 +218,8 @@ int AliasResolver::poll_timeout_ms() const {
             next = std::min(next, t->next_refresh);
         }
     }
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
     return int(std::clamp<long long>(ms + 1, 0, 1000));
 }
 
@@ -230,7 +245,8 @@ std::vector<std::string> AliasResolver::process() {
             }
             if (t.q4->done() && t.q6->done() && complete(t, now)) changed.push_back(key);
         }
-        if (!t.q4 && !opts_.upstreams.empty() && now >= t.next_refresh && in_flight_ < opts_.max_in_flight)
+        if (!t.q4 && !opts_.upstreams.empty() && now >= t.next_refresh &&
+            in_flight_ < opts_.max_in_flight)
             start_lookup(t, now);
         if (expire(t, now)) changed.push_back(key);
     }
@@ -247,7 +263,8 @@ bool AliasResolver::complete(Target& t, Clock::time_point now) {
     if (r4.ok && r6.ok) {
         // Each family keeps its own TTL; the refresh follows the shorter of the two.
         const uint32_t ttl = std::min(r4.ttl, r6.ttl);
-        const bool changed = t.answer->state != AliasAnswer::resolved || t.a != r4.rdata || t.aaaa != r6.rdata;
+        const bool changed =
+            t.answer->state != AliasAnswer::resolved || t.a != r4.rdata || t.aaaa != r6.rdata;
         if (t.consecutive_failures > 0)
             log_info("ALIAS target " + t.text + ": upstream answers again after " +
                      std::to_string(t.consecutive_failures) + " failed lookups");
@@ -260,15 +277,18 @@ bool AliasResolver::complete(Target& t, Clock::time_point now) {
         t.consecutive_failures = 0;
         t.last_error.clear();
         ++t.refreshes;
-        t.next_refresh = now + std::clamp<std::chrono::seconds>(std::chrono::seconds(ttl / 2), opts_.refresh_min,
-                                                                opts_.refresh_max);
+        t.next_refresh =
+            now + std::clamp<std::chrono::seconds>(std::chrono::seconds(ttl / 2), opts_.refresh_min,
+                                                   opts_.refresh_max);
         if (changed) {
             t.answer = make_alias_answer(AliasAnswer::resolved, t.a, t.aaaa, r4.ttl, r6.ttl);
             if (t.a.empty() && t.aaaa.empty())
-                log_warning("ALIAS target " + t.text + (r4.nxdomain ? " does not exist (NXDOMAIN)" : " has no A/AAAA") +
+                log_warning("ALIAS target " + t.text +
+                            (r4.nxdomain ? " does not exist (NXDOMAIN)" : " has no A/AAAA") +
                             " upstream: A/AAAA at its names answer NODATA");
             else
-                log_info("ALIAS target " + t.text + " -> " + describe(t.a, t.aaaa) + " (TTL " + std::to_string(ttl) + ")");
+                log_info("ALIAS target " + t.text + " -> " + describe(t.a, t.aaaa) + " (TTL " +
+                         std::to_string(ttl) + ")");
         }
         return changed;
     }
@@ -276,28 +296,35 @@ bool AliasResolver::complete(Target& t, Clock::time_point now) {
     ++t.consecutive_failures;
     ++t.upstream;  // the next attempt goes to the next upstream
     const std::string err = !r4.ok ? r4.error : r6.error;
-    const auto backoff = std::min({opts_.retry_max, opts_.refresh_max,
-                                   std::chrono::seconds(1u << std::min(t.consecutive_failures - 1, 10u))});
+    const auto backoff =
+        std::min({opts_.retry_max, opts_.refresh_max,
+                  std::chrono::seconds(1u << std::min(t.consecutive_failures - 1, 10u))});
     t.next_refresh = now + backoff;
     if (err != t.last_error)
-        log_warning("ALIAS target " + t.text + ": lookup failed (" + err + "); " +
-                    (t.ever_resolved ? "serving the last good addresses (" + describe(t.a, t.aaaa) + ")"
-                                     : std::string("never resolved: its names serve their fallback addresses or SERVFAIL")) +
-                    "; retrying in " + secs(backoff));
+        log_warning(
+            "ALIAS target " + t.text + ": lookup failed (" + err + "); " +
+            (t.ever_resolved
+                 ? "serving the last good addresses (" + describe(t.a, t.aaaa) + ")"
+                 : std::string(
+                       "never resolved: its names serve their fallback addresses or SERVFAIL")) +
+            "; retrying in " + secs(backoff));
     t.last_error = err;
     return false;
 }
 
 bool AliasResolver::expire(Target& t, Clock::time_point now) {
-    if (t.consecutive_failures == 0 || t.answer->state != AliasAnswer::resolved || now < t.expires) return false;
+    if (t.consecutive_failures == 0 || t.answer->state != AliasAnswer::resolved || now < t.expires)
+        return false;
     if (t.stale_since == Clock::time_point{}) {
         t.stale_since = now;
-        log_warning("ALIAS target " + t.text + ": TTL ran out without a fresh answer; serving stale addresses for up to " +
+        log_warning("ALIAS target " + t.text +
+                    ": TTL ran out without a fresh answer; serving stale addresses for up to " +
                     secs(opts_.stale_limit));
     }
     if (now < t.expires + opts_.stale_limit) return false;
     t.answer = make_alias_answer(AliasAnswer::failed, {}, {}, 0);
-    log_error("ALIAS target " + t.text + ": stale limit reached (" + t.last_error + "); A/AAAA at its names now answer SERVFAIL");
+    log_error("ALIAS target " + t.text + ": stale limit reached (" + t.last_error +
+              "); A/AAAA at its names now answer SERVFAIL");
     return true;
 }
 
@@ -306,12 +333,16 @@ void AliasResolver::resolve_all(std::chrono::milliseconds limit) {
     while (Clock::now() < end) {
         process();
         bool pending = false;
-        for (const auto& [key, t] : targets_) pending |= !t->local && !t->ever_resolved && t->consecutive_failures == 0 && !opts_.upstreams.empty();
+        for (const auto& [key, t] : targets_)
+            pending |= !t->local && !t->ever_resolved && t->consecutive_failures == 0 &&
+                       !opts_.upstreams.empty();
         if (!pending) return;
         std::vector<pollfd> fds;
         poll_fds(fds);
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
-        poll(fds.data(), fds.size(), int(std::clamp<long long>(std::min<long long>(left, poll_timeout_ms()), 0, 1000)));
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+        poll(fds.data(), fds.size(),
+             int(std::clamp<long long>(std::min<long long>(left, poll_timeout_ms()), 0, 1000)));
     }
 }
 

@@ -49,7 +49,8 @@ public:
     ~AliasResolver();
 
     // Makes the tracked targets exactly `targets`; resolves local ones (inside `zones`) now.
-    void set_targets(const std::vector<std::string>& targets, const std::vector<const Zone*>& zones);
+    void set_targets(const std::vector<std::string>& targets,
+                     const std::vector<const Zone*>& zones);
 
     std::shared_ptr<const AliasAnswer> answer(const std::string& target) const;
 
@@ -83,12 +84,14 @@ private:
 
 // Builds the AliasAnswer records (owner placeholder) for A and AAAA RDATA, each family with
 // the TTL of its own chain.
-std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state, const std::vector<std::string>& a,
-                                                     const std::vector<std::string>& aaaa, uint32_t ttl_a,
-                                                     uint32_t ttl_aaaa);
+std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state,
+                                                     const std::vector<std::string>& a,
+                                                     const std::vector<std::string>& aaaa,
+                                                     uint32_t ttl_a, uint32_t ttl_aaaa);
 inline std::shared_ptr<const AliasAnswer> make_alias_answer(AliasAnswer::State state,
                                                             const std::vector<std::string>& a,
-                                                            const std::vector<std::string>& aaaa, uint32_t ttl) {
+                                                            const std::vector<std::string>& aaaa,
+                                                            uint32_t ttl) {
     return make_alias_answer(state, a, aaaa, ttl, ttl);
 }
 

@@ -2,8 +2,6 @@
 // node's answer block with its additional-section data decided ahead of time.
 #include "compiler.hpp"
 
-#include "node_builder.hpp"
-
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
@@ -15,12 +13,15 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "node_builder.hpp"
+
 namespace anamed {
 namespace {
 
 class Compiler {
 public:
-    Compiler(const std::vector<const Zone*>& zones, LiveSnapshot& snap) : src_(zones), snap_(snap) {}
+    Compiler(const std::vector<const Zone*>& zones, LiveSnapshot& snap)
+        : src_(zones), snap_(snap) {}
 
     void run(const AliasProvider& provider) {
         for (const Zone* z : src_) build_zone_nodes(*z);
@@ -29,16 +30,19 @@ public:
         snap_.zone_index.build(tables);
         if (tables.size() <= Snapshot::few_zones_max) {
             for (const ZoneTable* t : tables)
-                snap_.few_zones.push_back({reinterpret_cast<const uint8_t*>(t->apex_key.data()), uint32_t(t->apex_key.size()),
-                                           t->apex->labels, t});
+                snap_.few_zones.push_back({reinterpret_cast<const uint8_t*>(t->apex_key.data()),
+                                           uint32_t(t->apex_key.size()), t->apex->labels, t});
             std::sort(snap_.few_zones.begin(), snap_.few_zones.end(),
-                      [](const Snapshot::ZoneKey& a, const Snapshot::ZoneKey& b) { return a.len > b.len; });
+                      [](const Snapshot::ZoneKey& a, const Snapshot::ZoneKey& b) {
+                          return a.len > b.len;
+                      });
         }
         for (const ZoneTable* a : tables)
             for (const ZoneTable* b : tables)
                 snap_.nested_zones |= a != b && is_subdomain(b->apex_key, a->apex_key);
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = sources_[i].data();
-        for (size_t i = 0; i < src_.size(); ++i) build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
+        for (size_t i = 0; i < src_.size(); ++i)
+            build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));
         link_aliases(provider);
         // Fault in the first page of the runtime-change arena now, not on the first change.
@@ -65,24 +69,29 @@ private:
     // Every owner plus the empty non-terminals between it and the apex (data null), in the
     // zone's order, which is the order the loader added them in: every pass below walks the
     // zone data forwards through memory.
-    static void collect_names(const Zone& z, std::vector<std::string_view>& names, std::vector<const ZoneNode*>& data) {
+    static void collect_names(const Zone& z, std::vector<std::string_view>& names,
+                              std::vector<const ZoneNode*>& data) {
         names.reserve(z.nodes.size());
         data.reserve(z.nodes.size());
         for (const auto& [key, node] : z.nodes) {
             names.push_back(key);
             data.push_back(&node);
         }
-        tbb::enumerable_thread_specific<std::vector<std::string_view>> missing;  // parents without data
-        tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
-            auto& m = missing.local();
-            for (size_t i = r.begin(); i < r.end(); ++i)
-                for (std::string_view k = names[i]; k.size() > z.apex.size();) {
-                    k = parent_of(k);
-                    // In file order a name often follows its parent (www.c1 after c1).
-                    if ((i > 0 && names[i - 1] == k) || z.find(k) != nullptr) break;
-                    m.push_back(k);
-                }
-        });
+        tbb::enumerable_thread_specific<std::vector<std::string_view>>
+            missing;  // parents without data
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096),
+                          [&](const tbb::blocked_range<size_t>& r) {
+                              auto& m = missing.local();
+                              for (size_t i = r.begin(); i < r.end(); ++i)
+                                  for (std::string_view k = names[i]; k.size() > z.apex.size();) {
+                                      k = parent_of(k);
+                                      // In file order a name often follows its parent (www.c1 after
+                                      // c1).
+                                      if ((i > 0 && names[i - 1] == k) || z.find(k) != nullptr)
+                                          break;
+                                      m.push_back(k);
+                                  }
+                          });
         std::unordered_set<std::string_view> ents;
         for (const auto& m : missing)
             for (std::string_view k : m)
@@ -100,27 +109,31 @@ private:
     // to sit inline (arena) and the ALIAS owners (alias_ids_), marked there and done after in
     // node order.
     // Returns the nodes' addresses, for the index.
-    std::vector<const Node*> fill_nodes(const Zone& z, ZoneTable& zt, const std::vector<std::string_view>& names,
+    std::vector<const Node*> fill_nodes(const Zone& z, ZoneTable& zt,
+                                        const std::vector<std::string_view>& names,
                                         const std::vector<const ZoneNode*>& data) {
         Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true));
         zt.nodes = HugeArray<Node>(names.size(), /*defer_huge=*/true);  // written in order
         std::vector<const Node*> ptrs(names.size());
         std::vector<uint8_t> serial(names.size());
-        tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096), [&](const tbb::blocked_range<size_t>& r) {
-            for (size_t i = r.begin(); i < r.end(); ++i) {
-                Node& n = zt.nodes[i];
-                ptrs[i] = &n;
-                n.name_len = uint8_t(names[i].size());
-                n.labels = uint8_t(count_labels(names[i]));
-                n.data = &empty_node_data;
-                if (n.name_len <= Node::inline_name) std::memcpy(n.name_inline, names[i].data(), n.name_len);
-                else serial[i] = 1;
-                if (const ZoneNode* zn = data[i]) {
-                    n.flags = node_flags(*zn, names[i] == z.apex);
-                    if (zn->has(rrtype::ALIAS)) serial[i] = 1;
-                }
-            }
-        });
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096),
+                          [&](const tbb::blocked_range<size_t>& r) {
+                              for (size_t i = r.begin(); i < r.end(); ++i) {
+                                  Node& n = zt.nodes[i];
+                                  ptrs[i] = &n;
+                                  n.name_len = uint8_t(names[i].size());
+                                  n.labels = uint8_t(count_labels(names[i]));
+                                  n.data = &empty_node_data;
+                                  if (n.name_len <= Node::inline_name)
+                                      std::memcpy(n.name_inline, names[i].data(), n.name_len);
+                                  else
+                                      serial[i] = 1;
+                                  if (const ZoneNode* zn = data[i]) {
+                                      n.flags = node_flags(*zn, names[i] == z.apex);
+                                      if (zn->has(rrtype::ALIAS)) serial[i] = 1;
+                                  }
+                              }
+                          });
         for (size_t i = 0; i < names.size(); ++i) {
             if (!serial[i]) continue;
             Node& n = zt.nodes[i];
@@ -130,7 +143,8 @@ private:
                 std::memcpy(n.name_inline, &name, sizeof name);
             }
             if (data[i] != nullptr)
-                if (const auto alias = data[i]->find(rrtype::ALIAS)) n.alias = alias_id(alias->rdata[0]);
+                if (const auto alias = data[i]->find(rrtype::ALIAS))
+                    n.alias = alias_id(alias->rdata[0]);
         }
         return ptrs;
     }
@@ -141,7 +155,8 @@ private:
         // An ancestor of node i: often the node just before it (see collect_names), or the apex.
         auto ancestor = [&](size_t i, std::string_view k) -> Node& {
             if (i > 0 && same_bytes(zt.nodes[i - 1].key(), k)) return zt.nodes[i - 1];
-            const Node* a = zt.apex != nullptr && same_bytes(zt.apex->key(), k) ? zt.apex : zt.index.find(k);
+            const Node* a =
+                zt.apex != nullptr && same_bytes(zt.apex->key(), k) ? zt.apex : zt.index.find(k);
             return zt.nodes[size_t(a - zt.nodes.begin())];  // every ancestor is in the table
         };
         tbb::parallel_for(size_t(0), zt.nodes.size(), [&](size_t i) {
@@ -187,7 +202,8 @@ private:
     void build_zone_data(const Zone& z, ZoneTable& zt, const std::vector<const ZoneNode*>& data) {
         tbb::enumerable_thread_specific<Arena*> local([&] { return new_arena(); });
         tbb::enumerable_thread_specific<BuiltNode> scratch;
-        tbb::enumerable_thread_specific<std::unordered_set<std::string>> targets;  // most repeat (one MX host)
+        tbb::enumerable_thread_specific<std::unordered_set<std::string>>
+            targets;  // most repeat (one MX host)
         // Most targets repeat from node to node (every customer's MX host): the last answer
         // per thread is kept.
         struct LastLookup {
@@ -199,39 +215,45 @@ private:
         const std::optional<RRset> soa = z.find(z.apex)->find(rrtype::SOA);
         // The thread's locals are looked up once per range (a lookup per node was 5% of a
         // load's instructions).
-        tbb::parallel_for(tbb::blocked_range<size_t>(0, zt.nodes.size(), 1024), [&](const tbb::blocked_range<size_t>& r) {
-            LastLookup& l = last.local();
-            const NodeLookup lookup = [this, &l](std::string_view key, bool glue_ok) {
-                if (!l.valid || l.glue_ok != glue_ok || l.key != key) {
-                    l.key = key;
-                    l.glue_ok = glue_ok;
-                    l.found = this->lookup(key, glue_ok);
-                    l.valid = true;
-                }
-                return l.found;
-            };
-            BuiltNode& b = scratch.local();
-            Arena& arena = *local.local();
-            auto& seen = targets.local();
-            for (size_t i = r.begin(); i < r.end(); ++i) {
-                Node& n = zt.nodes[i];
-                const ZoneNode* zn = data[i];
-                if (zn == nullptr || zn->empty()) continue;
-                build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt, lookup, b);
-                // A CNAME's target often comes just before it in the file (www.c1 CNAME c1).
-                auto chase_target = [&]() -> const Node* {
-                    if (i > 0 && same_bytes(zt.nodes[i - 1].key(), b.chase)) return &zt.nodes[i - 1];
-                    return zt.index.find(b.chase);
-                };
-                if (!b.chase.empty())
-                    if (const Node* t = chase_target(); t != nullptr && t >= zt.nodes.begin() && t < zt.nodes.end()) {
-                        const uint32_t hint = uint32_t(t - zt.nodes.begin()) + 1;
-                        std::memcpy(b.bytes.data() + offsetof(NodeData, chase), &hint, sizeof hint);
+        tbb::parallel_for(
+            tbb::blocked_range<size_t>(0, zt.nodes.size(), 1024),
+            [&](const tbb::blocked_range<size_t>& r) {
+                LastLookup& l = last.local();
+                const NodeLookup lookup = [this, &l](std::string_view key, bool glue_ok) {
+                    if (!l.valid || l.glue_ok != glue_ok || l.key != key) {
+                        l.key = key;
+                        l.glue_ok = glue_ok;
+                        l.found = this->lookup(key, glue_ok);
+                        l.valid = true;
                     }
-                n.data = place_node(b, arena.alloc(node_alloc_size(b), alignof(NodeData)));
-                seen.insert(b.targets.begin(), b.targets.end());
-            }
-        });
+                    return l.found;
+                };
+                BuiltNode& b = scratch.local();
+                Arena& arena = *local.local();
+                auto& seen = targets.local();
+                for (size_t i = r.begin(); i < r.end(); ++i) {
+                    Node& n = zt.nodes[i];
+                    const ZoneNode* zn = data[i];
+                    if (zn == nullptr || zn->empty()) continue;
+                    build_node(*zn, n.key(), (n.flags & node_flag::apex) ? soa : std::nullopt,
+                               lookup, b);
+                    // A CNAME's target often comes just before it in the file (www.c1 CNAME c1).
+                    auto chase_target = [&]() -> const Node* {
+                        if (i > 0 && same_bytes(zt.nodes[i - 1].key(), b.chase))
+                            return &zt.nodes[i - 1];
+                        return zt.index.find(b.chase);
+                    };
+                    if (!b.chase.empty())
+                        if (const Node* t = chase_target();
+                            t != nullptr && t >= zt.nodes.begin() && t < zt.nodes.end()) {
+                            const uint32_t hint = uint32_t(t - zt.nodes.begin()) + 1;
+                            std::memcpy(b.bytes.data() + offsetof(NodeData, chase), &hint,
+                                        sizeof hint);
+                        }
+                    n.data = place_node(b, arena.alloc(node_alloc_size(b), alignof(NodeData)));
+                    seen.insert(b.targets.begin(), b.targets.end());
+                }
+            });
         for (const auto& t : targets) snap_.additional_targets.insert(t.begin(), t.end());
     }
 
@@ -251,7 +273,8 @@ private:
     LiveSnapshot& snap_;
     std::vector<std::unique_ptr<Arena>> arenas_;
     std::mutex arena_mu_;
-    std::unordered_map<const ZoneTable*, const ZoneNode* const*> source_;  // aligned with the table's nodes
+    std::unordered_map<const ZoneTable*, const ZoneNode* const*>
+        source_;                                         // aligned with the table's nodes
     std::vector<std::vector<const ZoneNode*>> sources_;  // per zone, aligned with its nodes
     std::unordered_map<std::string, uint32_t> alias_ids_;
 };
@@ -272,7 +295,8 @@ std::vector<std::string> alias_targets(const std::vector<const Zone*>& zones) {
     for (const Zone* z : zones)
         for (const auto& [key, node] : z->nodes)
             if (node.has(rrtype::ALIAS))  // without reading the node's block
-                if (const auto a = node.find(rrtype::ALIAS); seen.insert(lower_key(a->rdata[0])).second)
+                if (const auto a = node.find(rrtype::ALIAS);
+                    seen.insert(lower_key(a->rdata[0])).second)
                     out.push_back(lower_key(a->rdata[0]));
     return out;
 }

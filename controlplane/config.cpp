@@ -25,8 +25,8 @@ public:
         Config c;
         c.source = path_;
         if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
-        only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias", "control", "journal",
-                         "dpdk", "keys"});
+        only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias", "control",
+                         "journal", "dpdk", "keys"});
         const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
         if (auto l = root["listen"]) {
             if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
@@ -50,10 +50,14 @@ public:
         if (auto d = root["dpdk"]) parse_dpdk_config(d, path_, c);
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
-            if (auto v = a["refresh-min-s"]) c.alias_refresh_min_s = uint(v, "refresh-min-s", 0, 86400);
-            if (auto v = a["refresh-max-s"]) c.alias_refresh_max_s = uint(v, "refresh-max-s", 0, 7 * 86400);
-            if (auto v = a["stale-limit-s"]) c.alias_stale_limit_s = uint(v, "stale-limit-s", 0, 365 * 86400);
-            if (auto v = a["query-timeout-ms"]) c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 0, 60000);
+            if (auto v = a["refresh-min-s"])
+                c.alias_refresh_min_s = uint(v, "refresh-min-s", 0, 86400);
+            if (auto v = a["refresh-max-s"])
+                c.alias_refresh_max_s = uint(v, "refresh-max-s", 0, 7 * 86400);
+            if (auto v = a["stale-limit-s"])
+                c.alias_stale_limit_s = uint(v, "stale-limit-s", 0, 365 * 86400);
+            if (auto v = a["query-timeout-ms"])
+                c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 0, 60000);
             if (c.alias_refresh_min_s > c.alias_refresh_max_s)
                 fail(a, "refresh-min-s must not exceed refresh-max-s");
             if (c.alias_query_timeout_ms == 0) fail(a, "query-timeout-ms must be positive");
@@ -72,8 +76,10 @@ public:
         if (auto w = root["workers"]) c.workers = uint(w, "workers", 0, 256);
         if (auto t = root["tcp"]) {
             only_keys(t, {"idle-timeout-ms", "max-connections"});
-            if (auto v = t["idle-timeout-ms"]) c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 0, 3600000);
-            if (auto v = t["max-connections"]) c.tcp_max_connections = uint(v, "max-connections", 0, 1000000);
+            if (auto v = t["idle-timeout-ms"])
+                c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 0, 3600000);
+            if (auto v = t["max-connections"])
+                c.tcp_max_connections = uint(v, "max-connections", 0, 1000000);
         }
         const auto zones = root["zones"];
         if (!zones || !zones.IsSequence()) fail(root, "zones: a list of {name, file} is required");
@@ -93,17 +99,22 @@ public:
 
 }  // namespace
 
-Config load_config(const std::string& path) { return Reader(path).read(); }
+Config load_config(const std::string& path) {
+    return Reader(path).read();
+}
 
 void validate_config(const Config& c) {
-    if (c.zones.empty()) throw ConfigError(c.source + ": no zones to serve; add zones: or --zone NAME=FILE");
+    if (c.zones.empty())
+        throw ConfigError(c.source + ": no zones to serve; add zones: or --zone NAME=FILE");
     std::set<std::string> seen;
     for (const auto& z : c.zones) {
         std::string name = z.name;
         if (name.empty() || name.back() != '.') name += '.';
         const std::string key = lower_key(text_to_wire(name));
-        if (key.empty()) throw ConfigError(c.source + ": '" + z.name + "' is not a valid zone name");
-        if (!seen.insert(key).second) throw ConfigError(c.source + ": zone " + name + " is listed twice");
+        if (key.empty())
+            throw ConfigError(c.source + ": '" + z.name + "' is not a valid zone name");
+        if (!seen.insert(key).second)
+            throw ConfigError(c.source + ": zone " + name + " is listed twice");
     }
     for (const auto* list : {&c.listen, &c.upstreams}) {
         for (const auto& l : *list) {

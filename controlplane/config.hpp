@@ -45,9 +45,9 @@ struct Config {
     bool dpdk_enabled = false;
     DpdkOptions dpdk;
     // Control socket and change journal (anamectl)
-    std::string control_socket;  // empty: no control socket
-    std::string control_group;   // empty: owner (and root) only, mode 0600
-    std::string journal;         // LMDB file of runtime changes; required for changes
+    std::string control_socket;       // empty: no control socket
+    std::string control_group;        // empty: owner (and root) only, mode 0600
+    std::string journal;              // LMDB file of runtime changes; required for changes
     std::vector<TsigKeyConfig> keys;  // TSIG keys for transfers, NOTIFY and UPDATE
 };
 

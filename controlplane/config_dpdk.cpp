@@ -23,7 +23,7 @@ namespace anamed {
 namespace {
 
 class DpdkReader : public YamlReader {
-  public:
+public:
     explicit DpdkReader(const std::string& path) : YamlReader(path, "dpdk: ") {}
 
     // "ADDR" or "ADDR/PREFIX"; the prefix gives the exception interface its on-link route.

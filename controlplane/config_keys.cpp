@@ -48,7 +48,7 @@ void set_secret(TsigKeyConfig& k, const std::string& text, const std::string& wh
 }
 
 class KeysReader : public YamlReader {
-  public:
+public:
     explicit KeysReader(const std::string& path) : YamlReader(path, "keys: ") {}
 
     std::vector<TsigKeyConfig> read(const YAML::Node& n) const {
@@ -66,7 +66,7 @@ class KeysReader : public YamlReader {
         return keys;
     }
 
-  private:
+private:
     std::string where(const YAML::Node& n) const {
         return path_ + ":" + std::to_string(n.Mark().line + 1);
     }

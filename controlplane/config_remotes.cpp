@@ -22,8 +22,9 @@ std::vector<RemoteConfig> parse_remotes(const YAML::Node& n, const std::string& 
         if (auto al = e["alias"]) {
             const std::string v = r.str(al, "alias");
             if (v != "expand" && v != "records")
-                r.fail(al, "remote " + rc.name + ": alias must be 'records' (send ALIAS records, the default) "
-                              "or 'expand' (send the resolved A/AAAA instead)");
+                r.fail(al, "remote " + rc.name +
+                               ": alias must be 'records' (send ALIAS records, the default) "
+                               "or 'expand' (send the resolved A/AAAA instead)");
             rc.alias_expand = v == "expand";
         }
         for (const RemoteConfig& o : out)
@@ -44,12 +45,14 @@ void parse_zone_peers(const YAML::Node& z, const std::string& path, ZoneConfig& 
 
 std::string check_zone_peers(const Config& c) {
     for (const ZoneConfig& z : c.zones) {
-        const std::string where = c.source + (z.line ? ":" + std::to_string(z.line) : "") + ": zone " + z.name + ": ";
+        const std::string where =
+            c.source + (z.line ? ":" + std::to_string(z.line) : "") + ": zone " + z.name + ": ";
         for (const auto* list : {&z.notify, &z.allow_transfer, &z.primary})
             for (const std::string& name : *list) {
                 bool found = false;
                 for (const RemoteConfig& r : c.remotes) found |= r.name == name;
-                if (!found) return where + "no remote is named '" + name + "' (define it under remotes:)";
+                if (!found)
+                    return where + "no remote is named '" + name + "' (define it under remotes:)";
             }
     }
     for (const RemoteConfig& r : c.remotes) {
@@ -57,8 +60,8 @@ std::string check_zone_peers(const Config& c) {
         bool found = false;
         for (const auto& k : c.keys) found |= k.name == r.key;
         if (!found)
-            return c.source + ":" + std::to_string(r.line) + ": remote " + r.name + ": no key is named '" + r.key +
-                   "' (define it under keys:)";
+            return c.source + ":" + std::to_string(r.line) + ": remote " + r.name +
+                   ": no key is named '" + r.key + "' (define it under keys:)";
     }
     return "";
 }

@@ -32,12 +32,9 @@ int64_t seconds_since(Clock::time_point t) {
 
 const char* state_name(AliasAnswer::State s) {
     switch (s) {
-        case AliasAnswer::unresolved:
-            return "unresolved";
-        case AliasAnswer::resolved:
-            return "resolved";
-        case AliasAnswer::failed:
-            return "failed";
+    case AliasAnswer::unresolved: return "unresolved";
+    case AliasAnswer::resolved: return "resolved";
+    case AliasAnswer::failed: return "failed";
     }
     return "?";
 }
@@ -56,28 +53,17 @@ json Daemon::handle(const json& r) {
 // The compiler checks that this switch names every Command (-Wswitch, warnings are errors).
 Daemon::Handler Daemon::handler(Command c) {
     switch (c) {
-        case Command::status:
-            return &Daemon::cmd_status;
-        case Command::stats:
-            return &Daemon::cmd_stats;
-        case Command::zone_list:
-            return &Daemon::cmd_zone_list;
-        case Command::zone_check:
-            return &Daemon::cmd_zone_check;
-        case Command::zone_reload:
-            return &Daemon::cmd_zone_reload;
-        case Command::zone_flush:
-            return &Daemon::cmd_zone_flush;
-        case Command::change:
-            return &Daemon::cmd_change;
-        case Command::record_show:
-            return &Daemon::cmd_record_show;
-        case Command::alias_list:
-            return &Daemon::cmd_alias_list;
-        case Command::alias_show:
-            return &Daemon::cmd_alias_show;
-        case Command::alias_refresh:
-            return &Daemon::cmd_alias_refresh;
+    case Command::status: return &Daemon::cmd_status;
+    case Command::stats: return &Daemon::cmd_stats;
+    case Command::zone_list: return &Daemon::cmd_zone_list;
+    case Command::zone_check: return &Daemon::cmd_zone_check;
+    case Command::zone_reload: return &Daemon::cmd_zone_reload;
+    case Command::zone_flush: return &Daemon::cmd_zone_flush;
+    case Command::change: return &Daemon::cmd_change;
+    case Command::record_show: return &Daemon::cmd_record_show;
+    case Command::alias_list: return &Daemon::cmd_alias_list;
+    case Command::alias_show: return &Daemon::cmd_alias_show;
+    case Command::alias_refresh: return &Daemon::cmd_alias_refresh;
     }
     return nullptr;
 }

@@ -24,11 +24,13 @@ ControlServer::ControlServer(const std::string& path, const std::string& group, 
     : path_(path), handler_(std::move(handler)) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) throw std::runtime_error("control socket path too long: " + path);
+    if (path.size() >= sizeof addr.sun_path)
+        throw std::runtime_error("control socket path too long: " + path);
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     if (!group.empty()) {
         const struct group* g = getgrnam(group.c_str());
-        if (g == nullptr) throw std::runtime_error("control socket group '" + group + "' does not exist");
+        if (g == nullptr)
+            throw std::runtime_error("control socket group '" + group + "' does not exist");
         group_ = g->gr_gid;
     }
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -39,7 +41,8 @@ ControlServer::ControlServer(const std::string& path, const std::string& group, 
     close(probe);
     if (live) {
         close(fd_);
-        throw std::runtime_error("control socket " + path + " is in use by a running anamed; stop it first or "
+        throw std::runtime_error("control socket " + path +
+                                 " is in use by a running anamed; stop it first or "
                                  "choose another path");
     }
     unlink(path.c_str());
@@ -52,22 +55,26 @@ ControlServer::ControlServer(const std::string& path, const std::string& group, 
         close(fd_);
         throw std::runtime_error("cannot listen on control socket " + path + ": " + err);
     }
-    struct stat st{};
+    struct stat st {};
     if (stat(path.c_str(), &st) == 0) inode_ = st.st_ino;
-    if (group_ != gid_t(-1) && (chown(path.c_str(), geteuid(), group_) != 0 || chmod(path.c_str(), 0660) != 0))
-        log_warning("control socket " + path + ": cannot give group " + group + " access: " + strerror(errno));
+    if (group_ != gid_t(-1) &&
+        (chown(path.c_str(), geteuid(), group_) != 0 || chmod(path.c_str(), 0660) != 0))
+        log_warning("control socket " + path + ": cannot give group " + group +
+                    " access: " + strerror(errno));
 }
 
 ControlServer::~ControlServer() {
     for (auto& [fd, c] : clients_) close(fd);
     if (fd_ >= 0) close(fd_);
-    struct stat st{};
-    if (stat(path_.c_str(), &st) == 0 && st.st_ino == inode_) unlink(path_.c_str());  // only our own
+    struct stat st {};
+    if (stat(path_.c_str(), &st) == 0 && st.st_ino == inode_)
+        unlink(path_.c_str());  // only our own
 }
 
 void ControlServer::poll_fds(std::vector<pollfd>& out) const {
     out.push_back(pollfd{fd_, POLLIN, 0});
-    for (const auto& [fd, c] : clients_) out.push_back(pollfd{fd, short(POLLIN | (c.out.empty() ? 0 : POLLOUT)), 0});
+    for (const auto& [fd, c] : clients_)
+        out.push_back(pollfd{fd, short(POLLIN | (c.out.empty() ? 0 : POLLOUT)), 0});
 }
 
 // The socket's mode is the first gate; credentials are the second (they also cover a
@@ -85,8 +92,9 @@ void ControlServer::process() {
         const int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) break;
         if (clients_.size() >= max_clients || !allowed(fd)) {
-            const char* msg = clients_.size() >= max_clients ? "{\"ok\":false,\"error\":\"too many control clients\"}\n"
-                                                             : "{\"ok\":false,\"error\":\"permission denied\"}\n";
+            const char* msg = clients_.size() >= max_clients
+                                  ? "{\"ok\":false,\"error\":\"too many control clients\"}\n"
+                                  : "{\"ok\":false,\"error\":\"permission denied\"}\n";
             (void)!send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
             close(fd);
             continue;
@@ -105,8 +113,10 @@ void ControlServer::process() {
                 c.last = now;
                 continue;
             }
-            if (n == 0) c.eof = true;  // half-close: still answer what was sent
-            else if (errno != EAGAIN && errno != EWOULDBLOCK) broken = true;
+            if (n == 0)
+                c.eof = true;  // half-close: still answer what was sent
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                broken = true;
             break;
         }
         if (c.in.size() > max_request) broken = true;
@@ -133,7 +143,9 @@ bool ControlServer::busy() const {
 void ControlServer::serve(Client& c) {
     size_t start = 0;
     int served = 0;
-    for (size_t nl; served < max_lines_per_pass && (nl = c.in.find('\n', start)) != std::string::npos; start = nl + 1) {
+    for (size_t nl;
+         served < max_lines_per_pass && (nl = c.in.find('\n', start)) != std::string::npos;
+         start = nl + 1) {
         ++served;
         const std::string line = c.in.substr(start, nl - start);
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -157,7 +169,8 @@ bool ControlServer::flush(int fd, Client& c) {
             c.out.erase(0, size_t(n));
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c.out.size() <= max_pending_out;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return c.out.size() <= max_pending_out;
         return false;
     }
     return true;

@@ -42,9 +42,8 @@ MessageHandler::Context Daemon::handler_context() {
         return it == history_.end() ? nullptr : &it->second;
     };
     c.snapshot = [this] { return &publisher_.live(); };
-    c.alias_expander = [this](std::string_view owner, const RRset& alias, std::vector<Record>& out) {
-        expand_alias(owner, alias, out);
-    };
+    c.alias_expander = [this](std::string_view owner, const RRset& alias,
+                              std::vector<Record>& out) { expand_alias(owner, alias, out); };
     return c;
 }
 
@@ -58,8 +57,9 @@ void Daemon::expand_alias(std::string_view owner, const RRset& alias, std::vecto
         for (size_t at = 0; at + rr_fixed <= rrs->size();) {
             const size_t rdlen = load16(p + at + 10);
             if (at + rr_fixed + rdlen > rrs->size()) break;
-            out.push_back(Record{std::string(owner), load16(p + at + 2), std::min(load32(p + at + 6), alias.ttl),
-                                 std::string(reinterpret_cast<const char*>(p + at + rr_fixed), rdlen)});
+            out.push_back(Record{
+                std::string(owner), load16(p + at + 2), std::min(load32(p + at + 6), alias.ttl),
+                std::string(reinterpret_cast<const char*>(p + at + rr_fixed), rdlen)});
             at += rr_fixed + rdlen;
         }
     }
@@ -161,8 +161,8 @@ bool Daemon::start_frontends() {
         addrs.push_back(a);
     }
     frontend_ = std::make_unique<KernelFrontend>(
-        publisher_.published(),
-        FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms, cfg_.tcp_max_connections, &handoff_});
+        publisher_.published(), FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms,
+                                                cfg_.tcp_max_connections, &handoff_});
     try {
         frontend_->start(addrs);
     } catch (const std::exception& e) {

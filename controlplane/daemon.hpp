@@ -3,8 +3,8 @@
 // socket, whose commands (control_commands.cpp) it answers.
 #pragma once
 
-#include <memory>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "alias_resolver.hpp"
@@ -21,7 +21,7 @@
 namespace anamed {
 
 class Daemon {
-  public:
+public:
     explicit Daemon(Config cfg);
     ~Daemon();
     int run();  // returns the exit status
@@ -30,7 +30,7 @@ class Daemon {
     using Handler = nlohmann::json (Daemon::*)(const nlohmann::json& request);
     static Handler handler(Command c);
 
-  private:
+private:
     // run()'s stages; each logs what failed and returns false when anamed cannot go on.
     bool open_control();
     bool load_and_compile();

@@ -9,7 +9,9 @@ namespace anamed {
 namespace {
 
 // Entry value: zone name, NUL, batch JSON. Key: sequence number, big-endian (sorts in order).
-std::string encode(const std::string& zone, const std::string& batch) { return zone + '\0' + batch; }
+std::string encode(const std::string& zone, const std::string& batch) {
+    return zone + '\0' + batch;
+}
 
 void split(const MDB_val& v, std::string& zone, std::string& batch) {
     const std::string s(static_cast<const char*>(v.mv_data), v.mv_size);
@@ -18,7 +20,9 @@ void split(const MDB_val& v, std::string& zone, std::string& batch) {
     batch = nul == std::string::npos ? "" : s.substr(nul + 1);
 }
 
-std::string err(const char* what, int rc) { return std::string(what) + ": " + mdb_strerror(rc); }
+std::string err(const char* what, int rc) {
+    return std::string(what) + ": " + mdb_strerror(rc);
+}
 
 }  // namespace
 
@@ -34,7 +38,8 @@ Journal::Journal(const std::string& path) : path_(path) {
     if (rc == 0) {
         MDB_cursor* cur = nullptr;
         MDB_val k, v;
-        if (mdb_cursor_open(txn, dbi_, &cur) == 0 && mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8) {
+        if (mdb_cursor_open(txn, dbi_, &cur) == 0 && mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+            k.mv_size == 8) {
             const auto* p = static_cast<const uint8_t*>(k.mv_data);
             next_ = (uint64_t(load32(p)) << 32 | load32(p + 4)) + 1;
         }
@@ -85,7 +90,8 @@ void Journal::for_each(const std::function<void(const std::string&, const std::s
     std::vector<std::pair<std::string, std::string>> entries;
     if (mdb_cursor_open(txn, dbi_, &cur) == 0) {
         MDB_val k, v;
-        for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, MDB_cursor_op(op)) == 0; op = MDB_NEXT) {
+        for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, MDB_cursor_op(op)) == 0;
+             op = MDB_NEXT) {
             entries.emplace_back();
             split(v, entries.back().first, entries.back().second);
         }
@@ -103,7 +109,8 @@ std::string Journal::drop_zone(const std::string& zone) {
     rc = mdb_cursor_open(txn, dbi_, &cur);
     if (rc == 0) {
         MDB_val k, v;
-        for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, MDB_cursor_op(op)) == 0; op = MDB_NEXT) {
+        for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, MDB_cursor_op(op)) == 0;
+             op = MDB_NEXT) {
             std::string z, b;
             split(v, z, b);
             if (z == zone && (rc = mdb_cursor_del(cur, 0)) != 0) break;

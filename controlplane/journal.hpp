@@ -24,7 +24,8 @@ public:
     // disk: a change touching several zones is recorded whole or not at all. "" or the error.
     std::string append(const std::vector<std::pair<std::string, std::string>>& entries);
     // Calls f(zone, batch) for every entry, oldest first.
-    void for_each(const std::function<void(const std::string& zone, const std::string& batch)>& f) const;
+    void for_each(
+        const std::function<void(const std::string& zone, const std::string& batch)>& f) const;
     // Drops a zone's entries (after its file was rewritten with them: anamectl zone flush).
     std::string drop_zone(const std::string& zone);
     size_t entries() const;

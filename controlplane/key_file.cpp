@@ -16,7 +16,7 @@ namespace {
 // BIND's named.conf syntax, as much of it as a key statement uses: words, quoted strings,
 // braces and semicolons, with #, // and /* */ comments.
 class BindTokens {
-  public:
+public:
     BindTokens(std::string path, std::string text)
         : path_(std::move(path)), text_(std::move(text)) {}
 
@@ -68,7 +68,7 @@ class BindTokens {
         return t.quoted ? "\"" + t.text + "\"" : "'" + t.text + "'";
     }
 
-  private:
+private:
     void skip_space_and_comments() {
         while (pos_ < text_.size()) {
             const char c = text_[pos_];

@@ -3,6 +3,7 @@
 // <stdbool.h> first marks bool as defined; in C++ it defines nothing else.
 #pragma once
 
+// clang-format off
 #include <stdbool.h>  // NOLINT(modernize-deprecated-headers): needed for its guard macro
-
 #include <ldns/ldns.h>
+// clang-format on

@@ -36,7 +36,7 @@ struct LiveSnapshot : Snapshot {
     // The patcher: a node it placed in patch_nodes.
     void add_patched(Node& n) { patched_[&n] = Patched{&n, 0}; }
 
-  private:
+private:
     struct ZoneBook {
         ZoneTable* table;
         std::vector<uint32_t> child_count;  // by place in table->nodes

@@ -8,8 +8,14 @@ namespace anamed {
 enum class LogLevel { debug, info, warning, error };
 
 void log(LogLevel level, const std::string& message);
-inline void log_info(const std::string& m) { log(LogLevel::info, m); }
-inline void log_warning(const std::string& m) { log(LogLevel::warning, m); }
-inline void log_error(const std::string& m) { log(LogLevel::error, m); }
+inline void log_info(const std::string& m) {
+    log(LogLevel::info, m);
+}
+inline void log_warning(const std::string& m) {
+    log(LogLevel::warning, m);
+}
+inline void log_error(const std::string& m) {
+    log(LogLevel::error, m);
+}
 
 }  // namespace anamed

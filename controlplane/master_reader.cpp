@@ -1,14 +1,14 @@
 #include "master_reader.hpp"
 
-#include "ldns.hpp"
-
-#include <array>
-#include <cstring>
-#include <filesystem>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstring>
+#include <filesystem>
+
+#include "ldns.hpp"
 #include "master_text.hpp"
 
 namespace anamed {
@@ -20,13 +20,15 @@ constexpr uint32_t fallback_ttl = 3600;
 
 class Reader {
 public:
-    Reader(MasterFile& out, std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&)>& sink)
+    Reader(MasterFile& out, std::vector<Diagnostic>& diags,
+           const std::function<void(MasterRecord&)>& sink)
         : out_(out), diags_(diags), sink_(sink) {}
 
     void read(const std::string& path, uint32_t origin, int depth) {
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            diags_.push_back({path, 0, "cannot open zone file: " + std::string(strerror(errno)), true});
+            diags_.push_back(
+                {path, 0, "cannot open zone file: " + std::string(strerror(errno)), true});
             return;
         }
         struct stat st {};
@@ -49,12 +51,14 @@ public:
             const ssize_t n = ::read(fd, buf.data() + have, buf.size() - have);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) {
-                diags_.push_back({path, 0, "cannot read zone file: " + std::string(strerror(errno)), true});
+                diags_.push_back(
+                    {path, 0, "cannot read zone file: " + std::string(strerror(errno)), true});
                 break;
             }
             have += size_t(n);
             const bool eof = n == 0;
-            const size_t upto = eof ? have : std::string_view(buf.data(), have).rfind('\n') + 1;  // npos + 1 = 0
+            const size_t upto =
+                eof ? have : std::string_view(buf.data(), have).rfind('\n') + 1;  // npos + 1 = 0
             if (upto > 0) {
                 split(std::string_view(buf.data(), upto), file, depth, sp);
                 std::memmove(buf.data(), buf.data() + upto, have - upto);
@@ -63,7 +67,8 @@ public:
             if (eof) break;
         }
         ::close(fd);
-        if (sp.paren > 0 || sp.quoted) diag(file, sp.start_line, "unterminated '(' or '\"' at end of file");
+        if (sp.paren > 0 || sp.quoted)
+            diag(file, sp.start_line, "unterminated '(' or '\"' at end of file");
         finish(sp, file, depth);
     }
 
@@ -133,8 +138,10 @@ private:
                     continue;
                 }
                 cur += c;
-                if (c == '\\' && i + 1 < d.size() && d[i + 1] != '\n') cur += d[++i];
-                else if (c == '"') sp.quoted = false;
+                if (c == '\\' && i + 1 < d.size() && d[i + 1] != '\n')
+                    cur += d[++i];
+                else if (c == '"')
+                    sp.quoted = false;
                 continue;
             }
             switch (c) {
@@ -160,8 +167,7 @@ private:
                 }
                 cur += ' ';
                 break;
-            case '\r':
-                break;
+            case '\r': break;
             case '\n':
                 ++sp.line;
                 if (sp.paren > 0) {
@@ -171,18 +177,19 @@ private:
                 finish(sp, file, depth);
                 sp.at_line_start = true;
                 break;
-            default:
-                cur += c;
+            default: cur += c;
             }
         }
     }
 
     // Returns the origin in force after the entry.
-    uint32_t entry(std::string& text, uint32_t file, int line, bool blank_owner, uint32_t origin, int depth) {
+    uint32_t entry(std::string& text, uint32_t file, int line, bool blank_owner, uint32_t origin,
+                   int depth) {
         Token first = next_token(text, 0);
         if (first.len == 0) return origin;
         const std::string& orig = out_.origins[origin];
-        if (!blank_owner && text[first.pos] == '$') return directive(text, first, file, line, origin, depth);
+        if (!blank_owner && text[first.pos] == '$')
+            return directive(text, first, file, line, origin, depth);
 
         // The record's text goes into rec_, whose buffer is reused from record to record.
         std::string& out = rec_.text;
@@ -208,12 +215,13 @@ private:
         rec_.origin = origin;
         rec_.ttl = ttl_;
         rec_.written_as = 0;
-        sink_(rec_);  // normalize_record is the parser's, for the records its fast path leaves to ldns
+        sink_(rec_);  // normalize_record is the parser's, for the records its fast path leaves to
+                      // ldns
         return origin;
     }
 
-    uint32_t directive(const std::string& text, Token first, uint32_t file, int line, uint32_t origin,
-                       int depth) {
+    uint32_t directive(const std::string& text, Token first, uint32_t file, int line,
+                       uint32_t origin, int depth) {
         const std::string_view name = first.in(text);
         Token arg = next_token(text, first.pos + first.len);
         Token arg2 = next_token(text, arg.pos + arg.len);
@@ -229,13 +237,17 @@ private:
         if (iequals(name, "$TTL")) {
             const char* end = nullptr;
             uint32_t v = ldns_str2period(a.c_str(), &end);
-            if (end == nullptr || *end != '\0') diag(file, line, "bad $TTL value '" + a + "'");
-            else ttl_ = v;
+            if (end == nullptr || *end != '\0')
+                diag(file, line, "bad $TTL value '" + a + "'");
+            else
+                ttl_ = v;
             return origin;
         }
         if (iequals(name, "$INCLUDE")) {
             if (depth >= max_include_depth) {
-                diag(file, line, "$INCLUDE nested too deeply (limit " + std::to_string(max_include_depth) + ")");
+                diag(
+                    file, line,
+                    "$INCLUDE nested too deeply (limit " + std::to_string(max_include_depth) + ")");
                 return origin;
             }
             std::filesystem::path p(a);
@@ -267,7 +279,8 @@ private:
 }  // namespace
 
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&)>& sink) {
+                      std::vector<Diagnostic>& diags,
+                      const std::function<void(MasterRecord&)>& sink) {
     out.origins.push_back(origin);
     Reader(out, diags, sink).read(path, 0, 0);
 }

@@ -35,6 +35,7 @@ struct MasterFile {
 // only, and the sink may take it by swapping it with a record of its own (whose buffers the
 // reader then reuses: no copy and no allocation per record).
 void read_master_file(const std::string& path, const std::string& origin, MasterFile& out,
-                      std::vector<Diagnostic>& diags, const std::function<void(MasterRecord&)>& sink);
+                      std::vector<Diagnostic>& diags,
+                      const std::function<void(MasterRecord&)>& sink);
 
 }  // namespace anamed

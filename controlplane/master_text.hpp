@@ -34,7 +34,9 @@ inline Token next_token(const std::string& s, size_t from) {
     bool quoted = false;
     while (i < s.size()) {
         if (!quoted)  // 8 ordinary bytes a step
-            for (uint64_t w; i + 8 <= s.size() && (std::memcpy(&w, s.data() + i, 8), !may_end_token(w));) i += 8;
+            for (uint64_t w;
+                 i + 8 <= s.size() && (std::memcpy(&w, s.data() + i, 8), !may_end_token(w));)
+                i += 8;
         if (i >= s.size()) break;
         const char c = s[i];
         if (c > '"' && c != '\\') {  // the common case: nothing that ends or quotes a token
@@ -45,8 +47,10 @@ inline Token next_token(const std::string& s, size_t from) {
             i += 2;
             continue;
         }
-        if (c == '"') quoted = !quoted;
-        else if (!quoted && (c == ' ' || c == '\t')) break;
+        if (c == '"')
+            quoted = !quoted;
+        else if (!quoted && (c == ' ' || c == '\t'))
+            break;
         ++i;
     }
     t.len = i - t.pos;
@@ -172,7 +176,8 @@ inline bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
         const auto x = uint8_t(a[i]), y = uint8_t(b[i]);
-        if (x != y && ((x | 0x20) != (y | 0x20) || uint8_t((x | 0x20) - 'a') > 'z' - 'a')) return false;
+        if (x != y && ((x | 0x20) != (y | 0x20) || uint8_t((x | 0x20) - 'a') > 'z' - 'a'))
+            return false;
     }
     return true;
 }

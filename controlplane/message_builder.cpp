@@ -48,9 +48,12 @@ size_t name_length(std::string_view s) {
 
 }  // namespace
 
-MessageBuilder::MessageBuilder(size_t limit) : limit_(limit), table_(table_slots) { msg_.reserve(limit); }
+MessageBuilder::MessageBuilder(size_t limit) : limit_(limit), table_(table_slots) {
+    msg_.reserve(limit);
+}
 
-void MessageBuilder::begin(uint16_t id, uint16_t flags, std::string_view qname, uint16_t qtype, uint16_t qclass) {
+void MessageBuilder::begin(uint16_t id, uint16_t flags, std::string_view qname, uint16_t qtype,
+                           uint16_t qclass) {
     msg_.clear();
     count_[0] = count_[1] = count_[2] = 0;
     section_ = answer;
@@ -69,8 +72,8 @@ void MessageBuilder::begin(uint16_t id, uint16_t flags, std::string_view qname, 
     }
 }
 
-bool MessageBuilder::add(std::string_view owner, uint16_t type, uint16_t klass, uint32_t ttl, std::string_view rdata,
-                         Section section) {
+bool MessageBuilder::add(std::string_view owner, uint16_t type, uint16_t klass, uint32_t ttl,
+                         std::string_view rdata, Section section) {
     if (section < section_) return false;
     const size_t mark = msg_.size();
     put_name(owner);
@@ -153,7 +156,8 @@ uint16_t MessageBuilder::find(std::string_view name, uint64_t h) const {
 
 void MessageBuilder::remember(std::string_view, uint64_t h, size_t at) {
     if (at > max_pointer) return;
-    for (size_t i = h & (table_slots - 1), probes = 0; probes < 64; i = (i + 1) & (table_slots - 1), ++probes) {
+    for (size_t i = h & (table_slots - 1), probes = 0; probes < 64;
+         i = (i + 1) & (table_slots - 1), ++probes) {
         Slot& s = table_[i];
         if (s.gen != gen_) {
             s = Slot{h, gen_, uint16_t(at)};

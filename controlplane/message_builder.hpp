@@ -19,11 +19,12 @@ public:
 
     // Starts a message: the header (counts zero) and, unless empty, one question (the name in
     // wire form, then type and class).
-    void begin(uint16_t id, uint16_t flags, std::string_view qname = {}, uint16_t qtype = 0, uint16_t qclass = 1);
+    void begin(uint16_t id, uint16_t flags, std::string_view qname = {}, uint16_t qtype = 0,
+               uint16_t qclass = 1);
     // Appends a record to `section` (sections are filled in order). Names in the RDATA of
     // RFC 1035's types are compressed. False, with nothing written, when it does not fit.
-    bool add(std::string_view owner, uint16_t type, uint16_t klass, uint32_t ttl, std::string_view rdata,
-             Section section = answer);
+    bool add(std::string_view owner, uint16_t type, uint16_t klass, uint32_t ttl,
+             std::string_view rdata, Section section = answer);
     uint16_t records() const { return uint16_t(count_[0] + count_[1] + count_[2]); }
     size_t size() const { return msg_.size(); }
     // The message; the builder is empty afterwards.

@@ -9,7 +9,9 @@
 namespace anamed {
 namespace {
 
-uint64_t now_s() { return uint64_t(std::time(nullptr)); }
+uint64_t now_s() {
+    return uint64_t(std::time(nullptr));
+}
 
 // Room for the TSIG record a signed reply carries: names up to 255 octets each, the MAC,
 // the fixed fields and BADTIME's other data.
@@ -17,7 +19,8 @@ constexpr size_t tsig_room = 2 * max_name_len + tsig_max_mac + 32;
 
 Reply error_only(const std::vector<uint8_t>& msg, uint8_t rcode) {
     std::string out(msg.size() + 64, '\0');
-    const size_t n = error_reply(msg.data(), msg.size(), rcode, reinterpret_cast<uint8_t*>(out.data()), out.size());
+    const size_t n = error_reply(msg.data(), msg.size(), rcode,
+                                 reinterpret_cast<uint8_t*>(out.data()), out.size());
     if (n == 0) return {};
     out.resize(n);
     return Reply{{std::move(out)}};
@@ -72,17 +75,20 @@ std::string describe(const HandoffMessage& m, const TsigRequest& tsig) {
 }  // namespace
 
 Reply MessageHandler::handle(const HandoffMessage& m) {
-    const TsigRequest tsig = verify_tsig_request(m.bytes.data(), m.bytes.size(), ctx_.peers->keys(), now_s());
+    const TsigRequest tsig =
+        verify_tsig_request(m.bytes.data(), m.bytes.size(), ctx_.peers->keys(), now_s());
     if (tsig.status == TsigStatus::formerr) return error_only(m.bytes, rcode::FORMERR);
     if (tsig.is_signed() && tsig.status != TsigStatus::ok) {
         ++counters_.tsig_errors;
         log_warning(std::string(class_name(m.cls)) + " from " + address_text(m.peer) + ": TSIG " +
                     std::string(tsig_status_name(tsig.status)) + " (key " +
-                    name_to_text(std::string_view(reinterpret_cast<const char*>(tsig.key_name), tsig.key_name_len)) +
+                    name_to_text(std::string_view(reinterpret_cast<const char*>(tsig.key_name),
+                                                  tsig.key_name_len)) +
                     ")");
         std::string out(m.bytes.size() + tsig_room + 64, '\0');
-        const size_t n = write_tsig_error_reply(m.bytes.data(), m.bytes.size(), tsig,
-                                                reinterpret_cast<uint8_t*>(out.data()), out.size(), now_s());
+        const size_t n =
+            write_tsig_error_reply(m.bytes.data(), m.bytes.size(), tsig,
+                                   reinterpret_cast<uint8_t*>(out.data()), out.size(), now_s());
         if (n == 0) return {};
         out.resize(n);
         return Reply{{std::move(out)}};
@@ -100,8 +106,8 @@ Reply MessageHandler::handle(const HandoffMessage& m) {
     return error(m, body, tsig, rcode::NOTIMP);
 }
 
-Reply MessageHandler::error(const HandoffMessage&, const std::vector<uint8_t>& body, const TsigRequest& tsig,
-                            uint8_t rcode) {
+Reply MessageHandler::error(const HandoffMessage&, const std::vector<uint8_t>& body,
+                            const TsigRequest& tsig, uint8_t rcode) {
     return sign(error_only(body, rcode), tsig);
 }
 
@@ -111,7 +117,8 @@ Reply MessageHandler::sign(Reply r, const TsigRequest& tsig) {
     for (std::string& msg : r.messages) {
         const size_t len = msg.size();
         msg.resize(len + tsig_room);
-        const size_t n = signer.sign(reinterpret_cast<uint8_t*>(msg.data()), len, msg.size(), now_s());
+        const size_t n =
+            signer.sign(reinterpret_cast<uint8_t*>(msg.data()), len, msg.size(), now_s());
         if (n == 0) return {};  // never: room was kept
         msg.resize(n);
     }
@@ -125,31 +132,36 @@ Reply MessageHandler::signed_query(const HandoffMessage& m, const std::vector<ui
     // The client's limit, less the TSIG record's room.
     const size_t cap = m.transport == Transport::tcp ? 65535 - tsig_room : out.size();
     ResponseInfo info;
-    const size_t n = respond(ctx_.snapshot(), body.data(), body.size(), reinterpret_cast<uint8_t*>(out.data()), cap,
-                             ClientInfo{m.transport}, &info);
+    const size_t n =
+        respond(ctx_.snapshot(), body.data(), body.size(), reinterpret_cast<uint8_t*>(out.data()),
+                cap, ClientInfo{m.transport}, &info);
     if (n == 0) return {};
     out.resize(n);
     return sign(Reply{{std::move(out)}}, tsig);
 }
 
-Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig) {
+Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                               const TsigRequest& tsig) {
     TransferQuestion q;
-    if (!parse_transfer(body, q) || q.qclass != class_in) return error(m, body, tsig, rcode::FORMERR);
+    if (!parse_transfer(body, q) || q.qclass != class_in)
+        return error(m, body, tsig, rcode::FORMERR);
     const bool axfr = q.qtype == rrtype::AXFR;
     const char* kind = axfr ? "AXFR" : "IXFR";
-    if (axfr && m.transport == Transport::udp) return error(m, body, tsig, rcode::REFUSED);  // RFC 5936 §4.2
+    if (axfr && m.transport == Transport::udp)
+        return error(m, body, tsig, rcode::REFUSED);  // RFC 5936 §4.2
     const Zone* zone = ctx_.store->find(name_to_text(lower_key(q.qname)));
     if (zone == nullptr || zone->apex != lower_key(q.qname)) {
         ++counters_.transfers_refused;
         return error(m, body, tsig, rcode_notauth);  // not authoritative for that zone
     }
     const ZonePeers* zp = ctx_.peers->zone(zone->apex);
-    const Remote* r = zp ? Peers::match(zp->allow_transfer, m.peer, tsig.status == TsigStatus::ok ? tsig.key : nullptr)
+    const Remote* r = zp ? Peers::match(zp->allow_transfer, m.peer,
+                                        tsig.status == TsigStatus::ok ? tsig.key : nullptr)
                          : nullptr;
     if (r == nullptr) {
         ++counters_.transfers_refused;
-        log_warning(std::string(kind) + " of " + zone->apex_text + " refused to " + describe(m, tsig) +
-                    ": not in the zone's allow-transfer (address and key)");
+        log_warning(std::string(kind) + " of " + zone->apex_text + " refused to " +
+                    describe(m, tsig) + ": not in the zone's allow-transfer (address and key)");
         return error(m, body, tsig, rcode::REFUSED);
     }
     TransferRequest req;
@@ -173,10 +185,13 @@ Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_
         msgs = ixfr_messages(*zone, h ? *h : none, req, expand);
         ++counters_.ixfr;
     }
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    log_info(std::string(kind) + " of " + zone->apex_text + " serial " + std::to_string(zone->serial()) + " to " +
-             r->name + " (" + describe(m, tsig) + ")" + (q.has_serial ? " from serial " + std::to_string(q.serial) : "") +
-             ": " + std::to_string(msgs.size()) + " message(s), built in " + std::to_string(int(ms)) + " ms");
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    log_info(std::string(kind) + " of " + zone->apex_text + " serial " +
+             std::to_string(zone->serial()) + " to " + r->name + " (" + describe(m, tsig) + ")" +
+             (q.has_serial ? " from serial " + std::to_string(q.serial) : "") + ": " +
+             std::to_string(msgs.size()) + " message(s), built in " + std::to_string(int(ms)) +
+             " ms");
     if (msgs.empty()) return error(m, body, tsig, rcode::SERVFAIL);
     return sign(Reply{std::move(msgs)}, tsig);
 }

@@ -35,10 +35,13 @@ public:
 
 private:
     // body: the message without its TSIG; tsig: what verifying it found.
-    Reply transfer(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig);
-    Reply signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig);
+    Reply transfer(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                   const TsigRequest& tsig);
+    Reply signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                       const TsigRequest& tsig);
     // A reply of header and question with `rcode`, signed when the request was.
-    Reply error(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig, uint8_t rcode);
+    Reply error(const HandoffMessage& m, const std::vector<uint8_t>& body, const TsigRequest& tsig,
+                uint8_t rcode);
     Reply sign(Reply r, const TsigRequest& tsig);
 
     Context ctx_;

@@ -12,7 +12,9 @@ namespace {
 
 const std::string_view placeholder("\xC0\x0C", 2);
 
-bool label_eq(const uint8_t* a, const uint8_t* b) { return a[0] == b[0] && same_bytes(a + 1, b + 1, a[0]); }
+bool label_eq(const uint8_t* a, const uint8_t* b) {
+    return a[0] == b[0] && same_bytes(a + 1, b + 1, a[0]);
+}
 
 // Length of the uncompressed wire name at the start of `s`, 0 when there is none.
 size_t name_len(std::string_view s) {
@@ -66,7 +68,8 @@ public:
         store16(reinterpret_cast<uint8_t*>(out_.data()) + rdata_at - 2, rdlen);
     }
     // An additional record: its owner is compressed too.
-    void additional_rr(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+    void additional_rr(std::string_view owner, uint16_t type, uint32_t ttl,
+                       std::string_view rdata) {
         put_name(owner);
         rr({}, type, ttl, rdata);
     }
@@ -97,12 +100,15 @@ private:
     // has its layout exactly; as it is otherwise.
     void put_rdata(uint16_t type, std::string_view rd) {
         const RRType* t = rr_type(type);
-        if (t == nullptr || !t->has(rr_flag::compress) || !fits_layout(t->rdata, rd)) return void(out_.append(rd));
+        if (t == nullptr || !t->has(rr_flag::compress) || !fits_layout(t->rdata, rd))
+            return void(out_.append(rd));
         size_t at = 0;
         for (RdataField f : t->rdata) {
             const size_t n = f == RdataField::name ? name_len(rd.substr(at)) : fixed_size(f);
-            if (f == RdataField::name) put_name(rd.substr(at, n));
-            else out_.append(rd.substr(at, n));
+            if (f == RdataField::name)
+                put_name(rd.substr(at, n));
+            else
+                out_.append(rd.substr(at, n));
             at += n;
         }
     }
@@ -175,7 +181,8 @@ private:
 // a block never carries more, however many addresses the targets have.
 constexpr uint16_t max_additional = 65535 / 16;
 
-uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out, BuiltNode& built) {
+uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& out,
+                       BuiltNode& built) {
     const RRType* t = rr_type(rs.type);
     const int off = t && t->has(rr_flag::additional) ? t->name_offset() : -1;
     if (off < 0) return 0;
@@ -210,8 +217,8 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
 
 }  // namespace
 
-void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa, const NodeLookup& lookup,
-                BuiltNode& out) {
+void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa,
+                const NodeLookup& lookup, BuiltNode& out) {
     out.targets.clear();
     out.chase.clear();
     const bool wildcard = owner.size() > 2 && owner[0] == 1 && owner[1] == '*';
@@ -222,7 +229,8 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
     bytes.clear();
     if (apex_soa && !apex_soa->rdata.empty()) {
         const std::string_view rd = apex_soa->rdata[0];
-        const uint32_t minimum = load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
+        const uint32_t minimum =
+            load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
         TypeEntry e{negative_soa_type, 1, 0, 0, 0, 0, 0};
         BlockWriter block(bytes, owner_known, out.scratch);
         block.rr(placeholder, rrtype::SOA, std::min(apex_soa->ttl, minimum), rd);
@@ -247,7 +255,8 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
     }
     const NodeData header{uint32_t(entries.size()), uint32_t(bytes.size()), 0};
     out.bytes.assign(reinterpret_cast<const char*>(&header), sizeof header);
-    out.bytes.append(reinterpret_cast<const char*>(entries.data()), entries.size() * sizeof(TypeEntry));
+    out.bytes.append(reinterpret_cast<const char*>(entries.data()),
+                     entries.size() * sizeof(TypeEntry));
     out.bytes += bytes;
 }
 
@@ -270,14 +279,18 @@ uint16_t node_flags(const ZoneNode& zn, bool apex) {
     return apex ? uint16_t((flags & ~node_flag::delegation) | node_flag::apex) : flags;
 }
 
-const Node* find_served(const Snapshot& snap, std::string_view key, bool glue_ok, const ZoneTable*& zone) {
+const Node* find_served(const Snapshot& snap, std::string_view key, bool glue_ok,
+                        const ZoneTable*& zone) {
     zone = nullptr;
     Name n;
-    if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0) return nullptr;
+    if (parse_name(reinterpret_cast<const uint8_t*>(key.data()), key.size(), n) == 0)
+        return nullptr;
     const ZoneTable* zt = snap.find_zone(n);
     if (zt == nullptr) return nullptr;
     const Node* node = zt->index.find(key);
-    if (node == nullptr || (!glue_ok && (node->cut != nullptr || (node->flags & node_flag::delegation)))) return nullptr;
+    if (node == nullptr ||
+        (!glue_ok && (node->cut != nullptr || (node->flags & node_flag::delegation))))
+        return nullptr;
     zone = zt;
     return node;
 }

@@ -44,8 +44,8 @@ struct BuiltNode {
 
 // `owner`: the node's lower-case wire name (its key); `apex_soa`: the zone's SOA RRset when
 // `zn` is the apex, else null.
-void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa, const NodeLookup& lookup,
-                BuiltNode& out);
+void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa,
+                const NodeLookup& lookup, BuiltNode& out);
 
 // The node_flag bits a node's data gives it, from the RR type table (NS: delegation below
 // the apex; DNAME; CNAME); `apex`: the node is its zone's apex. Reads only ZoneNode's marks.
@@ -53,11 +53,14 @@ uint16_t node_flags(const ZoneNode& zn, bool apex);
 
 // The node of a served name (lower-case wire key) in `snap`, and its zone in `zone`; null
 // when no zone of `snap` has it, or when it is at or below a zone cut and !glue_ok.
-const Node* find_served(const Snapshot& snap, std::string_view key, bool glue_ok, const ZoneTable*& zone);
+const Node* find_served(const Snapshot& snap, std::string_view key, bool glue_ok,
+                        const ZoneTable*& zone);
 
 // Copies a built image into memory of node_alloc_size() bytes, aligned for NodeData.
 const NodeData* place_node(const BuiltNode& b, void* mem);
-inline size_t node_alloc_size(const BuiltNode& b) { return b.bytes.size(); }
+inline size_t node_alloc_size(const BuiltNode& b) {
+    return b.bytes.size();
+}
 
 extern const NodeData empty_node_data;
 

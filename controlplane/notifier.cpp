@@ -36,18 +36,21 @@ void Notifier::notify(const Record& soa, const std::vector<NotifyTarget>& target
         p.msg.assign(m.begin(), m.end());
         if (t.key) {
             p.msg.resize(m.size() + 512);
-            const size_t n = sign_tsig_request(p.msg.data(), m.size(), p.msg.size(), *t.key, uint64_t(std::time(nullptr)),
-                                               p.mac);
+            const size_t n = sign_tsig_request(p.msg.data(), m.size(), p.msg.size(), *t.key,
+                                               uint64_t(std::time(nullptr)), p.mac);
             p.msg.resize(n);
         }
         if (p.msg.empty()) {
-            log_error("NOTIFY " + p.zone_text + " to " + t.name + ": the message could not be signed");
+            log_error("NOTIFY " + p.zone_text + " to " + t.name +
+                      ": the message could not be signed");
             pending_.erase({soa.owner, t.name});
             continue;
         }
         p.fd = socket(t.addr.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (p.fd < 0 || connect(p.fd, reinterpret_cast<const sockaddr*>(&t.addr.addr), t.addr.len) != 0) {
-            log_error("NOTIFY " + p.zone_text + " to " + t.name + " (" + t.addr.text + "): cannot open a socket");
+        if (p.fd < 0 ||
+            connect(p.fd, reinterpret_cast<const sockaddr*>(&t.addr.addr), t.addr.len) != 0) {
+            log_error("NOTIFY " + p.zone_text + " to " + t.name + " (" + t.addr.text +
+                      "): cannot open a socket");
             if (p.fd >= 0) close(p.fd);
             pending_.erase({soa.owner, t.name});
             continue;
@@ -71,20 +74,25 @@ int Notifier::poll_timeout_ms() const {
     if (pending_.empty()) return -1;
     Clock::time_point first = Clock::time_point::max();
     for (const auto& [k, p] : pending_) first = std::min(first, p->deadline);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(first - Clock::now()).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(first - Clock::now()).count();
     return int(std::clamp<int64_t>(ms + 1, 0, 60000));
 }
 
 bool Notifier::on_reply(Pending& p, const uint8_t* msg, size_t len) {
-    if (len < header_size || load16(msg) != p.id || !(msg[2] & 0x80) || opcode_of(msg) != opcode::NOTIFY)
+    if (len < header_size || load16(msg) != p.id || !(msg[2] & 0x80) ||
+        opcode_of(msg) != opcode::NOTIFY)
         return false;  // not the answer to this notify
-    const std::string who = "NOTIFY " + p.zone_text + " serial " + std::to_string(p.serial) + " to " + p.target.name +
-                            " (" + p.target.addr.text + ")";
+    const std::string who = "NOTIFY " + p.zone_text + " serial " + std::to_string(p.serial) +
+                            " to " + p.target.name + " (" + p.target.addr.text + ")";
     if (p.target.key) {
-        const TsigReplyCheck c = verify_tsig_reply(msg, len, *p.target.key, p.mac, uint64_t(std::time(nullptr)));
+        const TsigReplyCheck c =
+            verify_tsig_reply(msg, len, *p.target.key, p.mac, uint64_t(std::time(nullptr)));
         if (c.status != TsigStatus::ok) {
             log_warning(who + ": reply's TSIG " + std::string(tsig_status_name(c.status)) +
-                        (c.status == TsigStatus::peer_error ? " (error " + std::to_string(c.peer_error) + ")" : ""));
+                        (c.status == TsigStatus::peer_error
+                             ? " (error " + std::to_string(c.peer_error) + ")"
+                             : ""));
             ++counters_.failed;
             return true;
         }
@@ -112,8 +120,9 @@ void Notifier::process() {
             if (p.sent < tries_) {
                 send(p);
             } else {
-                log_warning("NOTIFY " + p.zone_text + " serial " + std::to_string(p.serial) + " to " + p.target.name +
-                            " (" + p.target.addr.text + "): no answer after " + std::to_string(p.sent) + " tries");
+                log_warning("NOTIFY " + p.zone_text + " serial " + std::to_string(p.serial) +
+                            " to " + p.target.name + " (" + p.target.addr.text +
+                            "): no answer after " + std::to_string(p.sent) + " tries");
                 ++counters_.failed;
                 settled = true;
             }

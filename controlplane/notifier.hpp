@@ -28,7 +28,8 @@ class Notifier {
 public:
     using Clock = std::chrono::steady_clock;
 
-    explicit Notifier(unsigned tries = 5, std::chrono::milliseconds first_timeout = std::chrono::milliseconds(1000))
+    explicit Notifier(unsigned tries = 5,
+                      std::chrono::milliseconds first_timeout = std::chrono::milliseconds(1000))
         : tries_(tries), first_timeout_(first_timeout) {}
     ~Notifier();
 

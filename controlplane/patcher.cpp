@@ -10,7 +10,8 @@ const Node tombstone{};  // name_len 0: matches no key, keeps probe chains intac
 
 std::string_view entry_bytes(const NodeData* d, uint16_t type) {
     const TypeEntry* e = d->find(type);
-    return e ? std::string_view(reinterpret_cast<const char*>(d->bytes()) + e->rr_off, e->rr_len) : std::string_view();
+    return e ? std::string_view(reinterpret_cast<const char*>(d->bytes()) + e->rr_off, e->rr_len)
+             : std::string_view();
 }
 
 }  // namespace
@@ -32,7 +33,8 @@ std::string Patcher::plan(const ChangeOutcome& outcome) {
         if (z == nullptr) return "zone not in the live snapshot";
         const size_t before = steps_.size();
         for (const auto& key : keys)
-            if (std::string why = plan_one(*zt, *z, key); !why.empty()) return name_to_text(key) + ": " + why;
+            if (std::string why = plan_one(*zt, *z, key); !why.empty())
+                return name_to_text(key) + ": " + why;
         size_t inserts = 0;
         for (size_t i = before; i < steps_.size(); ++i) inserts += steps_[i].kind == Kind::insert;
         if (!zt->index.can_insert(inserts)) return "the name index is full";
@@ -47,7 +49,8 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
     if (const Node* n = zt.index.find(key)) s.node = &live_.node(zt, n);
     const ZoneNode* zn = z.find(key);
     if (zn && zn->empty()) zn = nullptr;
-    if (live_.additional_targets.count(key) && !s.node) return "named in other records' additional data";
+    if (live_.additional_targets.count(key) && !s.node)
+        return "named in other records' additional data";
     if (zn) {
         const bool apex = key == z.apex;
         s.flags = node_flags(*zn, apex);
@@ -56,8 +59,9 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
             if (it == alias_slot_.end()) return "a new ALIAS target";
             s.alias = it->second + 1;
         }
-        build_node(*zn, key, apex ? zn->find(rrtype::SOA) : std::nullopt,
-                   [this](std::string_view k, bool glue) { return lookup(k, glue); }, s.built);
+        build_node(
+            *zn, key, apex ? zn->find(rrtype::SOA) : std::nullopt,
+            [this](std::string_view k, bool glue) { return lookup(k, glue); }, s.built);
     }
     if (s.node) {
         if (zn) {
@@ -72,22 +76,27 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
         }
         if (live_.additional_targets.count(key)) {
             const NodeData* old = s.node->load_data();
-            const NodeData* now = s.kind == Kind::replace ? reinterpret_cast<const NodeData*>(s.built.bytes.data())
-                                                          : &empty_node_data;
+            const NodeData* now = s.kind == Kind::replace
+                                      ? reinterpret_cast<const NodeData*>(s.built.bytes.data())
+                                      : &empty_node_data;
             for (uint16_t t : {rrtype::A, rrtype::AAAA})
-                if (entry_bytes(old, t) != entry_bytes(now, t)) return "its addresses are copied into other answers";
+                if (entry_bytes(old, t) != entry_bytes(now, t))
+                    return "its addresses are copied into other answers";
         }
         if (s.kind == Kind::remove) {
             const Node* parent = zt.index.find(parent_of(key));
-            if (parent && live_.children(zt, parent) == 1 && parent->load_data()->ntypes == 0 && !(parent->flags & node_flag::apex))
+            if (parent && live_.children(zt, parent) == 1 && parent->load_data()->ntypes == 0 &&
+                !(parent->flags & node_flag::apex))
                 return "removing it empties a non-terminal";
         }
     } else {
         if (!zn) return "";  // nothing there, nothing to do
         // Empty non-terminals between the new name and its closest existing ancestor.
-        for (std::string_view k = parent_of(key); k.size() > z.apex.size() && !zt.index.find(k); k = parent_of(k)) {
+        for (std::string_view k = parent_of(key); k.size() > z.apex.size() && !zt.index.find(k);
+             k = parent_of(k)) {
             if (planned_.count(std::string(k))) break;
-            if (live_.additional_targets.count(std::string(k))) return "named in other records' additional data";
+            if (live_.additional_targets.count(std::string(k)))
+                return "named in other records' additional data";
             Step ent{Kind::insert, &zt, nullptr, std::string(k)};
             planned_[ent.key] = steps_.size();
             steps_.push_back(std::move(ent));
@@ -111,7 +120,8 @@ Node* Patcher::parent_node(ZoneTable& zt, std::string_view key) {
 void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
     // Parents before children, so that every insert finds its parent in the index.
     auto depth = [](const Step& s) { return s.kind == Kind::insert ? s.key.size() : 0; };
-    std::stable_sort(steps_.begin(), steps_.end(), [&](const Step& a, const Step& b) { return depth(a) < depth(b); });
+    std::stable_sort(steps_.begin(), steps_.end(),
+                     [&](const Step& a, const Step& b) { return depth(a) < depth(b); });
     auto swap_data = [&](Node* n, const BuiltNode* b) {
         const NodeData* d = &empty_node_data;
         if (b) {
@@ -137,11 +147,13 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
         case Kind::remove: {
             Node* parent = parent_node(*s.zone, s.key);
             s.zone->index.remove(s.key, &tombstone);
-            std::atomic_ref<const NodeData*>(s.node->data).store(&removed_node_data, std::memory_order_release);
+            std::atomic_ref<const NodeData*>(s.node->data)
+                .store(&removed_node_data, std::memory_order_release);
             if (parent) {
                 --live_.children(*s.zone, parent);
                 if (parent->load_wildcard() == s.node)
-                    std::atomic_ref<const Node*>(parent->wildcard).store(nullptr, std::memory_order_release);
+                    std::atomic_ref<const Node*>(parent->wildcard)
+                        .store(nullptr, std::memory_order_release);
             }
             break;
         }

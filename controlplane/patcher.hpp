@@ -20,7 +20,8 @@ namespace anamed {
 
 class Patcher {
 public:
-    Patcher(LiveSnapshot& live, const ZoneStore& store, const std::unordered_map<std::string, uint32_t>& alias_slot)
+    Patcher(LiveSnapshot& live, const ZoneStore& store,
+            const std::unordered_map<std::string, uint32_t>& alias_slot)
         : live_(live), store_(store), alias_slot_(alias_slot) {}
 
     // Checks every changed name and builds its new block; changes nothing visible.

@@ -20,7 +20,7 @@
 namespace anamed {
 
 class Publisher {
-  public:
+public:
     Publisher(const ZoneStore& store, AliasResolver& resolver)
         : store_(store), resolver_(resolver), published_(rcu_) {}
 
@@ -40,7 +40,7 @@ class Publisher {
     const Snapshot& live() const { return *live_; }
     uint64_t generation() const { return generation_; }
 
-  private:
+private:
     const ZoneStore& store_;
     AliasResolver& resolver_;
     Rcu rcu_;

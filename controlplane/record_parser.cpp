@@ -12,9 +12,8 @@
 
 #include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
-#include "master_text.hpp"
-
 #include "ldns.hpp"
+#include "master_text.hpp"
 
 namespace anamed {
 using namespace master_text;
@@ -24,7 +23,8 @@ void normalize_record(MasterRecord& rec) {
     const Token owner = next_token(rec.text, 0);
     const Token a = next_token(rec.text, owner.pos + owner.len);
     const Token b = next_token(rec.text, a.pos + a.len);
-    if (a.len && b.len && is_class(a.in(rec.text)) && std::isdigit(static_cast<unsigned char>(rec.text[b.pos]))) {
+    if (a.len && b.len && is_class(a.in(rec.text)) &&
+        std::isdigit(static_cast<unsigned char>(rec.text[b.pos]))) {
         const std::string klass(a.in(rec.text)), ttl(b.in(rec.text));
         rec.text.replace(a.pos, b.pos + b.len - a.pos, ttl + " " + klass);
     }
@@ -41,7 +41,8 @@ void normalize_record(MasterRecord& rec) {
         }
         const RRType* type = rr_type(s);
         if (type == nullptr)
-            if (const auto n = rr_type_number(s); n && next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#")
+            if (const auto n = rr_type_number(s);
+                n && next_token(rec.text, t.pos + t.len).in(rec.text) != "\\#")
                 type = rr_type(*n);
         if (type != nullptr && type->text_as != 0) {
             rec.text.replace(t.pos, t.len, rr_type(type->text_as)->mnemonic);
@@ -67,7 +68,8 @@ public:
         size_t n = 0;
         if (!split_plain(rec_.text, tok, max_tokens, n)) {  // quotes or escapes: token by token
             n = 0;
-            for (Token t = next_token(rec_.text, 0); t.len; t = next_token(rec_.text, t.pos + t.len)) {
+            for (Token t = next_token(rec_.text, 0); t.len;
+                 t = next_token(rec_.text, t.pos + t.len)) {
                 if (n == max_tokens) return false;
                 tok[n++] = t.in(rec_.text);
             }
@@ -82,15 +84,17 @@ public:
         if (ttl_first && !ttl_field(tok[i++])) return false;
         if (i < n && iequals(tok[i], "IN")) {
             ++i;
-            if (!ttl_first && i < n && std::isdigit(static_cast<unsigned char>(tok[i][0])) && !ttl_field(tok[i++]))
+            if (!ttl_first && i < n && std::isdigit(static_cast<unsigned char>(tok[i][0])) &&
+                !ttl_field(tok[i++]))
                 return false;
         }
         if (i >= n) return false;
         const RRType* type = rr_type(tok[i++]);
         if (type == nullptr || !type->rdata.simple()) return false;
         // Normalized text names the type ldns reads in place of the one written.
-        out.type = rec_.written_as != 0 && rr_type(rec_.written_as)->text_as == type->number ? rec_.written_as
-                                                                                             : type->number;
+        out.type = rec_.written_as != 0 && rr_type(rec_.written_as)->text_as == type->number
+                       ? rec_.written_as
+                       : type->number;
         out.rdata.clear();
         return rdata(type->rdata, tok + i, n - i, out.rdata);
     }
@@ -106,7 +110,8 @@ private:
 
     // The RDATA from its fields' tokens, by the type's layout. False (error set or not) as
     // parse() describes.
-    bool rdata(const RdataLayout& layout, const std::string_view* tok, size_t n, std::string& wire) {
+    bool rdata(const RdataLayout& layout, const std::string_view* tok, size_t n,
+               std::string& wire) {
         size_t next = 0;
         for (RdataField f : layout) {
             if (f == RdataField::strings) {  // one or more, to the end
@@ -156,14 +161,16 @@ private:
         return true;
     }
     bool fail_range(std::string_view text, uint32_t max) {
-        if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
-        return fail("'" + std::string(text) + "' is not a number from 0 to " + std::to_string(max) + " in '" +
-                    rec_.text + "'");
+        if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return false;
+        return fail("'" + std::string(text) + "' is not a number from 0 to " + std::to_string(max) +
+                    " in '" + rec_.text + "'");
     }
 
     // A TTL-like value: up to 9 digits here, units (1h30m) or longer ones by ldns's rules.
     static bool period(std::string_view text, uint32_t& v) {
-        if (text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (text.size() <= 9 &&
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             v = 0;
             for (char c : text) v = v * 10 + uint32_t(c - '0');
             return true;
@@ -177,7 +184,8 @@ private:
     // One <character-string>, quoted or not; escapes and long strings through ldns.
     bool char_string(std::string_view s, std::string& wire) {
         if (s.front() == '"') {
-            if (s.size() < 2 || s.back() != '"') return fail("unterminated quoted string in '" + rec_.text + "'");
+            if (s.size() < 2 || s.back() != '"')
+                return fail("unterminated quoted string in '" + rec_.text + "'");
             s = s.substr(1, s.size() - 2);
         }
         if (s.find('"') != std::string_view::npos) return false;
@@ -202,7 +210,8 @@ private:
             if (part > 0 && (i >= s.size() || s[i++] != '.')) return false;
             const size_t from = i;
             unsigned v = 0;
-            while (i < s.size() && i - from < 3 && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0');
+            while (i < s.size() && i - from < 3 && s[i] >= '0' && s[i] <= '9')
+                v = v * 10 + unsigned(s[i++] - '0');
             if (i == from || v > 255 || (s[from] == '0' && i - from > 1)) return false;
             out[part] = uint8_t(v);
         }
@@ -263,7 +272,8 @@ private:
         char* out = wire.data() + at;
         std::memcpy(out + 1, s.data(), s.size());
         for (size_t from = 0;;) {  // label [from, end) gets its length at out[from]
-            const auto* dot = static_cast<const char*>(std::memchr(s.data() + from, '.', s.size() - from));
+            const auto* dot =
+                static_cast<const char*>(std::memchr(s.data() + from, '.', s.size() - from));
             const size_t end = dot ? size_t(dot - s.data()) : s.size();
             if (end == from || end - from > 63) return false;
             out[from] = char(end - from);
@@ -276,7 +286,8 @@ private:
         if (text == "@") text = origin_;
         if (plain_name(text, origin_, wire)) return true;
         ldns_rdf* rdf = nullptr;
-        if (ldns_str2rdf_dname(&rdf, absolute(text, origin_).c_str()) != LDNS_STATUS_OK) return false;
+        if (ldns_str2rdf_dname(&rdf, absolute(text, origin_).c_str()) != LDNS_STATUS_OK)
+            return false;
         wire.append(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf));
         ldns_rdf_deep_free(rdf);
         return true;
@@ -304,7 +315,8 @@ bool rdata_round_trips(uint16_t type, const std::string& rdata) {
               pos == wire.size();
     if (ok) {
         ldns_buffer* buf = ldns_buffer_new(rdata.size() + 16);
-        ok = ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK && ldns_buffer_position(buf) == rdata.size() &&
+        ok = ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK &&
+             ldns_buffer_position(buf) == rdata.size() &&
              std::memcmp(ldns_buffer_begin(buf), rdata.data(), rdata.size()) == 0;
         ldns_buffer_free(buf);
     }
@@ -314,7 +326,8 @@ bool rdata_round_trips(uint16_t type, const std::string& rdata) {
 
 }  // namespace
 
-std::string parse_master_record(const MasterRecord& given, const std::string& origin, ParsedRecord& out) {
+std::string parse_master_record(const MasterRecord& given, const std::string& origin,
+                                ParsedRecord& out) {
     out.owner.clear();
     FastRecord fast(given, origin);
     if (fast.parse(out)) return "";
@@ -325,14 +338,16 @@ std::string parse_master_record(const MasterRecord& given, const std::string& or
     normalize_record(rec);
     // ldns reads at most LDNS_MAX_RDFLEN characters of RDATA and silently drops the rest.
     if (rec.text.size() > LDNS_MAX_RDFLEN)
-        return "a record of " + std::to_string(rec.text.size()) + " characters, longer than the parser reads (" +
-               std::to_string(LDNS_MAX_RDFLEN) + ")";
+        return "a record of " + std::to_string(rec.text.size()) +
+               " characters, longer than the parser reads (" + std::to_string(LDNS_MAX_RDFLEN) +
+               ")";
     out.owner.clear();
     ldns_rdf* origin_rdf = ldns_dname_new_frm_str(origin.c_str());
     ldns_rr* rr = nullptr;
     const ldns_status st = ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, origin_rdf, nullptr);
     ldns_rdf_deep_free(origin_rdf);
-    if (st != LDNS_STATUS_OK) return std::string(ldns_get_errorstr_by_id(st)) + " in '" + rec.text + "'";
+    if (st != LDNS_STATUS_OK)
+        return std::string(ldns_get_errorstr_by_id(st)) + " in '" + rec.text + "'";
     // ldns completes a relative name with the origin without checking the sum's length.
     bool too_long = ldns_rdf_size(ldns_rr_owner(rr)) > 255;
     for (size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
@@ -351,7 +366,9 @@ std::string parse_master_record(const MasterRecord& given, const std::string& or
     ldns_buffer* buf = ldns_buffer_new(512);
     const bool ok = ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK;
     out.rdata.clear();
-    if (ok) out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
+    if (ok)
+        out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)),
+                         ldns_buffer_position(buf));
     ldns_buffer_free(buf);
     ldns_rr_free(rr);
     if (!ok) return "cannot encode the RDATA of '" + rec.text + "'";

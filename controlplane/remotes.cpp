@@ -40,7 +40,8 @@ const ZonePeers* Peers::zone(const std::string& apex) const {
     return it == zones_.end() ? nullptr : &it->second;
 }
 
-const Remote* Peers::match(const std::vector<const Remote*>& list, const sockaddr_storage& peer, const TsigKey* key) {
+const Remote* Peers::match(const std::vector<const Remote*>& list, const sockaddr_storage& peer,
+                           const TsigKey* key) {
     for (const Remote* r : list)
         if (from_remote(*r, peer, key)) return r;
     return nullptr;

@@ -9,9 +9,8 @@
 #include <cstring>
 
 #include "anamed/wire.hpp"
-#include "zone.hpp"
-
 #include "ldns.hpp"
+#include "zone.hpp"
 
 namespace anamed {
 namespace {
@@ -24,11 +23,13 @@ void random_bytes(void* p, size_t n) {
 
 bool same_name(const ldns_rdf* a, const std::string& lower_wire) {
     return ldns_rdf_size(a) == lower_wire.size() &&
-           lower_key(std::string_view(reinterpret_cast<const char*>(ldns_rdf_data(a)), ldns_rdf_size(a))) ==
-               lower_wire;
+           lower_key(std::string_view(reinterpret_cast<const char*>(ldns_rdf_data(a)),
+                                      ldns_rdf_size(a))) == lower_wire;
 }
 
-std::string rdf_wire(const ldns_rdf* r) { return {reinterpret_cast<const char*>(ldns_rdf_data(r)), ldns_rdf_size(r)}; }
+std::string rdf_wire(const ldns_rdf* r) {
+    return {reinterpret_cast<const char*>(ldns_rdf_data(r)), ldns_rdf_size(r)};
+}
 
 // The SOA MINIMUM of the authority section, bounded by the SOA's TTL (RFC 2308).
 uint32_t negative_ttl(ldns_pkt* pkt, uint32_t fallback) {
@@ -43,7 +44,8 @@ uint32_t negative_ttl(ldns_pkt* pkt, uint32_t fallback) {
 
 }  // namespace
 
-LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& qname_wire, uint16_t qtype) {
+LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& qname_wire,
+                          uint16_t qtype) {
     LookupResult r;
     ldns_pkt* pkt = nullptr;
     if (ldns_wire2pkt(&pkt, reply, len) != LDNS_STATUS_OK) {
@@ -52,7 +54,10 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
     }
     const ldns_pkt_rcode rc = ldns_pkt_get_rcode(pkt);
     if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
-        r.error = std::string("upstream answered ") + (rc == LDNS_RCODE_SERVFAIL ? "SERVFAIL" : rc == LDNS_RCODE_REFUSED ? "REFUSED" : "rcode " + std::to_string(rc));
+        r.error = std::string("upstream answered ") + (rc == LDNS_RCODE_SERVFAIL ? "SERVFAIL"
+                                                       : rc == LDNS_RCODE_REFUSED
+                                                           ? "REFUSED"
+                                                           : "rcode " + std::to_string(rc));
         ldns_pkt_free(pkt);
         return r;
     }
@@ -78,9 +83,11 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
             const std::string owner = lower_key(rdf_wire(ldns_rr_owner(rr)));
             if (t == rrtype::CNAME && owner == cur && ldns_rr_rd_count(rr) == 1) {
                 cur = lower_key(rdf_wire(ldns_rr_rdf(rr, 0)));
-            } else if (t == rrtype::DNAME && owner != cur && is_subdomain(cur, owner) && ldns_rr_rd_count(rr) == 1) {
+            } else if (t == rrtype::DNAME && owner != cur && is_subdomain(cur, owner) &&
+                       ldns_rr_rd_count(rr) == 1) {
                 const std::string target = rdf_wire(ldns_rr_rdf(rr, 0));
-                const std::string next = cur.substr(0, cur.size() - owner.size()) + lower_key(target);
+                const std::string next =
+                    cur.substr(0, cur.size() - owner.size()) + lower_key(target);
                 if (next.size() > max_name_len) break;
                 cur = next;
             } else {
@@ -114,8 +121,8 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
     return r;
 }
 
-UpstreamQuery::UpstreamQuery(const std::string& qname_wire, uint16_t qtype, const ListenAddr& upstream,
-                             std::chrono::milliseconds timeout)
+UpstreamQuery::UpstreamQuery(const std::string& qname_wire, uint16_t qtype,
+                             const ListenAddr& upstream, std::chrono::milliseconds timeout)
     : qname_(qname_wire), qtype_(qtype), upstream_(upstream), timeout_(timeout) {
     // 0x20: flip the case of every letter at random; the reply must carry it back exactly.
     std::vector<uint8_t> bits(qname_.size());
@@ -142,9 +149,15 @@ UpstreamQuery::UpstreamQuery(const std::string& qname_wire, uint16_t qtype, cons
     deadline_ = Clock::now() + timeout_;
     fd_ = socket(upstream_.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     // connect(): the kernel picks a random ephemeral port and drops datagrams from others.
-    if (fd_ < 0 || connect(fd_, reinterpret_cast<const sockaddr*>(&upstream_.addr), upstream_.len) != 0 ||
+    if (fd_ < 0 ||
+        connect(fd_, reinterpret_cast<const sockaddr*>(&upstream_.addr), upstream_.len) != 0 ||
         send(fd_, query_.data(), query_.size(), 0) != ssize_t(query_.size())) {
-        finish(LookupResult{false, false, {}, 0, std::string("cannot send to ") + upstream_.text + ": " + strerror(errno)});
+        finish(
+            LookupResult{false,
+                         false,
+                         {},
+                         0,
+                         std::string("cannot send to ") + upstream_.text + ": " + strerror(errno)});
     }
 }
 
@@ -162,7 +175,8 @@ void UpstreamQuery::finish(LookupResult r) {
 bool UpstreamQuery::acceptable(const uint8_t* p, size_t n) const {
     if (n < header_size + qname_.size() + 4) return false;
     const uint16_t flags = load16(p + 2);
-    if (load16(p) != id_ || !(flags & flag_qr) || ((flags >> 11) & 0xF) != 0 || load16(p + 4) != 1) return false;
+    if (load16(p) != id_ || !(flags & flag_qr) || ((flags >> 11) & 0xF) != 0 || load16(p + 4) != 1)
+        return false;
     // The question, byte for byte: the 0x20 case pattern is the second secret after the ID.
     return std::memcmp(p + header_size, query_.data() + header_size, qname_.size() + 4) == 0;
 }
@@ -172,7 +186,8 @@ void UpstreamQuery::on_readable() {
     while (!done_) {
         sockaddr_storage from{};
         socklen_t from_len = sizeof from;
-        const ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+        const ssize_t n =
+            recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
         if (n < 0) return;  // EAGAIN (or an ICMP error: wait for the deadline)
         if (from_len != upstream_.len || std::memcmp(&from, &upstream_.addr, from_len) != 0 ||
             !acceptable(buf, size_t(n))) {
@@ -193,27 +208,36 @@ void UpstreamQuery::retry_over_tcp() {
     close(fd_);
     fd_ = socket(upstream_.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     auto wait = [&](short ev) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
         pollfd p{fd_, ev, 0};
-        return left > 0 && poll(&p, 1, int(left)) == 1 && !(p.revents & (POLLERR | POLLHUP)) ? true : false;
+        return left > 0 && poll(&p, 1, int(left)) == 1 && !(p.revents & (POLLERR | POLLHUP))
+                   ? true
+                   : false;
     };
     std::vector<uint8_t> msg{uint8_t(query_.size() >> 8), uint8_t(query_.size())};
     msg.insert(msg.end(), query_.begin(), query_.end());
     connect(fd_, reinterpret_cast<const sockaddr*>(&upstream_.addr), upstream_.len);
     if (!wait(POLLOUT) || send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL) != ssize_t(msg.size()))
-        return finish(LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " failed"});
+        return finish(
+            LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " failed"});
     std::vector<uint8_t> in;
     uint8_t buf[4096];
     while (in.size() < 2 || in.size() < 2 + (size_t(in[0]) << 8 | in[1])) {
-        if (!wait(POLLIN)) return finish(LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " timed out"});
+        if (!wait(POLLIN))
+            return finish(
+                LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " timed out"});
         const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-        if (n <= 0) return finish(LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " closed"});
+        if (n <= 0)
+            return finish(
+                LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " closed"});
         in.insert(in.end(), buf, buf + n);
     }
     const size_t len = size_t(in[0]) << 8 | in[1];
     if (!acceptable(in.data() + 2, len)) {
         ++rejected_;
-        return finish(LookupResult{false, false, {}, 0, "TCP reply from " + upstream_.text + " did not match the query"});
+        return finish(LookupResult{
+            false, false, {}, 0, "TCP reply from " + upstream_.text + " did not match the query"});
     }
     finish(follow_chain(in.data() + 2, len, qname_, qtype_));
 }

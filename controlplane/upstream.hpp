@@ -25,7 +25,8 @@ struct LookupResult {
 
 // Follows CNAME/DNAME records in a reply from `qname` to `qtype` records (parse_reply's core,
 // exposed for tests). rcode is the reply's.
-LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& qname_wire, uint16_t qtype);
+LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& qname_wire,
+                          uint16_t qtype);
 
 class UpstreamQuery {
 public:

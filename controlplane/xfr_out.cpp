@@ -31,8 +31,10 @@ public:
 private:
     void open(bool first) {
         const uint16_t flags = uint16_t(flag_qr | flag_aa | (r_.flags & (flag_rd | flag_cd)));
-        if (first) b_.begin(r_.id, flags, r_.qname, r_.qtype);
-        else b_.begin(r_.id, flags);
+        if (first)
+            b_.begin(r_.id, flags, r_.qname, r_.qtype);
+        else
+            b_.begin(r_.id, flags);
     }
     void close() { out_.push_back(b_.finish()); }
 
@@ -70,15 +72,16 @@ std::vector<std::string> single_soa(const Zone& z, const TransferRequest& r) {
 
 }  // namespace
 
-std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r, const AliasExpander& expand) {
+std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r,
+                                       const AliasExpander& expand) {
     Stream s(r, tcp_limit);
     const Record soa = soa_record(z);
     if (!s.put(soa) || !put_zone(z, expand, s) || !s.put(soa)) return {};
     return s.finish();
 }
 
-std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history, const TransferRequest& r,
-                                       const AliasExpander& expand) {
+std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history,
+                                       const TransferRequest& r, const AliasExpander& expand) {
     const Record soa = soa_record(z);
     if (serial_of_soa(soa) == r.client_serial || serial_gt(r.client_serial, serial_of_soa(soa)))
         return single_soa(z, r);

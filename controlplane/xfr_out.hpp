@@ -25,15 +25,17 @@ struct TransferRequest {
 // Records that stand in for an ALIAS RRset in a transfer: the target's resolved A/AAAA
 // (owner and TTL set by the caller), for secondaries that do not know ALIAS. Null: send the
 // ALIAS records themselves.
-using AliasExpander = std::function<void(std::string_view owner, const RRset& alias, std::vector<Record>& out)>;
+using AliasExpander =
+    std::function<void(std::string_view owner, const RRset& alias, std::vector<Record>& out)>;
 
 // The whole zone: SOA, every other record, SOA.
-std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r, const AliasExpander& expand = {});
+std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r,
+                                       const AliasExpander& expand = {});
 
 // IXFR: the differences since r.client_serial when the history has them; one SOA when the
 // client is current; else the whole zone (RFC 1995 §4). Over UDP, what does not fit one
 // message becomes the single SOA, which tells the client to ask over TCP.
-std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history, const TransferRequest& r,
-                                       const AliasExpander& expand = {});
+std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history,
+                                       const TransferRequest& r, const AliasExpander& expand = {});
 
 }  // namespace anamed

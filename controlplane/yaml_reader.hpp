@@ -15,7 +15,8 @@ namespace anamed {
 class YamlReader {
 public:
     // prefix: put before every message ("dpdk: " for that section).
-    YamlReader(std::string path, std::string prefix = "") : path_(std::move(path)), prefix_(std::move(prefix)) {}
+    YamlReader(std::string path, std::string prefix = "")
+        : path_(std::move(path)), prefix_(std::move(prefix)) {}
 
     [[noreturn]] void fail(const YAML::Node& n, const std::string& what) const {
         throw ConfigError(path_ + ":" + std::to_string(n.Mark().line + 1) + ": " + prefix_ + what);
@@ -48,9 +49,10 @@ public:
             fail(n, what + " must be a non-negative integer");
         }
         if (v < min || v > max)
-            fail(n, what + " must be " +
-                        (min == 0 ? "at most " + std::to_string(max)
-                                  : "between " + std::to_string(min) + " and " + std::to_string(max)));
+            fail(n,
+                 what + " must be " +
+                     (min == 0 ? "at most " + std::to_string(max)
+                               : "between " + std::to_string(min) + " and " + std::to_string(max)));
         return unsigned(v);
     }
 

@@ -2,12 +2,11 @@
 
 #include <malloc.h>
 
-#include "ldns.hpp"
-
 #include <new>
 #include <stdexcept>
 
 #include "anamed/wire.hpp"
+#include "ldns.hpp"
 
 namespace anamed {
 
@@ -40,7 +39,8 @@ char* ZoneNode::splice(size_t at, size_t remove, size_t add) {
 
 void ZoneNode::set_owner(std::string_view wire) {
     // Label lengths (< 64) never look like letters.
-    const bool upper = std::any_of(wire.begin(), wire.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    const bool upper =
+        std::any_of(wire.begin(), wire.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     const size_t len = upper ? std::min<size_t>(wire.size(), 255) : 0;
     char* p = splice(0, first(), 1 + len);
     p[0] = char(len);
@@ -58,7 +58,9 @@ void ZoneNode::reserve(size_t more) {
     if (!has_room(bytes_ + more)) realloc_to(bytes_ + more);
 }
 
-bool ZoneNode::has_room(size_t n) const { return data_ != nullptr && n <= malloc_usable_size(data_); }
+bool ZoneNode::has_room(size_t n) const {
+    return data_ != nullptr && n <= malloc_usable_size(data_);
+}
 
 void ZoneNode::realloc_to(size_t n) {
     char* next = static_cast<char*>(std::realloc(data_, n));
@@ -67,7 +69,8 @@ void ZoneNode::realloc_to(size_t n) {
 }
 
 void ZoneNode::add(uint16_t type, uint32_t ttl, std::string_view rd) {
-    if (rd.size() > 65535) throw std::length_error("RDATA longer than 65535 octets");  // add_record refuses it earlier
+    if (rd.size() > 65535)
+        throw std::length_error("RDATA longer than 65535 octets");  // add_record refuses it earlier
     if (data_ == nullptr) set_owner({});
     size_t at = first();
     while (at < bytes_ && get16(data_ + at) < type) at += header + get32(data_ + at + 6);
@@ -135,7 +138,8 @@ const NodeMap::value_type* NodeMap::find(std::string_view key) const {
 }
 
 ZoneNode& NodeMap::at_or_add(std::string_view key, uint64_t h) {
-    if (10 * (entries_.size() + 1) > 7 * slots_.size()) rebuild(std::max<size_t>(16, 2 * slots_.size()));
+    if (10 * (entries_.size() + 1) > 7 * slots_.size())
+        rebuild(std::max<size_t>(16, 2 * slots_.size()));
     Slot& s = slots_[probe(key, h)];
     if (s.pos == 0) {
         if (entries_.size() >= UINT32_MAX) throw std::length_error("too many names in one zone");
@@ -171,7 +175,9 @@ bool NodeMap::erase(std::string_view key) {
     return true;
 }
 
-void lower_in_place(std::string& wire) { ascii_lower_in_place(wire.data(), wire.size()); }
+void lower_in_place(std::string& wire) {
+    ascii_lower_in_place(wire.data(), wire.size());
+}
 
 unsigned count_labels(std::string_view key) {
     unsigned n = 0;
@@ -218,7 +224,8 @@ uint32_t Zone::serial() const {
     if (!soa || soa->rdata.empty()) return 0;
     const std::string_view rd = soa->rdata[0];
     const size_t at = soa_serial_offset(rd);
-    return at == std::string_view::npos ? 0 : load32(reinterpret_cast<const uint8_t*>(rd.data()) + at);
+    return at == std::string_view::npos ? 0
+                                        : load32(reinterpret_cast<const uint8_t*>(rd.data()) + at);
 }
 
 }  // namespace anamed

@@ -99,7 +99,9 @@ public:
         using reference = RRset;
 
         explicit iterator(const char* p = nullptr) : p_(p) {}
-        RRset operator*() const { return {get16(p_), get32(p_ + 2), RdataSpan(p_ + header, rdata_bytes())}; }
+        RRset operator*() const {
+            return {get16(p_), get32(p_ + 2), RdataSpan(p_ + header, rdata_bytes())};
+        }
         iterator& operator++() {
             p_ += header + rdata_bytes();
             return *this;
@@ -122,7 +124,9 @@ public:
     ZoneNode() = default;
     ZoneNode(const ZoneNode& o) : marks_(o.marks_) { assign(o.data_, o.bytes_); }
     ZoneNode(ZoneNode&& o) noexcept
-        : data_(std::exchange(o.data_, nullptr)), bytes_(std::exchange(o.bytes_, 0)), marks_(std::exchange(o.marks_, 0)) {}
+        : data_(std::exchange(o.data_, nullptr)),
+          bytes_(std::exchange(o.bytes_, 0)),
+          marks_(std::exchange(o.marks_, 0)) {}
     ZoneNode& operator=(const ZoneNode& o) {
         if (this != &o) {
             assign(o.data_, o.bytes_);
@@ -189,7 +193,8 @@ private:
     bool has_room(size_t n) const;
     void realloc_to(size_t n);
 
-    char* data_ = nullptr;  // malloc'ed, so that growing is a realloc (within malloc_usable_size: none)
+    char* data_ =
+        nullptr;  // malloc'ed, so that growing is a realloc (within malloc_usable_size: none)
     uint32_t bytes_ = 0;
     uint8_t marks_ = 0;  // mark() of each marked type with an RRset here (kept by add and erase)
 };
@@ -258,7 +263,9 @@ public:
     void reserve(size_t n);
 
     const value_type* find(std::string_view key) const;
-    value_type* find(std::string_view key) { return const_cast<value_type*>(std::as_const(*this).find(key)); }
+    value_type* find(std::string_view key) {
+        return const_cast<value_type*>(std::as_const(*this).find(key));
+    }
     // The node of `key`, added empty when missing.
     ZoneNode& operator[](std::string_view key) { return at_or_add(key, hash(key)); }
     // The same with hash(key) already known: a loader hashes names a few ahead and calls
@@ -301,7 +308,9 @@ struct Zone {
 std::string lower_key(std::string_view wire);
 // A wire key's parent (all but its first label; the key must not be the root) and its
 // number of labels (the root has none).
-inline std::string_view parent_of(std::string_view key) { return key.substr(1 + uint8_t(key[0])); }
+inline std::string_view parent_of(std::string_view key) {
+    return key.substr(1 + uint8_t(key[0]));
+}
 unsigned count_labels(std::string_view key);
 void lower_in_place(std::string& wire);
 // True when `name` is `apex` or below it (wire keys of one case).

@@ -11,15 +11,20 @@ RecordChange change_from_json(const nlohmann::json& j) {
             if (required) throw std::invalid_argument(std::string("missing \"") + k + "\"");
             return "";
         }
-        if (!j[k].is_string()) throw std::invalid_argument(std::string("\"") + k + "\" must be a string");
+        if (!j[k].is_string())
+            throw std::invalid_argument(std::string("\"") + k + "\" must be a string");
         return j[k].get<std::string>();
     };
     RecordChange c;
     const std::string op = str("op", true);
-    if (op == "add") c.op = RecordChange::Op::add;
-    else if (op == "del") c.op = RecordChange::Op::del;
-    else if (op == "set") c.op = RecordChange::Op::set;
-    else throw std::invalid_argument("\"op\" must be add, del or set, not \"" + op + "\"");
+    if (op == "add")
+        c.op = RecordChange::Op::add;
+    else if (op == "del")
+        c.op = RecordChange::Op::del;
+    else if (op == "set")
+        c.op = RecordChange::Op::set;
+    else
+        throw std::invalid_argument("\"op\" must be add, del or set, not \"" + op + "\"");
     c.zone = str("zone", true);
     c.name = str("name", true);
     c.type = str("type", c.op != RecordChange::Op::del);
@@ -31,8 +36,10 @@ RecordChange change_from_json(const nlohmann::json& j) {
     }
     for (const auto* s : {&c.zone, &c.name, &c.type, &c.rdata})
         if (s->find_first_of("\n\r;()") != std::string::npos && s != &c.rdata)
-            throw std::invalid_argument("names and types may not contain newlines, ';' or parentheses");
-    if (c.rdata.find_first_of("\n\r") != std::string::npos) throw std::invalid_argument("rdata may not contain newlines");
+            throw std::invalid_argument(
+                "names and types may not contain newlines, ';' or parentheses");
+    if (c.rdata.find_first_of("\n\r") != std::string::npos)
+        throw std::invalid_argument("rdata may not contain newlines");
     return c;
 }
 

@@ -29,16 +29,26 @@ bool valid_svcb(const std::string& rd) {
         if (int(key) <= last || pos + len > rd.size()) return false;
         last = key;
         switch (key) {
-        case 0: if (len == 0 || len % 2) return false; break;  // mandatory
-        case 1:                                                 // alpn: non-empty ids
+        case 0:
+            if (len == 0 || len % 2) return false;
+            break;  // mandatory
+        case 1:     // alpn: non-empty ids
             if (len == 0) return false;
             for (size_t i = pos; i < pos + len; i += 1 + p[i])
                 if (p[i] == 0 || i + 1 + p[i] > pos + len) return false;
             break;
-        case 2: if (len != 0) return false; break;             // no-default-alpn
-        case 3: if (len != 2) return false; break;             // port
-        case 4: if (len == 0 || len % 4) return false; break;  // ipv4hint
-        case 6: if (len == 0 || len % 16) return false; break; // ipv6hint
+        case 2:
+            if (len != 0) return false;
+            break;  // no-default-alpn
+        case 3:
+            if (len != 2) return false;
+            break;  // port
+        case 4:
+            if (len == 0 || len % 4) return false;
+            break;  // ipv4hint
+        case 6:
+            if (len == 0 || len % 16) return false;
+            break;  // ipv6hint
         default: break;
         }
         pos += len;
@@ -70,24 +80,29 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     const auto owner = [&p] { return name_to_text(p.owner); };  // only for messages
     const RRType* type = rr_type(p.type);
     if (type && type->has(rr_flag::meta))
-        return std::string(type->mnemonic) + " is a query type (RFC 6895 §3.1), not zone data, at " + owner();
+        return std::string(type->mnemonic) +
+               " is a query type (RFC 6895 §3.1), not zone data, at " + owner();
     if ((p.type == rrtype::SVCB || p.type == rrtype::HTTPS) && !valid_svcb(p.rdata))
-        return "malformed SVCB/HTTPS parameters at " + owner() + " (RFC 9460: keys in ascending order, each with a valid value)";
+        return "malformed SVCB/HTTPS parameters at " + owner() +
+               " (RFC 9460: keys in ascending order, each with a valid value)";
     if (node.empty()) node.set_owner(p.owner);
     if (p.type == rrtype::CNAME) {
         for (const RRset rs : node.rrsets())
             if (rs.type != rrtype::CNAME && !dnssec_meta(rs.type))
                 return "CNAME beside other data at " + owner() +
-                       " (RFC 1034 §3.6.2); to point a name that has other records at another host, "
+                       " (RFC 1034 §3.6.2); to point a name that has other records at another "
+                       "host, "
                        "use ALIAS instead of CNAME";
     } else if (node.find(rrtype::CNAME) && !dnssec_meta(p.type)) {
-        return "data beside a CNAME at " + owner() + " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both";
+        return "data beside a CNAME at " + owner() +
+               " (RFC 1034 §3.6.2); use ALIAS instead of CNAME to keep both";
     }
     const std::optional<RRset> rs = node.find(p.type);
     if (rs) {
         if (rs->rdata.contains(p.rdata)) return "";  // a set
         if (type && type->has(rr_flag::single))
-            return "more than one " + std::string(type->mnemonic) + " at " + owner() + " (a name holds one)";
+            return "more than one " + std::string(type->mnemonic) + " at " + owner() +
+                   " (a name holds one)";
     }
     // In a message each record takes 10 octets more than here (type, class, TTL; a compressed
     // owner for the length): an RRset that no 64 KiB message holds can never be answered, and
@@ -97,15 +112,17 @@ std::string add_record(ZoneNode& node, const ParsedRecord& p, std::string* warni
     if (packed * 6 > 65535) {
         const size_t wire = packed + 10 * ((rs ? rs->rdata.size() : 0) + 1);
         if (wire > 65535)
-            return "this record would make the RRset of type " + rr_type_text(p.type) + " at " + owner() +
-                   " take " + std::to_string(wire) + " octets, more than a DNS message holds (65535)";
+            return "this record would make the RRset of type " + rr_type_text(p.type) + " at " +
+                   owner() + " take " + std::to_string(wire) +
+                   " octets, more than a DNS message holds (65535)";
     }
     uint32_t ttl = p.ttl;
     if (rs && rs->ttl != p.ttl) {
         ttl = std::min(rs->ttl, p.ttl);
         if (warning != nullptr)
-            *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " + std::to_string(rs->ttl) +
-                       " at " + owner() + "; using " + std::to_string(ttl);
+            *warning = "TTL " + std::to_string(p.ttl) + " differs from the RRset's TTL " +
+                       std::to_string(rs->ttl) + " at " + owner() + "; using " +
+                       std::to_string(ttl);
     }
     node.add(p.type, ttl, p.rdata);
     return "";

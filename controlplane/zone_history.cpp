@@ -6,7 +6,8 @@ namespace anamed {
 namespace {
 
 // Records of `a` that `b` lacks (same type, same RDATA), or whose TTL differs.
-void missing_from(std::string_view owner, const ZoneNode* a, const ZoneNode* b, std::vector<Record>& out) {
+void missing_from(std::string_view owner, const ZoneNode* a, const ZoneNode* b,
+                  std::vector<Record>& out) {
     if (a == nullptr) return;
     for (const RRset rs : a->rrsets()) {
         if (rs.type == rrtype::SOA) continue;
@@ -22,11 +23,17 @@ void missing_from(std::string_view owner, const ZoneNode* a, const ZoneNode* b, 
 
 uint32_t serial_of_soa(const Record& soa) {
     const size_t at = soa_serial_offset(soa.rdata);
-    return at == std::string_view::npos ? 0 : load32(reinterpret_cast<const uint8_t*>(soa.rdata.data()) + at);
+    return at == std::string_view::npos
+               ? 0
+               : load32(reinterpret_cast<const uint8_t*>(soa.rdata.data()) + at);
 }
 
-uint32_t ZoneDelta::from() const { return serial_of_soa(old_soa); }
-uint32_t ZoneDelta::to() const { return serial_of_soa(new_soa); }
+uint32_t ZoneDelta::from() const {
+    return serial_of_soa(old_soa);
+}
+uint32_t ZoneDelta::to() const {
+    return serial_of_soa(new_soa);
+}
 
 void diff_node(std::string_view key, const ZoneNode* before, const ZoneNode* after, ZoneDelta& d) {
     const std::string owner_before = before ? before->owner(key) : std::string(key);

@@ -30,7 +30,9 @@ struct ZoneDelta {
 };
 
 // RFC 1982 serial arithmetic: whether a comes after b.
-inline bool serial_gt(uint32_t a, uint32_t b) { return a != b && int32_t(a - b) > 0; }
+inline bool serial_gt(uint32_t a, uint32_t b) {
+    return a != b && int32_t(a - b) > 0;
+}
 // The serial of an SOA record (0 when its RDATA is short).
 uint32_t serial_of_soa(const Record& soa);
 

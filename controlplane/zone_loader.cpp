@@ -13,8 +13,8 @@
 #include <sstream>
 #include <thread>
 
-#include "anamed/wire.hpp"
 #include "anamed/rr_types.hpp"
+#include "anamed/wire.hpp"
 #include "master_text.hpp"
 #include "record_parser.hpp"
 #include "zone_edit.hpp"
@@ -36,9 +36,11 @@ public:
 
     // `key`: p's owner in lower case; `hash`: NodeMap::hash(key). `run_bytes`: at the first
     // record of a run of one owner, what the run's records take in the node at most.
-    void add(const MasterRecord& rec, const std::string& file, const ParsedRecord& p, const std::string& key,
-             uint64_t hash, size_t run_bytes) {
-        auto diag = [&](const std::string& m, bool error) { diags_.push_back({file, rec.line, m, error}); };
+    void add(const MasterRecord& rec, const std::string& file, const ParsedRecord& p,
+             const std::string& key, uint64_t hash, size_t run_bytes) {
+        auto diag = [&](const std::string& m, bool error) {
+            diags_.push_back({file, rec.line, m, error});
+        };
         if (p.klass != class_in) return diag("only class IN is served", true);
         // Records of one owner usually follow each other: one lookup for all of them.
         if (p.owner != last_owner_) {
@@ -51,7 +53,8 @@ public:
             }
         }
         if (last_node_ == nullptr)
-            return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " + zone_.apex_text + ")",
+            return diag("out-of-zone record for " + name_to_text(p.owner) + " ignored (zone is " +
+                            zone_.apex_text + ")",
                         false);
         if (const RRType* t = rr_type(p.type); t && t->has(rr_flag::apex_only) && !last_is_apex_)
             return diag(std::string(t->mnemonic) + " below the apex ignored", false);
@@ -144,25 +147,31 @@ private:
 
 void check_zone(const Zone& zone, std::vector<Diagnostic>& diags) {
     for (const std::string& p : apex_problems(zone.find(zone.apex)))
-        diags.push_back({zone.file, 0, "no " + p + " at the apex " + zone.apex_text + "; add the missing records", true});
+        diags.push_back({zone.file, 0,
+                         "no " + p + " at the apex " + zone.apex_text + "; add the missing records",
+                         true});
 }
 
 namespace {
 
 // The zone named `origin_text`, empty, or null with a diagnostic when that is not a name.
-std::unique_ptr<Zone> new_zone(std::string_view origin_text, const std::string& path, std::vector<Diagnostic>& diags) {
+std::unique_ptr<Zone> new_zone(std::string_view origin_text, const std::string& path,
+                               std::vector<Diagnostic>& diags) {
     auto zone = std::make_unique<Zone>();
     zone->file = path;
     zone->apex_text = master_text::absolute(origin_text, ".");
     const std::string apex_wire = text_to_wire(zone->apex_text);
     if (apex_wire.empty()) {
-        diags.push_back({path, 0, "zone name '" + std::string(origin_text) + "' is not a valid domain name", true});
+        diags.push_back({path, 0,
+                         "zone name '" + std::string(origin_text) + "' is not a valid domain name",
+                         true});
         return nullptr;
     }
     zone->apex = lower_key(apex_wire);
     std::error_code size_error;
     const auto bytes = std::filesystem::file_size(path, size_error);
-    if (!size_error) zone->nodes.reserve(bytes / 64);  // names take 64 bytes of text or more: no rehash
+    if (!size_error)
+        zone->nodes.reserve(bytes / 64);  // names take 64 bytes of text or more: no rehash
     return zone;
 }
 
@@ -170,7 +179,8 @@ std::unique_ptr<Zone> new_zone(std::string_view origin_text, const std::string& 
 // them in file order. The vectors are as many as the largest batch, reused.
 class BatchLoader {
 public:
-    BatchLoader(Zone& zone, std::vector<Diagnostic>& diags) : zone_(zone), diags_(diags), inserter_(zone, diags) {}
+    BatchLoader(Zone& zone, std::vector<Diagnostic>& diags)
+        : zone_(zone), diags_(diags), inserter_(zone, diags) {}
 
     void load(const Batch& batch) {
         if (parsed_.size() < batch.records.size()) {
@@ -222,11 +232,15 @@ private:
             if (i + ahead < recs.size()) zone_.nodes.prefetch(hashes_[i + ahead]);
             size_t run_bytes = 0;  // a hint for the node's allocation
             if (i == run_end)
-                for (run_end = i; run_end < recs.size() && (run_end == i || recs[run_end].same_owner); ++run_end)
-                    if (errors_[run_end].empty()) run_bytes += ZoneNode::record_bytes(parsed_[run_end].rdata.size());
+                for (run_end = i;
+                     run_end < recs.size() && (run_end == i || recs[run_end].same_owner); ++run_end)
+                    if (errors_[run_end].empty())
+                        run_bytes += ZoneNode::record_bytes(parsed_[run_end].rdata.size());
             const std::string& file = (*batch.files)[recs[i].file];
-            if (errors_[i].empty()) inserter_.add(recs[i], file, parsed_[i], keys_[i], hashes_[i], run_bytes);
-            else diags_.push_back({file, recs[i].line, errors_[i], true});
+            if (errors_[i].empty())
+                inserter_.add(recs[i], file, parsed_[i], keys_[i], hashes_[i], run_bytes);
+            else
+                diags_.push_back({file, recs[i].line, errors_[i], true});
         }
     }
 

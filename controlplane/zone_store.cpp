@@ -13,19 +13,22 @@ namespace anamed {
 namespace {
 
 // A zone's name as the user wrote it to the store's key (lower-case wire apex).
-std::string zone_key(const std::string& name) { return lower_key(text_to_wire(master_text::absolute(name, "."))); }
+std::string zone_key(const std::string& name) {
+    return lower_key(text_to_wire(master_text::absolute(name, ".")));
+}
 
 // The record a change adds or deletes. For the deletion of an RRset only p.type is set, for
 // the deletion of a name nothing.
-std::string parse_change(const RecordChange& c, const std::string& owner_text, const Zone& z, ParsedRecord& p) {
+std::string parse_change(const RecordChange& c, const std::string& owner_text, const Zone& z,
+                         ParsedRecord& p) {
     if (c.rdata.empty() && !c.type.empty()) {
         p.type = type_from_text(c.type);
         if (p.type == 0) return "unknown record type '" + c.type + "'";
         if (const RRType* t = rr_type(p.type); t && t->has(rr_flag::meta))
             return std::string(t->mnemonic) + " is a query type, not zone data";
     } else if (!c.rdata.empty()) {
-        const std::string text =
-            owner_text + " " + (c.ttl ? std::to_string(*c.ttl) + " " : "") + "IN " + c.type + " " + c.rdata;
+        const std::string text = owner_text + " " + (c.ttl ? std::to_string(*c.ttl) + " " : "") +
+                                 "IN " + c.type + " " + c.rdata;
         if (std::string err = parse_record(text, z.apex_text, 3600, p); !err.empty()) return err;
         if (p.klass != class_in) return "only class IN is served";
     }
@@ -73,12 +76,14 @@ size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::st
         if (!r.ok()) {
             ++failed;
             log_error("zone " + zc.name + " not loaded from " + zc.file +
-                      (zones_.count(zone_key(zc.name)) ? "; the previous version keeps serving" : "; it is not served") +
+                      (zones_.count(zone_key(zc.name)) ? "; the previous version keeps serving"
+                                                       : "; it is not served") +
                       ". Fix the errors above and reload (SIGHUP).");
             continue;
         }
         const double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
         log_info("zone " + r.zone->apex_text + " loaded from " + zc.file + ": serial " +
                  std::to_string(r.zone->serial()) + ", " + std::to_string(r.zone->nodes.size()) +
                  " names, " + std::to_string(int(ms)) + " ms");
@@ -122,7 +127,8 @@ std::string ZoneStore::stage(const RecordChange& c, Scratch& scratch) {
     return edit_node(c, p, scratch.node(z, key), key == z.apex, owner_text);
 }
 
-ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const std::function<std::string()>& commit) {
+ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes,
+                               const std::function<std::string()>& commit) {
     ChangeOutcome out;
     Scratch scratch;  // nothing live changes until every change is valid
     for (size_t i = 0; i < changes.size(); ++i)
@@ -141,8 +147,10 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes, const s
     for (auto& [z, nodes] : scratch.per_zone) {
         auto& changed = out.changed[z->apex];
         for (auto& [key, node] : nodes) {
-            if (node.empty()) z->nodes.erase(key);
-            else z->nodes[key] = std::move(node);
+            if (node.empty())
+                z->nodes.erase(key);
+            else
+                z->nodes[key] = std::move(node);
             changed.push_back(key);
         }
         out.serials[z->apex_text] = z->serial();

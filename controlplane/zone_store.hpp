@@ -3,12 +3,11 @@
 // previous contents (reload): a broken file is never half-applied.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <functional>
 
 #include "config.hpp"
 #include "zone.hpp"
@@ -30,7 +29,8 @@ public:
     // Applies a batch all-or-nothing: validated against the same rules as a zone load,
     // every touched zone's SOA serial bumped, and `commit` (the journal write) called after
     // validation and before anything changes; its error aborts the batch.
-    ChangeOutcome apply(const std::vector<RecordChange>& changes, const std::function<std::string()>& commit);
+    ChangeOutcome apply(const std::vector<RecordChange>& changes,
+                        const std::function<std::string()>& commit);
 
 private:
     // Copies of every node a batch touches, per zone.

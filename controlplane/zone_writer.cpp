@@ -1,7 +1,6 @@
 #include "zone_writer.hpp"
 
 #include <fcntl.h>
-#include "ldns.hpp"
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,10 +9,12 @@
 
 #include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
+#include "ldns.hpp"
 
 namespace anamed {
 // One record as ldns prints it, from its wire parts.
-std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl,
+                        std::string_view rdata) {
     // A type ldns does not know is printed as the one it shares its format with, renamed.
     const RRType* t = rr_type(type);
     const uint16_t as = t && t->text_as ? t->text_as : 0;
@@ -27,8 +28,8 @@ std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std
     wire += rdata;
     ldns_rr* rr = nullptr;
     size_t pos = 0;
-    if (ldns_wire2rr(&rr, reinterpret_cast<const uint8_t*>(wire.data()), wire.size(), &pos, LDNS_SECTION_ANSWER) !=
-        LDNS_STATUS_OK)
+    if (ldns_wire2rr(&rr, reinterpret_cast<const uint8_t*>(wire.data()), wire.size(), &pos,
+                     LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
         return "; (unprintable record at " + name_to_text(owner) + ")\n";
     char* s = ldns_rr2str(rr);
     std::string text = s ? s : "";
@@ -37,7 +38,8 @@ std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std
     if (as) {
         const std::string printed = "\t" + std::string(rr_type(as)->mnemonic) + "\t";
         const size_t at = text.find(printed);
-        if (at != std::string::npos) text.replace(at, printed.size(), "\t" + std::string(t->mnemonic) + "\t");
+        if (at != std::string::npos)
+            text.replace(at, printed.size(), "\t" + std::string(t->mnemonic) + "\t");
     }
     if (text.empty() || text.back() != '\n') text += '\n';
     return text;
@@ -52,7 +54,8 @@ std::string zone_to_text(const Zone& zone) {
         if ((a == zone.apex) != (b == zone.apex)) return a == zone.apex;
         return a < b;
     });
-    std::string out = "; zone " + zone.apex_text + " written by anamed (runtime changes included)\n";
+    std::string out =
+        "; zone " + zone.apex_text + " written by anamed (runtime changes included)\n";
     out += "$ORIGIN " + zone.apex_text + "\n";
     for (std::string_view k : keys) {
         const ZoneNode& n = *zone.find(k);
@@ -78,7 +81,8 @@ std::string write_zone_file(const Zone& zone, const std::string& path) {
         off += size_t(w);
     }
     if (fsync(fd) != 0 || close(fd) != 0) return "cannot sync " + tmp + ": " + strerror(errno);
-    if (rename(tmp.c_str(), path.c_str()) != 0) return "cannot replace " + path + ": " + strerror(errno);
+    if (rename(tmp.c_str(), path.c_str()) != 0)
+        return "cannot replace " + path + ": " + strerror(errno);
     return "";
 }
 

@@ -9,7 +9,8 @@
 namespace anamed {
 
 // One record in master-file form, with a newline (ALIAS printed as ALIAS).
-std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata);
+std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl,
+                        std::string_view rdata);
 std::string zone_to_text(const Zone& zone);
 // Returns "" or what went wrong.
 std::string write_zone_file(const Zone& zone, const std::string& path);

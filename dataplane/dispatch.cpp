@@ -67,21 +67,32 @@ const char* class_name(MessageClass c) noexcept {
     return "?";
 }
 
-size_t error_reply(const uint8_t* msg, size_t len, uint8_t rcode, uint8_t* out, size_t cap) noexcept {
+size_t error_reply(const uint8_t* msg, size_t len, uint8_t rcode, uint8_t* out,
+                   size_t cap) noexcept {
     if (len < header_size || cap < header_size + opt_rr_size) return 0;
     const Scan s = scan(msg, len);
     const size_t question = s.question_end ? s.question_end - header_size : 0;
     if (header_size + question + opt_rr_size > cap) return 0;
     std::memcpy(out, msg, 2);
     const uint16_t flags = load16(msg + 2);
-    store16(out + 2, uint16_t(flag_qr | (flags & (flag_opcode | flag_rd | flag_cd)) | (rcode & 0xF)));
+    store16(out + 2,
+            uint16_t(flag_qr | (flags & (flag_opcode | flag_rd | flag_cd)) | (rcode & 0xF)));
     store16(out + 4, question ? 1 : 0);
     std::memset(out + 6, 0, 6);
     std::memcpy(out + header_size, msg + header_size, question);
     size_t n = header_size + question;
     if (s.opt) {  // RFC 6891 §7: a request with OPT gets one back
-        const uint8_t opt[opt_rr_size] = {0, 0, 41, uint8_t(edns_default_payload >> 8),
-                                          uint8_t(edns_default_payload & 0xFF), 0, 0, 0, 0, 0, 0};
+        const uint8_t opt[opt_rr_size] = {0,
+                                          0,
+                                          41,
+                                          uint8_t(edns_default_payload >> 8),
+                                          uint8_t(edns_default_payload & 0xFF),
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0,
+                                          0};
         std::memcpy(out + n, opt, opt_rr_size);
         n += opt_rr_size;
         store16(out + 10, 1);

@@ -15,10 +15,13 @@ constexpr size_t tx_size = 4096;
 
 KernelFrontend::KernelFrontend(Published<Snapshot>& snap, FrontendOptions opts)
     : snap_(snap), opts_(opts) {
-    if (opts_.udp_workers == 0) opts_.udp_workers = std::max(1u, std::thread::hardware_concurrency());
+    if (opts_.udp_workers == 0)
+        opts_.udp_workers = std::max(1u, std::thread::hardware_concurrency());
 }
 
-KernelFrontend::~KernelFrontend() { stop(); }
+KernelFrontend::~KernelFrontend() {
+    stop();
+}
 
 void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
     std::vector<int> udp;
@@ -27,8 +30,10 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
         for (const auto& a : addrs) {
             // SO_REUSEPORT would let us share the port with another server (an anamed left
             // running, say) that then answers half the queries: check it is free first.
-            for (int type : {SOCK_DGRAM, SOCK_STREAM}) close(bind_socket(a, type, /*reuse_port=*/false));
-            for (unsigned w = 0; w < opts_.udp_workers; ++w) udp.push_back(bind_socket(a, SOCK_DGRAM));
+            for (int type : {SOCK_DGRAM, SOCK_STREAM})
+                close(bind_socket(a, type, /*reuse_port=*/false));
+            for (unsigned w = 0; w < opts_.udp_workers; ++w)
+                udp.push_back(bind_socket(a, SOCK_DGRAM));
             tcp.push_back(bind_socket(a, SOCK_STREAM));
         }
     } catch (...) {
@@ -36,8 +41,8 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
         for (int fd : tcp) close(fd);
         throw;
     }
-    tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp_idle_timeout_ms, opts_.tcp_max_connections,
-                                       opts_.handoff);
+    tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp_idle_timeout_ms,
+                                       opts_.tcp_max_connections, opts_.handoff);
     stats_.push_back(std::make_unique<CounterBlock>());
     tcp_->start(*stats_.back());
     for (int fd : udp) {
@@ -52,7 +57,8 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
 std::vector<CounterSource> KernelFrontend::counter_sources() const {
     std::vector<CounterSource> out;
     for (size_t i = 0; i < stats_.size(); ++i)
-        out.push_back({"kernel", i == 0 ? "tcp" : "udp", "", unsigned(i == 0 ? 0 : i - 1), stats_[i].get()});
+        out.push_back(
+            {"kernel", i == 0 ? "tcp" : "udp", "", unsigned(i == 0 ? 0 : i - 1), stats_[i].get()});
     return out;
 }
 
@@ -67,8 +73,8 @@ void KernelFrontend::stop() {
     if (tcp_) tcp_->stop();
 }
 
-bool KernelFrontend::hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len, const uint8_t* msg,
-                              size_t len) {
+bool KernelFrontend::hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len,
+                              const uint8_t* msg, size_t len) {
     if (opts_.handoff == nullptr) return false;
     auto m = std::make_unique<HandoffMessage>();
     m->cls = classify(msg, len);
@@ -86,7 +92,8 @@ void KernelFrontend::reply(const HandoffMessage& m, Reply r) {
         return;
     }
     for (const std::string& msg : r.messages)
-        sendto(m.udp_fd, msg.data(), msg.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&m.peer), m.peer_len);
+        sendto(m.udp_fd, msg.data(), msg.size(), MSG_DONTWAIT,
+               reinterpret_cast<const sockaddr*>(&m.peer), m.peer_len);
 }
 
 void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
@@ -124,7 +131,8 @@ void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
             if (len == 0) {
                 if (!info.handoff) {
                     st.drop(Drop::no_reply);
-                } else if (hand_off(fd, peers[i], in[i].msg_hdr.msg_namelen, rx.get() + i * rx_size, in[i].msg_len)) {
+                } else if (hand_off(fd, peers[i], in[i].msg_hdr.msg_namelen, rx.get() + i * rx_size,
+                                    in[i].msg_len)) {
                     st.bump(slot::handed_off);
                 } else {
                     st.drop(Drop::handoff_full);

@@ -57,8 +57,9 @@ int bind_socket(const ListenAddr& a, int type, bool reuse_port) {
         const int e = errno;
         const std::string err = strerror(e);
         close(fd);
-        throw std::runtime_error("cannot bind " + std::string(type == SOCK_STREAM ? "TCP " : "UDP ") + a.text + ": " +
-                                 err + (e == EADDRINUSE ? " (another server, or another anamed, holds it)" : ""));
+        throw std::runtime_error(
+            "cannot bind " + std::string(type == SOCK_STREAM ? "TCP " : "UDP ") + a.text + ": " +
+            err + (e == EADDRINUSE ? " (another server, or another anamed, holds it)" : ""));
     }
     return fd;
 }

@@ -37,13 +37,16 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q);
 // 1232 with EDNS, 65535 over TCP) within out_cap; 0 when not even the header, the question
 // and an OPT record fit (no reply).
 inline size_t reply_limit(const Query& q, const ClientInfo& client, size_t out_cap) {
-    const size_t udp = q.edns ? std::clamp<uint16_t>(q.payload, udp_min_payload, edns_default_payload) : udp_min_payload;
+    const size_t udp = q.edns
+                           ? std::clamp<uint16_t>(q.payload, udp_min_payload, edns_default_payload)
+                           : udp_min_payload;
     const size_t limit = std::min(client.transport == Transport::tcp ? 65535 : udp, out_cap);
     return limit < header_size + q.question_len + opt_rr_size ? 0 : limit;
 }
 
 // Everything after parsing: the whole answer, by the general path (RFC 1034 §4.3.2).
-size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query, uint8_t* out,
-                     size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept;
+size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query,
+                     uint8_t* out, size_t out_cap, const ClientInfo& client,
+                     ResponseInfo* info) noexcept;
 
 }  // namespace anamed::detail

@@ -22,7 +22,8 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q) {
     if (op == opcode::NOTIFY || op == opcode::UPDATE) return Parse::handoff;
     if (load16(p + 4) != 1) return op != opcode::QUERY ? Parse::notimp : Parse::formerr;
     size_t n = parse_name(p + header_size, len - header_size, q.qname);
-    if (n == 0 || header_size + n + 4 > len) return op != opcode::QUERY ? Parse::notimp : Parse::formerr;
+    if (n == 0 || header_size + n + 4 > len)
+        return op != opcode::QUERY ? Parse::notimp : Parse::formerr;
     q.qtype = load16(p + header_size + n);
     q.qclass = load16(p + header_size + n + 2);
     q.question_len = n + 4;
@@ -78,8 +79,10 @@ public:
             const ZoneTable* zone = hop == 0 && zone_hint ? zone_hint : snap_.find_zone(*cur_);
             // DS lives in the parent (RFC 4035 §3.1.4.1): at a served child's apex, ask the
             // parent when it is served too.
-            if (zone != nullptr && qtype_ == rrtype::DS && cur_->labels > 0 && zone->apex->labels == cur_->labels)
-                if (const ZoneTable* parent = snap_.find_zone(*cur_, 1)) zone = parent, hash_hint_ = 0;
+            if (zone != nullptr && qtype_ == rrtype::DS && cur_->labels > 0 &&
+                zone->apex->labels == cur_->labels)
+                if (const ZoneTable* parent = snap_.find_zone(*cur_, 1))
+                    zone = parent, hash_hint_ = 0;
             if (zone == nullptr) {
                 if (hop == 0) w_.set_rcode(rcode::REFUSED);
                 return;
@@ -99,12 +102,15 @@ private:
         if (qname.labels < 16) {  // the usual case: sixteen at once (those past the root unused)
             const __m128i off = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qname.label_off));
             const __m128i base = _mm_set1_epi16(header_size), zero = _mm_setzero_si128();
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(label_at_), _mm_add_epi16(_mm_unpacklo_epi8(off, zero), base));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(label_at_ + 8), _mm_add_epi16(_mm_unpackhi_epi8(off, zero), base));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(label_at_),
+                             _mm_add_epi16(_mm_unpacklo_epi8(off, zero), base));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(label_at_ + 8),
+                             _mm_add_epi16(_mm_unpackhi_epi8(off, zero), base));
             return;
         }
 #endif
-        for (unsigned i = 0; i <= qname.labels; ++i) label_at_[i] = uint16_t(header_size + qname.label_off[i]);
+        for (unsigned i = 0; i <= qname.labels; ++i)
+            label_at_[i] = uint16_t(header_size + qname.label_off[i]);
     }
 
     // One name; true when it left a new name in cur_ to continue with (CNAME, DNAME).
@@ -119,7 +125,8 @@ private:
         }
         const Node* ce = closest_encloser(zone);
         if (ce->cut != nullptr) return answer_cut(zone, *ce->cut, hop);
-        if (ce->flags & (node_flag::delegation | node_flag::dname)) return answer_cut(zone, *ce, hop);
+        if (ce->flags & (node_flag::delegation | node_flag::dname))
+            return answer_cut(zone, *ce, hop);
         if (const Node* wild = ce->load_wildcard()) {
             if (wild->flags & node_flag::delegation) return answer_delegation(*wild, hop);
             return answer_node(zone, *wild);
@@ -137,8 +144,12 @@ private:
     }
 
     // Where in the packet the suffix of cur_ with `labels` labels (an owner) starts.
-    uint16_t suffix_at(unsigned labels) const { return label_at_[cur_->labels - labels]; }
-    uint16_t cur_at() const { return label_at_[0]; }
+    uint16_t suffix_at(unsigned labels) const {
+        return label_at_[cur_->labels - labels];
+    }
+    uint16_t cur_at() const {
+        return label_at_[0];
+    }
     NamePlace here() const {
         return NamePlace{*cur_, label_at_, lower_from_};
     }
@@ -152,7 +163,8 @@ private:
             return w_.ok() && follow(rr_at + rr_fixed);
         }
         const uint32_t alias = node.load_alias();
-        if (alias != 0 && (qtype_ == rrtype::A || qtype_ == rrtype::AAAA)) return answer_alias(zone, alias, *d);
+        if (alias != 0 && (qtype_ == rrtype::A || qtype_ == rrtype::AAAA))
+            return answer_alias(zone, alias, *d);
         const TypeEntry* e = qtype_ == rrtype::ANY ? any_entry(*d) : d->find(qtype_);
         if (e == nullptr) {
             answer_negative(zone, rcode::NOERROR);
@@ -177,11 +189,8 @@ private:
                 w_.set_rcode(rcode::SERVFAIL);
             }
             return false;
-        case AliasAnswer::failed:
-            w_.set_rcode(rcode::SERVFAIL);
-            return false;
-        case AliasAnswer::resolved:
-            break;
+        case AliasAnswer::failed: w_.set_rcode(rcode::SERVFAIL); return false;
+        case AliasAnswer::resolved: break;
         }
         const std::string& rrs = qtype_ == rrtype::A ? a->a : a->aaaa;
         if (rrs.empty()) {
@@ -305,8 +314,9 @@ private:
 
 namespace detail {
 
-size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query, uint8_t* out,
-                     size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
+size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query,
+                     uint8_t* out, size_t out_cap, const ClientInfo& client,
+                     ResponseInfo* info) noexcept {
     if (parsed == Parse::drop) return 0;
     if (parsed == Parse::handoff) {
         if (info != nullptr) *info = ResponseInfo{0, q.qtype, false, true};

@@ -46,12 +46,13 @@ struct Place {
 // ALIAS not resolved), the records do not fit before end_cap, or a stored pointer does not
 // resolve (see anamed/snapshot.hpp).
 template <class Where>
-size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, const NodeData* d, uint16_t t,
-                  bool additional, const Where& name, uint8_t* out, size_t at, size_t end_cap, Counts& c) noexcept {
-    const uint8_t* src;                    // the bytes to copy: records with owner placeholders
-    size_t n, owned;                       // all of them; the leading ones owned by `owner`
-    uint16_t owner = name.first();        // the name, or the apex for the SOA
-    const uint8_t* fixup = nullptr;       // their stored pointers (those past n are skipped)
+size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, const NodeData* d,
+                  uint16_t t, bool additional, const Where& name, uint8_t* out, size_t at,
+                  size_t end_cap, Counts& c) noexcept {
+    const uint8_t* src;              // the bytes to copy: records with owner placeholders
+    size_t n, owned;                 // all of them; the leading ones owned by `owner`
+    uint16_t owner = name.first();   // the name, or the apex for the SOA
+    const uint8_t* fixup = nullptr;  // their stored pointers (those past n are skipped)
     unsigned fixups = 0;
     uint32_t ttl_cap = UINT32_MAX;
     const uint32_t alias = node && (t == rrtype::A || t == rrtype::AAAA) ? node->load_alias() : 0;
@@ -95,8 +96,8 @@ size_t put_answer(const Snapshot& snap, const Node* apex, const Node* node, cons
 // Places the name written at packet offset `at` (a CNAME's target, which may end in a
 // pointer; pointers go backwards only) when it is `key`, a lower-case wire name, in any case:
 // as the general path's follow() would, without copying it. False when it is another name.
-bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key, uint16_t* label_at,
-                Place& place) noexcept {
+bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key,
+                uint16_t* label_at, Place& place) noexcept {
     const auto* k = reinterpret_cast<const uint8_t*>(key.data());
     size_t off = 0;
     unsigned labels = 0;
@@ -121,7 +122,8 @@ bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key
 
 // Whether `zone`, which holds `node`, is the longest match for its name: the question when
 // zones nest. Out of line, off the usual path.
-[[gnu::noinline]] bool answered_from(const Snapshot& snap, const Node& node, const ZoneTable& zone) {
+[[gnu::noinline]] bool answered_from(const Snapshot& snap, const Node& node,
+                                     const ZoneTable& zone) {
     Name name;
     return parse_name(node.name(), node.name_len, name) != 0 && snap.find_zone(name) == &zone;
 }
@@ -130,14 +132,16 @@ bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key
 // is the node the CNAME's hint names (its name checked against the record's, and not deleted
 // at runtime: then the index no longer has it), in this zone, and not a cut or a CNAME
 // itself. Out of line: the usual answers stay short. Returns as put_answer.
-[[gnu::noinline]] size_t answer_target(const Snapshot& snap, const ZoneTable& zone, const Node& cname, uint16_t t,
-                                       uint8_t* out, size_t cname_at, size_t at, size_t end_cap, Counts& c) noexcept {
+[[gnu::noinline]] size_t answer_target(const Snapshot& snap, const ZoneTable& zone,
+                                       const Node& cname, uint16_t t, uint8_t* out, size_t cname_at,
+                                       size_t at, size_t end_cap, Counts& c) noexcept {
     const uint32_t hint = cname.load_data()->chase;
     if (hint == 0 || hint > zone.nodes.size()) return 0;
     const Node* target = &zone.nodes[hint - 1];
     const NodeData* d = target->load_data();
     if (d == &removed_node_data) return 0;
-    if (target->cut != nullptr || (target->flags & (node_flag::delegation | node_flag::cname))) return 0;
+    if (target->cut != nullptr || (target->flags & (node_flag::delegation | node_flag::cname)))
+        return 0;
     uint16_t label_at[max_labels + 1];
     Place place;
     if (!place_name(out, at, cname_at + rr_fixed, target->key(), label_at, place)) return 0;
@@ -156,16 +160,19 @@ bool place_name(const uint8_t* pkt, size_t size, size_t at, std::string_view key
 // Returns 0 for anything else, which the general path then answers from the start: parsing
 // has read all it needs, and nothing here writes over the question. The bytes are the
 // general path's exactly: fuzz_respond compares respond_burst with respond() on every input.
-size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, const uint8_t* query, uint8_t* out,
-                     size_t out_cap, const ClientInfo& client, ResponseInfo* info) noexcept {
+size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, const uint8_t* query,
+                     uint8_t* out, size_t out_cap, const ClientInfo& client,
+                     ResponseInfo* info) noexcept {
     const Name& name = q.qname;
     const uint16_t t = q.qtype;
-    if (t == 0 || t == rrtype::OPT || t == rrtype::DS || (t >= rrtype::TKEY && t <= rrtype::ANY)) return 0;
+    if (t == 0 || t == rrtype::OPT || t == rrtype::DS || (t >= rrtype::TKEY && t <= rrtype::ANY))
+        return 0;
     if (q.qclass != class_in || (q.edns && q.edns_version != 0)) return 0;
     const ZoneTable& zone = *q.zone;
     const Node* apex = zone.apex;
     if (node == nullptr) {  // not in the zone: NXDOMAIN when the apex is the closest encloser
-        if (name.labels != apex->labels + 1 || apex->cut != nullptr || apex->load_wildcard() != nullptr ||
+        if (name.labels != apex->labels + 1 || apex->cut != nullptr ||
+            apex->load_wildcard() != nullptr ||
             (apex->flags & (node_flag::delegation | node_flag::dname)))
             return 0;
     } else {
@@ -181,8 +188,9 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     const uint8_t rc = node ? rcode::NOERROR : rcode::NXDOMAIN;
     const bool chase = node != nullptr && (node->flags & node_flag::cname) && t != rrtype::CNAME;
     const size_t start = header_size + q.question_len;
-    size_t len = put_answer(snap, apex, node, node ? node->load_data() : nullptr, chase ? rrtype::CNAME : t, !chase,
-                            QuestionPlace{name}, out, start, end_cap, c);
+    size_t len =
+        put_answer(snap, apex, node, node ? node->load_data() : nullptr, chase ? rrtype::CNAME : t,
+                   !chase, QuestionPlace{name}, out, start, end_cap, c);
     if (len != 0 && chase) len = answer_target(snap, zone, *node, t, out, start, len, end_cap, c);
     if (len == 0) return 0;
 
@@ -212,7 +220,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
 // walk, and walks issued together overlap, where one issued among other work holds that
 // work up (docs/PERFORMANCE.md, section 3). Each pass reads what the one before it fetched,
 // which has had that pass's time to arrive.
-void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const ClientInfo& client) noexcept {
+void respond_burst(const Snapshot* snap, BurstItem* items, size_t n,
+                   const ClientInfo& client) noexcept {
     Query q[max_burst];
     Parse parsed[max_burst];
     const Node* node[max_burst];
@@ -265,9 +274,11 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const Clien
             fetch_chase_block(i + 2);
             size_t len = 0;
             if (q[i].zone != nullptr && parsed[i] == Parse::ok)
-                len = answer_direct(*snap, q[i], node[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);
+                len = answer_direct(*snap, q[i], node[i], b[i].query, b[i].out, b[i].out_cap,
+                                    client, &b[i].info);
             if (len == 0)
-                len = answer_parsed(snap, q[i], parsed[i], b[i].query, b[i].out, b[i].out_cap, client, &b[i].info);
+                len = answer_parsed(snap, q[i], parsed[i], b[i].query, b[i].out, b[i].out_cap,
+                                    client, &b[i].info);
             b[i].out_len = len;
         }
     }

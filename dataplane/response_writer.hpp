@@ -53,7 +53,8 @@ public:
         return at;
     }
     // Records from outside a NodeData (ALIAS answers), each TTL lowered to at most ttl_cap.
-    void answer_capped(const uint8_t* src, size_t n, uint16_t count, uint16_t owner, uint32_t ttl_cap) {
+    void answer_capped(const uint8_t* src, size_t n, uint16_t count, uint16_t owner,
+                       uint32_t ttl_cap) {
         uint8_t* dst = buf_ + len_;
         if (!put_rrs(src, n, owner)) return;
         cap_ttls(dst, n, ttl_cap);

@@ -17,8 +17,8 @@ constexpr size_t out_high_water = 256 * 1024;  // stop reading a client that doe
 constexpr size_t read_chunk = 16384;
 }  // namespace
 
-TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, unsigned idle_timeout_ms,
-                     unsigned max_connections, HandoffQueue* handoff)
+TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds,
+                     unsigned idle_timeout_ms, unsigned max_connections, HandoffQueue* handoff)
     : snap_(snap),
       listen_fds_(std::move(listen_fds)),
       idle_timeout_(idle_timeout_ms),
@@ -28,7 +28,9 @@ TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, uns
       // Each connection awaits one reply at most: the inbox never fills.
       inbox_(size_t(max_connections) + 16) {}
 
-TcpServer::~TcpServer() { stop(); }
+TcpServer::~TcpServer() {
+    stop();
+}
 
 void TcpServer::start(CounterBlock& stats) {
     stats_ = &stats;
@@ -152,7 +154,8 @@ void TcpServer::answer_buffered(Conn& c) {
         stats_->bump(slot::queries);
         ResponseInfo info;
         const uint8_t* msg = c.in.data() + pos + 2;
-        const size_t n = respond(snap, msg, len, scratch_.get() + 2, max_msg, ClientInfo{Transport::tcp}, &info);
+        const size_t n =
+            respond(snap, msg, len, scratch_.get() + 2, max_msg, ClientInfo{Transport::tcp}, &info);
         pos += 2 + len;
         if (n == 0) {
             if (!info.handoff) {
@@ -186,7 +189,8 @@ bool TcpServer::hand_off(Conn& c, const uint8_t* msg, size_t len) {
     m->cls = classify(msg, len);
     m->transport = Transport::tcp;
     m->peer_len = sizeof m->peer;
-    if (getpeername(c.fd, reinterpret_cast<sockaddr*>(&m->peer), &m->peer_len) != 0) m->peer_len = 0;
+    if (getpeername(c.fd, reinterpret_cast<sockaddr*>(&m->peer), &m->peer_len) != 0)
+        m->peer_len = 0;
     m->conn = c.id;
     m->bytes.assign(msg, msg + len);
     if (!handoff_->push(std::move(m))) return false;

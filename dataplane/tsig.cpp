@@ -33,26 +33,16 @@ const TsigKey* TsigKeyring::find(std::string_view name, TsigAlgorithm algorithm)
 
 std::string_view tsig_status_name(TsigStatus s) {
     switch (s) {
-        case TsigStatus::ok:
-            return "ok";
-        case TsigStatus::unsigned_message:
-            return "unsigned";
-        case TsigStatus::unsigned_pending:
-            return "unsigned (pending)";
-        case TsigStatus::formerr:
-            return "malformed TSIG";
-        case TsigStatus::badkey:
-            return "BADKEY";
-        case TsigStatus::badsig:
-            return "BADSIG";
-        case TsigStatus::badtime:
-            return "BADTIME";
-        case TsigStatus::badtrunc:
-            return "BADTRUNC";
-        case TsigStatus::peer_error:
-            return "TSIG error from the peer";
-        case TsigStatus::internal:
-            return "HMAC failed";
+    case TsigStatus::ok: return "ok";
+    case TsigStatus::unsigned_message: return "unsigned";
+    case TsigStatus::unsigned_pending: return "unsigned (pending)";
+    case TsigStatus::formerr: return "malformed TSIG";
+    case TsigStatus::badkey: return "BADKEY";
+    case TsigStatus::badsig: return "BADSIG";
+    case TsigStatus::badtime: return "BADTIME";
+    case TsigStatus::badtrunc: return "BADTRUNC";
+    case TsigStatus::peer_error: return "TSIG error from the peer";
+    case TsigStatus::internal: return "HMAC failed";
     }
     return "?";
 }
@@ -85,13 +75,9 @@ TsigRequest verify_tsig_request(const uint8_t* msg, size_t len, const TsigKeyrin
     TsigRequest r;
     TsigRr rr;
     switch (find_tsig(msg, len, rr)) {
-        case TsigFind::none:
-            return r;
-        case TsigFind::malformed:
-            fail(r, TsigStatus::formerr, tsig_error::NOERROR);
-            return r;
-        case TsigFind::found:
-            break;
+    case TsigFind::none: return r;
+    case TsigFind::malformed: fail(r, TsigStatus::formerr, tsig_error::NOERROR); return r;
+    case TsigFind::found: break;
     }
     remember(r, rr);
     TsigAlgorithm alg;

@@ -46,16 +46,14 @@ TsigReplyCheck TsigStreamVerifier::verify(const uint8_t* msg, size_t len, uint64
     if (failed_) return {TsigStatus::formerr};
     TsigRr rr;
     switch (find_tsig(msg, len, rr)) {
-        case TsigFind::malformed:
-            return fail({TsigStatus::formerr});
-        case TsigFind::none:
-            // Unsigned: allowed only between signed messages, and folded into the next MAC.
-            if (first_ || pending_ >= max_unsigned_run) return fail({TsigStatus::unsigned_message});
-            running_->hmac.update(msg, len);
-            ++pending_;
-            return {TsigStatus::unsigned_pending};
-        case TsigFind::found:
-            break;
+    case TsigFind::malformed: return fail({TsigStatus::formerr});
+    case TsigFind::none:
+        // Unsigned: allowed only between signed messages, and folded into the next MAC.
+        if (first_ || pending_ >= max_unsigned_run) return fail({TsigStatus::unsigned_message});
+        running_->hmac.update(msg, len);
+        ++pending_;
+        return {TsigStatus::unsigned_pending};
+    case TsigFind::found: break;
     }
     TsigReplyCheck r{TsigStatus::ok, tsig_error::NOERROR, rr.offset};
     const std::string_view alg = tsig_algorithm_wire(key_.algorithm);

@@ -45,7 +45,7 @@ inline bool time_in_window(uint64_t signed_at, uint16_t fudge, uint64_t now) {
 
 // An HMAC in progress (OpenSSL EVP_MAC). A failure anywhere makes finish() return 0.
 class TsigHmac {
-  public:
+public:
     TsigHmac() = default;
     ~TsigHmac();
     TsigHmac(const TsigHmac&) = delete;
@@ -58,7 +58,7 @@ class TsigHmac {
     // Writes the MAC (tsig_digest_size bytes, at most tsig_max_mac). Returns its size or 0.
     size_t finish(uint8_t* out);
 
-  private:
+private:
     EVP_MAC_CTX* ctx_ = nullptr;
     bool ok_ = false;
 };

@@ -222,15 +222,9 @@ json request(const Invocation& inv) {
     json req{{"cmd", std::string(command_name(c.sends))}};
     const std::string* option = inv.has_option ? &inv.option : nullptr;
     switch (c.build) {
-        case Build::fields:
-            fill(req, c, inv.args, option);
-            break;
-        case Build::change:
-            req["changes"] = json::array({change(c, inv.args, option)});
-            break;
-        case Build::change_file:
-            req["changes"] = batch_from_file(inv.args.at(0));
-            break;
+    case Build::fields: fill(req, c, inv.args, option); break;
+    case Build::change: req["changes"] = json::array({change(c, inv.args, option)}); break;
+    case Build::change_file: req["changes"] = batch_from_file(inv.args.at(0)); break;
     }
     return req;
 }
@@ -240,20 +234,11 @@ std::string synopsis(const CliCommand& c) {
     for (const ArgSpec& a : c.args) {
         const std::string m = a.meta ? a.meta : "";
         switch (a.need) {
-            case Need::none:
-                break;
-            case Need::required:
-                s += " " + m;
-                break;
-            case Need::optional:
-                s += " [" + m + "]";
-                break;
-            case Need::rest:
-                s += " " + m + "...";
-                break;
-            case Need::optional_rest:
-                s += " [" + m + "...]";
-                break;
+        case Need::none: break;
+        case Need::required: s += " " + m; break;
+        case Need::optional: s += " [" + m + "]"; break;
+        case Need::rest: s += " " + m + "..."; break;
+        case Need::optional_rest: s += " [" + m + "...]"; break;
         }
     }
     if (c.option.flag) s += std::string(" [") + c.option.flag + " " + c.option.meta + "]";

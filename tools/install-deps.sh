@@ -5,7 +5,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 packages=(
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev python3
+  build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev python3
   libldns-dev ldnsutils libtbb-dev libyaml-cpp-dev nlohmann-json3-dev liblmdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dnsutils iproute2

@@ -24,18 +24,23 @@ PortState make_port(const DpdkPortOptions& o) {
     for (const auto& a : o.addresses) {
         const std::string ip = a.substr(0, a.find('/'));
         if (ip.find(':') != std::string::npos) {
-            if (p.addrs.n_v6 == PortAddrs::max_addrs || inet_pton(AF_INET6, ip.c_str(), p.addrs.v6[p.addrs.n_v6].data()) != 1)
-                throw std::runtime_error("port " + o.device + ": bad or too many IPv6 addresses at " + a);
+            if (p.addrs.n_v6 == PortAddrs::max_addrs ||
+                inet_pton(AF_INET6, ip.c_str(), p.addrs.v6[p.addrs.n_v6].data()) != 1)
+                throw std::runtime_error("port " + o.device +
+                                         ": bad or too many IPv6 addresses at " + a);
             ++p.addrs.n_v6;
         } else {
-            if (p.addrs.n_v4 == PortAddrs::max_addrs || inet_pton(AF_INET, ip.c_str(), &p.addrs.v4[p.addrs.n_v4]) != 1)
-                throw std::runtime_error("port " + o.device + ": bad or too many IPv4 addresses at " + a);
+            if (p.addrs.n_v4 == PortAddrs::max_addrs ||
+                inet_pton(AF_INET, ip.c_str(), &p.addrs.v4[p.addrs.n_v4]) != 1)
+                throw std::runtime_error("port " + o.device +
+                                         ": bad or too many IPv4 addresses at " + a);
             ++p.addrs.n_v4;
         }
         p.kernel_addrs.push_back(a);
     }
     for (unsigned v : o.vlans) {
-        if (p.addrs.n_vlans == PortAddrs::max_vlans) throw std::runtime_error("port " + o.device + ": too many VLANs");
+        if (p.addrs.n_vlans == PortAddrs::max_vlans)
+            throw std::runtime_error("port " + o.device + ": too many VLANs");
         p.addrs.vlans[p.addrs.n_vlans++] = uint16_t(v);
     }
     return p;
@@ -46,7 +51,9 @@ PortState make_port(const DpdkPortOptions& o) {
 DpdkFrontend::DpdkFrontend(Published<Snapshot>& snap, DpdkOptions opts)
     : impl_(std::make_unique<Impl>(snap, std::move(opts))) {}
 
-DpdkFrontend::~DpdkFrontend() { stop(); }
+DpdkFrontend::~DpdkFrontend() {
+    stop();
+}
 
 void DpdkFrontend::start() {
     Impl& fe = *impl_;
@@ -64,15 +71,19 @@ void DpdkFrontend::start() {
     if (lcores.size() < nw)
         throw std::runtime_error("dpdk.workers is " + std::to_string(nw) + " but the EAL has " +
                                  std::to_string(lcores.size()) +
-                                 " worker lcores: give one more lcore than workers in -l (lcore 0 is the control thread's)");
+                                 " worker lcores: give one more lcore than workers in -l (lcore 0 "
+                                 "is the control thread's)");
 
     // Every queue's ring can hold a full set of mbufs at once, plus the per-lcore caches.
     const size_t rings = fe.ports.size() * nw * 2 + fe.ports.size() * (1 + nw);
-    const unsigned n_mbufs = unsigned(std::min<size_t>(rings * 1024 + nw * 512 + 1024, 65535)) | 1023;
-    fe.pool = rte_pktmbuf_pool_create("anamed_mbufs", n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
+    const unsigned n_mbufs =
+        unsigned(std::min<size_t>(rings * 1024 + nw * 512 + 1024, 65535)) | 1023;
+    fe.pool = rte_pktmbuf_pool_create("anamed_mbufs", n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                      int(rte_socket_id()));
     if (fe.pool == nullptr)
         throw std::runtime_error("cannot create a pool of " + std::to_string(n_mbufs) + " mbufs (" +
-                                 rte_strerror(rte_errno) + "); give the EAL more memory (-m) or hugepages");
+                                 rte_strerror(rte_errno) +
+                                 "); give the EAL more memory (-m) or hugepages");
 
     for (size_t i = 0; i < fe.ports.size(); ++i) {
         PortState& p = fe.ports[i];
@@ -88,7 +99,8 @@ void DpdkFrontend::start() {
             try {
                 setup_exception(p, o.exception, uint16_t(nw), fe.pool);
             } catch (...) {
-                if (p.info.exception_port >= 0) fe.started.push_back(uint16_t(p.info.exception_port));
+                if (p.info.exception_port >= 0)
+                    fe.started.push_back(uint16_t(p.info.exception_port));
                 throw;
             }
             fe.started.push_back(uint16_t(p.info.exception_port));
@@ -96,10 +108,13 @@ void DpdkFrontend::start() {
         log_link(p.info.port_id, o.device);
         std::string addrs;
         for (const auto& a : o.addresses) addrs += " " + a;
-        log_info("port " + o.device + " answers for" + addrs + (p.offload ? " (checksum offload)" : "") +
-                 (p.info.exception_port >= 0 ? ", exception path via " + p.info.exception_iface : ", no exception path"));
+        log_info("port " + o.device + " answers for" + addrs +
+                 (p.offload ? " (checksum offload)" : "") +
+                 (p.info.exception_port >= 0 ? ", exception path via " + p.info.exception_iface
+                                             : ", no exception path"));
     }
-    for (size_t i = 0; i < nw * fe.ports.size(); ++i) fe.counters.push_back(std::make_unique<CounterBlock>());
+    for (size_t i = 0; i < nw * fe.ports.size(); ++i)
+        fe.counters.push_back(std::make_unique<CounterBlock>());
     const uint64_t hz = rte_get_tsc_hz();
     for (unsigned w = 0; w < nw; ++w) {
         auto ctx = std::make_unique<WorkerCtx>();
@@ -107,14 +122,16 @@ void DpdkFrontend::start() {
         ctx->index = w;
         ctx->lcore = lcores[w];
         ctx->buckets.resize(fe.ports.size());
-        for (auto& b : ctx->buckets) b.init(fe.opts.exception_pps == 0 ? 0 : std::max(1u, fe.opts.exception_pps / nw), hz);
+        for (auto& b : ctx->buckets)
+            b.init(fe.opts.exception_pps == 0 ? 0 : std::max(1u, fe.opts.exception_pps / nw), hz);
         fe.workers.push_back(std::move(ctx));
     }
     for (const auto& p : fe.ports) fe.infos.push_back(p.info);
     register_telemetry(&fe);
     for (auto& ctx : fe.workers) {
         if (rte_eal_remote_launch(worker_main, ctx.get(), ctx->lcore) != 0)
-            throw std::runtime_error("cannot launch a worker on lcore " + std::to_string(ctx->lcore));
+            throw std::runtime_error("cannot launch a worker on lcore " +
+                                     std::to_string(ctx->lcore));
         fe.launched = true;
     }
     log_info(std::to_string(nw) + " worker(s) running on lcore(s) " + [&] {
@@ -141,9 +158,15 @@ void DpdkFrontend::stop() {
     fe.launched = false;
 }
 
-size_t DpdkFrontend::workers() const { return impl_->workers.size(); }
-const std::vector<DpdkPortInfo>& DpdkFrontend::ports() const { return impl_->infos; }
-std::vector<CounterSource> DpdkFrontend::counter_sources() const { return impl_->counter_sources(); }
+size_t DpdkFrontend::workers() const {
+    return impl_->workers.size();
+}
+const std::vector<DpdkPortInfo>& DpdkFrontend::ports() const {
+    return impl_->infos;
+}
+std::vector<CounterSource> DpdkFrontend::counter_sources() const {
+    return impl_->counter_sources();
+}
 
 std::vector<CounterSource> DpdkFrontend::Impl::counter_sources(size_t w, size_t p) const {
     std::vector<CounterSource> out;

@@ -49,7 +49,8 @@ struct Ifreq6 {  // struct in6_ifreq from <linux/ipv6.h>, which clashes with <ne
     int ifindex;
 };
 
-void configure_kernel_side(const std::string& ifname, unsigned ifindex, const std::vector<std::string>& addrs) {
+void configure_kernel_side(const std::string& ifname, unsigned ifindex,
+                           const std::vector<std::string>& addrs) {
     const int s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     const int s6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     // Duplicate address detection would hold the address back for a second; it is ours.
@@ -89,8 +90,8 @@ void configure_kernel_side(const std::string& ifname, unsigned ifindex, const st
             }
         }
         if (rc != 0 && errno != EEXIST)
-            log_warning("exception interface " + ifname + ": cannot add " + a + " (" + std::strerror(errno) +
-                        "); TCP to that address will not reach the kernel");
+            log_warning("exception interface " + ifname + ": cannot add " + a + " (" +
+                        std::strerror(errno) + "); TCP to that address will not reach the kernel");
     }
     close(s4);
     close(s6);
@@ -115,11 +116,13 @@ void setup_exception(PortState& p, const std::string& device, uint16_t queues, r
     char ifname[IF_NAMESIZE] = {};
     if (info.if_index == 0 || if_indextoname(info.if_index, ifname) == nullptr) {
         log_warning("exception port " + device +
-                    " has no kernel interface name; configure the service addresses on its kernel side yourself");
+                    " has no kernel interface name; configure the service addresses on its kernel "
+                    "side yourself");
         return;
     }
     configure_kernel_side(ifname, info.if_index, p.kernel_addrs);
-    log_info("exception path of " + p.info.device + ": " + device + " = kernel interface " + ifname);
+    log_info("exception path of " + p.info.device + ": " + device + " = kernel interface " +
+             ifname);
     p.info.exception_iface = ifname;
 }
 

@@ -17,13 +17,17 @@ namespace anamed {
 
 namespace dp {
 
-inline void log_info(const std::string& m) { write_log_line("info", "dpdk: " + m); }
-inline void log_warning(const std::string& m) { write_log_line("warning", "dpdk: " + m); }
+inline void log_info(const std::string& m) {
+    write_log_line("info", "dpdk: " + m);
+}
+inline void log_warning(const std::string& m) {
+    write_log_line("warning", "dpdk: " + m);
+}
 
 struct PortState {
     DpdkPortInfo info;
     PortAddrs addrs;
-    bool offload = false;                 // IPv4 header + UDP checksums done by the NIC
+    bool offload = false;                   // IPv4 header + UDP checksums done by the NIC
     std::vector<std::string> kernel_addrs;  // "ADDR/PREFIX" for the exception interface
 };
 

@@ -16,7 +16,8 @@ uint32_t answer_arp(uint8_t* f, uint32_t len, uint16_t l3, const PortAddrs& port
     (void)len;
     uint8_t* a = f + l3;
     // Ethernet/IPv4 requests only (RFC 826); anything else is the kernel's business.
-    if (be16(a) != 1 || be16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4 || be16(a + 6) != 1) return 0;
+    if (be16(a) != 1 || be16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4 || be16(a + 6) != 1)
+        return 0;
     uint32_t tpa;
     std::memcpy(&tpa, a + 24, 4);
     if (!port.has_v4(tpa)) return 0;
@@ -75,7 +76,8 @@ uint32_t answer_ns(uint8_t* f, uint16_t l3, uint16_t l4, uint16_t icmp_len, cons
     const bool dad = std::memcmp(ip + 8, unspecified, 16) == 0;
     // Solicited: back to the asker. DAD probe (source ::): to all-nodes, not solicited.
     if (dad) {
-        static constexpr uint8_t all_nodes[16] = {0xFF, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        static constexpr uint8_t all_nodes[16] = {0xFF, 2, 0, 0, 0, 0, 0, 0,
+                                                  0,    0, 0, 0, 0, 0, 0, 1};
         std::memcpy(ip + 24, all_nodes, 16);
         const uint8_t mac[6] = {0x33, 0x33, 0, 0, 0, 1};
         std::memcpy(f, mac, 6);

@@ -15,6 +15,7 @@ uint32_t answer_arp(uint8_t* frame, uint32_t len, uint16_t l3, const PortAddrs& 
 uint32_t answer_echo4(uint8_t* frame, uint16_t l3, uint16_t l4, uint16_t icmp_len, const Mac& src);
 uint32_t answer_echo6(uint8_t* frame, uint16_t l3, uint16_t l4, uint16_t icmp_len, const Mac& src);
 // A neighbour solicitation (any destination: unicast or solicited-node multicast).
-uint32_t answer_ns(uint8_t* frame, uint16_t l3, uint16_t l4, uint16_t icmp_len, const PortAddrs& port);
+uint32_t answer_ns(uint8_t* frame, uint16_t l3, uint16_t l4, uint16_t icmp_len,
+                   const PortAddrs& port);
 
 }  // namespace anamed::dp

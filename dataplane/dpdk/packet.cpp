@@ -22,7 +22,8 @@ uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc) {
         std::memcpy(&w, q, 8);
         return w;
     };
-    for (; n >= 32; p += 32, n -= 32) s += word(p), s += word(p + 8), s += word(p + 16), s += word(p + 24);
+    for (; n >= 32; p += 32, n -= 32)
+        s += word(p), s += word(p + 8), s += word(p + 16), s += word(p + 24);
     for (; n >= 8; p += 8, n -= 8) s += word(p);
     uint64_t tail = 0;  // the last bytes keep their place in a word: even offsets stay even
     if (n & 4) {
@@ -88,7 +89,8 @@ uint32_t pseudo_sum_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
     return add1c(sum_fixed<8>(ip + 12), word4(0, proto, uint8_t(l4_len >> 8), uint8_t(l4_len)));
 }
 uint32_t pseudo_sum_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
-    return add1c(sum_fixed<32>(ip + 8), add1c(word4(0, 0, uint8_t(l4_len >> 8), uint8_t(l4_len)), word4(0, 0, 0, proto)));
+    return add1c(sum_fixed<32>(ip + 8),
+                 add1c(word4(0, 0, uint8_t(l4_len >> 8), uint8_t(l4_len)), word4(0, 0, 0, proto)));
 }
 uint16_t finish_l4(uint32_t acc, uint8_t proto) {
     uint16_t c = uint16_t(~fold(acc));
@@ -102,8 +104,12 @@ uint16_t ipv4_header_checksum(const uint8_t* ip, size_t ihl_bytes) {
     const uint32_t base = sum_fixed<20>(ip);
     return uint16_t(~fold(ihl_bytes == 20 ? base : sum16(ip + 20, ihl_bytes - 20, base)));
 }
-uint16_t pseudo_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v4(ip, l4_len, proto)); }
-uint16_t pseudo_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) { return fold(pseudo_sum_v6(ip, l4_len, proto)); }
+uint16_t pseudo_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
+    return fold(pseudo_sum_v4(ip, l4_len, proto));
+}
+uint16_t pseudo_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto) {
+    return fold(pseudo_sum_v6(ip, l4_len, proto));
+}
 uint16_t l4_checksum_v4(const uint8_t* ip, const uint8_t* l4, uint16_t l4_len, uint8_t proto) {
     return finish_l4(sum16(l4, l4_len, pseudo_sum_v4(ip, l4_len, proto)), proto);
 }
@@ -124,18 +130,24 @@ Classified to_kernel(Classified c) {
     return c;
 }
 
-bool is_multicast(const uint8_t* mac) { return mac[0] & 1; }
+bool is_multicast(const uint8_t* mac) {
+    return mac[0] & 1;
+}
 
 // A source no reply may go to: broadcast, multicast, zero, loopback (RFC 1122 3.2.1.3).
-bool bad_source_v4(const uint8_t* a) { return a[0] == 0 || a[0] == 127 || a[0] >= 224; }
+bool bad_source_v4(const uint8_t* a) {
+    return a[0] == 0 || a[0] == 127 || a[0] >= 224;
+}
 
-Classified classify_v4(uint8_t* f, uint32_t len, const PortAddrs& port, Classified c, bool unicast) {
+Classified classify_v4(uint8_t* f, uint32_t len, const PortAddrs& port, Classified c,
+                       bool unicast) {
     if (len < c.l3 + 20u) return drop(Drop::malformed);
     const uint8_t* ip = f + c.l3;
     const unsigned ihl = (ip[0] & 0xF) * 4u;
     if ((ip[0] >> 4) != 4 || ihl < 20) return drop(Drop::malformed);
     const uint16_t total = be16(ip + 2);
-    if (total < ihl || c.l3 + total > len) return drop(Drop::bad_length);  // trailing padding is fine
+    if (total < ihl || c.l3 + total > len)
+        return drop(Drop::bad_length);  // trailing padding is fine
     uint32_t dst;
     std::memcpy(&dst, ip + 16, 4);
     if (!unicast || !port.has_v4(dst)) return drop(Drop::not_ours);
@@ -165,7 +177,8 @@ Classified classify_v4(uint8_t* f, uint32_t len, const PortAddrs& port, Classifi
     return to_kernel(c);
 }
 
-Classified classify_v6(uint8_t* f, uint32_t len, const PortAddrs& port, Classified c, bool unicast) {
+Classified classify_v6(uint8_t* f, uint32_t len, const PortAddrs& port, Classified c,
+                       bool unicast) {
     c.v6 = true;
     if (len < c.l3 + 40u) return drop(Drop::malformed);
     const uint8_t* ip = f + c.l3;
@@ -179,12 +192,15 @@ Classified classify_v6(uint8_t* f, uint32_t len, const PortAddrs& port, Classifi
     if (!port.has_v6(dst)) {
         // Neighbour discovery to solicited-node/all-nodes multicast or to the kernel's
         // link-local address: ours if it asks for a service address, else the kernel's.
-        const bool link_scope = (dst[0] == 0xFF && (dst[1] & 0xF) == 2) || (dst[0] == 0xFE && (dst[1] & 0xC0) == 0x80);
+        const bool link_scope =
+            (dst[0] == 0xFF && (dst[1] & 0xF) == 2) || (dst[0] == 0xFE && (dst[1] & 0xC0) == 0x80);
         if (!link_scope || next != proto_icmp6 || plen < 8) return drop(Drop::not_ours);
         if (f[c.l4] == 135) {
             c.reply_len = answer_ns(f, c.l3, c.l4, plen, port);
-            if (c.reply_len) c.verdict = Verdict::nd;
-            else c.verdict = Verdict::kernel;
+            if (c.reply_len)
+                c.verdict = Verdict::nd;
+            else
+                c.verdict = Verdict::kernel;
             return c;
         }
         return to_kernel(c);
@@ -225,7 +241,7 @@ Classified classify(uint8_t* f, uint32_t len, const PortAddrs& port) {
     if (len < 14) return drop(Drop::malformed);
     const bool unicast = std::memcmp(f, port.mac.data(), 6) == 0;
     if (!unicast && !is_multicast(f)) return drop(Drop::not_ours);  // another host's unicast
-    if (is_multicast(f + 6)) return drop(Drop::not_ours);          // no frame comes from a group
+    if (is_multicast(f + 6)) return drop(Drop::not_ours);           // no frame comes from a group
     Classified c;
     uint16_t type = be16(f + 12);
     c.l3 = 14;
@@ -251,7 +267,8 @@ Classified classify(uint8_t* f, uint32_t len, const PortAddrs& port) {
     }
 }
 
-uint32_t rewrite_dns_reply(uint8_t* f, const Classified& c, uint16_t dns_len, const Mac& src, bool offload) {
+uint32_t rewrite_dns_reply(uint8_t* f, const Classified& c, uint16_t dns_len, const Mac& src,
+                           bool offload) {
     std::memcpy(f, f + 6, 6);
     std::memcpy(f + 6, src.data(), 6);
     uint8_t* ip = f + c.l3;
@@ -288,7 +305,8 @@ uint32_t rewrite_dns_reply(uint8_t* f, const Classified& c, uint16_t dns_len, co
         std::memcpy(ip + 24, tmp, 16);
         put16(ip + 4, udp_len);
         ip[7] = 64;
-        const uint16_t uc = offload ? pseudo_v6(ip, udp_len, proto_udp) : l4_checksum_v6(ip, udp, udp_len, proto_udp);
+        const uint16_t uc = offload ? pseudo_v6(ip, udp_len, proto_udp)
+                                    : l4_checksum_v6(ip, udp, udp_len, proto_udp);
         std::memcpy(udp + 6, &uc, 2);
     }
     return uint32_t(c.dns + dns_len);

@@ -86,7 +86,9 @@ uint16_t pseudo_v4(const uint8_t* ip, uint16_t l4_len, uint8_t proto);
 uint16_t pseudo_v6(const uint8_t* ip, uint16_t l4_len, uint8_t proto);
 
 // Big-endian loads and stores on unaligned bytes.
-inline uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint16_t be16(const uint8_t* p) {
+    return uint16_t(p[0] << 8 | p[1]);
+}
 inline void put16(uint8_t* p, uint16_t v) {
     p[0] = uint8_t(v >> 8);
     p[1] = uint8_t(v);
@@ -94,6 +96,7 @@ inline void put16(uint8_t* p, uint16_t v) {
 
 inline constexpr uint16_t eth_ipv4 = 0x0800, eth_arp = 0x0806, eth_vlan = 0x8100, eth_qinq = 0x88A8,
                           eth_ipv6 = 0x86DD;
-inline constexpr uint8_t proto_icmp = 1, proto_tcp = 6, proto_udp = 17, proto_frag6 = 44, proto_icmp6 = 58;
+inline constexpr uint8_t proto_icmp = 1, proto_tcp = 6, proto_udp = 17, proto_frag6 = 44,
+                         proto_icmp6 = 58;
 
 }  // namespace anamed::dp

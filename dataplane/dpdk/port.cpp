@@ -23,7 +23,8 @@ bool has_arg(const std::vector<std::string>& args, std::initializer_list<const c
 
 std::string init_eal(std::vector<std::string> args, unsigned workers) {
     // Two anamed (or testpmd) processes must not share runtime files.
-    if (!has_arg(args, {"--file-prefix"})) args.push_back("--file-prefix=anamed-" + std::to_string(getpid()));
+    if (!has_arg(args, {"--file-prefix"}))
+        args.push_back("--file-prefix=anamed-" + std::to_string(getpid()));
     if (!has_arg(args, {"-l", "-c", "--lcores"})) {
         args.push_back("-l");
         args.push_back("0-" + std::to_string(workers));
@@ -40,8 +41,9 @@ std::string init_eal(std::vector<std::string> args, unsigned workers) {
     cpu_set_t before;
     const bool saved = pthread_getaffinity_np(pthread_self(), sizeof before, &before) == 0;
     if (rte_eal_init(int(argv.size() - 1), argv.data()) < 0)
-        throw std::runtime_error("DPDK EAL initialisation failed (" + std::string(rte_strerror(rte_errno)) +
-                                 ") with arguments: " + line + "; check dpdk.eal-args (see docs/DEPLOYMENT.md)");
+        throw std::runtime_error(
+            "DPDK EAL initialisation failed (" + std::string(rte_strerror(rte_errno)) +
+            ") with arguments: " + line + "; check dpdk.eal-args (see docs/DEPLOYMENT.md)");
     if (saved) pthread_setaffinity_np(pthread_self(), sizeof before, &before);
     return line;
 }
@@ -49,9 +51,9 @@ std::string init_eal(std::vector<std::string> args, unsigned workers) {
 uint16_t find_port(const std::string& device) {
     uint16_t id = 0;
     if (rte_eth_dev_get_port_by_name(device.c_str(), &id) != 0)
-        throw std::runtime_error("DPDK device '" + device +
-                                 "' not found: add --vdev=" + device +
-                                 ",... to dpdk.eal-args, or bind the NIC to vfio-pci and use its PCI address");
+        throw std::runtime_error(
+            "DPDK device '" + device + "' not found: add --vdev=" + device +
+            ",... to dpdk.eal-args, or bind the NIC to vfio-pci and use its PCI address");
     return id;
 }
 
@@ -69,15 +71,18 @@ void setup_port(uint16_t port, uint16_t rxq, uint16_t txq, rte_mempool* pool, bo
     rte_eth_dev_get_name_by_port(port, name);
     const std::string dev = name;
     auto fail = [&](const std::string& what, int rc) {
-        throw std::runtime_error("DPDK port " + dev + ": " + what + " failed (" + rte_strerror(-rc) + ")");
+        throw std::runtime_error("DPDK port " + dev + ": " + what + " failed (" +
+                                 rte_strerror(-rc) + ")");
     };
     rte_eth_dev_info info{};
     if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) fail("reading device info", rc);
     if (rxq > info.max_rx_queues || txq > info.max_tx_queues)
-        throw std::runtime_error("DPDK port " + dev + " has " + std::to_string(info.max_rx_queues) + " RX / " +
-                                 std::to_string(info.max_tx_queues) + " TX queues but needs " + std::to_string(rxq) +
-                                 "/" + std::to_string(txq) +
-                                 " (one per worker): lower dpdk.workers or give the vdev more queues (af_packet: qpairs=N)");
+        throw std::runtime_error("DPDK port " + dev + " has " + std::to_string(info.max_rx_queues) +
+                                 " RX / " + std::to_string(info.max_tx_queues) +
+                                 " TX queues but needs " + std::to_string(rxq) + "/" +
+                                 std::to_string(txq) +
+                                 " (one per worker): lower dpdk.workers or give the vdev more "
+                                 "queues (af_packet: qpairs=N)");
     rte_eth_conf conf{};
     if (rxq > 1 && info.flow_type_rss_offloads != 0) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -92,11 +97,13 @@ void setup_port(uint16_t port, uint16_t rxq, uint16_t txq, rte_mempool* pool, bo
     rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrxd, &ntxd);
     const int socket = rte_eth_dev_socket_id(port);
     for (uint16_t q = 0; q < rxq; ++q)
-        if (int rc = rte_eth_rx_queue_setup(port, q, nrxd, socket, nullptr, pool); rc != 0) fail("RX queue setup", rc);
+        if (int rc = rte_eth_rx_queue_setup(port, q, nrxd, socket, nullptr, pool); rc != 0)
+            fail("RX queue setup", rc);
     rte_eth_txconf txc = info.default_txconf;
     txc.offloads = conf.txmode.offloads;
     for (uint16_t q = 0; q < txq; ++q)
-        if (int rc = rte_eth_tx_queue_setup(port, q, ntxd, socket, &txc); rc != 0) fail("TX queue setup", rc);
+        if (int rc = rte_eth_tx_queue_setup(port, q, ntxd, socket, &txc); rc != 0)
+            fail("TX queue setup", rc);
     if (int rc = rte_eth_dev_start(port); rc != 0) fail("start", rc);
     // Replies go to whatever MAC we answer with, and ND needs multicast: filter in software.
     rte_eth_promiscuous_enable(port);

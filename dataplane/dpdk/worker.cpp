@@ -54,9 +54,11 @@ struct Burst {
     }
 
     void classify_frames(rte_mbuf** pkts, uint16_t n) {
-        for (unsigned i = 0; i < n && i < prefetch_ahead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+        for (unsigned i = 0; i < n && i < prefetch_ahead; ++i)
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
         for (unsigned i = 0; i < n; ++i) {
-            if (i + prefetch_ahead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
+            if (i + prefetch_ahead < n)
+                rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
             classify_frame(pkts[i]);
         }
     }
@@ -75,9 +77,12 @@ struct Burst {
         switch (c.verdict) {
         case Verdict::dns:
             if (c.dns_len > max_query) return drop(m, Drop::bad_length);
-            s.items[nq] = BurstItem{rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns), c.dns_len,
+            s.items[nq] = BurstItem{rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
+                                    c.dns_len,
                                     rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
-                                    size_t(m->buf_len - m->data_off - c.dns), 0, {}};
+                                    size_t(m->buf_len - m->data_off - c.dns),
+                                    0,
+                                    {}};
             s.cls[nq] = c;
             s.qm[nq++] = m;
             return;
@@ -115,12 +120,14 @@ struct Burst {
                 continue;
             }
             const Classified& c = s.cls[i];
-            set_len(m, rewrite_dns_reply(rte_pktmbuf_mtod(m, uint8_t*), c, uint16_t(it.out_len), p.addrs.mac, p.offload));
+            set_len(m, rewrite_dns_reply(rte_pktmbuf_mtod(m, uint8_t*), c, uint16_t(it.out_len),
+                                         p.addrs.mac, p.offload));
             if (p.offload) {
                 m->l2_len = c.l3;
                 m->l3_len = uint16_t(c.l4 - c.l3);
-                m->ol_flags = c.v6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
-                                   : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+                m->ol_flags =
+                    c.v6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
+                         : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
             } else {
                 m->ol_flags = 0;
             }
@@ -146,8 +153,8 @@ struct Burst {
     }
 };
 
-void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket& bucket, uint16_t queue,
-             rte_mbuf** pkts, uint16_t n, Scratch& s) {
+void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket& bucket,
+             uint16_t queue, rte_mbuf** pkts, uint16_t n, Scratch& s) {
     ctr.bump(slot::rx, n);
     Burst b{p, ctr, bucket, s};
     b.classify_frames(pkts, n);
@@ -192,7 +199,8 @@ int worker_main(void* arg) {
                 busy = true;
                 process(snap, p, fe.counter(w.index, pi), w.buckets[pi], queue, pkts, n, *scratch);
             }
-            if (p.info.exception_port >= 0) busy |= forward_from_kernel(p, fe.counter(w.index, pi), queue, pkts);
+            if (p.info.exception_port >= 0)
+                busy |= forward_from_kernel(p, fe.counter(w.index, pi), queue, pkts);
         }
         rcu.quiescent(rid);
         if (busy || fe.opts.idle_sleep_us == 0) {

@@ -23,7 +23,9 @@ namespace opcode {
 inline constexpr uint8_t QUERY = 0, NOTIFY = 4, UPDATE = 5;
 }
 
-inline uint8_t opcode_of(const uint8_t* msg) { return (msg[2] >> 3) & 0xF; }
+inline uint8_t opcode_of(const uint8_t* msg) {
+    return (msg[2] >> 3) & 0xF;
+}
 
 // The class of a message respond() handed off (or of any message with a header and a
 // well-formed question; `other` when it has neither).
@@ -33,6 +35,7 @@ const char* class_name(MessageClass c) noexcept;
 // A reply of just the header and the question (and an OPT when the query had one) with
 // `rcode`: what a handler answers when it refuses or does not implement a message.
 // Returns its length; 0 when the message has no parseable header.
-size_t error_reply(const uint8_t* msg, size_t len, uint8_t rcode, uint8_t* out, size_t cap) noexcept;
+size_t error_reply(const uint8_t* msg, size_t len, uint8_t rcode, uint8_t* out,
+                   size_t cap) noexcept;
 
 }  // namespace anamed

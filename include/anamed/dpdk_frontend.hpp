@@ -16,8 +16,9 @@
 namespace anamed {
 
 // What the dataplane needs to know, in its own terms (the dataplane includes no
-// control-plane header); the configuration file's `dpdk:` section fills it. Addresses are "ADDR" or "ADDR/PREFIX"; the prefix is only used
-// for the exception interface's on-link route (default /24 and /64).
+// control-plane header); the configuration file's `dpdk:` section fills it. Addresses are "ADDR" or
+// "ADDR/PREFIX"; the prefix is only used for the exception interface's on-link route (default /24
+// and /64).
 struct DpdkPortOptions {
     std::string device;
     std::vector<std::string> addresses;

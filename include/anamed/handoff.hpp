@@ -5,8 +5,8 @@
 // that one message and the connection closes). Nothing else is shared between the planes.
 #pragma once
 
-#include <sys/socket.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -87,7 +87,8 @@ private:
 template <class T>
 class WakingQueue {
 public:
-    explicit WakingQueue(size_t capacity) : q_(capacity), fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+    explicit WakingQueue(size_t capacity)
+        : q_(capacity), fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
     ~WakingQueue() { close(fd_); }
     WakingQueue(const WakingQueue&) = delete;
     WakingQueue& operator=(const WakingQueue&) = delete;
@@ -117,8 +118,8 @@ struct HandoffMessage {
     Transport transport = Transport::udp;
     sockaddr_storage peer{};
     socklen_t peer_len = 0;
-    int udp_fd = -1;     // UDP: the socket it arrived on, which the reply leaves from
-    uint64_t conn = 0;   // TCP: the connection, as the TCP server names it
+    int udp_fd = -1;    // UDP: the socket it arrived on, which the reply leaves from
+    uint64_t conn = 0;  // TCP: the connection, as the TCP server names it
     std::vector<uint8_t> bytes;
 };
 

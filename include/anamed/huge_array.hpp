@@ -32,7 +32,9 @@ public:
         : data_(static_cast<T*>(huge_alloc(n * sizeof(T), !defer_huge))), size_(n) {
         for (size_t i = 0; i < n; ++i) new (&data_[i]) T{};
     }
-    HugeArray(HugeArray&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+    HugeArray(HugeArray&& o) noexcept : data_(o.data_), size_(o.size_) {
+        o.data_ = nullptr, o.size_ = 0;
+    }
     HugeArray& operator=(HugeArray&& o) noexcept {
         std::swap(data_, o.data_);
         std::swap(size_, o.size_);

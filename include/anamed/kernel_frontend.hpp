@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "anamed/handoff.hpp"
+#include "anamed/listen_addr.hpp"
 #include "anamed/publish.hpp"
 #include "anamed/snapshot.hpp"
 #include "anamed/stats.hpp"
-#include "anamed/listen_addr.hpp"
 
 namespace anamed {
 
@@ -41,7 +41,8 @@ public:
 
 private:
     void udp_loop(int fd, CounterBlock& st);
-    bool hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len, const uint8_t* msg, size_t len);
+    bool hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len, const uint8_t* msg,
+                  size_t len);
 
     Published<Snapshot>& snap_;
     FrontendOptions opts_;

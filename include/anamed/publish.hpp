@@ -44,7 +44,8 @@ public:
         const uint64_t target = epoch_.fetch_add(1) + 1;
         for (size_t i = 0; i < max_readers; ++i) {
             if (!slots_[i].used.load()) continue;
-            while (slots_[i].seen.load() < target) std::this_thread::sleep_for(std::chrono::microseconds(50));
+            while (slots_[i].seen.load() < target)
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
     }
 

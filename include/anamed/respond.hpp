@@ -48,6 +48,7 @@ struct BurstItem {
 };
 inline constexpr size_t max_burst = 64;
 
-void respond_burst(const Snapshot* snap, BurstItem* items, size_t n, const ClientInfo& client) noexcept;
+void respond_burst(const Snapshot* snap, BurstItem* items, size_t n,
+                   const ClientInfo& client) noexcept;
 
 }  // namespace anamed

@@ -91,24 +91,14 @@ struct RRType {
         int at = 0;
         for (RdataField f : rdata) {
             switch (f) {
-                case RdataField::name:
-                    return at;
-                case RdataField::u8:
-                    at += 1;
-                    break;
-                case RdataField::u16:
-                    at += 2;
-                    break;
-                case RdataField::u32:
-                case RdataField::period:
-                case RdataField::ipv4:
-                    at += 4;
-                    break;
-                case RdataField::ipv6:
-                    at += 16;
-                    break;
-                default:
-                    return -1;
+            case RdataField::name: return at;
+            case RdataField::u8: at += 1; break;
+            case RdataField::u16: at += 2; break;
+            case RdataField::u32:
+            case RdataField::period:
+            case RdataField::ipv4: at += 4; break;
+            case RdataField::ipv6: at += 16; break;
+            default: return -1;
             }
         }
         return -1;

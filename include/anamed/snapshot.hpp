@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,11 +45,13 @@ struct TypeEntry {
     uint16_t rr_count;   // records in the RRset
     uint16_t add_count;  // precomputed additional records (A/AAAA of MX/NS/SRV targets)
     uint16_t fixups;     // compression pointers in the block to resolve (see above)
-    uint32_t rr_off;  // into NodeData::bytes()
+    uint32_t rr_off;     // into NodeData::bytes()
     uint32_t rr_len;
     uint32_t add_len;  // additional records follow the RRset directly, then the fixups:
                        // the pointers' offsets in the block, 16-bit big-endian, ascending
-    const uint8_t* fixup_list(const uint8_t* bytes) const { return bytes + rr_off + rr_len + add_len; }
+    const uint8_t* fixup_list(const uint8_t* bytes) const {
+        return bytes + rr_off + rr_len + add_len;
+    }
 };
 
 // One node's answers: a header, ntypes entries sorted by type, then the record bytes.
@@ -132,7 +134,9 @@ struct alignas(64) Node {
     const Node* load_wildcard() const {
         return std::atomic_ref<const Node* const>(wildcard).load(std::memory_order_acquire);
     }
-    uint32_t load_alias() const { return std::atomic_ref<const uint32_t>(alias).load(std::memory_order_relaxed); }
+    uint32_t load_alias() const {
+        return std::atomic_ref<const uint32_t>(alias).load(std::memory_order_relaxed);
+    }
     std::string_view key() const { return {reinterpret_cast<const char*>(name()), name_len}; }
 };
 static_assert(sizeof(Node) == 64);
@@ -184,7 +188,8 @@ public:
         const uint64_t h = hash_name(item->key());
         size_t i = h & mask_;
         while (slots_[i].item != nullptr) i = (i + 1) & mask_;
-        std::atomic_ref<uint32_t>(slots_[i].tag).store(uint32_t(h >> 32), std::memory_order_relaxed);
+        std::atomic_ref<uint32_t>(slots_[i].tag)
+            .store(uint32_t(h >> 32), std::memory_order_relaxed);
         std::atomic_ref<const T*>(slots_[i].item).store(item, std::memory_order_release);
         ++used_;
         return true;
@@ -194,7 +199,8 @@ public:
         const uint64_t h = hash_name(key);
         for (size_t i = h & mask_; slots_[i].item != nullptr; i = (i + 1) & mask_) {
             if (slots_[i].item != tombstone && slots_[i].item->key() == key) {
-                std::atomic_ref<const T*>(slots_[i].item).store(tombstone, std::memory_order_release);
+                std::atomic_ref<const T*>(slots_[i].item)
+                    .store(tombstone, std::memory_order_release);
                 return;
             }
         }
@@ -231,8 +237,8 @@ private:
 };
 
 struct ZoneTable {
-    std::string apex_key;     // lower-case wire name
-    std::string apex_text;    // for logs
+    std::string apex_key;   // lower-case wire name
+    std::string apex_text;  // for logs
     uint32_t serial = 0;
     const Node* apex = nullptr;
     NameIndex<Node> index;

@@ -30,8 +30,8 @@ enum class Drop : uint8_t {
     count
 };
 inline constexpr std::array<const char*, size_t(Drop::count)> drop_names{
-    "not_ours", "malformed",       "bad_length",   "vlan",
-    "no_reply", "exception_limit", "no_exception", "tx_full", "handoff_full"};
+    "not_ours",        "malformed",    "bad_length", "vlan",        "no_reply",
+    "exception_limit", "no_exception", "tx_full",    "handoff_full"};
 
 // Query types counted one by one; the rest share "other".
 inline constexpr std::array<std::pair<uint16_t, const char*>, 15> qtype_buckets{{{1, "A"},
@@ -145,28 +145,20 @@ static_assert(defs_cover_every_slot(), "counter_defs must cover every CounterBlo
 
 inline const char* label_name(Label l) {
     switch (l) {
-        case Label::none:
-            return "";
-        case Label::rcode:
-            return "rcode";
-        case Label::qtype:
-            return "qtype";
-        case Label::reason:
-            return "reason";
+    case Label::none: return "";
+    case Label::rcode: return "rcode";
+    case Label::qtype: return "qtype";
+    case Label::reason: return "reason";
     }
     return "";
 }
 // The label value of slot `d.first + i`.
 inline const char* label_value(Label l, size_t i) {
     switch (l) {
-        case Label::none:
-            return "";
-        case Label::rcode:
-            return rcode_names[i];
-        case Label::qtype:
-            return i < qtype_buckets.size() ? qtype_buckets[i].second : "other";
-        case Label::reason:
-            return drop_names[i];
+    case Label::none: return "";
+    case Label::rcode: return rcode_names[i];
+    case Label::qtype: return i < qtype_buckets.size() ? qtype_buckets[i].second : "other";
+    case Label::reason: return drop_names[i];
     }
     return "";
 }

@@ -58,7 +58,7 @@ struct TsigKey {
 
 // The keys a server knows, looked up by the name and algorithm a TSIG RR carries.
 class TsigKeyring {
-  public:
+public:
     // False (and nothing added) when the name is not a valid wire name or a key with the same
     // name and algorithm is present already.
     bool add(TsigKey key);
@@ -66,7 +66,7 @@ class TsigKeyring {
     const TsigKey* find(std::string_view name, TsigAlgorithm algorithm) const;
     size_t size() const { return keys_.size(); }
 
-  private:
+private:
     std::vector<TsigKey> keys_;
 };
 
@@ -140,13 +140,13 @@ size_t write_tsig_error_reply(const uint8_t* request, size_t request_len, const 
 // them: the first over the request MAC and all TSIG variables, each later one over the
 // previous MAC, itself and the timers only.
 class TsigStreamSigner {
-  public:
+public:
     // req: a verified request (status ok); it need not outlive the signer, req.key must.
     explicit TsigStreamSigner(const TsigRequest& req);
     // Same as sign_tsig_reply for the next message. 0 when it does not fit or failed.
     size_t sign(uint8_t* msg, size_t len, size_t cap, uint64_t now);
 
-  private:
+private:
     const TsigKey* key_;
     TsigMac prev_;  // the request MAC, then each signed message's MAC
     bool first_ = true;
@@ -171,7 +171,7 @@ struct TsigReplyCheck {
 // after the last one. A signed error reply with a valid MAC (BADTIME, BADTRUNC) gives
 // peer_error; an unsigned one (BADKEY, BADSIG) gives peer_error without proof of origin.
 class TsigStreamVerifier {
-  public:
+public:
     // key must outlive the verifier.
     TsigStreamVerifier(const TsigKey& key, const TsigMac& request_mac);
     ~TsigStreamVerifier();
@@ -182,7 +182,7 @@ class TsigStreamVerifier {
     // The last message verified was signed (and nothing failed): a transfer may end here.
     bool at_signed_boundary() const { return !failed_ && !first_ && pending_ == 0; }
 
-  private:
+private:
     struct Running;  // the HMAC over the previous MAC and the unsigned messages since
     TsigReplyCheck fail(TsigReplyCheck r);
 

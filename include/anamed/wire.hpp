@@ -14,10 +14,10 @@
 namespace anamed {
 
 namespace rrtype {
-inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16,
-                          AAAA = 28, SRV = 33, NAPTR = 35, DNAME = 39, OPT = 41, DS = 43,
-                          SVCB = 64, HTTPS = 65, TKEY = 249, TSIG = 250, IXFR = 251, AXFR = 252,
-                          MAILB = 253, MAILA = 254, ANY = 255, CAA = 257,
+inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16, AAAA = 28,
+                          SRV = 33, NAPTR = 35, DNAME = 39, OPT = 41, DS = 43, SVCB = 64,
+                          HTTPS = 65, TKEY = 249, TSIG = 250, IXFR = 251, AXFR = 252, MAILB = 253,
+                          MAILA = 254, ANY = 255, CAA = 257,
                           ALIAS = 65401;  // PowerDNS's code point, so zones move both ways
 }  // namespace rrtype
 
@@ -62,7 +62,9 @@ inline void store32(uint8_t* p, uint32_t v) {
     std::memcpy(p, &v, 4);
 }
 
-inline uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? uint8_t(c | 0x20) : c; }
+inline uint8_t ascii_lower(uint8_t c) {
+    return (c >= 'A' && c <= 'Z') ? uint8_t(c | 0x20) : c;
+}
 
 // Equality of two short byte strings (names) without a call into libc: 8 bytes a step, the
 // tail as an overlapping word.
@@ -117,8 +119,8 @@ inline void copy_bytes(uint8_t* dst, const uint8_t* src, size_t n) {
 // suffix (ancestor) of the name is lower + label_off[i], len - label_off[i].
 struct Name {
     uint8_t lower[max_name_len];
-    uint8_t len = 0;     // including the root label
-    uint8_t labels = 0;  // not counting the root
+    uint8_t len = 0;         // including the root label
+    uint8_t labels = 0;      // not counting the root
     uint8_t lower_from = 0;  // labels from this one on were sent in lower case (parse_name)
     uint8_t label_off[max_labels];
 
@@ -208,7 +210,8 @@ inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
             const __m128i up = upper_bytes16(x);
             _mm_storeu_si128(reinterpret_cast<__m128i*>(out.lower + i),
                              _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20))));
-            if (const unsigned m = unsigned(_mm_movemask_epi8(up))) last_upper = i + 31 - unsigned(__builtin_clz(m));
+            if (const unsigned m = unsigned(_mm_movemask_epi8(up)))
+                last_upper = i + 31 - unsigned(__builtin_clz(m));
             if (i + 16 == n) break;
         }
         i = n;
@@ -230,7 +233,8 @@ inline size_t parse_name(const uint8_t* p, size_t avail, Name& out) {
     }
     out.lower_from = 0;
     if (last_upper != n)
-        while (out.lower_from < out.labels && out.label_off[out.lower_from] < last_upper) ++out.lower_from;
+        while (out.lower_from < out.labels && out.label_off[out.lower_from] < last_upper)
+            ++out.lower_from;
     return n;
 }
 

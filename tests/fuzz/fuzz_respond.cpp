@@ -1,5 +1,6 @@
-// libFuzzer: any bytes as a query to respond() over the unit-test zones (and ALIAS names). Checks what every
-// frontend relies on: the reply fits both the buffer and the transport, and is valid DNS.
+// libFuzzer: any bytes as a query to respond() over the unit-test zones (and ALIAS names). Checks
+// what every frontend relies on: the reply fits both the buffer and the transport, and is valid
+// DNS.
 //
 // Input: byte 0 picks the transport and the output capacity, the rest is the query.
 #include <cstdio>
@@ -15,8 +16,9 @@
 #include "zone_loader.hpp"
 
 // After the C++ headers: clang 14 rejects libstdc++ 12 headers included after ldns.h.
-#include "ldns.hpp"
 #include <tbb/global_control.h>
+
+#include "ldns.hpp"
 
 namespace {
 
@@ -54,13 +56,15 @@ const Served& served() {
         }
         // ALIAS targets in each state: resolved, failed past the stale limit, never resolved.
         const std::string v4a{char(203), 0, char(113), 10}, v4b{char(203), 0, char(113), 11};
-        const auto lb = make_alias_answer(AliasAnswer::resolved, {v4a, v4b}, {std::string(15, '\0') + '\1'}, 3600);
+        const auto lb = make_alias_answer(AliasAnswer::resolved, {v4a, v4b},
+                                          {std::string(15, '\0') + '\1'}, 3600);
         const auto down = make_alias_answer(AliasAnswer::failed, {}, {}, 0);
-        out.snap = compile(zs, 1, [&](const std::string& target) -> std::shared_ptr<const AliasAnswer> {
-            if (target == text_to_wire("lb.offsite.example.")) return lb;
-            if (target == text_to_wire("down.offsite.example.")) return down;
-            return nullptr;
-        });
+        out.snap =
+            compile(zs, 1, [&](const std::string& target) -> std::shared_ptr<const AliasAnswer> {
+                if (target == text_to_wire("lb.offsite.example.")) return lb;
+                if (target == text_to_wire("down.offsite.example.")) return down;
+                return nullptr;
+            });
         return out;
     }();
     return s;
@@ -92,14 +96,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     constexpr size_t burst = 9;
     std::unique_ptr<uint8_t[]> outs(new uint8_t[burst * cap]);
     BurstItem items[burst];
-    for (size_t k = 0; k < burst; ++k) items[k] = BurstItem{data + 1, size - 1, outs.get() + k * cap, cap, 0, {}};
+    for (size_t k = 0; k < burst; ++k)
+        items[k] = BurstItem{data + 1, size - 1, outs.get() + k * cap, cap, 0, {}};
     for (size_t count : {size_t(1), burst}) {
         respond_burst(snap, items, count, ClientInfo{transport});
         for (size_t k = 0; k < count; ++k) {
             FUZZ_CHECK(items[k].out_len == n);
             FUZZ_CHECK(std::memcmp(items[k].out, out.get(), n) == 0);
-            FUZZ_CHECK(n == 0 || (items[k].info.rcode == info.rcode && items[k].info.qtype == info.qtype &&
-                                  items[k].info.truncated == info.truncated));
+            FUZZ_CHECK(n == 0 ||
+                       (items[k].info.rcode == info.rcode && items[k].info.qtype == info.qtype &&
+                        items[k].info.truncated == info.truncated));
         }
     }
     // In place, as the DPDK worker answers: the reply written over the query (in a buffer

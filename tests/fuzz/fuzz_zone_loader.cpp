@@ -20,8 +20,9 @@
 #include "zone_loader.hpp"
 
 // After the C++ headers: clang 14 rejects libstdc++ 12 headers included after ldns.h.
-#include "ldns.hpp"
 #include <tbb/global_control.h>
+
+#include "ldns.hpp"
 
 namespace {
 
@@ -105,20 +106,15 @@ std::string rr_bytes(uint16_t type, const std::string& rdata) {
 std::shared_ptr<const AliasAnswer> fake_alias(const std::string& target) {
     auto a = std::make_shared<AliasAnswer>();
     switch (hash_name(target) % 4) {
-        case 0:
-            return nullptr;  // unresolved
-        case 1:
-            a->state = AliasAnswer::failed;
-            break;
-        case 2:
-            a->state = AliasAnswer::resolved;
-            break;  // no addresses: NODATA
-        default:
-            a->state = AliasAnswer::resolved;
-            a->a = rr_bytes(rrtype::A, std::string("\xC0\x00\x02\x07", 4));
-            a->aaaa = rr_bytes(rrtype::AAAA,
-                               std::string("\x20\x01\x0d\xb8", 4) + std::string(12, '\x07'));
-            a->a_count = a->aaaa_count = 1;
+    case 0: return nullptr;  // unresolved
+    case 1: a->state = AliasAnswer::failed; break;
+    case 2: a->state = AliasAnswer::resolved; break;  // no addresses: NODATA
+    default:
+        a->state = AliasAnswer::resolved;
+        a->a = rr_bytes(rrtype::A, std::string("\xC0\x00\x02\x07", 4));
+        a->aaaa =
+            rr_bytes(rrtype::AAAA, std::string("\x20\x01\x0d\xb8", 4) + std::string(12, '\x07'));
+        a->a_count = a->aaaa_count = 1;
     }
     return a;
 }

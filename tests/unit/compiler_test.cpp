@@ -46,8 +46,8 @@ TEST(Compiler, AdditionalAddressesStopAtWhatAMessageHolds) {
     for (int t = 0; t < 3; ++t) {
         text += "@ MX 10 mx" + std::to_string(t) + "\n";
         for (int i = 0; i < 2000; ++i)
-            text += "mx" + std::to_string(t) + " A 10." + std::to_string(t) + "." + std::to_string(i / 256) + "." +
-                    std::to_string(i % 256) + "\n";
+            text += "mx" + std::to_string(t) + " A 10." + std::to_string(t) + "." +
+                    std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
     }
     const std::string path = tmp.file("many-mx-addresses.zone");
     std::ofstream(path) << text;
@@ -70,12 +70,14 @@ TEST(Compiler, NamesOnBothSidesOfTheInlineEdgeAnswer) {
     // example.test. is 14 octets in wire form: a first label of 17 makes 32, of 18 makes 33.
     const std::string in(17, 'i'), out(18, 'o');
     const std::string path = tmp.file("inline-edge.zone");
-    std::ofstream(path) << "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n" << in
-                        << " A 192.0.2.32\n" << out << " A 192.0.2.33\nx.y A 192.0.2.9\n";
+    std::ofstream(path) << "$TTL 300\n@ SOA ns hostmaster 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n"
+                        << in << " A 192.0.2.32\n"
+                        << out << " A 192.0.2.33\nx.y A 192.0.2.9\n";
     LoadResult r = load_zone_file("example.test", path);
     ASSERT_TRUE(r.ok());
     auto snap = compile({r.zone.get()}, 1);
-    for (const auto& [label, addr, inline_] : {std::tuple{in, "192.0.2.32", true}, {out, "192.0.2.33", false}}) {
+    for (const auto& [label, addr, inline_] :
+         {std::tuple{in, "192.0.2.32", true}, {out, "192.0.2.33", false}}) {
         const std::string name = label + ".example.test.";
         const Node* n = node(*snap, name);
         ASSERT_NE(n, nullptr) << name;
@@ -85,7 +87,8 @@ TEST(Compiler, NamesOnBothSidesOfTheInlineEdgeAnswer) {
         EXPECT_EQ(answer(ask(*snap, name, LDNS_RR_TYPE_A)), V{name + "\t300\tIN\tA\t" + addr});
     }
     ZoneTable& zt = *snap->zones[0];
-    EXPECT_EQ(snap->children(zt, zt.apex), 4u);  // ns, the two edge names, y (an empty non-terminal)
+    EXPECT_EQ(snap->children(zt, zt.apex),
+              4u);  // ns, the two edge names, y (an empty non-terminal)
     EXPECT_EQ(snap->children(zt, node(*snap, "y.example.test.")), 1u);
     EXPECT_EQ(snap->children(zt, node(*snap, "x.y.example.test.")), 0u);
 }
@@ -124,11 +127,13 @@ TEST(Compiler, AnswerBlocksReadTheSameAfterPromotionToHugePages) {
     std::vector<std::vector<uint8_t>> before;
     auto replies = [&] {
         std::vector<std::vector<uint8_t>> out;
-        for (const char* name : {"example.test.", "www.example.test.", "b.ent.example.test.", "nope.example.test."})
+        for (const char* name :
+             {"example.test.", "www.example.test.", "b.ent.example.test.", "nope.example.test."})
             for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_NS}) {
                 const auto q = make_query(name, t);
                 std::vector<uint8_t> buf(65536);
-                buf.resize(respond(&s, q.data(), q.size(), buf.data(), buf.size(), ClientInfo{Transport::udp}));
+                buf.resize(respond(&s, q.data(), q.size(), buf.data(), buf.size(),
+                                   ClientInfo{Transport::udp}));
                 out.push_back(std::move(buf));
             }
         return out;

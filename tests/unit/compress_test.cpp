@@ -193,11 +193,13 @@ TEST_F(Compress, CnameChainsFollowCompressedTargets) {
 // come out as respond() writes them.
 TEST_F(Compress, BurstChasesLikeRespond) {
     std::vector<std::vector<uint8_t>> qs;
-    for (const char* n : {"www.comp.test.", "WWW.comp.test.", "www.COMP.test.", "alias.comp.test.", "mixed.comp.test.",
-                          "to-dname.comp.test.", "in-deleg.comp.test.", "x.wild.comp.test.", "comp.test.",
-                          "mail.comp.test.", "multi.comp.test.", "ptr.comp.test.", "to-inner.comp.test."})
-        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_NS, LDNS_RR_TYPE_SOA,
-                               LDNS_RR_TYPE_PTR, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_TXT})
+    for (const char* n : {"www.comp.test.", "WWW.comp.test.", "www.COMP.test.", "alias.comp.test.",
+                          "mixed.comp.test.", "to-dname.comp.test.", "in-deleg.comp.test.",
+                          "x.wild.comp.test.", "comp.test.", "mail.comp.test.", "multi.comp.test.",
+                          "ptr.comp.test.", "to-inner.comp.test."})
+        for (ldns_rr_type t :
+             {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_NS, LDNS_RR_TYPE_SOA,
+              LDNS_RR_TYPE_PTR, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_TXT})
             for (bool edns : {true, false}) qs.push_back(make_query(n, t, QueryOpts{.edns = edns}));
     expect_burst_like_respond(*comp_, qs);
 
@@ -207,7 +209,8 @@ TEST_F(Compress, BurstChasesLikeRespond) {
     const auto both = compile({comp_zone_, inner.zone.get()}, 1);
     expect_burst_like_respond(*both, qs);
     EXPECT_EQ(answer(ask(*both, "to-inner.comp.test.", LDNS_RR_TYPE_A)),
-              (V{"to-inner.comp.test.\t300\tIN\tCNAME\twww.inner.comp.test.", "www.inner.comp.test.\t300\tIN\tA\t192.0.2.61"}));
+              (V{"to-inner.comp.test.\t300\tIN\tCNAME\twww.inner.comp.test.",
+                 "www.inner.comp.test.\t300\tIN\tA\t192.0.2.61"}));
 }
 
 // A name deleted at runtime stays in the node table (its index slot is tombstoned), and one
@@ -228,7 +231,8 @@ TEST(BurstPatch, ChaseFollowsNamesDeletedAndAddedAtRuntime) {
     };
     std::vector<std::vector<uint8_t>> qs;
     for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_TXT})
-        for (bool edns : {true, false}) qs.push_back(make_query("to-leaf.comp.test.", t, QueryOpts{.edns = edns}));
+        for (bool edns : {true, false})
+            qs.push_back(make_query("to-leaf.comp.test.", t, QueryOpts{.edns = edns}));
     expect_burst_like_respond(*snap, qs);
 
     patch({RecordChange::Op::del, "comp.test", "leaf", "TXT", "", std::nullopt});
@@ -239,7 +243,8 @@ TEST(BurstPatch, ChaseFollowsNamesDeletedAndAddedAtRuntime) {
 
     patch({RecordChange::Op::add, "comp.test", "leaf", "TXT", "\"again\"", 300});
     EXPECT_EQ(answer(ask(*snap, "to-leaf.comp.test.", LDNS_RR_TYPE_TXT)),
-              (V{"to-leaf.comp.test.\t300\tIN\tCNAME\tleaf.comp.test.", "leaf.comp.test.\t300\tIN\tTXT\t\"again\""}));
+              (V{"to-leaf.comp.test.\t300\tIN\tCNAME\tleaf.comp.test.",
+                 "leaf.comp.test.\t300\tIN\tTXT\t\"again\""}));
     expect_burst_like_respond(*snap, qs);
 }
 

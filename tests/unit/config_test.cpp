@@ -11,7 +11,7 @@ namespace {
 
 // A directory of this test's own, removed when the test ends.
 class ConfigFile : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         std::string t = ::testing::TempDir() + "anamed-config-XXXXXX";
         ASSERT_NE(mkdtemp(t.data()), nullptr);

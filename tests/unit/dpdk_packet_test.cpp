@@ -55,8 +55,22 @@ const uint8_t dns_q[] = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 
 Frame udp4(const char* dst, uint16_t dport, int vlan = -1, uint16_t frag = 0) {
     Frame f = eth(our_mac, eth_ipv4, vlan);
     const uint16_t udp_len = uint16_t(8 + sizeof dns_q);
-    const uint8_t ip[] = {0x45, 0, uint8_t((20 + udp_len) >> 8), uint8_t(20 + udp_len), 0, 1, uint8_t(frag >> 8),
-                          uint8_t(frag), 64, 17, 0, 0, 10, 53, 0, 2};
+    const uint8_t ip[] = {0x45,
+                          0,
+                          uint8_t((20 + udp_len) >> 8),
+                          uint8_t(20 + udp_len),
+                          0,
+                          1,
+                          uint8_t(frag >> 8),
+                          uint8_t(frag),
+                          64,
+                          17,
+                          0,
+                          0,
+                          10,
+                          53,
+                          0,
+                          2};
     f.put(ip, sizeof ip);
     in_addr d;
     inet_pton(AF_INET, dst, &d);
@@ -126,13 +140,15 @@ TEST(DpdkPacket, ChecksumMatchesTheDefinition) {
     // run of 0xFF: every word add carries.
     for (const uint32_t acc : {0xFFFFFFFFu, 0xFFFEFFFFu, 0x0001FFFFu, 0x80008000u, 1u})
         for (size_t n = 0; n <= 40; ++n) {
-            uint32_t ref = ntohs(uint16_t(acc)) + ntohs(uint16_t(acc >> 16));  // memory order: both halves swapped
+            uint32_t ref = ntohs(uint16_t(acc)) +
+                           ntohs(uint16_t(acc >> 16));  // memory order: both halves swapped
             ref = (ref & 0xFFFF) + (ref >> 16);
             for (size_t i = 0; i < n; i += 2) {
                 ref += uint32_t(buf[300 + i]) << 8 | (i + 1 < n ? buf[300 + i + 1] : 0);
                 ref = (ref & 0xFFFF) + (ref >> 16);
             }
-            ASSERT_EQ(ntohs(fold(sum16(buf.data() + 300, n, acc))), uint16_t(ref)) << "length " << n << " carrying " << acc;
+            ASSERT_EQ(ntohs(fold(sum16(buf.data() + 300, n, acc))), uint16_t(ref))
+                << "length " << n << " carrying " << acc;
         }
 }
 
@@ -182,7 +198,8 @@ TEST(DpdkPacket, Ipv4OptionsAreKeptAndChecksummed) {
     EXPECT_NE(fold(sum16(ip, 20)), 0xFFFF);
     const uint8_t* udp = ip + 24;
     EXPECT_EQ(be16(udp + 4), 48);
-    EXPECT_EQ(fold(sum16(udp, 48, sum16(ip + 12, 8) + htons(17) + htons(48))), 0xFFFF) << "UDP checksum";
+    EXPECT_EQ(fold(sum16(udp, 48, sum16(ip + 12, 8) + htons(17) + htons(48))), 0xFFFF)
+        << "UDP checksum";
 }
 
 TEST(DpdkPacket, OffloadLeavesPseudoHeader) {

@@ -1,11 +1,11 @@
 // The publication scheme: a reader never sees a snapshot freed under it.
+#include "anamed/publish.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include "anamed/publish.hpp"
 
 namespace anamed {
 namespace {

@@ -1,9 +1,11 @@
 // parse_master_record: one record's text to wire, the fast path checked against ldns.
+#include "record_parser.hpp"
+
 #include <gtest/gtest.h>
-#include <random>
 #include <strings.h>
 
-#include "record_parser.hpp"
+#include <random>
+
 #include "master_text.hpp"
 #include "test_util.hpp"
 
@@ -15,15 +17,18 @@ ParsedRecord ldns_reference(const MasterRecord& rec, const std::string& origin) 
     ParsedRecord out;
     ldns_rdf* o = ldns_dname_new_frm_str(origin.c_str());
     ldns_rr* rr = nullptr;
-    EXPECT_EQ(ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, o, nullptr), LDNS_STATUS_OK) << rec.text;
+    EXPECT_EQ(ldns_rr_new_frm_str(&rr, rec.text.c_str(), rec.ttl, o, nullptr), LDNS_STATUS_OK)
+        << rec.text;
     ldns_rdf_deep_free(o);
     if (rr == nullptr) return out;
-    out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(ldns_rr_owner(rr))), ldns_rdf_size(ldns_rr_owner(rr)));
+    out.owner.assign(reinterpret_cast<const char*>(ldns_rdf_data(ldns_rr_owner(rr))),
+                     ldns_rdf_size(ldns_rr_owner(rr)));
     out.type = uint16_t(ldns_rr_get_type(rr));
     out.ttl = ldns_rr_ttl(rr);
     ldns_buffer* buf = ldns_buffer_new(512);
     ldns_rr_rdata2buffer_wire(buf, rr);
-    out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
+    out.rdata.assign(reinterpret_cast<const char*>(ldns_buffer_begin(buf)),
+                     ldns_buffer_position(buf));
     ldns_buffer_free(buf);
     ldns_rr_free(rr);
     return out;
@@ -55,13 +60,16 @@ TEST(MasterText, NextTokenMatchesTheByteRule) {
                 i += 2;
                 continue;
             }
-            if (c == '"') quoted = !quoted;
-            else if (!quoted && (c == ' ' || c == '\t')) break;
+            if (c == '"')
+                quoted = !quoted;
+            else if (!quoted && (c == ' ' || c == '\t'))
+                break;
             ++i;
         }
         return std::pair<size_t, size_t>(pos, i - pos);
     };
-    const std::string alphabet = std::string("ab.9 \t\"\\!#") + char(0x80) + char(0xFF) + char(0x5B) + char(1);
+    const std::string alphabet =
+        std::string("ab.9 \t\"\\!#") + char(0x80) + char(0xFF) + char(0x5B) + char(1);
     std::mt19937 rng(11);
     for (int round = 0; round < 20000; ++round) {
         std::string s(rng() % 40, 'x');
@@ -89,7 +97,8 @@ TEST(MasterText, SplitPlainMatchesNextToken) {
             for (char& c : s)
                 if (c == '"' || c == '\\' || c == 0) c = 'q';
         std::vector<std::string_view> want;
-        for (master_text::Token t = master_text::next_token(s, 0); t.len; t = master_text::next_token(s, t.pos + t.len))
+        for (master_text::Token t = master_text::next_token(s, 0); t.len;
+             t = master_text::next_token(s, t.pos + t.len))
             want.push_back(t.in(s));
         std::string_view got[max];
         size_t n = 0;
@@ -104,16 +113,17 @@ TEST(MasterText, SplitPlainMatchesNextToken) {
 
 TEST(MasterRecord, CommonTypesParseExactlyAsLdnsDoes) {
     const std::string origin = "example.test.";
-    for (const char* text : {"www A 192.0.2.1", "www.example.test. 60 IN A 192.0.2.1", "www IN 1h A 192.0.2.1",
-                             "@ AAAA 2001:db8::1", "x 300 AAAA ::ffff:192.0.2.1", "x MX 10 mail",
-                             "x MX 0 .", "x MX 65535 mail.other.", "x NS ns1", "x CNAME @", "x PTR host.example.",
-                             "x TXT \"v=spf1 ip4:192.0.2.1 -all\"", "x TXT one \"two three\" \"\"",
-                             "x TXT \"a \\\"quoted\\\" word\\059 and \\255\"", "Mixed.Case A 192.0.2.9",
-                             "x 1w2d TXT plain", "x SRV 1 2 3 target", "x CAA 0 issue \"ca.example\"",
-                             // names at the fast path's edges: escapes, the root, 63-octet labels,
-                             // near 255 octets in all, and TTLs around the 9 digits it reads itself
-                             "x CNAME .", "x CNAME a\\.b", "x CNAME \\065bc.example.", "x NS @",
-                             "x 999999999 A 192.0.2.1", "x 4294967295 A 192.0.2.1", "x 0 A 192.0.2.1"}) {
+    for (const char* text :
+         {"www A 192.0.2.1", "www.example.test. 60 IN A 192.0.2.1", "www IN 1h A 192.0.2.1",
+          "@ AAAA 2001:db8::1", "x 300 AAAA ::ffff:192.0.2.1", "x MX 10 mail", "x MX 0 .",
+          "x MX 65535 mail.other.", "x NS ns1", "x CNAME @", "x PTR host.example.",
+          "x TXT \"v=spf1 ip4:192.0.2.1 -all\"", "x TXT one \"two three\" \"\"",
+          "x TXT \"a \\\"quoted\\\" word\\059 and \\255\"", "Mixed.Case A 192.0.2.9",
+          "x 1w2d TXT plain", "x SRV 1 2 3 target", "x CAA 0 issue \"ca.example\"",
+          // names at the fast path's edges: escapes, the root, 63-octet labels,
+          // near 255 octets in all, and TTLs around the 9 digits it reads itself
+          "x CNAME .", "x CNAME a\\.b", "x CNAME \\065bc.example.", "x NS @",
+          "x 999999999 A 192.0.2.1", "x 4294967295 A 192.0.2.1", "x 0 A 192.0.2.1"}) {
         MasterRecord rec{text, 1, 0, 0, 3600, false};
         normalize_record(rec);
         ParsedRecord got;
@@ -130,15 +140,18 @@ TEST(MasterRecord, CommonTypesParseExactlyAsLdnsDoes) {
 // The fast path reads canonical dotted quads itself and leaves the rest to inet_pton: every
 // form, odd or random, must come out as ldns's A parser makes it, or be refused as it is.
 TEST(MasterRecord, Ipv4AddressesParseAsLdnsDoes) {
-    std::vector<std::string> addrs = {"0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.2.3.04", "1.2.3.0",
-                                      "256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.", ".1.2.3", "1234.1.1.1",
-                                      "0x1.2.3.4", "1.2.3.-4", "00.1.1.1", "1.2.3.4a", "9.99.199.249", "1.2.3.300"};
+    std::vector<std::string> addrs = {"0.0.0.0",    "255.255.255.255", "1.2.3.4",   "01.2.3.4",
+                                      "1.2.3.04",   "1.2.3.0",         "256.1.1.1", "1.2.3",
+                                      "1.2.3.4.5",  "1..2.3",          "1.2.3.",    ".1.2.3",
+                                      "1234.1.1.1", "0x1.2.3.4",       "1.2.3.-4",  "00.1.1.1",
+                                      "1.2.3.4a",   "9.99.199.249",    "1.2.3.300"};
     std::mt19937 rng(5);
     for (int i = 0; i < 5000; ++i) {
         std::string a;
         for (int part = 0, parts = 3 + int(rng() % 3); part < parts; ++part) {
             if (part) a += '.';
-            for (int d = 0, digits = int(rng() % 5); d < digits; ++d) a += char('0' + rng() % (d == 0 && rng() % 3 ? 3 : 10));
+            for (int d = 0, digits = int(rng() % 5); d < digits; ++d)
+                a += char('0' + rng() % (d == 0 && rng() % 3 ? 3 : 10));
         }
         addrs.push_back(a);
     }
@@ -149,7 +162,9 @@ TEST(MasterRecord, Ipv4AddressesParseAsLdnsDoes) {
         ldns_rdf* rdf = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, a.c_str());
         ASSERT_EQ(ok, rdf != nullptr) << a;
         if (rdf) {
-            EXPECT_EQ(got.rdata, std::string(reinterpret_cast<const char*>(ldns_rdf_data(rdf)), ldns_rdf_size(rdf))) << a;
+            EXPECT_EQ(got.rdata, std::string(reinterpret_cast<const char*>(ldns_rdf_data(rdf)),
+                                             ldns_rdf_size(rdf)))
+                << a;
         }
         ldns_rdf_deep_free(rdf);
     }
@@ -172,35 +187,42 @@ TEST(MasterRecord, NamesNearTheLimitsParseAsLdnsNamesDo) {
     const std::string l63(63, 'a'), l62(62, 'b');
     // 3 x 63-octet labels and a 62-octet one make 255 octets; the third name is over 255 only
     // once completed with the origin, which ldns's record parser let through unchecked.
-    for (const std::string& target : {l63 + "." + l63 + "." + l63 + "." + l62 + ".", l63 + "." + l63 + "." + l63 + ".",
-                                      l63 + "." + l63 + "." + l63 + "." + std::string(60, 'c'), "UPPER." + l63}) {
+    for (const std::string& target :
+         {l63 + "." + l63 + "." + l63 + "." + l62 + ".", l63 + "." + l63 + "." + l63 + ".",
+          l63 + "." + l63 + "." + l63 + "." + std::string(60, 'c'), "UPPER." + l63}) {
         ldns_rdf* dn = nullptr;
         const std::string abs = target.back() == '.' ? target : target + ".example.test.";
         std::string want;  // empty: not a name
         if (ldns_str2rdf_dname(&dn, abs.c_str()) == LDNS_STATUS_OK)
             want.assign(reinterpret_cast<const char*>(ldns_rdf_data(dn)), ldns_rdf_size(dn));
         ldns_rdf_deep_free(dn);
-        for (const std::string& text : {"x CNAME " + target, "x SRV 0 0 1 " + target, target + " A 192.0.2.1"}) {
+        for (const std::string& text :
+             {"x CNAME " + target, "x SRV 0 0 1 " + target, target + " A 192.0.2.1"}) {
             MasterRecord rec{text, 1, 0, 0, 3600, false};
             normalize_record(rec);
             ParsedRecord got;
             const std::string err = parse_master_record(rec, "example.test.", got);
             EXPECT_EQ(err.empty(), !want.empty()) << text << ": " << err;
             if (!err.empty()) continue;
-            EXPECT_EQ(text[0] == 'x' ? got.rdata.substr(got.rdata.size() - want.size()) : got.owner, want) << text;
+            EXPECT_EQ(text[0] == 'x' ? got.rdata.substr(got.rdata.size() - want.size()) : got.owner,
+                      want)
+                << text;
         }
     }
 }
 
 TEST(MasterRecord, BadFieldsAreErrorsOnEveryPath) {
-    for (const std::string& text : std::vector<std::string>{"x A 192.0.2.256", "x A 192.0.2", "x AAAA 2001:db8::g", "x MX 70000 mail",
-                             "x MX ten mail", "x MX 10", "x A", "x CNAME a..b", "x NS " , "x CNAME .a",
-                             "x CNAME " + std::string(64, 'a'), "x A 192.0.2.1 extra", "x AAAA 192.0.2.1",
-                             "x NAPTR 100 \\# 4 c0000209",  // ldns took it, as a NAPTR no client parses "x TXT \"unterminated",
-                             "x TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
-                             "0123456789012345678901234567890123456789012345678901234567890123456789"
-                             "0123456789012345678901234567890123456789012345678901234567890123456789"
-                             "01234567890123456789012345678901234567890123456789\""}) {
+    for (const std::string& text : std::vector<std::string>{
+             "x A 192.0.2.256", "x A 192.0.2", "x AAAA 2001:db8::g", "x MX 70000 mail",
+             "x MX ten mail", "x MX 10", "x A", "x CNAME a..b", "x NS ", "x CNAME .a",
+             "x CNAME " + std::string(64, 'a'), "x A 192.0.2.1 extra", "x AAAA 192.0.2.1",
+             "x NAPTR 100 \\# 4 c0000209",  // ldns took it, as a NAPTR no client parses "x TXT
+                                            // \"unterminated",
+             "x TXT \""
+             "0123456789012345678901234567890123456789012345678901234567890123456789"
+             "0123456789012345678901234567890123456789012345678901234567890123456789"
+             "0123456789012345678901234567890123456789012345678901234567890123456789"
+             "01234567890123456789012345678901234567890123456789\""}) {
         MasterRecord rec{text, 1, 0, 0, 3600, false};
         normalize_record(rec);
         ParsedRecord got;
@@ -212,9 +234,10 @@ TEST(MasterRecord, BadFieldsAreErrorsOnEveryPath) {
 // to ldns. Either way a record must parse the same.
 TEST(MasterRecord, ParsesTheSameNormalizedOrNot) {
     for (const std::string text :
-         {"x IN 300 A 192.0.2.1", "x 300 IN A 192.0.2.1", "x IN A 192.0.2.1", "x in 1h MX 10 mail", "x ALIAS lb.example.",
-          "x 300 IN ALIAS lb", "x IN 300 ANAME lb", "x aname lb.", "x TYPE65401 lb.example.", "x IN 300 MX 70000 mail",
-          "x CH A 192.0.2.1", "x IN 300 300 A 192.0.2.1", "x IN 300 SRV 1 2 3 t", "x CLASS1 300 TXT hi",
+         {"x IN 300 A 192.0.2.1", "x 300 IN A 192.0.2.1", "x IN A 192.0.2.1", "x in 1h MX 10 mail",
+          "x ALIAS lb.example.", "x 300 IN ALIAS lb", "x IN 300 ANAME lb", "x aname lb.",
+          "x TYPE65401 lb.example.", "x IN 300 MX 70000 mail", "x CH A 192.0.2.1",
+          "x IN 300 300 A 192.0.2.1", "x IN 300 SRV 1 2 3 t", "x CLASS1 300 TXT hi",
           "x 300 IN IN A 192.0.2.1", "x ALIAS", "x ALIAS a b"}) {
         MasterRecord raw{text, 1, 0, 0, 3600, false};
         MasterRecord norm = raw;

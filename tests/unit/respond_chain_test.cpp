@@ -9,7 +9,7 @@ namespace anamed::test {
 namespace {
 
 class RespondChain : public ::testing::Test {
-  protected:
+protected:
     static void SetUpTestSuite() {
         LoadResult r = load_zone_file("ref.test", data_path("reference.zone"));
         for (const auto& d : r.diags) ADD_FAILURE() << d.str();

@@ -27,7 +27,8 @@ protected:
 };
 Served* RespondEdge::served_ = nullptr;
 
-std::vector<uint8_t> header(uint16_t flags, uint16_t qd, uint16_t an = 0, uint16_t ns = 0, uint16_t ar = 0) {
+std::vector<uint8_t> header(uint16_t flags, uint16_t qd, uint16_t an = 0, uint16_t ns = 0,
+                            uint16_t ar = 0) {
     std::vector<uint8_t> h(12);
     store16(&h[0], 0xBEEF);
     store16(&h[2], flags);
@@ -37,15 +38,19 @@ std::vector<uint8_t> header(uint16_t flags, uint16_t qd, uint16_t an = 0, uint16
     store16(&h[10], ar);
     return h;
 }
-void append_question(std::vector<uint8_t>& p, const std::vector<uint8_t>& name, uint16_t type, uint16_t klass = 1) {
+void append_question(std::vector<uint8_t>& p, const std::vector<uint8_t>& name, uint16_t type,
+                     uint16_t klass = 1) {
     p.insert(p.end(), name.begin(), name.end());
     p.push_back(uint8_t(type >> 8));
     p.push_back(uint8_t(type));
     p.push_back(uint8_t(klass >> 8));
     p.push_back(uint8_t(klass));
 }
-const std::vector<uint8_t> both_name = {4, 'b', 'o', 't', 'h', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0};
-uint8_t rcode_of(const std::vector<uint8_t>& r) { return r[3] & 0xF; }
+const std::vector<uint8_t> both_name = {4,   'b', 'o', 't', 'h', 7,   'e', 'x', 'a', 'm',
+                                        'p', 'l', 'e', 4,   't', 'e', 's', 't', 0};
+uint8_t rcode_of(const std::vector<uint8_t>& r) {
+    return r[3] & 0xF;
+}
 
 TEST_F(RespondEdge, QuestionCaseIsEchoedAndOwnerPointsAtIt) {
     auto q = make_query("BoTh.ExAmPlE.TeSt.", LDNS_RR_TYPE_A);
@@ -137,7 +142,8 @@ TEST_F(RespondEdge, OversizedUdpAnswerIsTruncatedAndTcpIsComplete) {
 
 TEST_F(RespondEdge, SmallClientPayloadIsRaisedTo512) {
     size_t n = 0;
-    auto p = ask(snap(), make_query("example.test.", LDNS_RR_TYPE_NS, QueryOpts{true, 100}), Transport::udp, &n);
+    auto p = ask(snap(), make_query("example.test.", LDNS_RR_TYPE_NS, QueryOpts{true, 100}),
+                 Transport::udp, &n);
     EXPECT_FALSE(ldns_pkt_tc(p.get()));
     EXPECT_LE(n, 512u);
 }
@@ -176,7 +182,8 @@ TEST_F(RespondEdge, MalformedQuestionsAreFormerr) {
 }
 
 // respond() with the ResponseInfo it reports.
-ResponseInfo info_of(const Snapshot& snap, const std::vector<uint8_t>& q, Transport t, size_t* len) {
+ResponseInfo info_of(const Snapshot& snap, const std::vector<uint8_t>& q, Transport t,
+                     size_t* len) {
     std::vector<uint8_t> out(65536);
     ResponseInfo info;
     *len = respond(&snap, q.data(), q.size(), out.data(), out.size(), ClientInfo{t}, &info);
@@ -208,8 +215,10 @@ TEST_F(RespondEdge, NotifyUpdateTransfersAndTsigAreHandedOff) {
     const std::vector<uint8_t> key = {3, 'k', 'e', 'y', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0};
     tsig.insert(tsig.end(), key.begin(), key.end());
     const std::pair<const std::vector<uint8_t>*, MessageClass> cases[] = {
-        {&notify, MessageClass::notify},  {&update, MessageClass::update},
-        {&axfr, MessageClass::transfer},  {&ixfr, MessageClass::transfer},
+        {&notify, MessageClass::notify},
+        {&update, MessageClass::update},
+        {&axfr, MessageClass::transfer},
+        {&ixfr, MessageClass::transfer},
         {&tsig, MessageClass::signed_query}};
     for (const auto& [msg, cls] : cases) {
         for (Transport t : {Transport::udp, Transport::tcp}) {
@@ -284,8 +293,10 @@ TEST_F(RespondEdge, RepliesNeverExceedTheBufferGiven) {
 TEST_F(RespondEdge, RandomMutationsNeverBreakLimits) {
     std::mt19937 rng(42);
     const std::vector<std::vector<uint8_t>> seeds = {
-        make_query("x.dname.example.test.", LDNS_RR_TYPE_A), make_query("c1.example.test.", LDNS_RR_TYPE_A),
-        make_query("foo.sub.example.test.", LDNS_RR_TYPE_A), edns_query(0, {0, 8, 0, 4, 1, 2, 3, 4})};
+        make_query("x.dname.example.test.", LDNS_RR_TYPE_A),
+        make_query("c1.example.test.", LDNS_RR_TYPE_A),
+        make_query("foo.sub.example.test.", LDNS_RR_TYPE_A),
+        edns_query(0, {0, 8, 0, 4, 1, 2, 3, 4})};
     for (int i = 0; i < 20000; ++i) {
         auto q = seeds[i % seeds.size()];
         for (int m = 0; m < 1 + int(rng() % 4); ++m) q[rng() % q.size()] = uint8_t(rng());
@@ -307,17 +318,42 @@ TEST_F(RespondEdge, RandomMutationsNeverBreakLimits) {
 // would land, a cut, a CNAME chain, loop or dangling target, a reply too big).
 TEST_F(RespondEdge, BurstAnswersExactlyLikeOneByOne) {
     std::vector<std::vector<uint8_t>> qs;
-    const std::vector<QueryOpts> opts = {{}, {.edns = false}, {.edns = true, .payload = 512, .dnssec_ok = true}};
-    for (const char* n : {"both.example.test.", "x.dname.example.test.", "nothere.example.test.", "foo.sub.example.test.",
-                          "c1.example.test.", "a.wild.example.test.", "example.org.", "BoTh.example.TEST.",
-                          "example.test.", "EXAMPLE.TEST.", "Example.test.", "mail.example.test.", "b.ent.example.test.",
-                          "_sip._tcp.example.test.", "_SIP._tcp.example.test.", "host.wild.example.test.",
-                          "sub.example.test.", "big.example.test.", "www.example.test.", "MixedCase.example.test.", "nothere.EXAMPLE.test.", "NotHere.example.test.",
-                          "zz.other.test.", "c3.example.test.", "WWW.example.test.", "www.EXAMPLE.test.", "loop1.example.test.",
-                          "dangling.example.test.", "ext.example.test.", "x.wc.example.test.",
+    const std::vector<QueryOpts> opts = {
+        {}, {.edns = false}, {.edns = true, .payload = 512, .dnssec_ok = true}};
+    for (const char* n : {"both.example.test.",
+                          "x.dname.example.test.",
+                          "nothere.example.test.",
+                          "foo.sub.example.test.",
+                          "c1.example.test.",
+                          "a.wild.example.test.",
+                          "example.org.",
+                          "BoTh.example.TEST.",
+                          "example.test.",
+                          "EXAMPLE.TEST.",
+                          "Example.test.",
+                          "mail.example.test.",
+                          "b.ent.example.test.",
+                          "_sip._tcp.example.test.",
+                          "_SIP._tcp.example.test.",
+                          "host.wild.example.test.",
+                          "sub.example.test.",
+                          "big.example.test.",
+                          "www.example.test.",
+                          "MixedCase.example.test.",
+                          "nothere.EXAMPLE.test.",
+                          "NotHere.example.test.",
+                          "zz.other.test.",
+                          "c3.example.test.",
+                          "WWW.example.test.",
+                          "www.EXAMPLE.test.",
+                          "loop1.example.test.",
+                          "dangling.example.test.",
+                          "ext.example.test.",
+                          "x.wc.example.test.",
                           "nothere.dname.example.test."})
-        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_NS,
-                               LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_DS, LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_ANY})
+        for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX, LDNS_RR_TYPE_TXT,
+                               LDNS_RR_TYPE_NS, LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_DS,
+                               LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_ANY})
             for (const QueryOpts& o : opts) qs.push_back(make_query(n, t, o));
     qs.push_back({1, 2, 3});  // runt: no reply
     expect_burst_like_respond(snap(), qs);

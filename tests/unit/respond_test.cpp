@@ -11,14 +11,16 @@ protected:
     static void SetUpTestSuite() { served_ = new Served(); }
     static void TearDownTestSuite() { delete served_; }
     static const Snapshot& snap() { return served_->snap(); }
-    static Pkt q(const std::string& name, ldns_rr_type t, QueryOpts o = {}) { return ask(snap(), name, t, o); }
+    static Pkt q(const std::string& name, ldns_rr_type t, QueryOpts o = {}) {
+        return ask(snap(), name, t, o);
+    }
     static Served* served_;
 };
 Served* Respond::served_ = nullptr;
 
-
 const std::string soa_300 =
-    "example.test.\t300\tIN\tSOA\tns1.example.test. hostmaster.example.test. 2026112601 7200 3600 1209600 300";
+    "example.test.\t300\tIN\tSOA\tns1.example.test. hostmaster.example.test. 2026112601 7200 3600 "
+    "1209600 300";
 
 TEST_F(Respond, ExactMatchIsAuthoritativeWithoutAuthoritySection) {
     auto p = q("both.example.test.", LDNS_RR_TYPE_A);
@@ -44,7 +46,8 @@ TEST_F(Respond, NsAndSrvAnswersCarryAddressesInAdditional) {
     EXPECT_EQ(answer(ns).size(), 2u);
     EXPECT_EQ(additional(ns).size(), 4u);
     auto srv = q("_sip._tcp.example.test.", LDNS_RR_TYPE_SRV);
-    EXPECT_EQ(answer(srv), V{"_sip._tcp.example.test.\t3600\tIN\tSRV\t10 5 5060 both.example.test."});
+    EXPECT_EQ(answer(srv),
+              V{"_sip._tcp.example.test.\t3600\tIN\tSRV\t10 5 5060 both.example.test."});
     EXPECT_EQ(additional(srv), V{"both.example.test.\t3600\tIN\tA\t192.0.2.10"});
 }
 

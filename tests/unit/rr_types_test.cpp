@@ -22,36 +22,16 @@ std::string sample_rdata(const RRType& t, const std::string& target = "target.ex
     for (RdataField f : t.rdata) {
         if (!out.empty()) out += ' ';
         switch (f) {
-            case RdataField::name:
-                out += target;
-                break;
-            case RdataField::u8:
-                out += "7";
-                break;
-            case RdataField::u16:
-                out += "512";
-                break;
-            case RdataField::u32:
-                out += "2024010101";
-                break;
-            case RdataField::period:
-                out += "1h";
-                break;
-            case RdataField::ipv4:
-                out += "192.0.2.7";
-                break;
-            case RdataField::ipv6:
-                out += "2001:db8::7";
-                break;
-            case RdataField::string:
-                out += "\"a string\"";
-                break;
-            case RdataField::strings:
-                out += "one \"two words\"";
-                break;
-            case RdataField::other:
-                ADD_FAILURE() << t.mnemonic;
-                break;
+        case RdataField::name: out += target; break;
+        case RdataField::u8: out += "7"; break;
+        case RdataField::u16: out += "512"; break;
+        case RdataField::u32: out += "2024010101"; break;
+        case RdataField::period: out += "1h"; break;
+        case RdataField::ipv4: out += "192.0.2.7"; break;
+        case RdataField::ipv6: out += "2001:db8::7"; break;
+        case RdataField::string: out += "\"a string\""; break;
+        case RdataField::strings: out += "one \"two words\""; break;
+        case RdataField::other: ADD_FAILURE() << t.mnemonic; break;
         }
     }
     return out;
@@ -159,25 +139,16 @@ TEST(RRTypes, NumbersAndMnemonicsAgreeWithLdns) {
 TEST(RRTypes, SimpleLayoutsAreLdnsFieldTypes) {
     auto ldns_kind = [](RdataField f) {
         switch (f) {
-            case RdataField::name:
-                return LDNS_RDF_TYPE_DNAME;
-            case RdataField::u8:
-                return LDNS_RDF_TYPE_INT8;
-            case RdataField::u16:
-                return LDNS_RDF_TYPE_INT16;
-            case RdataField::u32:
-                return LDNS_RDF_TYPE_INT32;
-            case RdataField::period:
-                return LDNS_RDF_TYPE_PERIOD;
-            case RdataField::ipv4:
-                return LDNS_RDF_TYPE_A;
-            case RdataField::ipv6:
-                return LDNS_RDF_TYPE_AAAA;
-            case RdataField::string:
-            case RdataField::strings:
-                return LDNS_RDF_TYPE_STR;
-            default:
-                return LDNS_RDF_TYPE_NONE;
+        case RdataField::name: return LDNS_RDF_TYPE_DNAME;
+        case RdataField::u8: return LDNS_RDF_TYPE_INT8;
+        case RdataField::u16: return LDNS_RDF_TYPE_INT16;
+        case RdataField::u32: return LDNS_RDF_TYPE_INT32;
+        case RdataField::period: return LDNS_RDF_TYPE_PERIOD;
+        case RdataField::ipv4: return LDNS_RDF_TYPE_A;
+        case RdataField::ipv6: return LDNS_RDF_TYPE_AAAA;
+        case RdataField::string:
+        case RdataField::strings: return LDNS_RDF_TYPE_STR;
+        default: return LDNS_RDF_TYPE_NONE;
         }
     };
     for (const RRType* t : simple_types()) {

@@ -2,8 +2,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include "ldns.hpp"
-
 #include <stdlib.h>
 
 #include <algorithm>
@@ -19,17 +17,20 @@
 
 #include "anamed/respond.hpp"
 #include "compiler.hpp"
+#include "ldns.hpp"
 #include "zone_loader.hpp"
 
 namespace anamed::test {
 using V = std::vector<std::string>;
 
-inline std::string data_path(const std::string& file) { return std::string(ANAMED_TESTDATA) + "/" + file; }
+inline std::string data_path(const std::string& file) {
+    return std::string(ANAMED_TESTDATA) + "/" + file;
+}
 
 // A directory of one test's own under $TMPDIR (or /tmp), removed with its contents when the
 // test ends: tests that run at the same time (ctest -j) never share a file name.
 class TempDir {
-  public:
+public:
     TempDir() {
         const char* base = std::getenv("TMPDIR");
         std::string templ = std::string(base && *base ? base : "/tmp") + "/anamed-unit-XXXXXX";
@@ -53,7 +54,7 @@ class TempDir {
         return p;
     }
 
-  private:
+private:
     std::string dir_;
 };
 
@@ -61,7 +62,8 @@ class TempDir {
 class Served {
 public:
     Served() {
-        for (auto [name, file] : {std::pair{"example.test", "test.zone"}, {"other.test", "second.zone"},
+        for (auto [name, file] : {std::pair{"example.test", "test.zone"},
+                                  {"other.test", "second.zone"},
                                   {"sub2.example.test", "child.zone"}}) {
             LoadResult r = load_zone_file(name, data_path(file));
             for (const auto& d : r.diags) ADD_FAILURE() << d.str();
@@ -85,8 +87,10 @@ struct QueryOpts {
     Transport transport = Transport::udp;
 };
 
-inline std::vector<uint8_t> make_query(const std::string& name, ldns_rr_type type, QueryOpts o = {}) {
-    ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, LDNS_RR_CLASS_IN, 0);
+inline std::vector<uint8_t> make_query(const std::string& name, ldns_rr_type type,
+                                       QueryOpts o = {}) {
+    ldns_pkt* p =
+        ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, LDNS_RR_CLASS_IN, 0);
     ldns_pkt_set_id(p, 0x1234);
     if (o.edns) {
         ldns_pkt_set_edns_udp_size(p, o.payload);
@@ -134,14 +138,21 @@ inline std::vector<std::string> rrs(const ldns_rr_list* list) {
     }
     return out;
 }
-inline std::vector<std::string> answer(const Pkt& p) { return rrs(ldns_pkt_answer(p.get())); }
-inline std::vector<std::string> authority(const Pkt& p) { return rrs(ldns_pkt_authority(p.get())); }
-inline std::vector<std::string> additional(const Pkt& p) { return rrs(ldns_pkt_additional(p.get())); }
+inline std::vector<std::string> answer(const Pkt& p) {
+    return rrs(ldns_pkt_answer(p.get()));
+}
+inline std::vector<std::string> authority(const Pkt& p) {
+    return rrs(ldns_pkt_authority(p.get()));
+}
+inline std::vector<std::string> additional(const Pkt& p) {
+    return rrs(ldns_pkt_additional(p.get()));
+}
 
 // respond_burst over all the queries at once, out of place and in place (each reply written
 // over its query, as the DPDK worker answers), against respond() one by one: the same bytes
 // and the same report for every query.
-inline void expect_burst_like_respond(const Snapshot& s, const std::vector<std::vector<uint8_t>>& qs) {
+inline void expect_burst_like_respond(const Snapshot& s,
+                                      const std::vector<std::vector<uint8_t>>& qs) {
     constexpr size_t cap = 1232;
     std::vector<std::array<uint8_t, cap>> outs(qs.size()), frames(qs.size());
     std::vector<BurstItem> items, in_place;
@@ -156,14 +167,16 @@ inline void expect_burst_like_respond(const Snapshot& s, const std::vector<std::
     for (size_t i = 0; i < qs.size(); ++i) {
         std::array<uint8_t, cap> one{};
         ResponseInfo info;
-        const size_t n = respond(&s, qs[i].data(), qs[i].size(), one.data(), cap, ClientInfo{}, &info);
+        const size_t n =
+            respond(&s, qs[i].data(), qs[i].size(), one.data(), cap, ClientInfo{}, &info);
         ASSERT_EQ(items[i].out_len, n) << "query " << i;
         EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, outs[i].begin())) << "query " << i;
         EXPECT_EQ(items[i].info.rcode, info.rcode) << "query " << i;
         EXPECT_EQ(items[i].info.qtype, info.qtype) << "query " << i;
         EXPECT_EQ(items[i].info.truncated, info.truncated) << "query " << i;
         ASSERT_EQ(in_place[i].out_len, n) << "in place " << i;
-        EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, frames[i].begin())) << "in place " << i;
+        EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, frames[i].begin()))
+            << "in place " << i;
     }
 }
 

@@ -30,7 +30,7 @@ inline const std::vector<TsigAlgorithm> all_tsig_algorithms = {
 
 // A directory of its own under the test temp dir, removed with everything in it.
 class TempDir {
-  public:
+public:
     TempDir() {
         std::string templ = ::testing::TempDir() + "anamed-tsig-XXXXXX";
         if (!mkdtemp(templ.data())) ADD_FAILURE() << "mkdtemp failed";
@@ -39,7 +39,7 @@ class TempDir {
     ~TempDir() { std::filesystem::remove_all(path_); }
     std::string file(const std::string& name) const { return path_ + "/" + name; }
 
-  private:
+private:
     std::string path_;
 };
 
@@ -97,7 +97,7 @@ inline uint64_t now() {
 
 // dnspython with one key, working in one temporary directory.
 class Dnspython {
-  public:
+public:
     Dnspython(const TempDir& dir, const std::string& key_name, const TsigKey& key)
         : dir_(dir),
           prefix_(std::string("/usr/bin/python3 ") + ANAMED_TESTDATA + "/tsig/dnspython_tsig.py "),
@@ -125,7 +125,7 @@ class Dnspython {
         return cmd("verify-error", path("vq") + " " + path("vr") + (mac.empty() ? "" : " " + mac));
     }
 
-  private:
+private:
     const TempDir& dir_;
     std::string prefix_, key_;
 };

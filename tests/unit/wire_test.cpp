@@ -1,10 +1,10 @@
+#include "anamed/wire.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
 #include <string>
-
-#include "anamed/wire.hpp"
 
 namespace anamed {
 namespace {
@@ -43,9 +43,11 @@ TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
                 auto w = wire({"Ab", label, "cd12345678"});
                 Name n;
                 ASSERT_EQ(parse_name(w.data(), w.size(), n), w.size());
-                for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(n.lower[i], ascii_lower(w[i])) << len << " " << at << " " << i;
+                for (size_t i = 0; i < w.size(); ++i)
+                    ASSERT_EQ(n.lower[i], ascii_lower(w[i])) << len << " " << at << " " << i;
                 const bool upper = c >= 'A' && c <= 'Z';
-                EXPECT_EQ(n.lower_from, upper ? 2 : 1) << len << " " << at << " " << int(c);  // "Ab" is label 0
+                EXPECT_EQ(n.lower_from, upper ? 2 : 1)
+                    << len << " " << at << " " << int(c);  // "Ab" is label 0
             }
     for (size_t len = 1; len <= 20; ++len)  // one label
         for (size_t at = 0; at < len; ++at)
@@ -55,8 +57,10 @@ TEST(Wire, ParseNameLowercasesEveryByteAndNotesTheLastUpperCaseLabel) {
                 auto w = wire({label});
                 Name n;
                 ASSERT_EQ(parse_name(w.data(), w.size(), n), w.size());
-                for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(n.lower[i], ascii_lower(w[i])) << len << " " << at << " " << i;
-                EXPECT_EQ(n.lower_from, c >= 'A' && c <= 'Z' ? 1 : 0) << len << " " << at << " " << c;
+                for (size_t i = 0; i < w.size(); ++i)
+                    ASSERT_EQ(n.lower[i], ascii_lower(w[i])) << len << " " << at << " " << i;
+                EXPECT_EQ(n.lower_from, c >= 'A' && c <= 'Z' ? 1 : 0)
+                    << len << " " << at << " " << c;
             }
     auto w = wire({"www", "example", "com"});
     Name n;
@@ -93,9 +97,11 @@ TEST(Wire, AsciiLowerCopyReportsUpperCaseAndStaysInBounds) {
                 if (len) src[at] = char(c);
                 uint8_t dst[40];
                 std::memset(dst, 0xEE, sizeof dst);
-                const bool upper = ascii_lower_copy(dst + 8, reinterpret_cast<const uint8_t*>(src.data()), len);
+                const bool upper =
+                    ascii_lower_copy(dst + 8, reinterpret_cast<const uint8_t*>(src.data()), len);
                 ASSERT_EQ(upper, len > 0 && c >= 'A' && c <= 'Z') << len << " " << at << " " << c;
-                for (size_t i = 0; i < len; ++i) ASSERT_EQ(dst[8 + i], ascii_lower(uint8_t(src[i]))) << len << " " << i;
+                for (size_t i = 0; i < len; ++i)
+                    ASSERT_EQ(dst[8 + i], ascii_lower(uint8_t(src[i]))) << len << " " << i;
                 for (size_t i = 0; i < sizeof dst; ++i) {
                     if (i >= 8 && i < 8 + len) continue;
                     ASSERT_EQ(dst[i], 0xEE) << len << " " << i;

@@ -29,7 +29,8 @@ std::multiset<std::string> zone_records(const Zone& z) {
     std::multiset<std::string> out;
     for (const auto& [key, node] : z.nodes)
         for (const RRset rs : node.rrsets())
-            for (std::string_view rd : rs.rdata) out.insert(key_of(node.owner(key), rs.type, rs.ttl, rd));
+            for (std::string_view rd : rs.rdata)
+                out.insert(key_of(node.owner(key), rs.type, rs.ttl, rd));
     return out;
 }
 
@@ -46,7 +47,8 @@ Read read_messages(const std::vector<std::string>& msgs) {
     for (const std::string& m : msgs) {
         EXPECT_LE(m.size(), 65535u);
         ldns_pkt* p = nullptr;
-        EXPECT_EQ(ldns_wire2pkt(&p, reinterpret_cast<const uint8_t*>(m.data()), m.size()), LDNS_STATUS_OK);
+        EXPECT_EQ(ldns_wire2pkt(&p, reinterpret_cast<const uint8_t*>(m.data()), m.size()),
+                  LDNS_STATUS_OK);
         if (!p) continue;
         EXPECT_TRUE(ldns_pkt_qr(p));
         EXPECT_TRUE(ldns_pkt_aa(p));
@@ -58,9 +60,11 @@ Read read_messages(const std::vector<std::string>& msgs) {
             const ldns_rdf* owner = ldns_rr_owner(rr);
             ldns_buffer* buf = ldns_buffer_new(512);
             ldns_rr_rdata2buffer_wire(buf, rr);
-            std::string rd(reinterpret_cast<const char*>(ldns_buffer_begin(buf)), ldns_buffer_position(buf));
+            std::string rd(reinterpret_cast<const char*>(ldns_buffer_begin(buf)),
+                           ldns_buffer_position(buf));
             ldns_buffer_free(buf);
-            const std::string o(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner));
+            const std::string o(reinterpret_cast<const char*>(ldns_rdf_data(owner)),
+                                ldns_rdf_size(owner));
             r.records.push_back(key_of(o, ldns_rr_get_type(rr), ldns_rr_ttl(rr), rd));
             r.types.push_back(ldns_rr_get_type(rr));
         }
@@ -172,7 +176,8 @@ TEST(Ixfr, HistoryGivesDifferencesElseTheWholeZone) {
     r.client_serial = s0;
     Read got = read_messages(ixfr_messages(*z, history, r));
     ASSERT_EQ(got.types.size(), 5u);  // new SOA, old SOA, new SOA, the added A, new SOA
-    EXPECT_EQ(got.types, (std::vector<uint16_t>{rrtype::SOA, rrtype::SOA, rrtype::SOA, rrtype::A, rrtype::SOA}));
+    EXPECT_EQ(got.types, (std::vector<uint16_t>{rrtype::SOA, rrtype::SOA, rrtype::SOA, rrtype::A,
+                                                rrtype::SOA}));
     EXPECT_NE(got.records[0], got.records[1]);
     EXPECT_EQ(got.records[0], got.records[2]);
 
@@ -182,7 +187,8 @@ TEST(Ixfr, HistoryGivesDifferencesElseTheWholeZone) {
 
     r.client_serial = s0 - 5;  // older than the history: the whole zone
     got = read_messages(ixfr_messages(*z, history, r));
-    EXPECT_EQ(std::multiset<std::string>(got.records.begin(), got.records.end() - 1), zone_records(*z));
+    EXPECT_EQ(std::multiset<std::string>(got.records.begin(), got.records.end() - 1),
+              zone_records(*z));
 
     r.client_serial = s0;  // over UDP, what fits one message goes
     r.udp = true;
@@ -196,7 +202,8 @@ TEST(Ixfr, HistoryGivesDifferencesElseTheWholeZone) {
 TEST(Ixfr, HistoryKeepsItsDepthAndRestartsOnAGap) {
     ZoneHistory h(3);
     auto soa = [](uint32_t serial) {
-        Record r{text_to_wire("x."), rrtype::SOA, 300, text_to_wire("ns.x.") + text_to_wire("h.x.")};
+        Record r{text_to_wire("x."), rrtype::SOA, 300,
+                 text_to_wire("ns.x.") + text_to_wire("h.x.")};
         r.rdata += std::string(20, '\0');
         store32(reinterpret_cast<uint8_t*>(r.rdata.data()) + r.rdata.size() - 20, serial);
         return r;

@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -11,7 +10,8 @@
 namespace anamed::test {
 namespace {
 
-bool has_diag(const LoadResult& r, const std::string& file_line, const std::string& text, bool error = true) {
+bool has_diag(const LoadResult& r, const std::string& file_line, const std::string& text,
+              bool error = true) {
     for (const auto& d : r.diags)
         if (d.error == error && d.str().find(file_line) != std::string::npos &&
             d.message.find(text) != std::string::npos)
@@ -23,7 +23,9 @@ std::string dump(const LoadResult& r) {
     for (const auto& d : r.diags) s += d.str() + "\n";
     return s;
 }
-std::string key(const std::string& text) { return lower_key(text_to_wire(text)); }
+std::string key(const std::string& text) {
+    return lower_key(text_to_wire(text));
+}
 
 const std::string soa_ns =
     "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
@@ -80,7 +82,8 @@ TEST(ZoneLoader, RRsetsLargerThanAMessageAreErrors) {
     const TempDir tmp;
     std::string big = soa_ns, fits = soa_ns;
     for (int i = 0; i < 3000; ++i) big += "txt TXT \"record number " + std::to_string(i) + "\"\n";
-    for (int i = 0; i < 2000; ++i) fits += "a A 10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
+    for (int i = 0; i < 2000; ++i)
+        fits += "a A 10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
     LoadResult r = load_zone_file("example.test", tmp.write("big-rrset.zone", big));
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(has_diag(r, "big-rrset.zone:", "more than a DNS message holds")) << dump(r);
@@ -186,31 +189,34 @@ TEST(ZoneLoader, UnbalancedParenthesesAreReported) {
     EXPECT_TRUE(has_diag(r, "paren.zone", "unterminated")) << dump(r);
 }
 
-
 TEST(ZoneLoader, MalformedSvcbParametersAreRejected) {
     const TempDir tmp;
     const std::string path = tmp.file("svcb.zone");
-    std::ofstream(path) << "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n"
-                           "ok IN HTTPS 1 . alpn=h2 port=443\nbad IN HTTPS 1 . alpn\n";
+    std::ofstream(path)
+        << "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n"
+           "ok IN HTTPS 1 . alpn=h2 port=443\nbad IN HTTPS 1 . alpn\n";
     LoadResult r = load_zone_file("svcb.test", path);
     EXPECT_FALSE(r.ok());
     bool found = false;
-    for (const auto& d : r.diags) found |= d.str().find("svcb.zone:6:") != std::string::npos && d.message.find("SVCB") != std::string::npos;
+    for (const auto& d : r.diags)
+        found |= d.str().find("svcb.zone:6:") != std::string::npos &&
+                 d.message.find("SVCB") != std::string::npos;
     EXPECT_TRUE(found);
 }
-
 
 // A string may not run over a line end: ldns would otherwise see raw newlines in a record
 // (ldns 1.8.3 overflows a buffer on them: tests/fuzz/regressions/fuzz_zone_loader/).
 TEST(ZoneLoader, NewlineInsideAQuotedStringIsAnError) {
     LoadResult r = load_zone_file(
-        "fuzz.test", std::string(ANAMED_TESTDATA) + "/../fuzz/regressions/fuzz_zone_loader/ldns-bget-token-heap-overflow.zone");
+        "fuzz.test",
+        std::string(ANAMED_TESTDATA) +
+            "/../fuzz/regressions/fuzz_zone_loader/ldns-bget-token-heap-overflow.zone");
     EXPECT_FALSE(r.ok());
     bool found = false;
-    for (const auto& d : r.diags) found |= d.message.find("newline inside a quoted string") != std::string::npos;
+    for (const auto& d : r.diags)
+        found |= d.message.find("newline inside a quoted string") != std::string::npos;
     EXPECT_TRUE(found);
 }
-
 
 // More records than one batch of the loading pipeline (16,384), with $ORIGIN changes and an
 // $INCLUDE on both sides of batch boundaries: names, origins and file:line survive the
@@ -220,7 +226,8 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
     std::string inc = "$ORIGIN inc.big.test.\n";
     for (int i = 0; i < 20000; ++i) inc += "i" + std::to_string(i) + " A 192.0.2.2\n";
     const std::string inc_path = tmp.write("batches-inc.zone", inc);
-    std::string main = "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
+    std::string main =
+        "$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n";
     int line = 4;
     for (int i = 0; i < 40000; ++i) {
         if (i % 7000 == 0) {
@@ -247,11 +254,13 @@ TEST(ZoneLoader, LargeFilesKeepOriginsIncludesAndLinesAcrossBatches) {
     main.erase(main.find("bad A"), std::string("bad A 192.0.2.300\n").size());
     r = load_zone_file("big.test", tmp.write("batches-ok.zone", main));
     ASSERT_TRUE(r.ok()) << dump(r);
-    EXPECT_EQ(r.zone->nodes.size(), 2u + 40000u + 20000u + 1u);  // apex, ns, n*, i*, last (ENTs are not nodes)
+    EXPECT_EQ(r.zone->nodes.size(),
+              2u + 40000u + 20000u + 1u);  // apex, ns, n*, i*, last (ENTs are not nodes)
     EXPECT_NE(r.zone->find(key("n0.o0.big.test.")), nullptr);
     EXPECT_NE(r.zone->find(key("n20999.o2.big.test.")), nullptr);
     EXPECT_NE(r.zone->find(key("i19999.inc.big.test.")), nullptr);
-    EXPECT_NE(r.zone->find(key("n21000.o3.big.test.")), nullptr);  // the include left the origin alone
+    EXPECT_NE(r.zone->find(key("n21000.o3.big.test.")),
+              nullptr);  // the include left the origin alone
     EXPECT_NE(r.zone->find(key("n39999.o5.big.test.")), nullptr);
     EXPECT_NE(r.zone->find(key("last.o5.big.test.")), nullptr);
 }
@@ -262,7 +271,8 @@ TEST(ZoneLoader, SpecialCharactersAtEveryOffsetAreSeen) {
     const TempDir tmp;
     std::string z = soa_ns;
     for (int k = 0; k < 40; ++k) {
-        const std::string o = "n" + std::string(size_t(k), 'x');  // moves everything after it by one
+        const std::string o =
+            "n" + std::string(size_t(k), 'x');  // moves everything after it by one
         z += o + " TXT \"a;b\\\"c\" ; a comment \"not a string\r\n";
         z += o + " MX ( 10\r\n  mx ) ; closed\n";
         z += o + "\\.e A 192.0.2.1\n";  // an escaped dot: one label "n...x.e"
@@ -274,7 +284,9 @@ TEST(ZoneLoader, SpecialCharactersAtEveryOffsetAreSeen) {
         const ZoneNode* n = r.zone->find(key(o + ".sp.test."));
         ASSERT_NE(n, nullptr) << k;
         ASSERT_TRUE(n->find(rrtype::TXT)) << k;
-        EXPECT_EQ(std::string(*n->find(rrtype::TXT)->rdata.begin()), std::string("\x05" "a;b\"c")) << k;
+        EXPECT_EQ(std::string(*n->find(rrtype::TXT)->rdata.begin()), std::string("\x05"
+                                                                                 "a;b\"c"))
+            << k;
         EXPECT_TRUE(n->find(rrtype::MX)) << k;
         EXPECT_NE(r.zone->find(key(o + "\\.e.sp.test.")), nullptr) << k;
     }
@@ -289,18 +301,21 @@ TEST(ZoneLoader, OwnerRunsLandOnTheirNode) {
     for (int i = 0; i < 3000; ++i) {
         const std::string o = "r" + std::to_string(i);
         z += o + " A 192.0.2.1\n";
-        if (i % 3 == 0) z += o + " CH TXT \"not IN\"\n";       // skipped by the inserter
-        if (i % 5 == 0) z += o + " TXT \"unterminated\n";        // a parse error in the run
+        if (i % 3 == 0) z += o + " CH TXT \"not IN\"\n";   // skipped by the inserter
+        if (i % 5 == 0) z += o + " TXT \"unterminated\n";  // a parse error in the run
         z += (i % 2 ? "\t" : o) + " AAAA 2001:db8::" + std::to_string(i % 9999 + 1) + "\n";
-        z += (i % 7 == 0 ? "R" + std::to_string(i) : o) + " MX 10 mx\n";  // the same name in upper case
+        z += (i % 7 == 0 ? "R" + std::to_string(i) : o) +
+             " MX 10 mx\n";  // the same name in upper case
         z += "\t TXT \"" + o + "\"\n";
     }
     LoadResult r = load_zone_file("runs.test", tmp.write("runs.zone", z));
     // Exactly the unterminated strings (600) and the CH records (1,000) are reported.
     size_t unterminated = 0, not_in = 0;
     for (const auto& d : r.diags) {
-        if (d.message.find("class IN") != std::string::npos) ++not_in;
-        else ++unterminated;
+        if (d.message.find("class IN") != std::string::npos)
+            ++not_in;
+        else
+            ++unterminated;
     }
     EXPECT_EQ(not_in, 1000u) << dump(r);
     EXPECT_EQ(unterminated, 600u) << dump(r);
@@ -318,7 +333,8 @@ TEST(ZoneLoader, OwnerRunsLandOnTheirNode) {
     for (int i = 0; i < 3000; ++i) {
         const ZoneNode* n = r.zone->find(key("r" + std::to_string(i) + ".runs.test."));
         ASSERT_NE(n, nullptr) << i;
-        for (uint16_t t : {rrtype::A, rrtype::AAAA, rrtype::MX, rrtype::TXT}) EXPECT_TRUE(n->find(t)) << i << " " << t;
+        for (uint16_t t : {rrtype::A, rrtype::AAAA, rrtype::MX, rrtype::TXT})
+            EXPECT_TRUE(n->find(t)) << i << " " << t;
     }
 }
 
@@ -331,7 +347,8 @@ TEST(ZoneLoader, ReadsAcrossBlockBoundaries) {
     for (size_t shift = 0; shift < 24; shift += 3) {
         std::string text = soa_ns;
         int line = 4;
-        const size_t pad = (size_t(1) << 20) - text.size() - shift - 1;  // the record starts `shift` bytes before 1 MiB
+        const size_t pad = (size_t(1) << 20) - text.size() - shift -
+                           1;  // the record starts `shift` bytes before 1 MiB
         text += ";" + std::string(pad - 1, 'x') + "\n";
         ++line;
         text += record;
@@ -352,7 +369,9 @@ TEST(ZoneLoader, ReadsAcrossBlockBoundaries) {
         ASSERT_TRUE(r.ok()) << shift << "\n" << dump(r);
         const ZoneNode* mx = r.zone->find(key("p.example.test."));
         ASSERT_NE(mx, nullptr) << shift;
-        EXPECT_EQ(mx->find(rrtype::MX)->rdata[0], std::string("\0\x0a", 2) + text_to_wire("mail.example.test.")) << shift;
+        EXPECT_EQ(mx->find(rrtype::MX)->rdata[0],
+                  std::string("\0\x0a", 2) + text_to_wire("mail.example.test."))
+            << shift;
         EXPECT_EQ(mx->find(rrtype::MX)->ttl, 3600u);
         const ZoneNode* t = r.zone->find(key("t.example.test."));
         ASSERT_NE(t, nullptr) << shift;

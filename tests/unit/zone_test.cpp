@@ -14,7 +14,8 @@ std::vector<std::string> types_and_rdatas(const ZoneNode& n) {
     std::vector<std::string> out;
     for (const RRset rs : n.rrsets())
         for (std::string_view rd : rs.rdata)
-            out.push_back(std::to_string(rs.type) + "/" + std::to_string(rs.ttl) + "/" + std::string(rd));
+            out.push_back(std::to_string(rs.type) + "/" + std::to_string(rs.ttl) + "/" +
+                          std::string(rd));
     return out;
 }
 
@@ -23,7 +24,8 @@ std::vector<std::string> types_and_rdatas(const ZoneNode& n) {
 // and on nodes that already hold records, read back the same.
 TEST(ZoneNode, ReservedOrNotHoldsTheSameRecords) {
     std::mt19937 rng(7);
-    const uint16_t types[] = {rrtype::A, rrtype::AAAA, rrtype::MX, rrtype::TXT, rrtype::NS, rrtype::SOA};
+    const uint16_t types[] = {rrtype::A,   rrtype::AAAA, rrtype::MX,
+                              rrtype::TXT, rrtype::NS,   rrtype::SOA};
     for (int round = 0; round < 2000; ++round) {
         ZoneNode plain, reserved;
         if (rng() % 3 == 0) {
@@ -37,7 +39,8 @@ TEST(ZoneNode, ReservedOrNotHoldsTheSameRecords) {
                 recs.emplace_back(types[rng() % 6], std::string(rng() % 40, char('a' + k)));
                 need += ZoneNode::record_bytes(recs.back().second.size());
             }
-            reserved.reserve(rng() % 4 == 0 ? need / 2 : need);  // a short reserve only means a realloc later
+            reserved.reserve(rng() % 4 == 0 ? need / 2
+                                            : need);  // a short reserve only means a realloc later
             for (const auto& [t, rd] : recs) {
                 plain.add(t, 60, rd);
                 reserved.add(t, 60, rd);
@@ -56,9 +59,10 @@ TEST(ZoneNode, PacksRRsetsInTypeOrderThroughEdits) {
     EXPECT_TRUE(n.empty());  // an owner alone is no data
     n.add(rrtype::TXT, 60, std::string(300, 'x'));
     n.add(rrtype::A, 30, "a1");
-    n.add(rrtype::MX, 10, "");  // an empty RDATA is one too
+    n.add(rrtype::MX, 10, "");   // an empty RDATA is one too
     n.add(rrtype::A, 20, "a2");  // appends and sets the RRset's TTL
-    EXPECT_EQ(types_and_rdatas(n), (std::vector<std::string>{"1/20/a1", "1/20/a2", "15/10/", "16/60/" + std::string(300, 'x')}));
+    EXPECT_EQ(types_and_rdatas(n), (std::vector<std::string>{"1/20/a1", "1/20/a2", "15/10/",
+                                                             "16/60/" + std::string(300, 'x')}));
     EXPECT_EQ(n.owner("www"), std::string("\3WwW\0", 6));
     ASSERT_TRUE(n.find(rrtype::MX));
     EXPECT_EQ(n.find(rrtype::MX)->rdata.size(), 1u);
@@ -100,20 +104,23 @@ TEST(ZoneNode, PacksRRsetsInTypeOrderThroughEdits) {
     EXPECT_TRUE(alias_copy.has(rrtype::ALIAS));  // marks travel with copies and moves
     ZoneNode alias_moved = std::move(alias_copy);
     EXPECT_TRUE(alias_moved.has(rrtype::ALIAS) && alias_moved.find(rrtype::ALIAS));
-    EXPECT_FALSE(alias_copy.has(rrtype::ALIAS));  // NOLINT(bugprone-use-after-move): moved-from is empty
+    EXPECT_FALSE(
+        alias_copy.has(rrtype::ALIAS));  // NOLINT(bugprone-use-after-move): moved-from is empty
 
     ZoneNode moved = std::move(copy);
     EXPECT_EQ(types_and_rdatas(moved).size(), 4u);
     const std::string_view a2 = "a2";
     EXPECT_EQ(moved.erase(0, &a2), 1u);  // type 0: that RDATA under any type
-    EXPECT_EQ(types_and_rdatas(moved), (std::vector<std::string>{"1/20/a1", "15/10/", "16/60/" + std::string(300, 'x')}));
+    EXPECT_EQ(types_and_rdatas(moved),
+              (std::vector<std::string>{"1/20/a1", "15/10/", "16/60/" + std::string(300, 'x')}));
 }
 
-
 TEST(NameKey, ShortAndLongNamesKeepTheirBytesThroughCopies) {
-    const std::string short_name = text_to_wire("c0000001.mywebservice.com.");     // 27 bytes: inline
-    const std::string edge = std::string(1, char(29)) + std::string(29, 'a') + '\0';  // 31 bytes: inline
-    const std::string long_name = text_to_wire(std::string(60, 'x') + ".mywebservice.com.");  // on the heap
+    const std::string short_name = text_to_wire("c0000001.mywebservice.com.");  // 27 bytes: inline
+    const std::string edge =
+        std::string(1, char(29)) + std::string(29, 'a') + '\0';  // 31 bytes: inline
+    const std::string long_name =
+        text_to_wire(std::string(60, 'x') + ".mywebservice.com.");  // on the heap
     ASSERT_EQ(edge.size(), 31u);
     for (const std::string& n : {short_name, edge, long_name, std::string()}) {
         NameKey k(n);
@@ -148,7 +155,8 @@ TEST(NodeMap, AgreesWithAStdMapThroughAddsAndErases) {
         NodeMap m;
         std::map<std::string, uint32_t> ref;  // name -> the TTL of its one A record
         auto name = [&](size_t i) {
-            return i % 3 == 0 ? text_to_wire("n" + std::to_string(i) + "." + std::string(40, 'l') + ".example.")
+            return i % 3 == 0 ? text_to_wire("n" + std::to_string(i) + "." + std::string(40, 'l') +
+                                             ".example.")
                               : text_to_wire("n" + std::to_string(i) + ".example.");
         };
         for (int step = 0; step < 20000; ++step) {
