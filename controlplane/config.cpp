@@ -26,7 +26,7 @@ public:
         c.source = path_;
         if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
         only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias", "control",
-                         "journal", "dpdk", "keys"});
+                         "journal", "dpdk", "keys", "remotes"});
         const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
         if (auto l = root["listen"]) {
             if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
@@ -83,16 +83,22 @@ public:
         }
         const auto zones = root["zones"];
         if (!zones || !zones.IsSequence()) fail(root, "zones: a list of {name, file} is required");
+        if (auto r = root["remotes"]) c.remotes = parse_remotes(r, path_);
         for (const auto& z : zones) {
-            only_keys(z, {"name", "file"});
-            if (!z["name"] || !z["file"]) fail(z, "each zone needs a name and a file");
-            ZoneConfig zc{str(z["name"], "zone name"), str(z["file"], "zone file")};
+            only_keys(z, {"name", "file", "notify", "allow-transfer", "primary", "ixfr-history"});
+            if (!z["name"]) fail(z, "each zone needs a name");
+            ZoneConfig zc{str(z["name"], "zone name"),
+                          z["file"] ? str(z["file"], "zone file") : ""};
             if (text_to_wire(zc.name + (zc.name.back() == '.' ? "" : ".")).empty())
                 fail(z["name"], "'" + zc.name + "' is not a valid zone name");
+            parse_zone_peers(z, path_, zc);
+            if (zc.file.empty() && zc.primary.empty())
+                fail(z, "zone " + zc.name + " needs a file (or primary: for a secondary)");
             std::filesystem::path f(zc.file);
-            if (f.is_relative()) zc.file = (dir / f).string();
+            if (!zc.file.empty() && f.is_relative()) zc.file = (dir / f).string();
             c.zones.push_back(zc);
         }
+        if (const std::string err = check_zone_peers(c); !err.empty()) throw ConfigError(err);
         return c;
     }
 };

@@ -17,7 +17,22 @@ namespace anamed {
 
 struct ZoneConfig {
     std::string name;  // presentation form
-    std::string file;  // absolute, or relative to the config file's directory (resolved)
+    std::string file;  // absolute, or relative to the config file's directory (resolved); a
+                       // secondary's copy (optional for one)
+    // Remote names (remotes:): NOTIFY these after every change; who may AXFR/IXFR; and, for
+    // a secondary, whom it transfers from (and accepts NOTIFY from).
+    std::vector<std::string> notify, allow_transfer, primary;
+    unsigned ixfr_history = 100;  // differences kept for IXFR
+    int line = 0;                 // where the zone is defined, for messages
+};
+
+// A server this one transfers with (remotes:), named as in knot.conf.
+struct RemoteConfig {
+    std::string name;
+    std::string address;        // ADDR:PORT or [V6]:PORT
+    std::string key;            // a keys: name; empty: unsigned
+    bool alias_expand = false;  // alias: expand (resolved A/AAAA in place of ALIAS records)
+    int line = 0;
 };
 
 // A TSIG key from the `keys:` section (config_keys.cpp).
@@ -49,6 +64,7 @@ struct Config {
     std::string control_group;        // empty: owner (and root) only, mode 0600
     std::string journal;              // LMDB file of runtime changes; required for changes
     std::vector<TsigKeyConfig> keys;  // TSIG keys for transfers, NOTIFY and UPDATE
+    std::vector<RemoteConfig> remotes;
 };
 
 struct ConfigError : std::runtime_error {
@@ -67,6 +83,13 @@ void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c);
 
 // The `keys:` section (config_keys.cpp); throws ConfigError("FILE:LINE: ...").
 std::vector<TsigKeyConfig> read_keys(const YAML::Node& n, const std::string& path);
+// The `remotes:` section and a zone's notify / allow-transfer / primary / ixfr-history
+// (config_remotes.cpp); throw ConfigError("FILE:LINE: ...").
+std::vector<RemoteConfig> parse_remotes(const YAML::Node& n, const std::string& path);
+void parse_zone_peers(const YAML::Node& z, const std::string& path, ZoneConfig& zc);
+// Every remote a zone names exists, every key a remote names exists; "" or the error.
+std::string check_zone_peers(const Config& c);
+
 // The configured keys as the TSIG code looks them up.
 TsigKeyring make_keyring(const std::vector<TsigKeyConfig>& keys);
 

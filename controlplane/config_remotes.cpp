@@ -58,7 +58,12 @@ std::string check_zone_peers(const Config& c) {
     for (const RemoteConfig& r : c.remotes) {
         if (r.key.empty()) continue;
         bool found = false;
-        for (const auto& k : c.keys) found |= k.name == r.key;
+        auto norm = [](std::string n) {
+            if (!n.empty() && n.back() == '.') n.pop_back();
+            for (char& ch : n) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+            return n;
+        };
+        for (const auto& k : c.keys) found |= norm(k.name) == norm(r.key);
         if (!found)
             return c.source + ":" + std::to_string(r.line) + ": remote " + r.name +
                    ": no key is named '" + r.key + "' (define it under keys:)";

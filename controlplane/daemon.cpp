@@ -37,10 +37,7 @@ MessageHandler::Context Daemon::handler_context() {
     MessageHandler::Context c;
     c.store = &store_;
     c.peers = &peers_;
-    c.history = [this](const Zone& z) -> const ZoneHistory* {
-        auto it = history_.find(z.apex);
-        return it == history_.end() ? nullptr : &it->second;
-    };
+    c.history = [this](const Zone& z) { return store_.history(z.apex); };
     c.snapshot = [this] { return &publisher_.live(); };
     c.alias_expander = [this](std::string_view owner, const RRset& alias,
                               std::vector<Record>& out) { expand_alias(owner, alias, out); };
@@ -70,11 +67,30 @@ Daemon::~Daemon() {
 }
 
 size_t Daemon::load_zones(const std::vector<ZoneConfig>& zones, std::vector<std::string>* errors) {
+    std::map<std::string, uint32_t> before;
+    for (const Zone* z : store_.zones()) before[z->apex_text] = z->serial();
     std::vector<std::string> loaded;
     const size_t failed = store_.load(zones, &loaded, errors);
     // The journal holds every acknowledged change since the file was last flushed.
     if (journal_) replay_journal(*journal_, store_, loaded);
+    std::map<std::string, uint32_t> changed;
+    for (const Zone* z : store_.zones())
+        if (auto it = before.find(z->apex_text); it == before.end() || it->second != z->serial())
+            changed[z->apex_text] = z->serial();
+    notify_secondaries(changed);
     return failed;
+}
+
+void Daemon::notify_secondaries(const std::map<std::string, uint32_t>& zones) {
+    for (const auto& [name, serial] : zones) {
+        const Zone* z = store_.find(name);
+        const ZonePeers* zp = z ? peers_.zone(z->apex) : nullptr;
+        if (zp == nullptr || zp->notify.empty()) continue;
+        std::vector<NotifyTarget> targets;
+        for (const Remote* r : zp->notify)
+            targets.push_back(NotifyTarget{r->name, r->addr, r->key});
+        notifier_.notify(soa_record(*z), targets);
+    }
 }
 
 ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bool journal) {
@@ -91,6 +107,7 @@ ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bo
     if (out.error.empty()) {
         changes_applied_ += changes.size();
         publisher_.publish_changes(out);
+        notify_secondaries(out.serials);
     }
     return out;
 }
@@ -127,6 +144,7 @@ int Daemon::run() {
 // The journal and the control socket, before anything slow: a bad path fails at once.
 bool Daemon::open_control() {
     try {
+        build_peers(cfg_, peers_);
         if (!cfg_.journal.empty()) journal_ = std::make_unique<Journal>(cfg_.journal);
         if (!cfg_.control_socket.empty())
             control_ = std::make_unique<ControlServer>(
@@ -196,13 +214,18 @@ void Daemon::serve() {
         fds.assign({pollfd{signal_fd_, POLLIN, 0}, pollfd{handoff_.fd(), POLLIN, 0}});
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
+        notifier_.poll_fds(fds);
         const bool busy = (control_ && control_->busy()) || publisher_.promoting();
-        poll(fds.data(), fds.size(), busy ? 0 : resolver_.poll_timeout_ms());
+        int timeout = resolver_.poll_timeout_ms();
+        if (const int n = notifier_.poll_timeout_ms(); n >= 0 && (timeout < 0 || n < timeout))
+            timeout = n;
+        poll(fds.data(), fds.size(), busy ? 0 : timeout);
         publisher_.promote_step();  // one chunk per turn: the loop stays responsive
         const auto changed = resolver_.process();
         if (!changed.empty()) publisher_.publish_aliases(changed);
         if (control_) control_->process();
         answer_handoffs();
+        notifier_.process();
         signalfd_siginfo si;
         if (read(signal_fd_, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo != SIGHUP) {

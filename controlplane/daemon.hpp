@@ -15,6 +15,7 @@
 #include "control_server.hpp"
 #include "journal.hpp"
 #include "message_handler.hpp"
+#include "notifier.hpp"
 #include "publisher.hpp"
 #include "zone_store.hpp"
 
@@ -46,6 +47,8 @@ private:
     // Every frontend's counter blocks.
     std::vector<CounterSource> counter_sources() const;
     void answer_handoffs();  // the messages the workers handed off (dispatch.hpp)
+    // NOTIFY to each zone's notify: remotes (zones by presentation name, with new serials).
+    void notify_secondaries(const std::map<std::string, uint32_t>& zones);
     MessageHandler::Context handler_context();
     // A transfer's records for an ALIAS RRset: the target's resolved A/AAAA.
     void expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out);
@@ -72,7 +75,7 @@ private:
     int signal_fd_ = -1;
     HandoffQueue handoff_{1024};
     Peers peers_;
-    std::map<std::string, ZoneHistory> history_;  // by lower-case wire apex
+    Notifier notifier_;
     MessageHandler messages_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;

@@ -5,6 +5,9 @@
 
 #include <cstring>
 
+#include "config.hpp"
+#include "zone.hpp"
+
 namespace anamed {
 
 bool from_remote(const Remote& r, const sockaddr_storage& peer, const TsigKey* key) {
@@ -45,6 +48,52 @@ const Remote* Peers::match(const std::vector<const Remote*>& list, const sockadd
     for (const Remote* r : list)
         if (from_remote(*r, peer, key)) return r;
     return nullptr;
+}
+
+namespace {
+
+std::string name_key(const std::string& name) {
+    return lower_key(text_to_wire(name.empty() || name.back() != '.' ? name + "." : name));
+}
+
+}  // namespace
+
+void build_peers(const Config& c, Peers& out) {
+    out.keys() = make_keyring(c.keys);
+    for (const RemoteConfig& rc : c.remotes) {
+        Remote r;
+        r.name = rc.name;
+        r.alias_expand = rc.alias_expand;
+        if (const std::string err = parse_listen_addr(rc.address, r.addr); !err.empty())
+            throw ConfigError(c.source + ":" + std::to_string(rc.line) + ": remote " + rc.name +
+                              ": " + err);
+        if (!rc.key.empty()) {
+            for (const TsigKeyConfig& k : c.keys)
+                if (name_key(k.name) == name_key(rc.key))
+                    r.key = out.keys().find(name_key(k.name), k.algorithm);
+            if (r.key == nullptr)
+                throw ConfigError(c.source + ":" + std::to_string(rc.line) + ": remote " + rc.name +
+                                  ": no key is named '" + rc.key + "' (define it under keys:)");
+        }
+        out.add_remote(std::move(r));
+    }
+    for (const ZoneConfig& z : c.zones) {
+        ZonePeers zp;
+        auto resolve = [&](const std::vector<std::string>& names,
+                           std::vector<const Remote*>& into) {
+            for (const std::string& n : names) {
+                const Remote* r = out.remote(n);
+                if (r == nullptr)
+                    throw ConfigError(c.source + ": zone " + z.name + ": no remote is named '" + n +
+                                      "'");
+                into.push_back(r);
+            }
+        };
+        resolve(z.notify, zp.notify);
+        resolve(z.allow_transfer, zp.allow_transfer);
+        resolve(z.primary, zp.primaries);
+        out.set_zone(name_key(z.name), std::move(zp));
+    }
 }
 
 std::string address_text(const sockaddr_storage& a) {

@@ -51,6 +51,11 @@ private:
     std::map<std::string, ZonePeers> zones_;
 };
 
+struct Config;
+// keys:, remotes: and every zone's lists, resolved into `out` (which must be empty). Throws
+// ConfigError naming what is wrong.
+void build_peers(const Config& c, Peers& out);
+
 // "192.0.2.1" / "2001:db8::1" for logs.
 std::string address_text(const sockaddr_storage& a);
 

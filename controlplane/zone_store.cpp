@@ -67,6 +67,7 @@ size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::st
                        std::vector<std::string>* errors) {
     size_t failed = 0;
     for (const auto& zc : zones) {
+        if (zc.file.empty()) continue;  // a secondary without a copy on disk: transferred first
         const auto t0 = std::chrono::steady_clock::now();
         LoadResult r = load_zone_file(zc.name, zc.file);
         for (const auto& d : r.diags) {
@@ -89,9 +90,36 @@ size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::st
                  " names, " + std::to_string(int(ms)) + " ms");
         if (loaded) loaded->push_back(r.zone->apex_text);
         std::string key = r.zone->apex;
+        ZoneHistory& h = history_[key];
+        h.set_depth(zc.ixfr_history);
+        if (const auto old = zones_.find(key); old != zones_.end())
+            record_reload(*old->second, *r.zone, h);
         zones_[key] = std::move(r.zone);
     }
     return failed;
+}
+
+void ZoneStore::record_reload(const Zone& before, const Zone& after, ZoneHistory& h) {
+    ZoneDelta d;
+    d.old_soa = soa_record(before);
+    d.new_soa = soa_record(after);
+    for (const auto& [key, node] : before.nodes) diff_node(key, &node, after.find(key), d);
+    for (const auto& [key, node] : after.nodes)
+        if (before.find(key) == nullptr) diff_node(key, nullptr, &node, d);
+    if (d.removed.empty() && d.added.empty() && d.old_soa == d.new_soa) return;
+    if (!serial_gt(d.to(), d.from())) {
+        log_warning("zone " + after.apex_text + " changed in its file without a higher serial (" +
+                    std::to_string(d.from()) + " -> " + std::to_string(d.to()) +
+                    "): secondaries will not see the change; raise the serial");
+        h.clear();
+        return;
+    }
+    h.add(std::move(d));
+}
+
+const ZoneHistory* ZoneStore::history(const std::string& apex) const {
+    auto it = history_.find(apex);
+    return it == history_.end() ? nullptr : &it->second;
 }
 
 std::vector<const Zone*> ZoneStore::zones() const {
@@ -146,13 +174,18 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes,
     if (std::string err = commit(); !err.empty()) return out.error = err, out;
     for (auto& [z, nodes] : scratch.per_zone) {
         auto& changed = out.changed[z->apex];
+        ZoneDelta d;
+        d.old_soa = soa_record(*z);
         for (auto& [key, node] : nodes) {
+            diff_node(key, z->find(key), node.empty() ? nullptr : &node, d);
             if (node.empty())
                 z->nodes.erase(key);
             else
                 z->nodes[key] = std::move(node);
             changed.push_back(key);
         }
+        d.new_soa = soa_record(*z);
+        history_[z->apex].add(std::move(d));
         out.serials[z->apex_text] = z->serial();
     }
     return out;

@@ -12,6 +12,7 @@
 #include "config.hpp"
 #include "zone.hpp"
 #include "zone_change.hpp"
+#include "zone_history.hpp"
 
 namespace anamed {
 
@@ -32,7 +33,15 @@ public:
     ChangeOutcome apply(const std::vector<RecordChange>& changes,
                         const std::function<std::string()>& commit);
 
+    // The zone's differences for IXFR (null when the zone is not served). Every change and
+    // every reload that changes a zone adds one.
+    const ZoneHistory* history(const std::string& apex) const;
+
 private:
+    // Records the difference a reload makes (or starts the history anew when the file
+    // changed without a new serial).
+    void record_reload(const Zone& before, const Zone& after, ZoneHistory& h);
+
     // Copies of every node a batch touches, per zone.
     struct Scratch {
         std::map<Zone*, std::map<std::string, ZoneNode>> per_zone;
@@ -42,6 +51,7 @@ private:
     std::string stage(const RecordChange& c, Scratch& scratch);
 
     std::map<std::string, std::unique_ptr<Zone>> zones_;  // by lower-case wire apex
+    std::map<std::string, ZoneHistory> history_;          // by lower-case wire apex
 };
 
 }  // namespace anamed

@@ -141,7 +141,7 @@ class Knot(Peer):
             kl = ("    key: %s\n" % z.key.name) if z.key else ""
             if isinstance(z, SecondaryZone):
                 remotes.append("  - id: r%d\n    address: %s@%d\n%s" % (i, z.primary[0], z.primary[1], kl))
-                acls.append("  - id: a%d\n    address: %s\n%s    action: notify\n" % (i, z.primary[0], kl))
+                acls.append("  - id: a%d\n    address: %s\n%s    action: [notify, transfer]\n" % (i, z.primary[0], kl))
                 zone_lines.append("  - domain: %s\n    master: r%d\n    acl: a%d\n" % (z.name, i, i))
             else:
                 shutil.copy(z.file, os.path.join(self.dir, z.name + ".zone"))
