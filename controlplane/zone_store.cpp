@@ -108,9 +108,10 @@ void ZoneStore::record_reload(const Zone& before, const Zone& after, ZoneHistory
         if (before.find(key) == nullptr) diff_node(key, nullptr, &node, d);
     if (d.removed.empty() && d.added.empty() && d.old_soa == d.new_soa) return;
     if (!serial_gt(d.to(), d.from())) {
-        log_warning("zone " + after.apex_text + " changed in its file without a higher serial (" +
-                    std::to_string(d.from()) + " -> " + std::to_string(d.to()) +
-                    "): secondaries will not see the change; raise the serial");
+        // Secondaries see a change only by a higher serial; IXFR's history starts anew.
+        log_info("zone " + after.apex_text + " changed in its file without a higher serial (" +
+                 std::to_string(d.from()) + " -> " + std::to_string(d.to()) +
+                 "): secondaries will not see the change until the serial goes up");
         h.clear();
         return;
     }
