@@ -231,7 +231,7 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
         const std::string_view rd = apex_soa->rdata[0];
         const uint32_t minimum =
             load32(reinterpret_cast<const uint8_t*>(rd.data()) + rd.size() - 4);
-        TypeEntry e{negative_soa_type, 1, 0, 0, 0, 0, 0};
+        TypeEntry e{NodeData::negative_soa_type, 1, 0, 0, 0, 0, 0};
         BlockWriter block(bytes, owner_known, out.scratch);
         block.rr(placeholder, rrtype::SOA, std::min(apex_soa->ttl, minimum), rd);
         e.rr_len = uint32_t(bytes.size());

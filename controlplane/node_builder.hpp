@@ -16,10 +16,6 @@ namespace anamed {
 // Zone data of a served name (lower-case wire key); glue below a cut only when glue_ok.
 using NodeLookup = std::function<const ZoneNode*(std::string_view key, bool glue_ok)>;
 
-// The negative-answer SOA (TTL = min(SOA TTL, MINIMUM), RFC 2308 §5) rides in the apex's
-// block under this pseudo-type, so that it changes with the apex (serial bumps) in one swap.
-inline constexpr uint16_t negative_soa_type = 0;
-
 struct BuiltNode {
     std::string bytes;                 // a complete NodeData image
     std::vector<std::string> targets;  // MX/NS/SRV targets whose addresses went in additional

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "anamed/rr_types.hpp"
+
 namespace anamed {
 
 // Why a query or a frame got no answer; the order is the counters' order.
@@ -33,26 +35,22 @@ inline constexpr std::array<const char*, size_t(Drop::count)> drop_names{
     "not_ours",        "malformed",    "bad_length", "vlan",        "no_reply",
     "exception_limit", "no_exception", "tx_full",    "handoff_full"};
 
-// Query types counted one by one; the rest share "other".
-inline constexpr std::array<std::pair<uint16_t, const char*>, 15> qtype_buckets{{{1, "A"},
-                                                                                 {28, "AAAA"},
-                                                                                 {15, "MX"},
-                                                                                 {16, "TXT"},
-                                                                                 {5, "CNAME"},
-                                                                                 {2, "NS"},
-                                                                                 {6, "SOA"},
-                                                                                 {33, "SRV"},
-                                                                                 {12, "PTR"},
-                                                                                 {43, "DS"},
-                                                                                 {65, "HTTPS"},
-                                                                                 {64, "SVCB"},
-                                                                                 {257, "CAA"},
-                                                                                 {255, "ANY"},
-                                                                                 {65401, "ALIAS"}}};
+// Query types counted one by one (the RR type table's stats_slot); the rest share "other".
+consteval size_t count_qtype_buckets() {
+    size_t n = 0;
+    for (const RRType& t : rr_table::types) n += t.stats_slot != 0;
+    return n;
+}
+consteval std::array<std::pair<uint16_t, const char*>, count_qtype_buckets()> make_qtype_buckets() {
+    std::array<std::pair<uint16_t, const char*>, count_qtype_buckets()> out{};
+    for (const RRType& t : rr_table::types)
+        if (t.stats_slot != 0) out[t.stats_slot - 1] = {t.number, t.mnemonic.data()};
+    return out;
+}
+inline constexpr auto qtype_buckets = make_qtype_buckets();
 inline size_t qtype_bucket(uint16_t qtype) {
-    for (size_t i = 0; i < qtype_buckets.size(); ++i)
-        if (qtype_buckets[i].first == qtype) return i;
-    return qtype_buckets.size();  // "other"
+    const RRType* t = rr_type(qtype);
+    return t != nullptr && t->stats_slot != 0 ? t->stats_slot - 1 : qtype_buckets.size();
 }
 
 // RCODEs 0-23 one by one (RFC 6895's registry), anything larger shares "other".
