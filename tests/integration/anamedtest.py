@@ -10,6 +10,16 @@
     exits 0 within 5 s of SIGTERM);
   * main(module): the unittest runner whose last line is
     "N passed, N failed, N skipped" (exit status 1 when anything failed).
+
+Every suite (tests/integration/test_*.py) reads:
+  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
+                   build/src/anamed or build/controlplane/anamed exists)
+  ANAMECTL_BIN     path of anamectl (default: <dir of ANAMED_BIN>/../tools/anamectl)
+  ANAMED_TESTDATA  directory with test.zone etc. (default: ../data next to the scripts)
+  ANAMED_TEST_VERBOSE=1  print every dig/anamectl command line
+Run one:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_NAME.py [Class.test]
+(ctest runs them all: ctest --test-dir build -R integration). The last line printed is
+"N passed, N failed, N skipped"; the exit code is non-zero when anything failed.
 """
 
 import os

@@ -7,16 +7,7 @@ dig: ALIAS beside MX and TXT, TTLs, upstream CNAME chains, in-zone CNAMEs to
 ALIAS names, wildcards, the apex, the ALIAS type itself, ANAME and generic
 syntax, and an address change published after a refresh.
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (default build/controlplane/anamed)
-  ANAMED_TESTDATA  accepted (ctest sets it) but unused: the zones are generated
-  ANAMED_TEST_VERBOSE=1  print every dig command line
-  KNOTD, KNOTC     knotd / knotc to use (default: from PATH or /usr/sbin); the
-                   tests are skipped when they are missing
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_alias_knot.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os

@@ -7,14 +7,7 @@ time out, SERVFAIL, NXDOMAIN, loop, send over-long chains, truncate, and send
 spoofed replies (wrong ID / question / case / source port); it counts the
 queries it receives per (name, type).
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (default build/controlplane/anamed)
-  ANAMED_TESTDATA  accepted (ctest sets it) but unused: the zones are generated
-  ANAMED_TEST_VERBOSE=1  print every dig command line
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_alias_many_names.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os

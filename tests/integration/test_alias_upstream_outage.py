@@ -9,14 +9,7 @@ Covered: after a success, stale answers while the upstream fails, SERVFAIL
 past the stale limit, then recovery; a second upstream answering when the
 first times out.
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (default build/controlplane/anamed)
-  ANAMED_TESTDATA  accepted (ctest sets it) but unused: the zones are generated
-  ANAMED_TEST_VERBOSE=1  print every dig command line
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_alias_upstream_outage.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os

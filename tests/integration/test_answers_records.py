@@ -4,19 +4,9 @@ TTLs, TXT quoting, generic (RFC 3597) syntax, $INCLUDE, negative answers
 (NODATA, NXDOMAIN, empty non-terminals), ANY, the query name's case, and
 the RDATA of the common and unknown types (python3 stdlib only).
 
-Starts the real server on a free port with the zones from tests/data
-(answerstest.AnamedServerTest) and queries it with dig over UDP and TCP.
+The server: answerstest.AnamedServerTest (the zones from tests/data).
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
-                   build/src/anamed or build/controlplane/anamed exists)
-  ANAMED_TESTDATA  directory with test.zone etc. (default: ../data next to
-                   this script)
-  ANAMED_TEST_VERBOSE=1  print every dig command line
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_answers_records.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os

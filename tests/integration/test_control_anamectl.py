@@ -8,15 +8,7 @@ command and usage errors; anamectl exits 2 with a message (no abort) on an
 unreadable answer (a fake control socket) and on an argument that is not
 UTF-8.
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
-                   build/src/anamed or build/controlplane/anamed exists)
-  ANAMECTL_BIN     path of anamectl (default: <dir of ANAMED_BIN>/../tools/anamectl)
-  ANAMED_TEST_VERBOSE=1  print every dig/anamectl command line
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_control_anamectl.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os

@@ -13,15 +13,7 @@ stops it with SIGTERM (it must exit 0 within 5 s).  Covered:
     RDATA, deleting the SOA or the apex NS; a batch of thousands of records
     in one transaction.
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
-                   build/src/anamed or build/controlplane/anamed exists)
-  ANAMECTL_BIN     path of anamectl (default: <dir of ANAMED_BIN>/../tools/anamectl)
-  ANAMED_TEST_VERBOSE=1  print every dig/anamectl command line
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_control_changes.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os

@@ -6,16 +6,7 @@ pipelining raw-socket client; after a restart over the same journal every
 acknowledged change is there and no batch is half there.  anamed runs on a
 free port in a private temporary directory (controltest.ControlTest).
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
-                   build/src/anamed or build/controlplane/anamed exists)
-  ANAMECTL_BIN     path of anamectl (default: <dir of ANAMED_BIN>/../tools/anamectl)
-  ANAMED_TEST_VERBOSE=1  print every dig/anamectl command line
-  ANAMED_CRASH_SEED      seed of the kill point (default: random)
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_control_crash.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import collections

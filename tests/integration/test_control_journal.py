@@ -9,15 +9,7 @@ same data); zone reload (the edited file with the journal on top, a broken
 file refused while the old data keeps serving); batches across two zones kept
 through restarts, reloads and flushes.
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
-                   build/src/anamed or build/controlplane/anamed exists)
-  ANAMECTL_BIN     path of anamectl (default: <dir of ANAMED_BIN>/../tools/anamectl)
-  ANAMED_TEST_VERBOSE=1  print every dig/anamectl command line
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_control_journal.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os

@@ -11,15 +11,7 @@ private temporary directory (controltest.ControlTest).  Covered:
     never-reading clients, malformed requests on a connection that keeps
     working, a request followed by a half close.
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
-                   build/src/anamed or build/controlplane/anamed exists)
-  ANAMECTL_BIN     path of anamectl (default: <dir of ANAMED_BIN>/../tools/anamectl)
-  ANAMED_TEST_VERBOSE=1  print every dig/anamectl command line
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_control_socket.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import collections

@@ -8,16 +8,7 @@ reload and at startup, --config (YAML, IPv4 + IPv6, relative zone paths,
 unknown keys), --check, the startup log, the TCP idle timeout and connection
 limit, and SIGTERM with clients in the middle of a TCP connection.
 
-Environment:
-  ANAMED_BIN       path of the anamed binary (required unless build/anamed,
-                   build/src/anamed or build/controlplane/anamed exists)
-  ANAMED_TESTDATA  directory with test.zone etc. (default: ../data next to
-                   this script)
-  ANAMED_TEST_VERBOSE=1  print every dig command line and the load-test counts
-
-Run:  ANAMED_BIN=build/controlplane/anamed python3 tests/integration/test_daemon.py
-The last line printed is "N passed, N failed, N skipped"; the exit code is
-non-zero when anything failed.
+Environment and how to run it: see tests/integration/anamedtest.py.
 """
 
 import os
