@@ -64,6 +64,9 @@ Daemon::Handler Daemon::handler(Command c) {
     case Command::alias_list: return &Daemon::cmd_alias_list;
     case Command::alias_show: return &Daemon::cmd_alias_show;
     case Command::alias_refresh: return &Daemon::cmd_alias_refresh;
+    case Command::zone_status: return &Daemon::cmd_zone_status;
+    case Command::zone_refresh: return &Daemon::cmd_zone_refresh;
+    case Command::zone_retransfer: return &Daemon::cmd_zone_retransfer;
     }
     return nullptr;
 }
@@ -158,7 +161,7 @@ json Daemon::cmd_zone_reload(const json& r) {
     if (!zone.empty() && (which.empty() || store_.find(zone) == nullptr))
         return error("no zone " + zone + " is served");
     std::vector<std::string> errors;
-    const size_t failed = load_zones(which, &errors);
+    const size_t failed = load_zones(file_zones(which), &errors);
     publisher_.rebuild();
     if (failed) {
         std::string msg =

@@ -31,6 +31,7 @@ Daemon::Daemon(Config cfg)
     : cfg_(std::move(cfg)),
       resolver_(alias_options(cfg_)),
       publisher_(store_, resolver_),
+      secondary_(secondary_hooks()),
       messages_(handler_context()) {}
 
 MessageHandler::Context Daemon::handler_context() {
@@ -41,6 +42,9 @@ MessageHandler::Context Daemon::handler_context() {
     c.snapshot = [this] { return &publisher_.live(); };
     c.alias_expander = [this](std::string_view owner, const RRset& alias,
                               std::vector<Record>& out) { expand_alias(owner, alias, out); };
+    c.notify = [this](const std::string& apex, const sockaddr_storage& peer, const TsigKey* key) {
+        return secondary_.on_notify(apex, peer, key);
+    };
     return c;
 }
 
@@ -159,8 +163,9 @@ bool Daemon::open_control() {
 
 // Zones and journal, the ALIAS targets resolved once (bounded), the first snapshot.
 bool Daemon::load_and_compile() {
-    load_zones(cfg_.zones);
-    if (store_.size() == 0) {
+    load_zones(file_zones(cfg_.zones));
+    start_secondaries();
+    if (store_.size() == 0 && secondary_.apexes().empty()) {
         log_error("no zone could be loaded; nothing to serve");
         return false;
     }
@@ -215,9 +220,12 @@ void Daemon::serve() {
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
         notifier_.poll_fds(fds);
+        secondary_.poll_fds(fds);
         const bool busy = (control_ && control_->busy()) || publisher_.promoting();
         int timeout = resolver_.poll_timeout_ms();
         if (const int n = notifier_.poll_timeout_ms(); n >= 0 && (timeout < 0 || n < timeout))
+            timeout = n;
+        if (const int n = secondary_.poll_timeout_ms(); n >= 0 && (timeout < 0 || n < timeout))
             timeout = n;
         poll(fds.data(), fds.size(), busy ? 0 : timeout);
         publisher_.promote_step();  // one chunk per turn: the loop stays responsive
@@ -226,6 +234,7 @@ void Daemon::serve() {
         if (control_) control_->process();
         answer_handoffs();
         notifier_.process();
+        secondary_.process();
         signalfd_siginfo si;
         if (read(signal_fd_, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo != SIGHUP) {
@@ -233,7 +242,7 @@ void Daemon::serve() {
             return;
         }
         log_info("SIGHUP: reloading zones");
-        load_zones(cfg_.zones);
+        load_zones(file_zones(cfg_.zones));
         publisher_.rebuild();
         log_info("snapshot " + std::to_string(publisher_.generation()) + " published");
     }

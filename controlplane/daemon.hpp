@@ -17,6 +17,7 @@
 #include "message_handler.hpp"
 #include "notifier.hpp"
 #include "publisher.hpp"
+#include "secondary.hpp"
 #include "zone_store.hpp"
 
 namespace anamed {
@@ -67,6 +68,18 @@ private:
     nlohmann::json cmd_alias_show(const nlohmann::json& r);
     nlohmann::json cmd_alias_refresh(const nlohmann::json& r);
     nlohmann::json zones_json() const;
+    // daemon_secondary.cpp: the secondary zones' commands and hooks.
+    nlohmann::json cmd_zone_status(const nlohmann::json& r);
+    nlohmann::json cmd_zone_refresh(const nlohmann::json& r);
+    nlohmann::json cmd_zone_retransfer(const nlohmann::json& r);
+    Secondary::Hooks secondary_hooks();
+    // Registers every configured secondary zone (after the zones were loaded).
+    void start_secondaries();
+    // A transfer's result checked, swapped into the store and published; "" or the error.
+    std::string apply_transfer(const std::string& apex, TransferResult& r, const Remote& from);
+    void save_copy(const std::string& apex, const std::string& file);
+    // The configured zones that are files of ours (a secondary's copy only when it exists).
+    std::vector<ZoneConfig> file_zones(const std::vector<ZoneConfig>& zones) const;
 
     Config cfg_;
     ZoneStore store_;
@@ -76,6 +89,7 @@ private:
     HandoffQueue handoff_{1024};
     Peers peers_;
     Notifier notifier_;
+    Secondary secondary_;
     MessageHandler messages_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;

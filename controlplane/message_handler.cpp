@@ -98,7 +98,7 @@ Reply MessageHandler::handle(const HandoffMessage& m) {
     switch (m.cls) {
     case MessageClass::transfer: return transfer(m, body, tsig);
     case MessageClass::signed_query: return signed_query(m, body, tsig);
-    case MessageClass::notify:
+    case MessageClass::notify: return notify(m, body, tsig);
     case MessageClass::update:
     case MessageClass::query:
     case MessageClass::other: break;
@@ -123,6 +123,21 @@ Reply MessageHandler::sign(Reply r, const TsigRequest& tsig) {
         msg.resize(n);
     }
     return r;
+}
+
+Reply MessageHandler::notify(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                             const TsigRequest& tsig) {
+    TransferQuestion q;
+    if (!parse_transfer(body, q) || q.qclass != class_in)
+        return error(m, body, tsig, rcode::FORMERR);
+    if (!ctx_.notify) return error(m, body, tsig, rcode::NOTIMP);
+    ++counters_.notifies;
+    const uint8_t rc =
+        ctx_.notify(lower_key(q.qname), m.peer, tsig.status == TsigStatus::ok ? tsig.key : nullptr);
+    if (rc != rcode::NOERROR) ++counters_.notifies_refused;
+    Reply r = error_only(body, rc);
+    if (rc == rcode::NOERROR && !r.messages.empty()) r.messages[0][2] |= char(flag_aa >> 8);
+    return sign(std::move(r), tsig);
 }
 
 Reply MessageHandler::signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body,

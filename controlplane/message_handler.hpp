@@ -22,6 +22,11 @@ public:
         std::function<const ZoneHistory*(const Zone&)> history;  // null: none kept
         std::function<const Snapshot*()> snapshot;
         AliasExpander alias_expander;  // for remotes with alias: expand
+        // A NOTIFY for the zone `apex` (lower-case wire) from `peer` with `key` (null:
+        // unsigned): the RCODE to answer (secondary.hpp). Null: NOTIFY is not accepted.
+        std::function<uint8_t(const std::string& apex, const sockaddr_storage& peer,
+                              const TsigKey* key)>
+            notify;
     };
     explicit MessageHandler(Context c) : ctx_(std::move(c)) {}
 
@@ -29,7 +34,8 @@ public:
     Reply handle(const HandoffMessage& m);
 
     struct Counters {
-        uint64_t axfr = 0, ixfr = 0, transfers_refused = 0, tsig_errors = 0, signed_queries = 0;
+        uint64_t axfr = 0, ixfr = 0, transfers_refused = 0, tsig_errors = 0, signed_queries = 0,
+                 notifies = 0, notifies_refused = 0;
     };
     const Counters& counters() const { return counters_; }
 
@@ -37,6 +43,8 @@ private:
     // body: the message without its TSIG; tsig: what verifying it found.
     Reply transfer(const HandoffMessage& m, const std::vector<uint8_t>& body,
                    const TsigRequest& tsig);
+    Reply notify(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                 const TsigRequest& tsig);
     Reply signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body,
                        const TsigRequest& tsig);
     // A reply of header and question with `rcode`, signed when the request was.

@@ -32,6 +32,8 @@ void Publisher::rebuild(const std::vector<std::string>* targets) {
     alias_slot_.clear();
     for (uint32_t i = 0; i < snap->alias_targets.size(); ++i)
         alias_slot_[snap->alias_targets[i]] = i;
+    for (auto& zt : snap->zones)
+        if (expired_.count(zt->apex_key)) zt->expired = 1;
     live_ = snap.get();
     promote_ = live_->deferred_huge();
     published_.publish(std::move(snap));
@@ -81,6 +83,17 @@ void Publisher::publish_changes(const ChangeOutcome& outcome) {
     // In-zone ALIAS targets may have moved with the change.
     const auto moved = resolver_.reresolve_local(store_.zones());
     if (!moved.empty()) publish_aliases(moved);
+}
+
+void Publisher::set_expired(const std::string& apex, bool expired) {
+    if (expired)
+        expired_.insert(apex);
+    else
+        expired_.erase(apex);
+    if (live_ == nullptr) return;
+    for (auto& zt : live_->zones)
+        if (zt->apex_key == apex)
+            std::atomic_ref<uint8_t>(zt->expired).store(expired ? 1 : 0, std::memory_order_relaxed);
 }
 
 bool Publisher::promote_step() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,10 @@ public:
     // Applied runtime changes: patched into the live snapshot, or a rebuild when structural.
     void publish_changes(const ChangeOutcome& outcome);
 
+    // Marks a zone (lower-case wire apex) expired or not: its names answer SERVFAIL. Kept
+    // across rebuilds.
+    void set_expired(const std::string& apex, bool expired);
+
     // Moves one chunk of the live snapshot to huge pages; false when none is left.
     bool promote_step();
     bool promoting() const { return !promote_.empty(); }
@@ -48,6 +53,7 @@ private:
     LiveSnapshot* live_ = nullptr;  // what published_ holds; only this class swaps its slots
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
     uint64_t generation_ = 0;
+    std::unordered_set<std::string> expired_;  // apexes (set_expired)
     // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
     // of the control loop once the snapshot serves (see huge_alloc).
     std::vector<std::pair<uint8_t*, size_t>> promote_;

@@ -37,6 +37,16 @@ public:
     // every reload that changes a zone adds one.
     const ZoneHistory* history(const std::string& apex) const;
 
+    // Transfers in (zone_store_xfr.cpp). A whole zone (AXFR, already checked as a zone file
+    // is) takes the place of the served version; the difference is recorded for IXFR.
+    void replace_zone(std::unique_ptr<Zone> zone, size_t history_depth);
+    // IXFR's differences applied to the zone in order, all or nothing: every deleted record
+    // must be there, every added one obey the zone rules, and the apex keep SOA and NS. Each
+    // difference goes into the history as it is. The outcome names the changed owners.
+    ChangeOutcome apply_deltas(const std::string& apex, const std::vector<ZoneDelta>& deltas);
+    // Stops serving a zone (and forgets its history); false when it was not served.
+    bool remove_zone(const std::string& apex);
+
 private:
     // Records the difference a reload makes (or starts the history anew when the file
     // changed without a new serial).

@@ -87,6 +87,10 @@ public:
                 if (hop == 0) w_.set_rcode(rcode::REFUSED);
                 return;
             }
+            if (zone->is_expired()) {
+                if (hop == 0) w_.set_rcode(rcode::SERVFAIL);
+                return;
+            }
             if (hop == 0) w_.set_aa(true);
             if (!step(*zone, hop)) return;
         }

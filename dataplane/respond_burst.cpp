@@ -235,6 +235,10 @@ void respond_burst(const Snapshot* snap, BurstItem* items, size_t n,
             if (parsed[i] != Parse::ok || snap == nullptr) continue;
             q[i].zone = snap->find_zone(q[i].qname);
             if (q[i].zone == nullptr) continue;
+            if (q[i].zone->is_expired()) {  // answered (SERVFAIL) by the general path
+                q[i].zone = nullptr;
+                continue;
+            }
             q[i].hash = hash_name(q[i].qname.lower, q[i].qname.len);
         }
         for (size_t i = 0; i < m; ++i)

@@ -26,12 +26,16 @@ enum class Command : uint8_t {
     alias_list,
     alias_show,
     alias_refresh,
+    zone_status,
+    zone_refresh,
+    zone_retransfer,
 };
-inline constexpr std::array<std::string_view, 11> command_names{
-    "status", "stats",       "zone-list",  "zone-check", "zone-reload",  "zone-flush",
-    "change", "record-show", "alias-list", "alias-show", "alias-refresh"};
+inline constexpr std::array<std::string_view, 14> command_names{
+    "status",        "stats",       "zone-list",    "zone-check",     "zone-reload",
+    "zone-flush",    "change",      "record-show",  "alias-list",     "alias-show",
+    "alias-refresh", "zone-status", "zone-refresh", "zone-retransfer"};
 inline constexpr size_t command_count = command_names.size();
-static_assert(size_t(Command::alias_refresh) + 1 == command_count, "a name for every Command");
+static_assert(size_t(Command::zone_retransfer) + 1 == command_count, "a name for every Command");
 
 inline constexpr std::string_view command_name(Command c) {
     return command_names[size_t(c)];
@@ -115,6 +119,12 @@ inline constexpr CliCommand cli_commands[] = {
      "re-read zone files (and the journal over them)", ""},
     {"zone flush", Command::zone_flush, Build::fields, {arg::req("ZONE")}, {},
      "write ZONE, runtime changes included, to its file", ""},
+    {"zone status", Command::zone_status, Build::fields, {arg::opt("ZONE")}, {},
+     "secondary zones: serial, refresh times, expiry, last error", ""},
+    {"zone refresh", Command::zone_refresh, Build::fields, {arg::req("ZONE")}, {},
+     "check a secondary zone's primary for a new serial now", ""},
+    {"zone retransfer", Command::zone_retransfer, Build::fields, {arg::req("ZONE")}, {},
+     "transfer a secondary zone whole (AXFR) now", ""},
     {"record add", Command::change, Build::change,
      {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
      "add records to the RRset at NAME", record_help},

@@ -240,6 +240,13 @@ struct ZoneTable {
     std::string apex_key;   // lower-case wire name
     std::string apex_text;  // for logs
     uint32_t serial = 0;
+    // A secondary zone whose primaries have not answered for its SOA's expire time: its
+    // names are answered SERVFAIL (RFC 1035 §4.3.5). Set by the control plane in place
+    // (Publisher::set_expired); beside the index, which every lookup reads anyway.
+    uint8_t expired = 0;
+    bool is_expired() const {
+        return std::atomic_ref<const uint8_t>(expired).load(std::memory_order_relaxed) != 0;
+    }
     const Node* apex = nullptr;
     NameIndex<Node> index;
     HugeArray<Node> nodes;

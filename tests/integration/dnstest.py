@@ -26,7 +26,7 @@ VERBOSE = os.environ.get("ANAMED_TEST_VERBOSE") == "1"
 DATA = os.environ.get("ANAMED_TESTDATA", os.path.join(os.path.dirname(HERE), "data"))
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
-          4: "NOTIMP", 5: "REFUSED"}
+          4: "NOTIMP", 5: "REFUSED", 9: "NOTAUTH"}
 T_A, T_NS, T_SOA, T_TXT, T_AAAA = 1, 2, 6, 16, 28
 
 

@@ -248,11 +248,11 @@ dpdk:
 
     def test_4_notify_through_the_exception_path(self):
         """A NOTIFY arriving on the DPDK port is handed off to the kernel frontend, whose
-        control plane answers it (NOTIMP until this zone has a primary)."""
+        control plane answers it (NOTAUTH: the zone is not a secondary here)."""
         before = telemetry("/anamed/stats")["to_kernel"]
         out = self.dig("+opcode=notify", "@" + V4, ZONE, "SOA")
         self.assertIn("opcode: NOTIFY", out)
-        self.assertIn("status: NOTIMP", out)
+        self.assertIn("status: NOTAUTH", out)
         self.assertGreater(telemetry("/anamed/stats")["to_kernel"], before)
 
     def raw_socket(self):

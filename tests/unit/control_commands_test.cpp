@@ -111,8 +111,10 @@ TEST(CommandLine, BuildsTheRequestsTheDaemonReads) {
 TEST(CommandLine, UsageErrorsNameTheCommandAndItsHelp) {
     EXPECT_EQ(usage_error({}), (std::pair<std::string, std::string>{"no command", ""}));
     EXPECT_EQ(usage_error({"frob"}).first, "unknown command 'frob'");
-    EXPECT_EQ(usage_error({"zone"}), (std::pair<std::string, std::string>{
-                                         "zone: expected list, check, reload or flush", "zone"}));
+    EXPECT_EQ(
+        usage_error({"zone"}),
+        (std::pair<std::string, std::string>{
+            "zone: expected list, check, reload, flush, status, refresh or retransfer", "zone"}));
     EXPECT_EQ(usage_error({"zone", "flush"}),
               (std::pair<std::string, std::string>{"zone: expected flush ZONE", "zone flush"}));
     EXPECT_EQ(usage_error({"record", "add", "a.test", "x", "A"}).first,
@@ -153,7 +155,8 @@ TEST(CommandLine, CompletesFromTheTable) {
     auto complete = [&](const Words& w) { return cli::complete(w, "/default", ask); };
     EXPECT_EQ(complete({"zo"}), (Words{"zone"}));
     EXPECT_EQ(complete({""}), (Words{"status", "stats", "zone", "record", "alias"}));
-    EXPECT_EQ(complete({"zone", ""}), (Words{"list", "check", "reload", "flush"}));
+    EXPECT_EQ(complete({"zone", ""}),
+              (Words{"list", "check", "reload", "flush", "status", "refresh", "retransfer"}));
     EXPECT_EQ(complete({"record", "s"}), (Words{"set", "show"}));
     EXPECT_EQ(complete({"zone", "check", "x"}), (Words{"@file"}));
     EXPECT_EQ(complete({"record", "add", "a.test", "n", "aa"}), (Words{"AAAA"}));
