@@ -90,6 +90,7 @@ ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bo
     });
     if (out.error.empty()) {
         changes_applied_ += changes.size();
+        if (journal) ++journal_commits_;
         publisher_.publish_changes(out);
     }
     return out;
@@ -118,8 +119,17 @@ int Daemon::run() {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // before any thread starts: they inherit it
     signal(SIGPIPE, SIG_IGN);
     signal_fd_ = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    set_log_level(cfg_.log_level);
+    publisher_.set_identity(make_identity(cfg_.identity));
     if (!open_control() || !load_and_compile() || !start_frontends()) return 1;
+    if (!start_metrics()) {
+        shutdown();
+        return 1;
+    }
+    start_watchdog();
+    notify("READY=1\nSTATUS=serving " + std::to_string(store_.size()) + " zones");
     serve();
+    notify("STOPPING=1");
     shutdown();
     return 0;
 }
@@ -197,26 +207,27 @@ void Daemon::serve() {
         resolver_.poll_fds(fds);
         if (control_) control_->poll_fds(fds);
         const bool busy = (control_ && control_->busy()) || publisher_.promoting();
-        poll(fds.data(), fds.size(), busy ? 0 : resolver_.poll_timeout_ms());
+        poll(fds.data(), fds.size(), busy ? 0 : ops_poll_timeout_ms(resolver_.poll_timeout_ms()));
+        watchdog();
         publisher_.promote_step();  // one chunk per turn: the loop stays responsive
         const auto changed = resolver_.process();
         if (!changed.empty()) publisher_.publish_aliases(changed);
         if (control_) control_->process();
         answer_handoffs();
+        update_metrics(!changed.empty());
         signalfd_siginfo si;
         if (read(signal_fd_, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo != SIGHUP) {
             log_info(std::string("stopping on ") + strsignal(int(si.ssi_signo)));
             return;
         }
-        log_info("SIGHUP: reloading zones");
-        load_zones(cfg_.zones);
-        publisher_.rebuild();
-        log_info("snapshot " + std::to_string(publisher_.generation()) + " published");
+        log_info("SIGHUP: reloading the configuration and the zones");
+        reload();
     }
 }
 
 void Daemon::shutdown() {
+    metrics_.reset();  // it reads the frontends' counters
 #ifdef ANAMED_WITH_DPDK
     if (dpdk_) dpdk_->stop();
 #endif

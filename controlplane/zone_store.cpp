@@ -94,6 +94,10 @@ size_t ZoneStore::load(const std::vector<ZoneConfig>& zones, std::vector<std::st
     return failed;
 }
 
+bool ZoneStore::remove(const std::string& zone_name) {
+    return zones_.erase(zone_key(zone_name)) > 0;
+}
+
 std::vector<const Zone*> ZoneStore::zones() const {
     std::vector<const Zone*> out;
     for (const auto& [k, z] : zones_) out.push_back(z.get());
