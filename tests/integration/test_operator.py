@@ -209,7 +209,7 @@ class IdentityTest(OperatorTest):
         self.assertRegex(d, r'NSID: .*\("node-7"\)')
         # Without the option, no NSID: the answer path is the usual one.
         r = self.query("www.op.test.", "A")
-        self.assertEqual(r.options, [])
+        self.assertEqual(list(r.options), [])
 
     def test_identity_too_long_is_a_config_error(self):
         cfg = self.config("identity: {id: %s}\n" % ("x" * 256))
