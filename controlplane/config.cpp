@@ -50,9 +50,7 @@ public:
         if (auto d = root["dpdk"]) parse_dpdk_config(d, path_, c);
         parse_ops_config(root, path_, c);
         if (auto a = root["alias"]) {
-            only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms",
-                          "require-ad"});
-            if (auto v = a["require-ad"]) c.alias_require_ad = boolean(v, "require-ad");
+            only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
             if (auto v = a["refresh-min-s"])
                 c.alias_refresh_min_s = uint(v, "refresh-min-s", 0, 86400);
             if (auto v = a["refresh-max-s"])

@@ -55,7 +55,6 @@ struct Config {
     IdentityConfig identity;     // NSID and CH TXT; all empty (off) by default
     std::string metrics_listen;  // ADDR:PORT of the Prometheus endpoint; empty: none
     LogLevel log_level = LogLevel::info;
-    bool alias_require_ad = false;  // accept only upstream answers with AD set
 };
 
 struct ConfigError : std::runtime_error {

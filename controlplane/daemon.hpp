@@ -54,7 +54,7 @@ private:
     // daemon_ops.cpp: systemd, metrics, reload.
     void notify(const std::string& state);  // sd_notify; nothing when not under systemd
     void start_watchdog();
-    void watchdog();                          // WATCHDOG=1 when due
+    void watchdog();  // WATCHDOG=1 when due
     int ops_poll_timeout_ms(int resolver_ms) const;
     bool start_metrics();
     void update_metrics(bool now);  // at most once a second unless now

@@ -99,7 +99,7 @@ void Daemon::update_metrics(bool now) {
         MetricsState::AliasTarget a;
         a.target = s.target;
         a.state = state_name(s.state);
-        if (s.last_refresh != Clock::time_point{}) a.last_success = unix_seconds(s.last_refresh, t);
+        if (s.last_success != Clock::time_point{}) a.last_success = unix_seconds(s.last_success, t);
         if (s.stale_since != Clock::time_point{})
             a.stale_seconds = std::chrono::duration<double>(t - s.stale_since).count();
         a.refreshes = s.refreshes;

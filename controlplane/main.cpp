@@ -17,7 +17,8 @@ const char* usage =
     "       anamed --zone NAME=FILE... [--listen ADDR:PORT...] [--upstream ADDR:PORT...]\n"
     "       anamed --check (--config FILE | --zone NAME=FILE...)\n"
     "\n"
-    "  --config FILE       YAML configuration, anamed.yaml(5) (default " ANAMED_DEFAULT_CONFIG ")\n"
+    "  --config FILE       YAML configuration, anamed.yaml(5) (default " ANAMED_DEFAULT_CONFIG
+    ")\n"
     "  --zone NAME=FILE    serve zone NAME from master file FILE (repeatable)\n"
     "  --listen ADDR:PORT  UDP and TCP listen address, [v6]:port for IPv6 (repeatable;\n"
     "                      default 127.0.0.1:53 and [::1]:53)\n"

@@ -13,8 +13,7 @@
 namespace anamed {
 namespace {
 
-MHD_Result reply(MHD_Connection* c, unsigned status, const std::string& body,
-                 const char* type) {
+MHD_Result reply(MHD_Connection* c, unsigned status, const std::string& body, const char* type) {
     MHD_Response* r = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
                                                       MHD_RESPMEM_MUST_COPY);
     if (r == nullptr) return MHD_NO;
@@ -52,9 +51,9 @@ MetricsServer::MetricsServer(const ListenAddr& addr, std::vector<CounterSource> 
     }
     const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
                            (addr.addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    mhd_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, this,
-                            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 64u,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    mhd_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, this, MHD_OPTION_LISTEN_SOCKET,
+                            fd, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+                            10u, MHD_OPTION_END);
     if (mhd_ == nullptr) {
         close(fd);
         throw std::runtime_error("metrics: cannot start the HTTP server on " + addr.text);

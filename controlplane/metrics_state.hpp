@@ -44,9 +44,9 @@ struct MetricsState {
     };
     struct AliasTarget {
         std::string target;
-        std::string state;          // unresolved, resolved, failed
-        double last_success = 0;    // unix time of the last good answer, 0 = never
-        double stale_seconds = 0;   // how long the served answer has been past its refresh
+        std::string state;         // unresolved, resolved, failed
+        double last_success = 0;   // unix time of the last good answer, 0 = never
+        double stale_seconds = 0;  // how long the served answer has been past its refresh
         uint64_t refreshes = 0, failures = 0, upstream_queries = 0;
     };
     std::string version;

@@ -59,8 +59,8 @@ void registry(Writer& w, const CounterSnapshot& c) {
             for (size_t i = 0; i < d.width; ++i) {
                 std::string labels = base;
                 if (d.label != Label::none)
-                    labels +=
-                        std::string(",") + label_name(d.label) + "=" + quoted(label_value(d.label, i));
+                    labels += std::string(",") + label_name(d.label) + "=" +
+                              quoted(label_value(d.label, i));
                 w.sample(name, labels, c.values[s].v[d.first + i]);
             }
         }
@@ -94,11 +94,13 @@ void control_plane(Writer& w, const MetricsState& m) {
     w.sample("anamed_snapshot_generation", "", m.generation);
     w.family("anamed_snapshot_bytes", "gauge", "memory of the published snapshot");
     w.sample("anamed_snapshot_bytes", "", m.snapshot_bytes);
-    const std::pair<const char*, uint64_t> counters[] = {
-        {"changes_applied", m.changes_applied}, {"journal_commits", m.journal_commits},
-        {"reloads", m.reloads},                 {"axfr_served", m.axfr},
-        {"ixfr_served", m.ixfr},                {"transfers_refused", m.transfers_refused},
-        {"tsig_errors", m.tsig_errors}};
+    const std::pair<const char*, uint64_t> counters[] = {{"changes_applied", m.changes_applied},
+                                                         {"journal_commits", m.journal_commits},
+                                                         {"reloads", m.reloads},
+                                                         {"axfr_served", m.axfr},
+                                                         {"ixfr_served", m.ixfr},
+                                                         {"transfers_refused", m.transfers_refused},
+                                                         {"tsig_errors", m.tsig_errors}};
     const char* helps[] = {"record changes applied at runtime",
                            "journal transactions committed (one per accepted change batch)",
                            "configuration and zone reloads (SIGHUP)",
@@ -116,7 +118,8 @@ void control_plane(Writer& w, const MetricsState& m) {
 
 void zones_and_aliases(Writer& w, const MetricsState& m) {
     w.family("anamed_zone_serial", "gauge", "SOA serial served, by zone");
-    for (const auto& z : m.zones) w.sample("anamed_zone_serial", "zone=" + quoted(z.name), z.serial);
+    for (const auto& z : m.zones)
+        w.sample("anamed_zone_serial", "zone=" + quoted(z.name), z.serial);
     w.family("anamed_zone_names", "gauge", "names (nodes) in the zone");
     for (const auto& z : m.zones) w.sample("anamed_zone_names", "zone=" + quoted(z.name), z.names);
     w.family("anamed_alias_targets", "gauge", "ALIAS targets tracked");
@@ -143,7 +146,9 @@ void zones_and_aliases(Writer& w, const MetricsState& m) {
         w.family(names[i], "counter", helps[i]);
         for (const auto& a : m.aliases)
             w.sample(names[i], "target=" + quoted(a.target),
-                     i == 0 ? a.refreshes : i == 1 ? a.failures : a.upstream_queries);
+                     i == 0   ? a.refreshes
+                     : i == 1 ? a.failures
+                              : a.upstream_queries);
     }
 }
 

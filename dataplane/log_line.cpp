@@ -16,7 +16,7 @@ namespace {
 // that stream); the journal then reads a "<PRIORITY>" prefix and stamps the time itself.
 bool stderr_is_journal() {
     const char* js = std::getenv("JOURNAL_STREAM");
-    struct stat st{};
+    struct stat st {};
     if (js == nullptr || fstat(2, &st) != 0) return false;
     unsigned long long dev = 0, ino = 0;
     if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;

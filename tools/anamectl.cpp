@@ -2,13 +2,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdio>
 #include <cstring>
-#include <iostream>
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -140,7 +139,8 @@ void table(std::ostream& os, const std::vector<std::string>& head,
 // One "name=value" line per number: nested objects join their keys with dots.
 void print_flat(std::ostream& os, const std::string& prefix, const json& v) {
     if (v.is_object()) {
-        for (const auto& [k, x] : v.items()) print_flat(os, prefix.empty() ? k : prefix + "." + k, x);
+        for (const auto& [k, x] : v.items())
+            print_flat(os, prefix.empty() ? k : prefix + "." + k, x);
     } else if (!v.is_null() && !v.is_array()) {
         os << prefix << "=" << str(v) << "\n";
     }

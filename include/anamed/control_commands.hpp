@@ -158,7 +158,8 @@ struct GlobalOption {
     const char* help;
 };
 inline constexpr GlobalOption global_options[] = {
-    {"--socket", "PATH", "control socket, or -s (else $ANAMED_SOCKET, the config's, /run/anamed.sock)"},
+    {"--socket", "PATH",
+     "control socket, or -s (else $ANAMED_SOCKET, the config's, /run/anamed.sock)"},
     {"--config", "FILE", "the control socket of this anamed.yaml, or -c"},
     {"--json", nullptr, "print anamed's answer as JSON"},
     {"--help", nullptr, "this help; after a command, that command's"},

@@ -18,8 +18,14 @@ inline constexpr uint16_t edns_option_nsid = 3;
 
 // The CH names, in the order of Identity::chaos_txt (lower-case wire form).
 inline constexpr std::array<std::string_view, 4> chaos_names{
-    std::string_view("\x02id\x06server\x00", 11), std::string_view("\x08hostname\x04" "bind\x00", 15),
-    std::string_view("\x07version\x06server\x00", 16), std::string_view("\x07version\x04" "bind\x00", 14)};
+    std::string_view("\x02id\x06server\x00", 11),
+    std::string_view("\x08hostname\x04"
+                     "bind\x00",
+                     15),
+    std::string_view("\x07version\x06server\x00", 16),
+    std::string_view("\x07version\x04"
+                     "bind\x00",
+                     14)};
 
 // What an operator configures (identity: in the YAML); empty strings are off.
 struct IdentityConfig {
