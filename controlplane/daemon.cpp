@@ -221,7 +221,7 @@ void Daemon::serve() {
             log_info(std::string("stopping on ") + strsignal(int(si.ssi_signo)));
             return;
         }
-        log_info("SIGHUP: reloading the configuration and the zones");
+        log_info("SIGHUP: reloading zones and the configuration");
         reload();
     }
 }

@@ -1,6 +1,6 @@
 #include "metrics_text.hpp"
 
-#include <cstdio>
+#include <charconv>
 #include <string_view>
 
 namespace anamed {
@@ -16,10 +16,11 @@ std::string quoted(std::string_view v) {
     return out + "\"";
 }
 
+// The shortest text that reads back as v (0.005, not 0.0050000000000000001).
 std::string number(double v) {
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
 }
 
 class Writer {

@@ -255,7 +255,9 @@ class TestAnamectlUsage(ControlTest):
         self.assertEqual(complete_with_bash(["anamectl", "zo"]), ["zone"])
         subs = [w.split()[1] for w in table_commands() if w.startswith("zone ")]
         self.assertEqual(complete_with_bash(["anamectl", "zone", ""]), subs)
-        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "r"]), [])
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "r"]),
+                         ["replace"])
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "x"]), [])
         self.assertEqual(complete_with_bash(["anamectl", "record", "add", ZONE, "x", "aa"]), ["AAAA"])
         self.assertEqual(complete_with_bash(["anamectl", "stats", "--j"]), ["--json"])
         self.assertEqual(complete_with_bash(["anamectl", "record", "add", ZONE, "x", "A", "1", "--t"]),

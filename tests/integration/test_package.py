@@ -65,8 +65,8 @@ class PackageTest(unittest.TestCase):
         status = run(["dpkg", "--root=" + root, "-s", "anamed"])
         self.assertRegex(status.stdout, r"(?m)^Status: install ok installed$", status.stdout)
         for f in ("usr/sbin/anamed", "usr/sbin/anamectl", "etc/anamed/anamed.yaml",
-                  "etc/anamed/zones/example.test.zone", "lib/systemd/system/anamed.service",
-                  "lib/sysusers.d/anamed.conf", "usr/share/bash-completion/completions/anamectl",
+                  "etc/anamed/zones/example.test.zone", "usr/lib/systemd/system/anamed.service",
+                  "usr/lib/sysusers.d/anamed.conf", "usr/share/bash-completion/completions/anamectl",
                   "usr/share/man/man8/anamed.8.gz", "usr/share/man/man8/anamectl.8.gz",
                   "usr/share/man/man5/anamed.yaml.5.gz"):
             self.assertTrue(os.path.exists(os.path.join(root, f)), f)
