@@ -15,7 +15,7 @@ struct AliasResolver::Target {
     std::vector<std::string> a, aaaa;
     uint32_t ttl = 0;
     bool ever_resolved = false;
-    Clock::time_point last_refresh{}, next_refresh{}, expires{}, stale_since{};
+    Clock::time_point last_refresh{}, next_refresh{}, expires{}, stale_since{}, last_success{};
     std::string last_error;
     unsigned consecutive_failures = 0;
     size_t upstream = 0;
@@ -180,7 +180,7 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
         t.ttl = std::min(ttl_a, ttl_aaaa);
         t.ever_resolved = true;
         t.last_error.clear();
-        t.last_refresh = Clock::now();
+        t.last_refresh = t.last_success = Clock::now();
         return;
     }
     // A loop or a chain over 8 inside our own zones.
@@ -272,6 +272,7 @@ bool AliasResolver::complete(Target& t, Clock::time_point now) {
         t.aaaa = r6.rdata;
         t.ttl = ttl;
         t.ever_resolved = true;
+        t.last_success = now;
         t.expires = now + std::chrono::seconds(ttl);
         t.stale_since = {};
         t.consecutive_failures = 0;
@@ -357,6 +358,7 @@ std::vector<TargetStatus> AliasResolver::status() const {
             for (const auto& r : *set) s.addresses.push_back(address_text(r));
         s.ttl = t->ttl;
         s.last_refresh = t->last_refresh;
+        s.last_success = t->last_success;
         s.next_refresh = t->next_refresh;
         s.stale_since = t->stale_since;
         s.last_error = t->last_error;

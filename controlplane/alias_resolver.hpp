@@ -39,6 +39,7 @@ struct TargetStatus {
     std::vector<std::string> addresses;  // presentation form
     uint32_t ttl = 0;
     Clock::time_point last_refresh{}, next_refresh{}, stale_since{};
+    Clock::time_point last_success{};  // the last good upstream (or local) answer
     std::string last_error;
     uint64_t refreshes = 0, upstream_queries = 0, failures = 0, rejected_replies = 0;
 };

@@ -26,7 +26,7 @@ public:
         c.source = path_;
         if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
         only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias", "control",
-                         "journal", "dpdk", "keys", "remotes"});
+                         "journal", "dpdk", "keys", "remotes", "identity", "metrics", "log"});
         const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
         if (auto l = root["listen"]) {
             if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
@@ -48,6 +48,7 @@ public:
         }
         if (auto k = root["keys"]) c.keys = read_keys(k, path_);
         if (auto d = root["dpdk"]) parse_dpdk_config(d, path_, c);
+        parse_ops_config(root, path_, c);
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
             if (auto v = a["refresh-min-s"])

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "anamed/dpdk_frontend.hpp"
+#include "anamed/identity.hpp"
 #include "anamed/tsig.hpp"
+#include "log.hpp"
 
 namespace YAML {
 class Node;
@@ -65,6 +67,10 @@ struct Config {
     std::string journal;              // LMDB file of runtime changes; required for changes
     std::vector<TsigKeyConfig> keys;  // TSIG keys for transfers, NOTIFY and UPDATE
     std::vector<RemoteConfig> remotes;
+    // The operator's sections (config_ops.cpp)
+    IdentityConfig identity;     // NSID and CH TXT; all empty (off) by default
+    std::string metrics_listen;  // ADDR:PORT of the Prometheus endpoint; empty: none
+    LogLevel log_level = LogLevel::info;
 };
 
 struct ConfigError : std::runtime_error {
@@ -80,6 +86,10 @@ void validate_config(const Config& c);
 // The `dpdk:` section (config_dpdk.cpp) into c.dpdk and c.dpdk_enabled; throws
 // ConfigError("FILE:LINE: ...").
 void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c);
+
+// The `identity:`, `metrics:` and `log:` sections (config_ops.cpp); throws ConfigError.
+void parse_ops_config(const YAML::Node& root, const std::string& path, Config& c);
+bool parse_log_level(const std::string& name, LogLevel& out);
 
 // The `keys:` section (config_keys.cpp); throws ConfigError("FILE:LINE: ...").
 std::vector<TsigKeyConfig> read_keys(const YAML::Node& n, const std::string& path);

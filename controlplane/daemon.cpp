@@ -110,6 +110,7 @@ ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bo
     });
     if (out.error.empty()) {
         changes_applied_ += changes.size();
+        if (journal) ++journal_commits_;
         publisher_.publish_changes(out);
         notify_secondaries(out.serials);
     }
@@ -139,8 +140,17 @@ int Daemon::run() {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // before any thread starts: they inherit it
     signal(SIGPIPE, SIG_IGN);
     signal_fd_ = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    set_log_level(cfg_.log_level);
+    publisher_.set_identity(make_identity(cfg_.identity));
     if (!open_control() || !load_and_compile() || !start_frontends()) return 1;
+    if (!start_metrics()) {
+        shutdown();
+        return 1;
+    }
+    start_watchdog();
+    notify("READY=1\nSTATUS=serving " + std::to_string(store_.size()) + " zones");
     serve();
+    notify("STOPPING=1");
     shutdown();
     return 0;
 }
@@ -227,7 +237,8 @@ void Daemon::serve() {
             timeout = n;
         if (const int n = secondary_.poll_timeout_ms(); n >= 0 && (timeout < 0 || n < timeout))
             timeout = n;
-        poll(fds.data(), fds.size(), busy ? 0 : timeout);
+        poll(fds.data(), fds.size(), busy ? 0 : ops_poll_timeout_ms(timeout));
+        watchdog();
         publisher_.promote_step();  // one chunk per turn: the loop stays responsive
         const auto changed = resolver_.process();
         if (!changed.empty()) publisher_.publish_aliases(changed);
@@ -235,20 +246,20 @@ void Daemon::serve() {
         answer_handoffs();
         notifier_.process();
         secondary_.process();
+        update_metrics(!changed.empty());
         signalfd_siginfo si;
         if (read(signal_fd_, &si, sizeof si) != sizeof si) continue;
         if (si.ssi_signo != SIGHUP) {
             log_info(std::string("stopping on ") + strsignal(int(si.ssi_signo)));
             return;
         }
-        log_info("SIGHUP: reloading zones");
-        load_zones(file_zones(cfg_.zones));
-        publisher_.rebuild();
-        log_info("snapshot " + std::to_string(publisher_.generation()) + " published");
+        log_info("SIGHUP: reloading zones and the configuration");
+        reload();
     }
 }
 
 void Daemon::shutdown() {
+    metrics_.reset();  // it reads the frontends' counters
 #ifdef ANAMED_WITH_DPDK
     if (dpdk_) dpdk_->stop();
 #endif

@@ -15,6 +15,7 @@
 #include "control_server.hpp"
 #include "journal.hpp"
 #include "message_handler.hpp"
+#include "metrics_server.hpp"
 #include "notifier.hpp"
 #include "publisher.hpp"
 #include "secondary.hpp"
@@ -53,6 +54,16 @@ private:
     MessageHandler::Context handler_context();
     // A transfer's records for an ALIAS RRset: the target's resolved A/AAAA.
     void expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out);
+
+    // daemon_ops.cpp: systemd, metrics, reload.
+    void notify(const std::string& state);  // sd_notify; nothing when not under systemd
+    void start_watchdog();
+    void watchdog();  // WATCHDOG=1 when due
+    int ops_poll_timeout_ms(int resolver_ms) const;
+    bool start_metrics();
+    void update_metrics(bool now);  // at most once a second unless now
+    void reload();                  // SIGHUP
+    void apply_config(Config next);
 
     // control_commands.cpp: one function per command of the table.
     nlohmann::json handle(const nlohmann::json& request);
@@ -99,6 +110,13 @@ private:
     Clock::time_point last_status_ = started_;  // for the query rates anamectl status shows
     std::vector<uint64_t> last_counts_;
     uint64_t changes_applied_ = 0;
+    uint64_t journal_commits_ = 0;
+    uint64_t reloads_ = 0;
+    MetricsBoard metrics_board_;
+    std::unique_ptr<MetricsServer> metrics_;  // after frontend_: stopped before it
+    Clock::time_point metrics_updated_{};
+    std::chrono::microseconds watchdog_interval_{0};
+    Clock::time_point watchdog_last_{};
 };
 
 AliasOptions alias_options(const Config& c);

@@ -1,4 +1,5 @@
-// Control-plane logging to stderr: one line per event, with a UTC timestamp and level.
+// Control-plane logging to stderr: one line per event, with a UTC timestamp and level (or a
+// journal priority under systemd, see anamed/log_line.hpp); below the set level, nothing.
 #pragma once
 
 #include <string>
@@ -8,6 +9,10 @@ namespace anamed {
 enum class LogLevel { debug, info, warning, error };
 
 void log(LogLevel level, const std::string& message);
+void set_log_level(LogLevel level);  // the least level written (log: {level: ...})
+inline void log_debug(const std::string& m) {
+    log(LogLevel::debug, m);
+}
 inline void log_info(const std::string& m) {
     log(LogLevel::info, m);
 }

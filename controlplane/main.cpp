@@ -13,11 +13,12 @@ using namespace anamed;
 namespace {
 
 const char* usage =
-    "usage: anamed --config FILE\n"
+    "usage: anamed [--config FILE]\n"
     "       anamed --zone NAME=FILE... [--listen ADDR:PORT...] [--upstream ADDR:PORT...]\n"
     "       anamed --check (--config FILE | --zone NAME=FILE...)\n"
     "\n"
-    "  --config FILE       YAML configuration (see README)\n"
+    "  --config FILE       YAML configuration, anamed.yaml(5) (default " ANAMED_DEFAULT_CONFIG
+    ")\n"
     "  --zone NAME=FILE    serve zone NAME from master file FILE (repeatable)\n"
     "  --listen ADDR:PORT  UDP and TCP listen address, [v6]:port for IPv6 (repeatable;\n"
     "                      default 127.0.0.1:53 and [::1]:53)\n"
@@ -81,6 +82,8 @@ Config parse_args(int argc, char** argv, bool& check) {
         } else
             usage_error("unknown option " + a);
     }
+    // Nothing to serve named on the command line: the installed configuration.
+    if (config_file.empty() && c.zones.empty()) config_file = ANAMED_DEFAULT_CONFIG;
     if (!config_file.empty()) {
         if (!c.zones.empty() || !c.listen.empty() || !c.upstreams.empty() ||
             !c.control_socket.empty() || !c.journal.empty())
@@ -104,6 +107,7 @@ int main(int argc, char** argv) {
         std::cerr << "anamed: " << e.what() << "\n";
         return 2;
     }
+    set_log_level(cfg.log_level);
     if (check) {
         ZoneStore store;
         const size_t failed = store.load(cfg.zones);

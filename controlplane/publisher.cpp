@@ -14,6 +14,10 @@ int64_t micros_since(Clock::time_point t0, Clock::time_point t1) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
 }
 
+double seconds_since(Clock::time_point t0, Clock::time_point t1) {
+    return std::chrono::duration<double>(t1 - t0).count();
+}
+
 }  // namespace
 
 void Publisher::rebuild(const std::vector<std::string>* targets) {
@@ -34,9 +38,11 @@ void Publisher::rebuild(const std::vector<std::string>* targets) {
         alias_slot_[snap->alias_targets[i]] = i;
     for (auto& zt : snap->zones)
         if (expired_.count(zt->apex_key)) zt->expired = 1;
+    snap->identity = identity_;
     live_ = snap.get();
     promote_ = live_->deferred_huge();
     published_.publish(std::move(snap));
+    latency_[size_t(PublishKind::rebuild)].observe(seconds_since(t0, Clock::now()));
     // A compile frees as much as it keeps (the previous table, the loader's batches): hand
     // that back to the system rather than keep it as heap nobody will use soon.
     malloc_trim(0);
@@ -55,6 +61,7 @@ void Publisher::publish_aliases(const std::vector<std::string>& changed) {
         live_->alias_owners[it->second] = std::move(next);
     }
     const auto visible = Clock::now();
+    latency_[size_t(PublishKind::alias)].observe(seconds_since(t0, visible));
     rcu_.synchronize();
     retired.clear();
     log_info("published " + std::to_string(changed.size()) + " ALIAS change(s) in " +
@@ -73,6 +80,7 @@ void Publisher::publish_changes(const ChangeOutcome& outcome) {
     std::vector<std::unique_ptr<uint8_t[]>> retired;
     patcher.apply(retired);
     const auto visible = Clock::now();
+    latency_[size_t(PublishKind::patch)].observe(seconds_since(t0, visible));
     rcu_.synchronize();
     retired.clear();
     size_t names = 0;

@@ -15,6 +15,7 @@
 #include "anamed/publish.hpp"
 #include "anamed/snapshot.hpp"
 #include "live_snapshot.hpp"
+#include "metrics_state.hpp"
 #include "zone_change.hpp"
 #include "zone_store.hpp"
 
@@ -41,6 +42,13 @@ public:
     bool promote_step();
     bool promoting() const { return !promote_.empty(); }
 
+    // The identity (NSID, CH TXT) every snapshot from the next rebuild on carries.
+    void set_identity(Identity id) { identity_ = std::move(id); }
+    // How long each kind of publication took until the workers could see it.
+    const std::array<LatencyHistogram, size_t(PublishKind::count)>& latency() const {
+        return latency_;
+    }
+
     Published<Snapshot>& published() { return published_; }
     const Snapshot& live() const { return *live_; }
     uint64_t generation() const { return generation_; }
@@ -54,6 +62,8 @@ private:
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
     uint64_t generation_ = 0;
     std::unordered_set<std::string> expired_;  // apexes (set_expired)
+    Identity identity_;
+    std::array<LatencyHistogram, size_t(PublishKind::count)> latency_{};
     // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
     // of the control loop once the snapshot serves (see huge_alloc).
     std::vector<std::pair<uint8_t*, size_t>> promote_;

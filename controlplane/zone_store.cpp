@@ -123,6 +123,10 @@ const ZoneHistory* ZoneStore::history(const std::string& apex) const {
     return it == history_.end() ? nullptr : &it->second;
 }
 
+bool ZoneStore::remove(const std::string& zone_name) {
+    return remove_zone(zone_key(zone_name));
+}
+
 std::vector<const Zone*> ZoneStore::zones() const {
     std::vector<const Zone*> out;
     for (const auto& [k, z] : zones_) out.push_back(z.get());

@@ -25,6 +25,7 @@ public:
                 std::vector<std::string>* errors = nullptr);
     std::vector<const Zone*> zones() const;
     const Zone* find(const std::string& zone_name) const;  // presentation name
+    bool remove(const std::string& zone_name);             // stops serving it (reload)
     size_t size() const { return zones_.size(); }
 
     // Applies a batch all-or-nothing: validated against the same rules as a zone load,

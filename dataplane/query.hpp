@@ -8,6 +8,10 @@
 
 #include "anamed/respond.hpp"
 
+namespace anamed {
+class ResponseWriter;
+}
+
 namespace anamed::detail {
 
 struct Query {
@@ -22,6 +26,7 @@ struct Query {
     uint16_t payload = 0;
     bool edns = false;
     bool edns_do = false;
+    bool nsid = false;  // the OPT asks for the NSID (RFC 5001)
     uint8_t edns_version = 0;
     Name qname;  // last: its buffers are not initialised, and the fields above are stored together
 };
@@ -43,6 +48,9 @@ inline size_t reply_limit(const Query& q, const ClientInfo& client, size_t out_c
     const size_t limit = std::min(client.transport == Transport::tcp ? 65535 : udp, out_cap);
     return limit < header_size + q.question_len + opt_rr_size ? 0 : limit;
 }
+
+// A class CH query (identity.hpp): the configured TXT record, else REFUSED; returns the rcode.
+uint16_t answer_chaos(const Snapshot& snap, const Query& q, ResponseWriter& w) noexcept;
 
 // Everything after parsing: the whole answer, by the general path (RFC 1034 §4.3.2).
 size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const uint8_t* query,

@@ -49,6 +49,7 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q) {
             q.payload = load16(p + pos + 2);
             q.edns_version = p[pos + 5];
             q.edns_do = (p[pos + 6] & 0x80) != 0;
+            q.nsid = edns_has_option(p + pos + 10, rdlen, edns_option_nsid);
         }
         pos += 10 + rdlen;
     }
@@ -333,7 +334,12 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
     ResponseWriter w(out, limit);
     w.begin(q.id, q.flags);
     if (q.question_len) w.question(query + header_size, q.question_len);
-    if (q.edns) w.reserve_opt();
+    // The NSID when asked for and configured, if it fits.
+    std::string_view nsid;
+    if (q.nsid && snap != nullptr &&
+        limit >= header_size + q.question_len + opt_rr_size + snap->identity.nsid_option.size())
+        nsid = snap->identity.nsid_option;
+    if (q.edns) w.reserve_opt(nsid.size());
 
     uint16_t rc = rcode::NOERROR;
     if (parsed == Parse::formerr) {
@@ -347,6 +353,8 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
         rc = rcode::FORMERR;
     } else if (q.qtype == rrtype::MAILA || q.qtype == rrtype::MAILB) {
         rc = rcode::NOTIMP;
+    } else if (q.qclass == class_ch && snap != nullptr) {
+        rc = answer_chaos(*snap, q, w);
     } else if (q.qclass != class_in || snap == nullptr) {
         rc = rcode::REFUSED;  // only IN is served
     } else {
@@ -355,7 +363,7 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
         rc = w.rcode();
     }
     if (rc != rcode::NOERROR) w.set_rcode(uint8_t(rc & 0xF));
-    if (q.edns) w.opt(edns_default_payload, uint8_t(rc >> 4), q.edns_do);
+    if (q.edns) w.opt(edns_default_payload, uint8_t(rc >> 4), q.edns_do, nsid);
     if (info != nullptr) *info = ResponseInfo{rc, q.qtype, w.truncated()};
     return w.finish();
 }

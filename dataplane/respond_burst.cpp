@@ -167,7 +167,7 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     const uint16_t t = q.qtype;
     if (t == 0 || t == rrtype::OPT || t == rrtype::DS || (t >= rrtype::TKEY && t <= rrtype::ANY))
         return 0;
-    if (q.qclass != class_in || (q.edns && q.edns_version != 0)) return 0;
+    if (q.qclass != class_in || (q.edns && (q.edns_version != 0 || q.nsid))) return 0;
     const ZoneTable& zone = *q.zone;
     const Node* apex = zone.apex;
     if (node == nullptr) {  // not in the zone: NXDOMAIN when the apex is the closest encloser

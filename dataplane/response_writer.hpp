@@ -44,7 +44,11 @@ public:
         qdcount_ = 1;
         question_end_ = len_;
     }
-    void reserve_opt() { cap_ -= opt_rr_size; }
+    // Room for the OPT record and `options` bytes of options in it.
+    void reserve_opt(size_t options = 0) {
+        opt_reserved_ = opt_rr_size + options;
+        cap_ -= opt_reserved_;
+    }
 
     // Copies an RRset whose owner is at packet offset `owner`; returns where it starts.
     size_t answer(const NodeData& d, const TypeEntry& e, uint16_t owner, const NamePlace& name) {
@@ -96,10 +100,15 @@ public:
         tc_ = true;
         ok_ = true;
     }
-    void opt(uint16_t payload, uint8_t ext_rcode, bool dnssec_ok) {
-        cap_ += opt_rr_size;
+    // The OPT record, with `options` (whole options, in the room reserve_opt kept) as RDATA.
+    void opt(uint16_t payload, uint8_t ext_rcode, bool dnssec_ok, std::string_view options = {}) {
+        cap_ += opt_reserved_;
         put_opt(buf_ + len_, payload, ext_rcode, dnssec_ok);
-        len_ += opt_rr_size;
+        if (!options.empty()) {
+            std::memcpy(buf_ + len_ + opt_rr_size, options.data(), options.size());
+            store16(buf_ + len_ + opt_rr_size - 2, uint16_t(options.size()));
+        }
+        len_ += opt_rr_size + options.size();
         arcount_ += 1;
     }
     // Helpers on records already in a packet, for respond_burst's direct path as well.
@@ -267,6 +276,7 @@ private:
     uint16_t qdcount_ = 0, ancount_ = 0, nscount_ = 0, arcount_ = 0;
     uint8_t rcode_ = 0;
     bool aa_ = false, tc_ = false, ok_ = true;
+    size_t opt_reserved_ = 0;
     // The last RRset written, for its additional records.
     const TypeEntry* last_block_ = nullptr;
     size_t last_block_end_ = 0;

@@ -2,9 +2,11 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -19,7 +21,7 @@ namespace {
 
 [[noreturn]] void usage(const std::string& msg, const std::string& topic = "") {
     std::cerr << "anamectl: " << msg << "\n\n" << anamed::cli::help(topic);
-    std::exit(2);
+    std::exit(2);  // exit_usage
 }
 
 // Sends one request line and returns the answer line (unparsed); on failure, empty with
@@ -59,14 +61,52 @@ std::string exchange(const std::string& path, const std::string& line, std::stri
     return reply.substr(0, reply.find('\n'));
 }
 
+// Exit statuses: 1 anamed reported an error, 2 usage, 3 anamed cannot be reached.
+constexpr int exit_daemon_error = 1, exit_usage = 2, exit_unreachable = 3;
+
 std::string call(const std::string& path, const std::string& line) {
     std::string error;
     std::string reply = exchange(path, line, error);
     if (!error.empty()) {
         std::cerr << "anamectl: " << error << "\n";
-        std::exit(2);
+        std::exit(exit_unreachable);
     }
     return reply;
+}
+
+// The control socket a configuration file names (control: {socket: ...}, relative to the
+// file's directory); empty when it names none. Throws std::runtime_error.
+std::string config_socket(const std::string& file) {
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(file);
+    } catch (const YAML::Exception& e) {
+        throw std::runtime_error("cannot read " + file + ": " + e.what());
+    }
+    const YAML::Node s = root.IsMap() && root["control"] && root["control"].IsMap()
+                             ? root["control"]["socket"]
+                             : YAML::Node();
+    if (!s || !s.IsScalar()) return "";
+    const std::filesystem::path p(s.as<std::string>());
+    return p.is_relative() ? (std::filesystem::path(file).parent_path() / p).string() : p.string();
+}
+
+// -s, else -c's socket, else $ANAMED_SOCKET, else the installed configuration's, else
+// /run/anamed.sock.
+std::string choose_socket(const anamed::cli::Invocation& inv) {
+    if (inv.socket_given) return inv.socket;
+    if (!inv.config.empty()) {
+        const std::string s = config_socket(inv.config);
+        if (s.empty()) throw std::runtime_error(inv.config + " names no control socket");
+        return s;
+    }
+    if (const char* env = getenv("ANAMED_SOCKET")) return env;
+    std::error_code ec;
+    if (std::filesystem::exists(ANAMED_DEFAULT_CONFIG, ec)) try {
+            if (std::string s = config_socket(ANAMED_DEFAULT_CONFIG); !s.empty()) return s;
+        } catch (const std::runtime_error&) {
+        }
+    return "/run/anamed.sock";
 }
 
 // For completion: the answer, or null when anamed cannot be asked.
@@ -96,40 +136,28 @@ void table(std::ostream& os, const std::vector<std::string>& head,
     for (const auto& r : rows) line(r);
 }
 
-void print_counts(std::ostream& os, const char* title, json& counts) {
-    os << title << ":";
-    for (const auto& [name, n] : counts.items()) os << " " << name << "=" << n;
-    os << "\n";
+// One "name=value" line per number: nested objects join their keys with dots.
+void print_flat(std::ostream& os, const std::string& prefix, const json& v) {
+    if (v.is_object()) {
+        for (const auto& [k, x] : v.items())
+            print_flat(os, prefix.empty() ? k : prefix + "." + k, x);
+    } else if (!v.is_null() && !v.is_array()) {
+        os << prefix << "=" << str(v) << "\n";
+    }
 }
 
+// The counters as name=value lines (queries=5, rcode.NOERROR=4, transport.udp.queries=3,
+// frontend.kernel.udp.0.queries=3, alias.targets=1), for people and scripts alike.
 void print_stats(std::ostream& os, json& r) {
-    uint64_t dropped = 0;
-    for (const auto& [reason, n] : r["dropped"].items()) dropped += n.get<uint64_t>();
-    os << "queries " << r["queries"] << ", responses " << r["responses"] << ", truncated "
-       << r["truncated"] << ", dropped " << dropped << "\n";
-    print_counts(os, "rcode", r["rcode"]);
-    print_counts(os, "qtype", r["qtype"]);
-    if (!r["dropped"].empty()) print_counts(os, "dropped", r["dropped"]);
-    for (const char* t : {"udp", "tcp"})
-        os << t << ": queries=" << r["transport"][t]["queries"]
-           << " responses=" << r["transport"][t]["responses"] << "\n";
-    if (r["dpdk"].is_object()) {
-        os << "dpdk:";
-        for (auto& [name, v] : r["dpdk"].items())
-            if (!v.is_object()) os << " " << name << "=" << v;
-        os << "\n";
-        print_counts(os, "dpdk dropped", r["dpdk"]["dropped"]);
+    for (auto& [k, v] : r.items())
+        if (k != "ok" && k != "frontends") print_flat(os, k, v);
+    for (auto& f : r["frontends"]) {
+        std::string name = "frontend." + str(f["frontend"]) + "." + str(f["transport"]);
+        if (f.contains("port")) name += "." + str(f["port"]);
+        name += "." + str(f["worker"]);
+        for (const char* k : {"queries", "responses", "truncated", "dropped"})
+            if (f.contains(k)) os << name << "." << k << "=" << str(f[k]) << "\n";
     }
-    auto& a = r["alias"];
-    os << "alias: targets=" << a["targets"] << " refreshes=" << a["refreshes"]
-       << " failures=" << a["failures"] << " upstream_queries=" << a["upstream_queries"]
-       << " rejected_replies=" << a["rejected_replies"] << "\n\n";
-    std::vector<std::vector<std::string>> rows;
-    for (auto& f : r["frontends"])
-        rows.push_back({str(f["frontend"]), str(f["transport"]),
-                        f.contains("port") ? str(f["port"]) : "-", str(f["worker"]),
-                        str(f["queries"]), str(f["responses"]), str(f["dropped"])});
-    table(os, {"FRONTEND", "TRANSPORT", "PORT", "WORKER", "QUERIES", "RESPONSES", "DROPPED"}, rows);
 }
 
 // Throws json::exception when the answer lacks a field or has one of the wrong type. `r` is
@@ -195,7 +223,7 @@ void print(std::ostream& os, const std::string& cmd, json r) {
 
 int main(int argc, char** argv) {
     const char* env = getenv("ANAMED_SOCKET");
-    const std::string socket_path = env ? env : "/run/anamed.sock";
+    const std::string socket_path = env ? env : "/run/anamed.sock";  // for completion
     std::vector<std::string> args(argv + 1, argv + argc);
     if (!args.empty() && args[0] == "--complete") {  // the bash completion's helper
         args.erase(args.begin());
@@ -212,8 +240,12 @@ int main(int argc, char** argv) {
             return 0;
         }
         req = anamed::cli::request(inv);
+        inv.socket = choose_socket(inv);
     } catch (const anamed::cli::UsageError& e) {
         usage(e.what(), e.topic);
+    } catch (const std::runtime_error& e) {
+        std::cerr << "anamectl: " << e.what() << "\n";
+        return exit_usage;
     }
     std::string line;
     try {
@@ -221,7 +253,7 @@ int main(int argc, char** argv) {
     } catch (const json::exception& e) {
         std::cerr << "anamectl: an argument (or batch line) is not valid UTF-8: " << e.what()
                   << "\n";
-        return 2;
+        return exit_usage;
     }
     const std::string answer = call(inv.socket, line);
     std::ostringstream out;  // printed only whole: a malformed answer prints nothing
@@ -232,7 +264,7 @@ int main(int argc, char** argv) {
             if (req["cmd"] == "zone-check" && reply.contains("diagnostics"))
                 for (const auto& d : reply["diagnostics"]) std::cerr << str(d) << "\n";
             std::cerr << "anamectl: " << error << "\n";
-            return 1;
+            return exit_daemon_error;
         }
         if (inv.json)
             out << reply.dump(2) << "\n";
@@ -241,7 +273,7 @@ int main(int argc, char** argv) {
     } catch (const json::exception& e) {
         std::cerr << "anamectl: unreadable answer from anamed (" << e.what()
                   << "); is anamectl the same version as anamed?\n";
-        return 2;
+        return exit_daemon_error;
     }
     std::cout << out.str();
     return 0;

@@ -42,10 +42,16 @@ size_t max_args(const CliCommand& c) {
                                 [](const ArgSpec& a) { return a.need != Need::none; }));
 }
 
-// The row named by `words` (one or two of them), or null.
+// The row named by `words` (one or two of them, or an alias of them), or null.
 const CliCommand* find_row(std::string_view group, std::string_view sub) {
     for (const CliCommand& c : cli_commands)
         if (group_of(c) == group && sub_of(c) == sub) return &c;
+    for (const auto& [old_words, words] : cli_aliases) {
+        const std::string_view w = old_words;
+        if (w.substr(0, w.find(' ')) == group && w.substr(w.find(' ') + 1) == sub)
+            for (const CliCommand& c : cli_commands)
+                if (std::string_view(c.words) == words) return &c;
+    }
     return nullptr;
 }
 bool is_group(std::string_view group) {
@@ -112,7 +118,7 @@ void fill(json& out, const CliCommand& c, const std::vector<std::string>& args,
 
 json change(const CliCommand& c, const std::vector<std::string>& args, const std::string* ttl) {
     check_args(c, args);
-    json ch{{"op", std::string(sub_of(c))}};
+    json ch{{"op", std::string(change_op(sub_of(c)))}};
     fill(ch, c, args, ttl);
     return ch;
 }
@@ -131,9 +137,10 @@ json batch_from_file(const std::string& file) {
         const std::string where = file + ":" + std::to_string(n) + ": ";
         const CliCommand* c = find_row("record", w[0]);
         if (c == nullptr || c->build != Build::change)
-            throw UsageError(where + "expected add, set or del", "record batch");
+            throw UsageError(where + "expected add, replace or delete", "record batch");
         std::string ttl;
-        if (w.size() > 3 && std::isdigit(static_cast<unsigned char>(w[3][0])) && w[0] != "del") {
+        if (w.size() > 3 && std::isdigit(static_cast<unsigned char>(w[3][0])) &&
+            change_op(sub_of(*c)) != "del") {
             ttl = w[3];
             w.erase(w.begin() + 3);
         }
@@ -165,7 +172,7 @@ Invocation parse(const std::vector<std::string>& args, const std::string& socket
     bool only_words = false;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
-        if (only_words || (a.rfind("--", 0) != 0 && a != "-h")) {
+        if (only_words || (a.rfind("--", 0) != 0 && a != "-h" && a != "-s" && a != "-c")) {
             words.push_back(a);
         } else if (a == "--") {
             only_words = true;
@@ -173,10 +180,13 @@ Invocation parse(const std::vector<std::string>& args, const std::string& socket
             inv.help = true;
         } else if (a == "--json") {
             inv.json = true;
-        } else if (a == "--socket" || is_command_option(a)) {
+        } else if (a == "--socket" || a == "-s" || a == "--config" || a == "-c" ||
+                   is_command_option(a)) {
             if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
-            if (a == "--socket")
-                inv.socket = args[++i];
+            if (a == "--socket" || a == "-s")
+                inv.socket = args[++i], inv.socket_given = true;
+            else if (a == "--config" || a == "-c")
+                inv.config = args[++i];
             else
                 options.emplace_back(a, args[i + 1]), ++i;
         } else {
@@ -246,15 +256,16 @@ std::string synopsis(const CliCommand& c) {
 }
 
 std::string main_help() {
-    std::string h = "usage: anamectl [--socket PATH] [--json] COMMAND [ARGS]\n\ncommands:\n";
+    std::string h =
+        "usage: anamectl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARGS]\n\ncommands:\n";
     for (const CliCommand& c : cli_commands) h += column(synopsis(c), 39) + c.summary + "\n";
     h += "\noptions:\n";
     for (const GlobalOption& o : global_options)
         h += column(std::string(o.flag) + (o.meta ? std::string(" ") + o.meta : ""), 39) + o.help +
              "\n";
     h += "\n`anamectl COMMAND --help` tells more about a command.\n"
-         "Exit status: 0 done, 1 anamed refused the request, 2 usage or connection error or an\n"
-         "unreadable answer.\n";
+         "Exit status: 0 done, 1 anamed reported an error (or answered unreadably), 2 usage,\n"
+         "3 anamed could not be reached.\n";
     return h;
 }
 
@@ -288,9 +299,10 @@ std::vector<std::string> complete(const std::vector<std::string>& words, const s
             pos.push_back(w);
         else if (w == "--")
             only_words = true;
-        else if (w == "--socket" || is_command_option(w)) {
+        else if (w == "--socket" || w == "--config" || is_command_option(w)) {
             if (i + 2 == words.size())
-                return w == "--socket" ? std::vector<std::string>{"@file"} : cands;
+                return w == "--socket" || w == "--config" ? std::vector<std::string>{"@file"}
+                                                          : cands;
             if (w == "--socket") sock = words[i + 1];
             ++i;
         }

@@ -21,6 +21,8 @@ struct UsageError : std::runtime_error {
 
 struct Invocation {
     std::string socket;
+    bool socket_given = false;  // -s/--socket
+    std::string config;         // -c/--config: the socket is this configuration's
     bool json = false;
     bool help = false;
     std::string topic;                // with help: what was named ("", "zone", "zone flush")

@@ -11,6 +11,7 @@ packages=(
   dnsutils iproute2
   knot knot-dnsutils nsd bind9 python3-dnspython libssl-dev
   libdpdk-dev dpdk dpdk-dev dnsperf iputils-ping tcpdump ethtool
+  libmicrohttpd-dev libsystemd-dev scdoc groff-base prometheus dpkg-dev file
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace anamed {
 
@@ -99,11 +100,11 @@ inline constexpr OptionSpec ttl_option{"--ttl", "N", 0x7FFFFFFF,
                                        "TTL of the new records, in seconds"};
 inline constexpr const char* record_help =
     "  NAME is relative to ZONE ('@' for the apex) or absolute with a trailing dot.\n"
-    "  e.g. anamectl record set mywebservice.com customer42 ALIAS offsite.host.\n"
+    "  e.g. anamectl record replace mywebservice.com customer42 ALIAS offsite.host.\n"
     "       anamectl record add mywebservice.com customer42 MX 10 mail.example.net.\n";
 inline constexpr const char* batch_help =
-    "  FILE has one change a line, 'add|set|del ZONE NAME [TTL] TYPE RDATA...'; '#' starts a\n"
-    "  comment line. Every change applies, or none does.\n";
+    "  FILE has one change a line, 'add|replace|delete ZONE NAME [TTL] TYPE RDATA...'; '#'\n"
+    "  starts a comment line. Every change applies, or none does.\n";
 
 // clang-format off
 inline constexpr CliCommand cli_commands[] = {
@@ -127,11 +128,11 @@ inline constexpr CliCommand cli_commands[] = {
      "transfer a secondary zone whole (AXFR) now", ""},
     {"record add", Command::change, Build::change,
      {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
-     "add records to the RRset at NAME", record_help},
-    {"record set", Command::change, Build::change,
+     "add one record to the RRset at NAME", record_help},
+    {"record replace", Command::change, Build::change,
      {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
      "replace the RRset at NAME", record_help},
-    {"record del", Command::change, Build::change,
+    {"record delete", Command::change, Build::change,
      {arg::req("ZONE"), arg::req("NAME"), arg::opt("TYPE"), arg::opt_rest("RDATA")}, ttl_option,
      "delete RDATA, else the RRset of TYPE, else all at NAME", record_help},
     {"record show", Command::record_show, Build::fields, {arg::req("ZONE"), arg::req("NAME")}, {},
@@ -147,6 +148,19 @@ inline constexpr CliCommand cli_commands[] = {
 };
 // clang-format on
 
+// Older words that still work (scripts written for them), and the rows they stand for. Help
+// and completion show only the rows' own words.
+inline constexpr std::pair<const char*, const char*> cli_aliases[] = {
+    {"record set", "record replace"},
+    {"record del", "record delete"},
+};
+
+// A change's "op" on the control socket for a change row's last word (the socket's
+// vocabulary: add, set, del).
+inline constexpr std::string_view change_op(std::string_view word) {
+    return word == "replace" ? "set" : word == "delete" ? "del" : word;
+}
+
 // Options of every command line.
 struct GlobalOption {
     const char* flag;
@@ -154,7 +168,9 @@ struct GlobalOption {
     const char* help;
 };
 inline constexpr GlobalOption global_options[] = {
-    {"--socket", "PATH", "control socket (else $ANAMED_SOCKET, /run/anamed.sock)"},
+    {"--socket", "PATH",
+     "control socket, or -s (else $ANAMED_SOCKET, the config's, /run/anamed.sock)"},
+    {"--config", "FILE", "the control socket of this anamed.yaml, or -c"},
     {"--json", nullptr, "print anamed's answer as JSON"},
     {"--help", nullptr, "this help; after a command, that command's"},
 };

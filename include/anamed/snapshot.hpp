@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "anamed/huge_array.hpp"
+#include "anamed/identity.hpp"
 #include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
 
@@ -296,6 +297,7 @@ struct Snapshot {
     virtual ~Snapshot() = default;
 
     uint64_t generation = 0;
+    Identity identity;  // NSID and the CH TXT answers (anamed/identity.hpp)
     HugeArray<AliasSlot> aliases;
     std::vector<std::unique_ptr<ZoneTable>> zones;
     NameIndex<ZoneTable> zone_index;

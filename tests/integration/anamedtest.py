@@ -128,7 +128,7 @@ class Anamed:
     """One anamed process; stderr goes to a file in the test's directory."""
 
     def __init__(self, args, workdir, port, hosts=("127.0.0.1",), cwd=None,
-                 log_name="anamed.stderr"):
+                 log_name="anamed.stderr", env=None):
         self.args = [find_binary()] + list(args)
         self.port = port
         self.hosts = hosts
@@ -137,7 +137,8 @@ class Anamed:
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
                                      stderr=self._err, stdin=subprocess.DEVNULL,
-                                     cwd=cwd or workdir)
+                                     cwd=cwd or workdir,
+                                     env=None if env is None else {**os.environ, **env})
 
     def log(self):
         self._err.flush()

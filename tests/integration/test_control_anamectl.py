@@ -4,9 +4,9 @@
 Each test starts its own anamed on a free port with a control socket in a
 private temporary directory (controltest.ControlTest).  Covered: alias
 list/show/refresh, stats --json, status, zone list/check, --help for every
-command and usage errors; anamectl exits 2 with a message (no abort) on an
-unreadable answer (a fake control socket) and on an argument that is not
-UTF-8.
+command and usage errors; anamectl exits 1 with a message (no abort) on an
+unreadable answer (a fake control socket), 2 on an argument that is not UTF-8,
+3 when no anamed answers.
 
 Environment and how to run it: see tests/integration/anamedtest.py.
 """
@@ -139,10 +139,10 @@ class TestInspection(ControlTest):
         self.assertEqual(tcp["frontends"][0]["queries"] - after["frontends"][0]["queries"], 1)
         self.assertEqual(tcp["qtype"].get("MX", 0) - after["qtype"].get("MX", 0), 1)
         out = self.ok("stats")
-        self.assertRegex(out, r"(?m)^rcode:.*NOERROR=\d+")
-        self.assertRegex(out, r"(?m)^udp: queries=\d+ responses=\d+$")
-        self.assertRegex(out, r"(?m)^kernel\s+tcp\s+-\s+0\s+\d+")
-        self.assertRegex(out, r"(?m)^queries \d+")
+        self.assertRegex(out, r"(?m)^rcode\.NOERROR=\d+$")
+        self.assertRegex(out, r"(?m)^transport\.udp\.queries=\d+$")
+        self.assertRegex(out, r"(?m)^frontend\.kernel\.tcp\.0\.queries=\d+$")
+        self.assertRegex(out, r"(?m)^queries=\d+$")
 
     def test_status_and_zone_list_and_check(self):
         out = self.ok("status")
@@ -215,7 +215,6 @@ class TestAnamectlUsage(ControlTest):
             (["record", "batch", batch_bad], r"bad\.txt:1"),
             (["alias"], r"alias: expected"),
             (["alias", "show"], r"alias: expected"),
-            (["status"], r"cannot connect"),       # no daemon is running
         ]
         for args, want in cases:
             with self.subTest(" ".join(args)):
@@ -223,6 +222,10 @@ class TestAnamectlUsage(ControlTest):
                 self.assertEqual(p.returncode, 2, p.what)
                 self.assertRegex(p.stderr, want, p.what)
                 self.assertEqual(p.stdout, "", p.what)
+        p = self.ctl("status")  # no daemon is running: 3
+        self.assertEqual(p.returncode, 3, p.what)
+        self.assertRegex(p.stderr, r"cannot connect", p.what)
+        self.assertEqual(p.stdout, "", p.what)
 
     def test_help_lists_every_command_of_the_table(self):
         """The command table (include/anamed/control_commands.hpp) is what --help,
@@ -244,7 +247,9 @@ class TestAnamectlUsage(ControlTest):
         self.assertEqual(complete_with_bash(["anamectl", "zo"]), ["zone"])
         subs = [w.split()[1] for w in table_commands() if w.startswith("zone ")]
         self.assertEqual(complete_with_bash(["anamectl", "zone", ""]), subs)
-        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "r"]), [])
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "r"]),
+                         ["replace"])
+        self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "x"]), [])
         self.assertEqual(complete_with_bash(["anamectl", "record", "add", ZONE, "x", "aa"]), ["AAAA"])
         self.assertEqual(complete_with_bash(["anamectl", "stats", "--j"]), ["--json"])
         self.assertEqual(complete_with_bash(["anamectl", "record", "add", ZONE, "x", "A", "1", "--t"]),
@@ -264,9 +269,9 @@ class TestAnamectlUsage(ControlTest):
                 self.assertRegex(p.stderr, r"^anamed: --workers wants a number", p.stderr)
                 self.assertNotIn("stoul", p.stderr)
 
-    def test_unreadable_answers_and_non_utf8_arguments_exit_2(self):
-        """A control socket that answers garbage (a fake one here) or an argument
-        that cannot go into a JSON request: exit 2 with a message, nothing on
+    def test_unreadable_answers_exit_1_and_non_utf8_arguments_exit_2(self):
+        """A control socket that answers garbage (a fake one here): exit 1; an argument
+        that cannot go into a JSON request: exit 2; each with a message, nothing on
         stdout, no abort."""
         fake = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         fake.bind(self.sock_path)
@@ -311,7 +316,7 @@ class TestAnamectlUsage(ControlTest):
             with self.subTest(" ".join(args) + " <- " + answer.decode()):
                 state["answer"] = answer
                 p = self.ctl(*args)
-                self.assertEqual(p.returncode, 2, p.what)
+                self.assertEqual(p.returncode, 1, p.what)
                 self.assertRegex(p.stderr, r"^anamectl: unreadable answer from anamed", p.what)
                 self.assertEqual(p.stdout, "", p.what)
 

@@ -99,6 +99,14 @@ TEST(CommandLine, BuildsTheRequestsTheDaemonReads) {
     EXPECT_EQ(request_of({"record", "del", "a.test", "m"}),
               (json{{"cmd", "change"},
                     {"changes", {{{"op", "del"}, {"zone", "a.test"}, {"name", "m"}}}}}));
+    // The verbs and their older words send the socket's ops.
+    EXPECT_EQ(request_of({"record", "delete", "a.test", "m"}),
+              request_of({"record", "del", "a.test", "m"}));
+    EXPECT_EQ(
+        request_of({"record", "replace", "a.test", "t", "A", "192.0.2.1"})["changes"][0]["op"],
+        "set");
+    EXPECT_EQ(request_of({"record", "set", "a.test", "t", "A", "192.0.2.1"}),
+              request_of({"record", "replace", "a.test", "t", "A", "192.0.2.1"}));
     // after "--" everything is an argument
     EXPECT_EQ(
         request_of({"record", "set", "a.test", "t", "TXT", "--", "--ttl"})["changes"][0]["rdata"],
@@ -106,6 +114,10 @@ TEST(CommandLine, BuildsTheRequestsTheDaemonReads) {
     const cli::Invocation inv = cli::parse({"--socket", "/s", "--json", "stats"}, "/default");
     EXPECT_EQ(inv.socket, "/s");
     EXPECT_TRUE(inv.json);
+    const cli::Invocation s = cli::parse({"-s", "/t", "-c", "/etc/x.yaml", "status"}, "/default");
+    EXPECT_EQ(s.socket, "/t");
+    EXPECT_TRUE(s.socket_given);
+    EXPECT_EQ(s.config, "/etc/x.yaml");
 }
 
 TEST(CommandLine, UsageErrorsNameTheCommandAndItsHelp) {
@@ -157,7 +169,8 @@ TEST(CommandLine, CompletesFromTheTable) {
     EXPECT_EQ(complete({""}), (Words{"status", "stats", "zone", "record", "alias"}));
     EXPECT_EQ(complete({"zone", ""}),
               (Words{"list", "check", "reload", "flush", "status", "refresh", "retransfer"}));
-    EXPECT_EQ(complete({"record", "s"}), (Words{"set", "show"}));
+    EXPECT_EQ(complete({"record", "s"}), (Words{"show"}));  // "set" is an alias, not offered
+    EXPECT_EQ(complete({"record", "re"}), (Words{"replace"}));
     EXPECT_EQ(complete({"zone", "check", "x"}), (Words{"@file"}));
     EXPECT_EQ(complete({"record", "add", "a.test", "n", "aa"}), (Words{"AAAA"}));
     EXPECT_EQ(complete({"record", "add", "a.test", "n", "A", "1.2.3.4", "--t"}), (Words{"--ttl"}));
