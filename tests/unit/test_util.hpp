@@ -168,8 +168,7 @@ inline void expect_burst_like_respond(const Snapshot& s,
     for (size_t i = 0; i < qs.size(); ++i) {
         std::array<uint8_t, cap> one{};
         ResponseInfo info;
-        const size_t n =
-            respond(&s, qs[i].data(), qs[i].size(), one.data(), cap, client, &info);
+        const size_t n = respond(&s, qs[i].data(), qs[i].size(), one.data(), cap, client, &info);
         ASSERT_EQ(items[i].out_len, n) << "query " << i;
         EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, outs[i].begin())) << "query " << i;
         EXPECT_EQ(items[i].info.rcode, info.rcode) << "query " << i;
