@@ -20,18 +20,18 @@ RrlClass ResponseGuard::classify(const ResponseInfo& info, size_t len) const noe
 }
 
 size_t ResponseGuard::check(uint8_t* msg, size_t len, const ResponseInfo& info,
-                            const ClientAddr& client, Transport transport,
-                            CounterBlock& st) noexcept {
+                            const ClientAddr& client, Transport transport, CounterBlock& st,
+                            uint64_t key) noexcept {
     if (policy_ == nullptr) return len;
+    const RrlClass cls = rrl_ ? classify(info, len) : RrlClass::positive;
     CookieState cookie = CookieState::none;
     if (info.cookie != 0 && policy_->cookies.enabled) {
         cookie = finish_cookie(policy_->cookies, msg, len, info.cookie, now_s_, client);
         st.bump(cookie == CookieState::valid ? slot::cookies_valid : slot::cookies_issued);
     }
     if (rrl_ == nullptr || transport != Transport::udp || cookie == CookieState::valid) return len;
-    const RrlClass cls = classify(info, len);
-    const uintptr_t name = cls == RrlClass::error ? 0 : info.name_key;
-    switch (rrl_->check(client, cls, name, now_ms_)) {
+    if (key == 0) key = rrl_->key(client, cls, cls == RrlClass::error ? 0 : info.name_key);
+    switch (rrl_->check(key, client, cls, now_ms_)) {
     case RrlTable::Verdict::pass: return len;
     case RrlTable::Verdict::drop: st.drop(Drop::rate_limited); return 0;
     case RrlTable::Verdict::slip: break;

@@ -53,11 +53,16 @@ bool prefix_contains(const RrlPrefix& p, const ClientAddr& a) noexcept {
 }
 
 RrlTable::RrlTable(const RrlConfig& cfg, unsigned share)
-    : cfg_(cfg), rate_(std::max<uint32_t>(1, cfg.rate / std::max(1u, share))) {
+    : cfg_(cfg), rate_(std::clamp<uint32_t>(cfg.rate / std::max(1u, share), 1, max_rate)) {
     lines_ = std::bit_ceil(std::max<size_t>(cfg.table_size, 4) / 4);
     table_.reset(new Line[lines_]);
     std::memset(static_cast<void*>(table_.get()), 0, lines_ * sizeof(Line));
     ring_.reset(new RrlEvent[ring_size]);
+    auto top_bits = [](unsigned bits) { return bits == 0 ? 0 : ~0ULL << (64 - bits); };
+    mask4_ = top_bits(std::min<unsigned>(cfg.v4_prefix, 32));
+    const unsigned v6 = std::min<unsigned>(cfg.v6_prefix, 128);
+    mask6_[0] = top_bits(std::min(v6, 64u));
+    mask6_[1] = top_bits(v6 > 64 ? v6 - 64 : 0);
 }
 
 void RrlTable::push_event(const RrlEvent& e) noexcept {
@@ -100,12 +105,24 @@ RrlTable::Bucket& RrlTable::find(uint64_t h, uint32_t now_ms, bool& fresh) noexc
     return *victim;
 }
 
-RrlTable::Verdict RrlTable::check(const ClientAddr& client, RrlClass cls, uintptr_t name,
+// The prefix (the first bits of the address, as big-endian words, masked) and the name and
+// class, in one mix.
+uint64_t RrlTable::key(const ClientAddr& client, RrlClass cls, uintptr_t name) const noexcept {
+    uint64_t hi, lo = 0;
+    if (client.len == 4) {
+        uint32_t v;
+        std::memcpy(&v, client.bytes, 4);
+        hi = (uint64_t(__builtin_bswap32(v)) << 32) & mask4_;
+    } else {
+        hi = __builtin_bswap64(load_u64(client.bytes)) & mask6_[0];
+        lo = __builtin_bswap64(load_u64(client.bytes + 8)) & mask6_[1];
+    }
+    return mix(hi * 0x9E3779B97F4A7C15ULL ^ (lo + client.len) * 0xC2B2AE3D27D4EB4FULL ^
+               (uint64_t(name) + uint8_t(cls)) * 0x165667B19E3779F9ULL);
+}
+
+RrlTable::Verdict RrlTable::check(uint64_t h, const ClientAddr& client, RrlClass cls,
                                   uint32_t now_ms) noexcept {
-    const unsigned bits = client.len == 4 ? cfg_.v4_prefix : cfg_.v6_prefix;
-    const ClientAddr p = masked(client, bits);
-    const uint64_t h = mix(load_u64(p.bytes) ^ mix(load_u64(p.bytes + 8) + client.len) ^
-                           mix(uint64_t(name) * 0x9E3779B97F4A7C15ULL + uint8_t(cls)));
     bool fresh = false;
     Bucket& b = find(h, now_ms, fresh);
     const int64_t cap = int64_t(rate_) * 1000;
@@ -133,8 +150,9 @@ RrlTable::Verdict RrlTable::check(const ClientAddr& client, RrlClass cls, uintpt
         e.tag = b.tag;
         e.start = true;
         e.cls = cls;
+        const unsigned bits = client.len == 4 ? cfg_.v4_prefix : cfg_.v6_prefix;
         e.bits = uint8_t(std::min<unsigned>(bits, client.len * 8u));
-        e.prefix = p;
+        e.prefix = masked(client, bits);
         push_event(e);
     }
     if (cfg_.slip != 0 && b.limited % cfg_.slip == 0) return Verdict::slip;

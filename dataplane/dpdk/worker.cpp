@@ -29,6 +29,8 @@ struct Scratch {
     rte_mbuf* tx[burst];
     rte_mbuf* exc[burst];
     rte_mbuf* drop[burst];
+    ClientAddr src[burst];      // the queries' sources, for the guard
+    uint64_t guard_key[burst];  // their rate limiting keys (ResponseGuard::prepare)
 };
 
 void set_len(rte_mbuf* m, uint32_t len) {
@@ -107,20 +109,29 @@ struct Burst {
         }
     }
 
+    // The sources of the burst's replies and their rate limiting buckets, fetched together.
+    void prepare_guard(ResponseGuard& guard) {
+        guard.tick();
+        for (unsigned i = 0; i < nq; ++i) {
+            if (s.items[i].out_len == 0) continue;
+            s.src[i] = source_of(rte_pktmbuf_mtod(s.qm[i], uint8_t*), s.cls[i]);
+            s.guard_key[i] = guard.prepare(s.items[i].info, s.items[i].out_len, s.src[i]);
+        }
+    }
+
     // Queries answered in place; what respond_burst hands off (NOTIFY, UPDATE, transfers,
     // TSIG) goes to the kernel frontend, which passes it to the control plane.
     void answer(const Snapshot* snap) {
         if (nq == 0) return;
         ctr.bump(slot::queries, nq);
         respond_burst(snap, s.items, nq, ClientInfo{Transport::udp, guard.cookies()});
-        if (guard.active()) guard.tick();
+        if (guard.active()) prepare_guard(guard);
         for (unsigned i = 0; i < nq; ++i) {
             rte_mbuf* m = s.qm[i];
             BurstItem& it = s.items[i];
             if (it.out_len != 0 && guard.active()) {
-                it.out_len = guard.check(it.out, it.out_len, it.info,
-                                         source_of(rte_pktmbuf_mtod(m, uint8_t*), s.cls[i]),
-                                         Transport::udp, ctr);
+                it.out_len = guard.check(it.out, it.out_len, it.info, s.src[i], Transport::udp, ctr,
+                                         s.guard_key[i]);
                 if (it.out_len == 0) {  // rate-limited: counted by the guard
                     s.drop[ndrop++] = m;
                     continue;

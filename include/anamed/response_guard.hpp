@@ -38,8 +38,18 @@ public:
 
     // The response `msg` (len bytes) to `client`, as it goes out: its new length, or 0 when it
     // is dropped. Counts what it does in `st`.
+    // `key`: from prepare(), or 0.
     size_t check(uint8_t* msg, size_t len, const ResponseInfo& info, const ClientAddr& client,
-                 Transport transport, CounterBlock& st) noexcept;
+                 Transport transport, CounterBlock& st, uint64_t key = 0) noexcept;
+    // For a burst of UDP responses, before check(): the rate limiter's key of each, its
+    // bucket fetched meanwhile (0 without rate limiting).
+    uint64_t prepare(const ResponseInfo& info, size_t len, const ClientAddr& client) noexcept {
+        if (!rrl_) return 0;
+        const RrlClass cls = classify(info, len);
+        const uint64_t k = rrl_->key(client, cls, cls == RrlClass::error ? 0 : info.name_key);
+        rrl_->prefetch(k);
+        return k;
+    }
 
 private:
     RrlClass classify(const ResponseInfo& info, size_t len) const noexcept;
