@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "anamed/respond.hpp"
+#include "anamed/response_guard.hpp"
 #include "bench_util.hpp"
 #include "compiler.hpp"
 #include "ldns.hpp"
@@ -72,13 +73,27 @@ std::vector<uint8_t> frame_for(const std::vector<uint8_t>& q, bool v6, const dp:
     return f;
 }
 
+// What the guard stage is given in each run: none (RRL off), RRL on at a rate no source
+// reaches, or RRL on under a flood of 1M distinct /24s (every response a new bucket, each
+// replacing the stalest of its line).
+enum class Rrl { off, not_limiting, flood_1m };
+
 // The DPDK worker's per-burst work minus the PMD: refresh frames, classify, respond_burst
-// in place (each reply over its query in the frame), rewrite.
+// in place (each reply over its query in the frame), the guard (as worker.cpp), rewrite.
+template <Rrl mode>
 void BM_packet_path(benchmark::State& state) {
     static uint8_t bufs[burst][room];
     BurstItem items[burst];
     dp::Classified cls[burst];
     size_t i = 0, bytes = 0;
+    GuardPolicy policy;
+    policy.rrl.enabled = mode != Rrl::off;
+    policy.rrl.rate = mode == Rrl::flood_1m ? 5 : 1000000;
+    ClientAddr src[burst];
+    uint64_t keys[burst];
+    ResponseGuard guard(&policy);
+    CounterBlock ctr;
+    uint32_t flood_src = 0;
     for (auto _ : state) {
         unsigned nq = 0;
         for (size_t k = 0; k < burst; ++k) {
@@ -90,7 +105,27 @@ void BM_packet_path(benchmark::State& state) {
             items[nq] = BurstItem{bufs[k] + c.dns, c.dns_len, bufs[k] + c.dns, room - c.dns, 0, {}};
             cls[nq++] = c;
         }
-        respond_burst(fx->snap.get(), items, nq, ClientInfo{Transport::udp});
+        respond_burst(fx->snap.get(), items, nq, ClientInfo{Transport::udp, guard.cookies()});
+        if constexpr (mode != Rrl::off) {  // as worker.cpp: keys and prefetches, then checks
+            guard.tick();
+            for (unsigned k = 0; k < nq; ++k) {
+                if (items[k].out_len == 0) continue;
+                ClientAddr& a = src[k];
+                a.len = cls[k].v6 ? 16 : 4;
+                std::memcpy(a.bytes, bufs[k] + cls[k].l3 + (cls[k].v6 ? 8 : 12), a.len);
+                if constexpr (mode == Rrl::flood_1m) {
+                    const uint32_t n = flood_src++ % 1000000;
+                    a.len = 4;
+                    a.bytes[0] = uint8_t(1 + (n >> 16)), a.bytes[1] = uint8_t(n >> 8);
+                    a.bytes[2] = uint8_t(n);
+                }
+                keys[k] = guard.prepare(items[k].info, items[k].out_len, a);
+            }
+            for (unsigned k = 0; k < nq; ++k)
+                if (items[k].out_len != 0)
+                    items[k].out_len = guard.check(items[k].out, items[k].out_len, items[k].info,
+                                                   src[k], Transport::udp, ctr, keys[k]);
+        }
         for (unsigned k = 0; k < nq; ++k)
             if (items[k].out_len)
                 bytes += dp::rewrite_dns_reply(bufs[k], cls[k], uint16_t(items[k].out_len),
@@ -101,6 +136,7 @@ void BM_packet_path(benchmark::State& state) {
     state.counters["Mqps"] =
         benchmark::Counter(double(state.iterations() * burst) / 1e6, benchmark::Counter::kIsRate);
     state.counters["bytes/frame"] = double(bytes) / double(state.iterations() * burst);
+    if (RrlTable* t = guard.table()) state.counters["rrl_table_bytes"] = double(t->memory_bytes());
 }
 
 // Baseline: a null forwarder (testpmd 5tswap) over the same frames: swap MACs, IPs, ports.
@@ -161,7 +197,11 @@ int main(int argc, char** argv) {
     std::cerr << "zone " << args.origin << ": " << f.zone->nodes.size() << " names; "
               << f.frames.size() << " query frames (1/4 IPv6)\n";
     fx = &f;
-    benchmark::RegisterBenchmark("packet_path/burst32", BM_packet_path);
+    benchmark::RegisterBenchmark("packet_path/burst32", BM_packet_path<Rrl::off>);
+    benchmark::RegisterBenchmark("packet_path_rrl_not_limiting/burst32",
+                                 BM_packet_path<Rrl::not_limiting>);
+    benchmark::RegisterBenchmark("packet_path_rrl_flood_1m_sources/burst32",
+                                 BM_packet_path<Rrl::flood_1m>);
     benchmark::RegisterBenchmark("baseline/5tswap_burst32", BM_5tswap_baseline);
     int bargc = int(args.rest.size());
     benchmark::Initialize(&bargc, args.rest.data());

@@ -26,7 +26,8 @@ public:
         c.source = path_;
         if (root.IsNull()) throw ConfigError(path_ + ": the configuration is empty");
         only_keys(root, {"listen", "zones", "workers", "tcp", "upstreams", "alias", "control",
-                         "journal", "dpdk", "keys", "remotes", "identity", "metrics", "log"});
+                         "journal", "dpdk", "keys", "remotes", "identity", "metrics", "log", "rrl",
+                         "cookies", "udp"});
         const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
         if (auto l = root["listen"]) {
             if (!l.IsSequence()) fail(l, "listen must be a list of ADDRESS:PORT");
@@ -76,12 +77,25 @@ public:
         }
         if (auto w = root["workers"]) c.workers = uint(w, "workers", 0, 256);
         if (auto t = root["tcp"]) {
-            only_keys(t, {"idle-timeout-ms", "max-connections"});
+            only_keys(t, {"idle-timeout-ms", "max-connections", "message-timeout-ms",
+                          "max-per-source", "max-lifetime-ms"});
             if (auto v = t["idle-timeout-ms"])
-                c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 0, 3600000);
+                c.tcp.idle_timeout_ms = uint(v, "idle-timeout-ms", 0, 3600000);
             if (auto v = t["max-connections"])
-                c.tcp_max_connections = uint(v, "max-connections", 0, 1000000);
+                c.tcp.max_connections = uint(v, "max-connections", 0, 1000000);
+            if (auto v = t["message-timeout-ms"])
+                c.tcp.message_timeout_ms = uint(v, "message-timeout-ms", 100, 600000);
+            if (auto v = t["max-per-source"])
+                c.tcp.max_per_source = uint(v, "max-per-source", 1, 1000000);
+            if (auto v = t["max-lifetime-ms"])
+                c.tcp.max_lifetime_ms = uint(v, "max-lifetime-ms", 1000, 86400000);
         }
+        if (auto u = root["udp"]) {
+            only_keys(u, {"rcvbuf"});
+            if (auto v = u["rcvbuf"]) c.udp_rcvbuf = uint(v, "rcvbuf", 0, 1u << 30);
+        }
+        if (auto r = root["rrl"]) parse_rrl_config(r, path_, c);
+        if (auto k = root["cookies"]) parse_cookies_config(k, path_, c);
         const auto zones = root["zones"];
         if (!zones || !zones.IsSequence()) fail(root, "zones: a list of {name, file} is required");
         if (auto r = root["remotes"]) c.remotes = parse_remotes(r, path_);

@@ -8,6 +8,8 @@
 
 #include "anamed/dpdk_frontend.hpp"
 #include "anamed/identity.hpp"
+#include "anamed/response_guard.hpp"
+#include "anamed/tcp_limits.hpp"
 #include "anamed/tsig.hpp"
 #include "log.hpp"
 
@@ -50,8 +52,10 @@ struct Config {
     std::vector<std::string> listen;
     std::vector<ZoneConfig> zones;
     unsigned workers = 0;  // UDP workers per address; 0 = one per core
-    unsigned tcp_idle_timeout_ms = 10000;
-    unsigned tcp_max_connections = 1024;
+    TcpLimits tcp;
+    unsigned udp_rcvbuf = 0;  // bytes; 0: the kernel's default
+    // Response rate limiting and DNS cookies (config_abuse.cpp); both off unless configured.
+    GuardPolicy guard;
     // ALIAS resolution
     std::vector<std::string> upstreams;  // recursive resolvers, ADDR:PORT
     unsigned alias_refresh_min_s = 5;
@@ -90,6 +94,9 @@ void parse_dpdk_config(const YAML::Node& n, const std::string& path, Config& c);
 // The `identity:`, `metrics:` and `log:` sections (config_ops.cpp); throws ConfigError.
 void parse_ops_config(const YAML::Node& root, const std::string& path, Config& c);
 bool parse_log_level(const std::string& name, LogLevel& out);
+// The `rrl:` and `cookies:` sections (config_abuse.cpp); throw ConfigError("FILE:LINE: ...").
+void parse_rrl_config(const YAML::Node& n, const std::string& path, Config& c);
+void parse_cookies_config(const YAML::Node& n, const std::string& path, Config& c);
 
 // The `keys:` section (config_keys.cpp); throws ConfigError("FILE:LINE: ...").
 std::vector<TsigKeyConfig> read_keys(const YAML::Node& n, const std::string& path);

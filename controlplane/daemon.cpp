@@ -193,9 +193,13 @@ bool Daemon::start_frontends() {
         parse_listen_addr(l, a);
         addrs.push_back(a);
     }
-    frontend_ = std::make_unique<KernelFrontend>(
-        publisher_.published(), FrontendOptions{cfg_.workers, cfg_.tcp_idle_timeout_ms,
-                                                cfg_.tcp_max_connections, &handoff_});
+    FrontendOptions fo;
+    fo.udp_workers = cfg_.workers;
+    fo.handoff = &handoff_;
+    fo.guard = &cfg_.guard;
+    fo.udp_rcvbuf = cfg_.udp_rcvbuf;
+    fo.tcp = cfg_.tcp;
+    frontend_ = std::make_unique<KernelFrontend>(publisher_.published(), fo);
     try {
         frontend_->start(addrs);
     } catch (const std::exception& e) {
@@ -204,8 +208,17 @@ bool Daemon::start_frontends() {
         return false;
     }
     for (const auto& l : cfg_.listen) log_info("listening on " + l + " (UDP and TCP)");
+    if (cfg_.guard.rrl.enabled)
+        log_info("response rate limiting: " + std::to_string(cfg_.guard.rrl.rate) +
+                 " responses/s per class, name and /" + std::to_string(cfg_.guard.rrl.v4_prefix) +
+                 " (IPv4) or /" + std::to_string(cfg_.guard.rrl.v6_prefix) + " (IPv6), slip " +
+                 std::to_string(cfg_.guard.rrl.slip));
+    if (cfg_.guard.cookies.enabled)
+        log_info(std::string("DNS cookies on") +
+                 (cfg_.guard.cookies.has_previous ? " (the previous secret still accepted)" : ""));
 #ifdef ANAMED_WITH_DPDK  // after the signal mask is set: the lcores inherit it
     if (cfg_.dpdk_enabled) try {
+            cfg_.dpdk.guard = &cfg_.guard;
             dpdk_ = std::make_shared<DpdkFrontend>(publisher_.published(), cfg_.dpdk);
             dpdk_->start();
         } catch (const std::exception& e) {

@@ -1,7 +1,10 @@
 #include "anamed/kernel_frontend.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "anamed/respond.hpp"
 #include "tcp_server.hpp"
@@ -9,8 +12,28 @@
 namespace anamed {
 namespace {
 constexpr unsigned batch = 32;
-constexpr size_t rx_size = 4096;  // larger queries are not DNS over UDP we answer
-constexpr size_t tx_size = 4096;
+constexpr size_t rx_size = 65536;  // any datagram (a padded query may exceed 4 KiB)
+constexpr size_t tx_size = 4096;   // UDP replies stay within 1232 bytes
+
+ClientAddr client_addr(const sockaddr_storage& s) {
+    ClientAddr a;
+    if (s.ss_family == AF_INET) {
+        a.len = 4;
+        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in&>(s).sin_addr, 4);
+    } else if (s.ss_family == AF_INET6) {
+        a.len = 16;
+        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, 16);
+    }
+    return a;
+}
+
+void set_rcvbuf(int fd, unsigned bytes) {
+    if (bytes == 0) return;
+    const int v = int(std::min<unsigned>(bytes, INT32_MAX / 2));
+    // As root, past net.core.rmem_max; otherwise as far as it allows.
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+}
 }  // namespace
 
 KernelFrontend::KernelFrontend(Published<Snapshot>& snap, FrontendOptions opts)
@@ -41,16 +64,23 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
         for (int fd : tcp) close(fd);
         throw;
     }
-    tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp_idle_timeout_ms,
-                                       opts_.tcp_max_connections, opts_.handoff);
+    tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp, opts_.handoff, opts_.guard);
     stats_.push_back(std::make_unique<CounterBlock>());
     tcp_->start(*stats_.back());
     for (int fd : udp) {
+        set_rcvbuf(fd, opts_.udp_rcvbuf);
         fds_.push_back(fd);
         stats_.push_back(std::make_unique<CounterBlock>());
-        CounterBlock* st = stats_.back().get();
-        threads_.emplace_back([this, fd, st] { udp_loop(fd, *st); });
+        guards_.push_back(std::make_unique<ResponseGuard>(opts_.guard, opts_.udp_workers));
+        if (RrlTable* t = guards_.back()->table()) reporter_.add(t);
     }
+    for (size_t i = 0; i < fds_.size(); ++i) {
+        const int fd = fds_[i];
+        CounterBlock* st = stats_[i + 1].get();
+        ResponseGuard* g = guards_[i].get();
+        threads_.emplace_back([this, fd, st, g] { udp_loop(fd, *st, *g); });
+    }
+    reporter_.start();
 }
 
 // Block 0 is the TCP thread's, then one per UDP socket (workers of each address in turn).
@@ -71,6 +101,7 @@ void KernelFrontend::stop() {
     for (int fd : fds_) close(fd);
     fds_.clear();
     if (tcp_) tcp_->stop();
+    reporter_.stop();
 }
 
 bool KernelFrontend::hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len,
@@ -96,7 +127,7 @@ void KernelFrontend::reply(const HandoffMessage& m, Reply r) {
                reinterpret_cast<const sockaddr*>(&m.peer), m.peer_len);
 }
 
-void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
+void KernelFrontend::udp_loop(int fd, CounterBlock& st, ResponseGuard& guard) {
     Rcu& rcu = snap_.rcu();
     const int id = rcu.register_reader();
     auto rx = std::make_unique<uint8_t[]>(batch * rx_size);
@@ -110,7 +141,7 @@ void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
         in[i].msg_hdr.msg_iovlen = 1;
         in[i].msg_hdr.msg_name = &peers[i];
     }
-    ClientInfo client{Transport::udp};
+    const ClientInfo client{Transport::udp, guard.cookies()};
     while (!stop_.load(std::memory_order_relaxed)) {
         for (unsigned i = 0; i < batch; ++i) in[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
         rcu.offline(id);
@@ -118,6 +149,7 @@ void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
         if (n <= 0) continue;
         rcu.online(id);
         const Snapshot* snap = snap_.get();
+        if (guard.active()) guard.tick();
         unsigned m = 0;
         for (int i = 0; i < n; ++i) {
             st.bump(slot::queries);
@@ -126,8 +158,13 @@ void KernelFrontend::udp_loop(int fd, CounterBlock& st) {
                 st.drop(Drop::bad_length);
                 continue;
             }
-            const size_t len = respond(snap, rx.get() + i * rx_size, in[i].msg_len,
-                                       tx.get() + m * tx_size, tx_size, client, &info);
+            size_t len = respond(snap, rx.get() + i * rx_size, in[i].msg_len,
+                                 tx.get() + m * tx_size, tx_size, client, &info);
+            if (len != 0 && guard.active()) {
+                len = guard.check(tx.get() + m * tx_size, len, info, client_addr(peers[i]),
+                                  Transport::udp, st);
+                if (len == 0) continue;
+            }
             if (len == 0) {
                 if (!info.handoff) {
                     st.drop(Drop::no_reply);

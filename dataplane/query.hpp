@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include "anamed/cookie.hpp"
 #include "anamed/respond.hpp"
+#include "anamed/wire.hpp"
 
 namespace anamed {
 class ResponseWriter;
@@ -28,6 +31,9 @@ struct Query {
     bool edns_do = false;
     bool nsid = false;  // the OPT asks for the NSID (RFC 5001)
     uint8_t edns_version = 0;
+    uint8_t cookie_len = 0;   // the COOKIE option's length (8, or 16 to 40), 0 without one
+    bool cookie_bad = false;  // a COOKIE option of another length (RFC 7873 §5.2.2: FORMERR)
+    uint8_t cookie[40];       // its bytes: the reply may be written over the query
     Name qname;  // last: its buffers are not initialised, and the fields above are stored together
 };
 
@@ -38,15 +44,40 @@ enum class Parse { ok, drop, formerr, notimp, handoff };
 // when the question is well-formed, so errors can still echo it.
 Parse parse_query(const uint8_t* p, size_t len, Query& q);
 
+inline size_t cookie_data_len(const Query& q) {
+    return std::max<size_t>(q.cookie_len, client_cookie_len + server_cookie_len);
+}
+// The bytes the echoed COOKIE option takes (put_cookie).
+inline size_t cookie_room(const Query& q, const ClientInfo& client) {
+    return client.cookies && q.cookie_len ? 4 + cookie_data_len(q) : 0;
+}
+
 // How long the reply may be: the client's limit (512 without EDNS, its payload size up to
 // 1232 with EDNS, 65535 over TCP) within out_cap; 0 when not even the header, the question
 // and an OPT record fit (no reply).
+// and an OPT record fit (no reply). With a cookie to echo, the limit leaves room for it.
 inline size_t reply_limit(const Query& q, const ClientInfo& client, size_t out_cap) {
     const size_t udp = q.edns
                            ? std::clamp<uint16_t>(q.payload, udp_min_payload, edns_default_payload)
                            : udp_min_payload;
     const size_t limit = std::min(client.transport == Transport::tcp ? 65535 : udp, out_cap);
-    return limit < header_size + q.question_len + opt_rr_size ? 0 : limit;
+    const size_t room = cookie_room(q, client);
+    return limit < header_size + q.question_len + opt_rr_size + room ? 0 : limit - room;
+}
+
+// Appends the query's COOKIE option to the OPT record that ends the reply at out + len: the
+// client cookie, then the server cookie the client sent or zeros, 24 bytes at least, for the
+// frontend to complete (cookie.hpp). Returns the new length.
+inline size_t put_cookie(const Query& q, uint8_t* out, size_t len, ResponseInfo* info) {
+    const size_t data = cookie_data_len(q);
+    uint8_t* p = out + len;
+    store16(p, edns_cookie);
+    store16(p + 2, uint16_t(data));
+    std::memcpy(p + 4, q.cookie, q.cookie_len);
+    std::memset(p + 4 + q.cookie_len, 0, data - q.cookie_len);
+    store16(p - 2, uint16_t(4 + data));  // the OPT's RDLEN
+    if (info != nullptr) info->cookie = uint8_t(data);
+    return len + 4 + data;
 }
 
 // A class CH query (identity.hpp): the configured TXT record, else REFUSED; returns the rcode.

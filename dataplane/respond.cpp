@@ -12,6 +12,27 @@
 namespace anamed {
 namespace detail {
 
+// The OPT's options: each must end within its data; the COOKIE option is kept.
+bool parse_options(const uint8_t* p, size_t len, Query& q) {
+    for (size_t at = 0; at < len;) {
+        if (at + 4 > len) return false;
+        const uint16_t code = load16(p + at);
+        const size_t n = load16(p + at + 2);
+        if (at + 4 + n > len) return false;
+        if (code == edns_option_nsid) q.nsid = true;
+        if (code == edns_cookie && q.cookie_len == 0 && !q.cookie_bad) {
+            if (n == client_cookie_len || (n >= 16 && n <= 40)) {
+                std::memcpy(q.cookie, p + at + 4, n);
+                q.cookie_len = uint8_t(n);
+            } else {
+                q.cookie_bad = true;
+            }
+        }
+        at += 4 + n;
+    }
+    return true;
+}
+
 Parse parse_query(const uint8_t* p, size_t len, Query& q) {
     if (len < header_size) return Parse::drop;
     q.id = load16(p);
@@ -44,12 +65,15 @@ Parse parse_query(const uint8_t* p, size_t len, Query& q) {
             return ar == 1 ? Parse::handoff : Parse::formerr;
         }
         if (type == rrtype::OPT) {
-            if (q.edns || p[name_start] != 0) return Parse::formerr;  // one OPT, at the root
+            // One OPT, at the root, its options within its data; a FORMERR that the OPT
+            // causes carries an OPT in turn (RFC 6891 §7).
+            const bool misplaced = q.edns || p[name_start] != 0;
             q.edns = true;
             q.payload = load16(p + pos + 2);
             q.edns_version = p[pos + 5];
             q.edns_do = (p[pos + 6] & 0x80) != 0;
-            q.nsid = edns_has_option(p + pos + 10, rdlen, edns_option_nsid);
+            if (misplaced || (rdlen != 0 && !parse_options(p + pos + 10, rdlen, q)))
+                return Parse::formerr;
         }
         pos += 10 + rdlen;
     }
@@ -97,6 +121,10 @@ public:
         }
     }
 
+    // What the rate limiter keys the response by (ResponseInfo::name_key, referral).
+    uintptr_t key() const { return key_; }
+    bool referral() const { return referral_; }
+
 private:
     static constexpr unsigned max_chain = 12;
 
@@ -122,6 +150,7 @@ private:
     bool step(const ZoneTable& zone, unsigned hop) {
         const Node* node = hop == 0 && hash_hint_ ? zone.index.find(cur_->key(), hash_hint_)
                                                   : zone.index.find(cur_->key());
+        if (hop == 0) key_ = node ? uintptr_t(node) : uintptr_t(&zone);
         if (node != nullptr) {
             if (node->cut != nullptr) return answer_cut(zone, *node->cut, hop);
             if ((node->flags & node_flag::delegation) && qtype_ != rrtype::DS)
@@ -129,13 +158,16 @@ private:
             return answer_node(zone, *node);
         }
         const Node* ce = closest_encloser(zone);
+        if (hop == 0 && ce != zone.apex) key_ = uintptr_t(ce->cut ? ce->cut : ce);
         if (ce->cut != nullptr) return answer_cut(zone, *ce->cut, hop);
         if (ce->flags & (node_flag::delegation | node_flag::dname))
             return answer_cut(zone, *ce, hop);
         if (const Node* wild = ce->load_wildcard()) {
+            if (hop == 0) key_ = uintptr_t(wild);
             if (wild->flags & node_flag::delegation) return answer_delegation(*wild, hop);
             return answer_node(zone, *wild);
         }
+        if (hop == 0) key_ = uintptr_t(&zone);
         answer_negative(zone, rcode::NXDOMAIN);
         return false;
     }
@@ -219,7 +251,7 @@ private:
     // section. At the end of a CNAME or DNAME chain it follows the chain's records, which are
     // authoritative data: AA stays set (as Knot and NSD answer).
     bool answer_delegation(const Node& cut, unsigned hop) {
-        if (hop == 0) w_.set_aa(false);
+        if (hop == 0) w_.set_aa(false), referral_ = true;
         const NodeData* d = cut.load_data();
         const TypeEntry* ns = d->find(rrtype::NS);
         w_.authority(*d, *ns, suffix_at(cut.labels), here());
@@ -313,6 +345,8 @@ private:
     const Node* visited_[max_chain];
     uint64_t hash_hint_ = 0;
     unsigned nvisited_ = 0;
+    uintptr_t key_ = 0;
+    bool referral_ = false;
 };
 
 }  // namespace
@@ -342,7 +376,9 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
     if (q.edns) w.reserve_opt(nsid.size());
 
     uint16_t rc = rcode::NOERROR;
-    if (parsed == Parse::formerr) {
+    uintptr_t key = 0;
+    bool referral = false;
+    if (parsed == Parse::formerr || (q.cookie_bad && client.cookies)) {
         rc = rcode::FORMERR;
     } else if (parsed == Parse::notimp) {
         rc = rcode::NOTIMP;
@@ -358,14 +394,18 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
     } else if (q.qclass != class_in || snap == nullptr) {
         rc = rcode::REFUSED;  // only IN is served
     } else {
-        Answerer(*snap, w, q.qtype).run(q.qname, q.zone, q.hash);
+        Answerer a(*snap, w, q.qtype);
+        a.run(q.qname, q.zone, q.hash);
         if (!w.ok()) w.truncate();
         rc = w.rcode();
+        key = a.key();
+        referral = a.referral();
     }
     if (rc != rcode::NOERROR) w.set_rcode(uint8_t(rc & 0xF));
     if (q.edns) w.opt(edns_default_payload, uint8_t(rc >> 4), q.edns_do, nsid);
-    if (info != nullptr) *info = ResponseInfo{rc, q.qtype, w.truncated()};
-    return w.finish();
+    if (info != nullptr) *info = ResponseInfo{rc, q.qtype, w.truncated(), false, referral, 0, key};
+    const size_t len = w.finish();
+    return cookie_room(q, client) ? put_cookie(q, out, len, info) : len;
 }
 
 }  // namespace detail

@@ -167,7 +167,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     const uint16_t t = q.qtype;
     if (t == 0 || t == rrtype::OPT || t == rrtype::DS || (t >= rrtype::TKEY && t <= rrtype::ANY))
         return 0;
-    if (q.qclass != class_in || (q.edns && (q.edns_version != 0 || q.nsid))) return 0;
+    if (q.qclass != class_in || (q.edns && (q.edns_version != 0 || q.nsid)) || q.cookie_bad)
+        return 0;
     const ZoneTable& zone = *q.zone;
     const Node* apex = zone.apex;
     if (node == nullptr) {  // not in the zone: NXDOMAIN when the apex is the closest encloser
@@ -201,11 +202,14 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     store16(out + 6, c.an);
     store16(out + 8, c.ns);
     store16(out + 10, uint16_t(c.ar + q.edns));
+    if (info != nullptr)
+        *info =
+            ResponseInfo{rc, t, false, false, false, 0, node ? uintptr_t(node) : uintptr_t(&zone)};
     if (q.edns) {
         ResponseWriter::put_opt(out + len, edns_default_payload, 0, q.edns_do);
         len += opt_rr_size;
+        if (cookie_room(q, client)) len = put_cookie(q, out, len, info);
     }
-    if (info != nullptr) *info = ResponseInfo{rc, t, false};
     return len;
 }
 

@@ -1,32 +1,60 @@
 #include "tcp_server.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
+#include "anamed/log_line.hpp"
 #include "anamed/respond.hpp"
 
 namespace anamed {
 namespace {
 constexpr size_t max_msg = 65535;
-constexpr size_t out_high_water = 256 * 1024;  // stop reading a client that does not read
+// A client that does not read gets no more answers queued than this (then one reply at most
+// more): with `in` (a read chunk and one partial message) a connection holds at most about
+// 210 KiB, whatever it sends.
+constexpr size_t out_high_water = 64 * 1024;
 constexpr size_t read_chunk = 16384;
+constexpr auto summary_every = std::chrono::seconds(10);
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+ClientAddr peer_addr(const sockaddr_storage& s) {
+    ClientAddr a;
+    if (s.ss_family == AF_INET) {
+        a.len = 4;
+        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in&>(s).sin_addr, 4);
+    } else if (s.ss_family == AF_INET6) {
+        a.len = 16;
+        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, 16);
+    }
+    return a;
+}
 }  // namespace
 
 TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds,
-                     unsigned idle_timeout_ms, unsigned max_connections, HandoffQueue* handoff)
+                     const TcpLimits& limits, HandoffQueue* handoff, const GuardPolicy* guard)
     : snap_(snap),
       listen_fds_(std::move(listen_fds)),
-      idle_timeout_(idle_timeout_ms),
-      max_connections_(max_connections),
+      limits_(limits),
+      guard_(guard),
       scratch_(new uint8_t[max_msg + 2]),
       handoff_(handoff),
       // Each connection awaits one reply at most: the inbox never fills.
-      inbox_(size_t(max_connections) + 16) {}
+      inbox_(size_t(limits.max_connections) + 16) {}
+
+TcpServer::SourceKey TcpServer::source_key(const ClientAddr& a) {
+    SourceKey k{};
+    k[0] = a.len;
+    std::memcpy(k.data() + 1, a.bytes, a.len);
+    return k;
+}
 
 TcpServer::~TcpServer() {
     stop();
@@ -66,11 +94,13 @@ void TcpServer::loop() {
     Rcu& rcu = snap_.rcu();
     rcu_id_ = rcu.register_reader();
     epoll_event events[64];
-    auto last_sweep = std::chrono::steady_clock::now();
+    auto last_sweep = Clock::now();
+    last_summary_ = last_sweep;
     while (!stop_.load(std::memory_order_relaxed)) {
         rcu.offline(rcu_id_);
-        const int n = epoll_wait(ep_, events, 64, 200);
+        const int n = epoll_wait(ep_, events, 64, 100);
         rcu.online(rcu_id_);
+        if (guard_.active()) guard_.tick();
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
             if (fd == inbox_.fd()) {
@@ -93,9 +123,10 @@ void TcpServer::loop() {
             if ((events[i].events & EPOLLOUT) && !pump(c)) continue;
             if (events[i].events & EPOLLIN) on_readable(c);
         }
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_sweep > std::chrono::milliseconds(500)) {
-            sweep_idle();
+        const auto now = Clock::now();
+        if (now - last_sweep > milliseconds(100)) {
+            sweep();
+            log_summary(now);
             last_sweep = now;
         }
         rcu.quiescent(rcu_id_);
@@ -103,18 +134,32 @@ void TcpServer::loop() {
     rcu.unregister_reader(rcu_id_);
 }
 
+// New connections: refused over the per-source limit; when every slot is taken, the longest
+// idle connection is closed to make room (RFC 7766 §6.2.3), so that a flood of slow
+// connections cannot keep a real client out.
 void TcpServer::accept_all(int lfd) {
     while (true) {
-        const int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage peer{};
+        socklen_t peer_len = sizeof peer;
+        const int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
-        if (conns_.size() >= max_connections_) {
-            close(fd);  // RFC 7766 §6.2.2: refuse rather than starve the existing clients
+        const ClientAddr addr = peer_addr(peer);
+        const auto src = per_source_.find(source_key(addr));
+        const unsigned from_source = src == per_source_.end() ? 0 : src->second;
+        if (from_source >= limits_.max_per_source ||
+            (conns_.size() >= limits_.max_connections && !make_room())) {
+            close(fd);
+            ++refused_;
+            stats_->bump(slot::tcp_refused);
             continue;
         }
+        ++per_source_[source_key(addr)];
         Conn& c = conns_[fd];
         c.fd = fd;
         c.id = ++serial_ << 32 | uint32_t(fd);
-        c.last = std::chrono::steady_clock::now();
+        c.peer = addr;
+        c.accepted = c.last = Clock::now();
         c.events = EPOLLIN;
         epoll_event ev{c.events, {.fd = fd}};
         epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
@@ -133,7 +178,7 @@ void TcpServer::on_readable(Conn& c) {
             return;
         }
         c.in.resize(have + size_t(r));
-        c.last = std::chrono::steady_clock::now();
+        if (have == 0) c.msg_start = Clock::now();  // only a whole message counts as progress
         answer_buffered(c);
         if (conns_.find(fd) == conns_.end()) return;
     }
@@ -146,7 +191,7 @@ void TcpServer::answer_buffered(Conn& c) {
     size_t pos = 0;
     while (!c.awaiting && c.in.size() - pos >= 2 && c.out.size() <= out_high_water) {
         const size_t len = size_t(c.in[pos]) << 8 | c.in[pos + 1];
-        if (len == 0) {
+        if (len < header_size) {  // not DNS: nothing else it sends will be
             close_conn(c.fd);
             return;
         }
@@ -154,9 +199,12 @@ void TcpServer::answer_buffered(Conn& c) {
         stats_->bump(slot::queries);
         ResponseInfo info;
         const uint8_t* msg = c.in.data() + pos + 2;
-        const size_t n =
-            respond(snap, msg, len, scratch_.get() + 2, max_msg, ClientInfo{Transport::tcp}, &info);
+        size_t n = respond(snap, msg, len, scratch_.get() + 2, max_msg,
+                           ClientInfo{Transport::tcp, guard_.cookies()}, &info);
+        if (n != 0 && guard_.active())
+            n = guard_.check(scratch_.get() + 2, n, info, c.peer, Transport::tcp, *stats_);
         pos += 2 + len;
+        c.last = Clock::now();
         if (n == 0) {
             if (!info.handoff) {
                 stats_->drop(Drop::no_reply);
@@ -176,6 +224,7 @@ void TcpServer::answer_buffered(Conn& c) {
         c.out.insert(c.out.end(), scratch_.get(), scratch_.get() + n + 2);
     }
     c.in.erase(c.in.begin(), c.in.begin() + pos);
+    if (pos != 0 && !c.in.empty()) c.msg_start = Clock::now();
     if (!flush(c)) {
         close_conn(c.fd);
         return;
@@ -207,7 +256,7 @@ void TcpServer::take_deliveries() {
         Conn& c = it->second;
         c.stream = std::make_shared<Reply>(std::move(d->reply));
         c.next = 0;
-        c.last = std::chrono::steady_clock::now();
+        c.last = Clock::now();
         pump(c);
     }
 }
@@ -248,7 +297,7 @@ bool TcpServer::flush(Conn& c) {
         }
         off += size_t(w);
     }
-    if (off) c.last = std::chrono::steady_clock::now();
+    if (off) c.last = Clock::now();
     c.out.erase(c.out.begin(), c.out.begin() + ptrdiff_t(off));
     return true;
 }
@@ -266,17 +315,68 @@ void TcpServer::update_events(Conn& c) {
 }
 
 void TcpServer::close_conn(int fd) {
+    auto it = conns_.find(fd);
+    if (it == conns_.end()) return;
+    auto src = per_source_.find(source_key(it->second.peer));
+    if (src != per_source_.end() && --src->second == 0) per_source_.erase(src);
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     close(fd);
-    conns_.erase(fd);
+    conns_.erase(it);
 }
 
-void TcpServer::sweep_idle() {
-    const auto now = std::chrono::steady_clock::now();
-    std::vector<int> idle;
-    for (const auto& [fd, c] : conns_)
-        if (now - c.last > idle_timeout_ && !(c.awaiting && !c.stream)) idle.push_back(fd);
+void TcpServer::mark_slow(int fd) {
+    ++slow_;
+    stats_->bump(slot::tcp_slow_closed);
+    close_conn(fd);
+}
+
+// Closes the connection that has made no progress for longest (a transfer or a message with
+// the control plane is progress); false when every connection is busy that way.
+bool TcpServer::make_room() {
+    int oldest = -1;
+    Clock::time_point since = Clock::time_point::max();
+    for (const auto& [fd, c] : conns_) {
+        if (c.awaiting) continue;
+        if (c.last < since) since = c.last, oldest = fd;
+    }
+    if (oldest < 0) return false;
+    ++shed_;
+    stats_->bump(slot::tcp_shed);
+    close_conn(oldest);
+    return true;
+}
+
+// Idle connections, messages not whole by their deadline, lifetimes used up. A connection
+// whose handed-off message the control plane is still answering is left alone.
+void TcpServer::sweep() {
+    const auto now = Clock::now();
+    std::vector<int> idle, slow;
+    for (const auto& [fd, c] : conns_) {
+        if (c.awaiting) continue;
+        if (!c.in.empty() && now - c.msg_start > milliseconds(limits_.message_timeout_ms))
+            slow.push_back(fd);
+        else if (now - c.accepted > milliseconds(limits_.max_lifetime_ms) && c.out.empty())
+            slow.push_back(fd);
+        else if (now - c.last > milliseconds(limits_.idle_timeout_ms))
+            idle.push_back(fd);
+    }
     for (int fd : idle) close_conn(fd);
+    for (int fd : slow) mark_slow(fd);
+}
+
+// One line at most every ten seconds, however many connections were refused or closed.
+void TcpServer::log_summary(Clock::time_point now) {
+    if (refused_ + shed_ + slow_ == 0 || now - last_summary_ < summary_every) return;
+    write_log_line(
+        "warning",
+        "tcp: in the last " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(now - last_summary_).count()) +
+            " s, refused " + std::to_string(refused_) +
+            " connections (per-source limit or all busy), closed " + std::to_string(shed_) +
+            " idle ones to make room and " + std::to_string(slow_) + " too slow or too old");
+    refused_ = shed_ = slow_ = 0;
+    last_summary_ = now;
 }
 
 }  // namespace anamed

@@ -1,13 +1,18 @@
-// DNS over TCP (RFC 7766): length-prefixed messages, pipelining, idle timeout and a
-// connection limit, on one epoll thread. Queries are answered by respond(); what it hands
-// off (dispatch.hpp) goes to the control plane, and the connection reads no further until
+// DNS over TCP (RFC 7766): length-prefixed messages, pipelining, on one epoll thread, with
+// limits a slow or greedy client cannot get round (tcp_limits.hpp): a message must arrive
+// whole soon after its first byte (a byte a second does not keep a connection), a few
+// connections per source address, a lifetime, and when every slot is taken the longest idle
+// connection makes room for the new one (RFC 7766 §6.2.3). Queries are answered by respond(); what
+// it hands off (dispatch.hpp) goes to the control plane, and the connection reads no further until
 // the reply comes back through deliver(): one message, or a stream of them (a transfer),
 // sent as the client takes them.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -15,15 +20,17 @@
 
 #include "anamed/handoff.hpp"
 #include "anamed/publish.hpp"
+#include "anamed/response_guard.hpp"
 #include "anamed/snapshot.hpp"
 #include "anamed/stats.hpp"
+#include "anamed/tcp_limits.hpp"
 
 namespace anamed {
 
 class TcpServer {
 public:
-    TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, unsigned idle_timeout_ms,
-              unsigned max_connections, HandoffQueue* handoff);
+    TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds, const TcpLimits& limits,
+              HandoffQueue* handoff, const GuardPolicy* guard);
     ~TcpServer();
     void start(CounterBlock& stats);
     void stop();
@@ -36,7 +43,11 @@ private:
         uint64_t id = 0;           // fd and a serial: what the control plane's reply names
         std::vector<uint8_t> in;   // bytes received, not yet answered
         std::vector<uint8_t> out;  // bytes not yet accepted by the kernel
-        std::chrono::steady_clock::time_point last;
+        using time_point = std::chrono::steady_clock::time_point;
+        time_point accepted;
+        time_point last;       // a message answered or bytes sent: progress
+        time_point msg_start;  // when the first byte of the message in `in` came
+        ClientAddr peer;
         bool awaiting = false;          // a handed-off message's reply has not all gone out
         std::shared_ptr<Reply> stream;  // that reply, while it does
         size_t next = 0;                // its next message
@@ -48,7 +59,12 @@ private:
     };
 
     void loop();
+    using SourceKey = std::array<uint8_t, 17>;
+    static SourceKey source_key(const ClientAddr& a);
+
     void accept_all(int lfd);
+    bool make_room();
+    void log_summary(std::chrono::steady_clock::time_point now);
     void on_readable(Conn& c);
     void answer_buffered(Conn& c);
     bool hand_off(Conn& c, const uint8_t* msg, size_t len);
@@ -59,12 +75,16 @@ private:
     bool flush(Conn& c);
     void update_events(Conn& c);
     void close_conn(int fd);
-    void sweep_idle();
+    void mark_slow(int fd);
+    void sweep();
 
     Published<Snapshot>& snap_;
     std::vector<int> listen_fds_;
-    const std::chrono::milliseconds idle_timeout_;
-    const unsigned max_connections_;
+    const TcpLimits limits_;
+    ResponseGuard guard_;
+    std::map<SourceKey, unsigned> per_source_;
+    uint64_t refused_ = 0, shed_ = 0, slow_ = 0;  // since the last summary line
+    std::chrono::steady_clock::time_point last_summary_;
     int ep_ = -1;
     int rcu_id_ = -1;
     CounterBlock* stats_ = nullptr;

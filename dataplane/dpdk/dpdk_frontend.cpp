@@ -122,6 +122,8 @@ void DpdkFrontend::start() {
         ctx->index = w;
         ctx->lcore = lcores[w];
         ctx->buckets.resize(fe.ports.size());
+        ctx->guard = std::make_unique<ResponseGuard>(fe.opts.guard, nw);
+        if (RrlTable* t = ctx->guard->table()) fe.reporter.add(t);
         for (auto& b : ctx->buckets)
             b.init(fe.opts.exception_pps == 0 ? 0 : std::max(1u, fe.opts.exception_pps / nw), hz);
         fe.workers.push_back(std::move(ctx));
@@ -134,6 +136,7 @@ void DpdkFrontend::start() {
                                      std::to_string(ctx->lcore));
         fe.launched = true;
     }
+    fe.reporter.start();
     log_info(std::to_string(nw) + " worker(s) running on lcore(s) " + [&] {
         std::string s;
         for (unsigned l : lcores) s += (s.empty() ? "" : ",") + std::to_string(l);
@@ -146,6 +149,7 @@ void DpdkFrontend::stop() {
     if (!fe.eal_up) return;
     fe.quit.store(true);
     if (fe.launched) rte_eal_mp_wait_lcore();
+    fe.reporter.stop();
     unregister_telemetry();
     for (uint16_t id : fe.started) {
         rte_eth_dev_stop(id);

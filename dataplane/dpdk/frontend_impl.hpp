@@ -11,6 +11,8 @@
 
 #include "anamed/dpdk_frontend.hpp"
 #include "anamed/log_line.hpp"
+#include "anamed/response_guard.hpp"
+#include "anamed/rrl_reporter.hpp"
 #include "packet.hpp"
 
 namespace anamed {
@@ -46,6 +48,7 @@ struct alignas(64) WorkerCtx {
     unsigned index = 0;  // also the queue number on every port
     unsigned lcore = 0;
     std::vector<TokenBucket> buckets;  // per port
+    std::unique_ptr<ResponseGuard> guard;
 };
 
 int worker_main(void* arg);
@@ -76,6 +79,7 @@ struct DpdkFrontend::Impl {
     std::vector<uint16_t> started;  // ports to stop and close
     rte_mempool* pool = nullptr;
     std::atomic<bool> quit{false};
+    RrlReporter reporter;  // the workers' rate limiting events, as log lines
     bool eal_up = false, launched = false;
 
     CounterBlock& counter(size_t w, size_t p) { return *counters[w * ports.size() + p]; }

@@ -14,7 +14,13 @@ namespace {
 
 constexpr uint16_t burst = 32;
 constexpr unsigned prefetch_ahead = 4;
-constexpr size_t max_query = 1536;  // larger UDP queries are not DNS we answer: dropped
+// The query's source address, from its IP header (before the reply is rewritten).
+ClientAddr source_of(const uint8_t* frame, const Classified& c) {
+    ClientAddr a;
+    a.len = c.v6 ? 16 : 4;
+    std::memcpy(a.bytes, frame + c.l3 + (c.v6 ? 8 : 12), a.len);
+    return a;
+}
 
 struct Scratch {
     BurstItem items[burst];  // each answered in place, over its query in the mbuf
@@ -23,6 +29,8 @@ struct Scratch {
     rte_mbuf* tx[burst];
     rte_mbuf* exc[burst];
     rte_mbuf* drop[burst];
+    ClientAddr src[burst];      // the queries' sources, for the guard
+    uint64_t guard_key[burst];  // their rate limiting keys (ResponseGuard::prepare)
 };
 
 void set_len(rte_mbuf* m, uint32_t len) {
@@ -37,6 +45,7 @@ struct Burst {
     PortState& p;
     CounterBlock& ctr;
     TokenBucket& bucket;
+    ResponseGuard& guard;
     Scratch& s;
     unsigned nq = 0, ntx = 0, nexc = 0, ndrop = 0;
 
@@ -76,7 +85,6 @@ struct Burst {
         }
         switch (c.verdict) {
         case Verdict::dns:
-            if (c.dns_len > max_query) return drop(m, Drop::bad_length);
             s.items[nq] = BurstItem{rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
                                     c.dns_len,
                                     rte_pktmbuf_mtod_offset(m, uint8_t*, c.dns),
@@ -101,15 +109,34 @@ struct Burst {
         }
     }
 
+    // The sources of the burst's replies and their rate limiting buckets, fetched together.
+    void prepare_guard(ResponseGuard& guard) {
+        guard.tick();
+        for (unsigned i = 0; i < nq; ++i) {
+            if (s.items[i].out_len == 0) continue;
+            s.src[i] = source_of(rte_pktmbuf_mtod(s.qm[i], uint8_t*), s.cls[i]);
+            s.guard_key[i] = guard.prepare(s.items[i].info, s.items[i].out_len, s.src[i]);
+        }
+    }
+
     // Queries answered in place; what respond_burst hands off (NOTIFY, UPDATE, transfers,
     // TSIG) goes to the kernel frontend, which passes it to the control plane.
     void answer(const Snapshot* snap) {
         if (nq == 0) return;
         ctr.bump(slot::queries, nq);
-        respond_burst(snap, s.items, nq, ClientInfo{Transport::udp});
+        respond_burst(snap, s.items, nq, ClientInfo{Transport::udp, guard.cookies()});
+        if (guard.active()) prepare_guard(guard);
         for (unsigned i = 0; i < nq; ++i) {
             rte_mbuf* m = s.qm[i];
-            const BurstItem& it = s.items[i];
+            BurstItem& it = s.items[i];
+            if (it.out_len != 0 && guard.active()) {
+                it.out_len = guard.check(it.out, it.out_len, it.info, s.src[i], Transport::udp, ctr,
+                                         s.guard_key[i]);
+                if (it.out_len == 0) {  // rate-limited: counted by the guard
+                    s.drop[ndrop++] = m;
+                    continue;
+                }
+            }
             if (it.out_len == 0) {
                 if (!it.info.handoff) {
                     drop(m, Drop::no_reply);
@@ -154,9 +181,9 @@ struct Burst {
 };
 
 void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket& bucket,
-             uint16_t queue, rte_mbuf** pkts, uint16_t n, Scratch& s) {
+             ResponseGuard& guard, uint16_t queue, rte_mbuf** pkts, uint16_t n, Scratch& s) {
     ctr.bump(slot::rx, n);
-    Burst b{p, ctr, bucket, s};
+    Burst b{p, ctr, bucket, guard, s};
     b.classify_frames(pkts, n);
     b.answer(snap);
     b.transmit(queue);
@@ -197,7 +224,8 @@ int worker_main(void* arg) {
             const uint16_t n = rte_eth_rx_burst(p.info.port_id, queue, pkts, burst);
             if (n) {
                 busy = true;
-                process(snap, p, fe.counter(w.index, pi), w.buckets[pi], queue, pkts, n, *scratch);
+                process(snap, p, fe.counter(w.index, pi), w.buckets[pi], *w.guard, queue, pkts, n,
+                        *scratch);
             }
             if (p.info.exception_port >= 0)
                 busy |= forward_from_kernel(p, fe.counter(w.index, pi), queue, pkts);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "anamed/publish.hpp"
+#include "anamed/response_guard.hpp"
 #include "anamed/snapshot.hpp"
 #include "anamed/stats.hpp"
 
@@ -32,6 +33,7 @@ struct DpdkOptions {
     std::vector<DpdkPortOptions> ports;
     unsigned exception_pps = 10000;  // per port and second, shared by the workers; 0 = no limit
     unsigned idle_sleep_us = 0;
+    const GuardPolicy* guard = nullptr;  // rate limiting and cookies; null: neither
 };
 
 struct DpdkPortInfo {

@@ -12,18 +12,22 @@
 #include "anamed/handoff.hpp"
 #include "anamed/listen_addr.hpp"
 #include "anamed/publish.hpp"
+#include "anamed/response_guard.hpp"
+#include "anamed/rrl_reporter.hpp"
 #include "anamed/snapshot.hpp"
 #include "anamed/stats.hpp"
+#include "anamed/tcp_limits.hpp"
 
 namespace anamed {
 
 class TcpServer;
 
 struct FrontendOptions {
-    unsigned udp_workers = 0;  // per address; 0 = one per core
-    unsigned tcp_idle_timeout_ms = 10000;
-    unsigned tcp_max_connections = 1024;
-    HandoffQueue* handoff = nullptr;  // null: handed-off messages are dropped
+    unsigned udp_workers = 0;            // per address; 0 = one per core
+    HandoffQueue* handoff = nullptr;     // null: handed-off messages are dropped
+    const GuardPolicy* guard = nullptr;  // rate limiting and cookies; null: neither
+    unsigned udp_rcvbuf = 0;             // SO_RCVBUF of each UDP socket; 0: the kernel's
+    TcpLimits tcp;
 };
 
 class KernelFrontend {
@@ -40,7 +44,7 @@ public:
     std::vector<CounterSource> counter_sources() const;
 
 private:
-    void udp_loop(int fd, CounterBlock& st);
+    void udp_loop(int fd, CounterBlock& st, ResponseGuard& guard);
     bool hand_off(int fd, const sockaddr_storage& peer, socklen_t peer_len, const uint8_t* msg,
                   size_t len);
 
@@ -50,6 +54,8 @@ private:
     std::vector<std::thread> threads_;
     std::vector<int> fds_;
     std::vector<std::unique_ptr<CounterBlock>> stats_;
+    std::vector<std::unique_ptr<ResponseGuard>> guards_;  // one per UDP socket
+    RrlReporter reporter_;
     std::unique_ptr<TcpServer> tcp_;
 };
 

@@ -12,6 +12,9 @@ enum class Transport : uint8_t { udp, tcp };
 
 struct ClientInfo {
     Transport transport = Transport::udp;
+    // DNS cookies are on (cookie.hpp): a query's COOKIE option is echoed at the end of the
+    // reply, with room for the server cookie the frontend writes there.
+    bool cookies = false;
 };
 
 // What respond() tells the frontend besides the bytes, for counters.
@@ -22,6 +25,10 @@ struct ResponseInfo {
     // No reply was written: the message is not a plain query (see dispatch.hpp) and goes
     // to the control plane.
     bool handoff = false;
+    bool referral = false;  // a delegation answered the name (rate limiting's class)
+    uint8_t cookie = 0;     // the echoed COOKIE option's data length, at the reply's end
+    // What the rate limiter keys the response by: the node answered, the zone for NXDOMAIN.
+    uintptr_t name_key = 0;
 };
 
 // Answers one DNS message. `snap` may be null (nothing loaded: REFUSED). Writes at most

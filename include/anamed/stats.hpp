@@ -29,11 +29,12 @@ enum class Drop : uint8_t {
     no_exception,     // kernel traffic on a port without an exception port
     tx_full,          // the TX ring had no room
     handoff_full,     // the control plane's queue had no room for a handed-off message
+    rate_limited,     // response rate limiting (rrl.hpp) dropped the response
     count
 };
 inline constexpr std::array<const char*, size_t(Drop::count)> drop_names{
-    "not_ours",        "malformed",    "bad_length", "vlan",        "no_reply",
-    "exception_limit", "no_exception", "tx_full",    "handoff_full"};
+    "not_ours",        "malformed",    "bad_length", "vlan",         "no_reply",
+    "exception_limit", "no_exception", "tx_full",    "handoff_full", "rate_limited"};
 
 // Query types counted one by one (the RR type table's stats_slot); the rest share "other".
 consteval size_t count_qtype_buckets() {
@@ -80,6 +81,12 @@ enum : uint16_t {
     from_kernel,
     fragments_to_kernel,
     handed_off,
+    rrl_slipped,
+    cookies_valid,
+    cookies_issued,
+    tcp_refused,
+    tcp_shed,
+    tcp_slow_closed,
     answered,                                             // + rcode_bucket()
     answered_qtype = answered + rcode_names.size(),       // + qtype_bucket()
     dropped = answered_qtype + qtype_buckets.size() + 1,  // + Drop
@@ -119,6 +126,19 @@ inline constexpr CounterDef counter_defs[] = {
      slot::fragments_to_kernel, 1},
     {"handed_off", "messages passed to the control plane (NOTIFY, UPDATE, transfers, TSIG)",
      Label::none, slot::handed_off, 1},
+    {"rrl_slipped", "rate-limited responses sent empty with TC=1 (or BADCOOKIE) instead",
+     Label::none, slot::rrl_slipped, 1},
+    {"cookies_valid", "queries with a valid server cookie (exempt from rate limiting)", Label::none,
+     slot::cookies_valid, 1},
+    {"cookies_issued", "queries with a client cookie only (or a stale one): a server cookie sent",
+     Label::none, slot::cookies_issued, 1},
+    {"tcp_refused", "TCP connections refused: over the per-source limit", Label::none,
+     slot::tcp_refused, 1},
+    {"tcp_shed", "TCP connections closed to make room for new ones (the longest idle first)",
+     Label::none, slot::tcp_shed, 1},
+    {"tcp_slow_closed",
+     "TCP connections closed for a message not complete in time or a lifetime used up", Label::none,
+     slot::tcp_slow_closed, 1},
 };
 
 inline constexpr const CounterDef& find_counter(std::string_view name) {

@@ -51,8 +51,8 @@ TEST_F(ConfigFile, ReadsListenZonesAndResolvesRelativeFiles) {
     validate_config(c);
     EXPECT_EQ(c.listen.size(), 2u);
     EXPECT_EQ(c.workers, 3u);
-    EXPECT_EQ(c.tcp_idle_timeout_ms, 2000u);
-    EXPECT_EQ(c.tcp_max_connections, 10u);
+    EXPECT_EQ(c.tcp.idle_timeout_ms, 2000u);
+    EXPECT_EQ(c.tcp.max_connections, 10u);
     ASSERT_EQ(c.zones.size(), 2u);
     EXPECT_EQ(c.zones[0].file, dir_ + "zones/example.com.zone");
     EXPECT_EQ(c.zones[1].file, "/abs/other.zone");

@@ -152,7 +152,8 @@ inline std::vector<std::string> additional(const Pkt& p) {
 // over its query, as the DPDK worker answers), against respond() one by one: the same bytes
 // and the same report for every query.
 inline void expect_burst_like_respond(const Snapshot& s,
-                                      const std::vector<std::vector<uint8_t>>& qs) {
+                                      const std::vector<std::vector<uint8_t>>& qs,
+                                      ClientInfo client = {}) {
     constexpr size_t cap = 1232;
     std::vector<std::array<uint8_t, cap>> outs(qs.size()), frames(qs.size());
     std::vector<BurstItem> items, in_place;
@@ -162,18 +163,20 @@ inline void expect_burst_like_respond(const Snapshot& s,
         std::copy(qs[i].begin(), qs[i].end(), frames[i].begin());
         in_place.push_back({frames[i].data(), qs[i].size(), frames[i].data(), cap, 0, {}});
     }
-    respond_burst(&s, items.data(), items.size(), ClientInfo{});
-    respond_burst(&s, in_place.data(), in_place.size(), ClientInfo{});
+    respond_burst(&s, items.data(), items.size(), client);
+    respond_burst(&s, in_place.data(), in_place.size(), client);
     for (size_t i = 0; i < qs.size(); ++i) {
         std::array<uint8_t, cap> one{};
         ResponseInfo info;
-        const size_t n =
-            respond(&s, qs[i].data(), qs[i].size(), one.data(), cap, ClientInfo{}, &info);
+        const size_t n = respond(&s, qs[i].data(), qs[i].size(), one.data(), cap, client, &info);
         ASSERT_EQ(items[i].out_len, n) << "query " << i;
         EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, outs[i].begin())) << "query " << i;
         EXPECT_EQ(items[i].info.rcode, info.rcode) << "query " << i;
         EXPECT_EQ(items[i].info.qtype, info.qtype) << "query " << i;
         EXPECT_EQ(items[i].info.truncated, info.truncated) << "query " << i;
+        EXPECT_EQ(items[i].info.name_key, info.name_key) << "query " << i;
+        EXPECT_EQ(items[i].info.referral, info.referral) << "query " << i;
+        EXPECT_EQ(items[i].info.cookie, info.cookie) << "query " << i;
         ASSERT_EQ(in_place[i].out_len, n) << "in place " << i;
         EXPECT_TRUE(std::equal(one.begin(), one.begin() + n, frames[i].begin()))
             << "in place " << i;
