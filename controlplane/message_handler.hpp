@@ -9,6 +9,7 @@
 #include "anamed/snapshot.hpp"
 #include "anamed/tsig.hpp"
 #include "remotes.hpp"
+#include "update.hpp"
 #include "xfr_out.hpp"
 #include "zone_store.hpp"
 
@@ -22,6 +23,8 @@ public:
         std::function<const ZoneHistory*(const Zone&)> history;  // null: none kept
         std::function<const Snapshot*()> snapshot;
         AliasExpander alias_expander;  // for remotes with alias: expand
+        // Dynamic updates: applies a checked batch (UpdateContext::apply).
+        std::function<ChangeOutcome(const std::vector<WireChange>&, bool*)> apply_update;
     };
     explicit MessageHandler(Context c) : ctx_(std::move(c)) {}
 
@@ -30,6 +33,12 @@ public:
 
     struct Counters {
         uint64_t axfr = 0, ixfr = 0, transfers_refused = 0, tsig_errors = 0, signed_queries = 0;
+        // UPDATE messages by outcome (update.hpp): applied, valid but changing nothing,
+        // a prerequisite failed, refused (policy, rules, not authoritative), malformed
+        // (FORMERR, NOTZONE), failed (journal, no primary answered), forwarded.
+        uint64_t updates_applied = 0, updates_unchanged = 0, updates_prerequisite_failed = 0,
+                 updates_refused = 0, updates_malformed = 0, updates_failed = 0,
+                 updates_forwarded = 0;
     };
     const Counters& counters() const { return counters_; }
 
@@ -37,6 +46,8 @@ private:
     // body: the message without its TSIG; tsig: what verifying it found.
     Reply transfer(const HandoffMessage& m, const std::vector<uint8_t>& body,
                    const TsigRequest& tsig);
+    Reply update(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                 const TsigRequest& tsig);
     Reply signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body,
                        const TsigRequest& tsig);
     // A reply of header and question with `rcode`, signed when the request was.
