@@ -11,6 +11,7 @@ packages=(
   dnsutils iproute2
   knot knot-dnsutils nsd bind9 python3-dnspython libssl-dev
   libdpdk-dev dpdk dpdk-dev dnsperf iputils-ping tcpdump ethtool
+  bind9-dnsutils lego pebble openssl
 )
 missing=()
 for p in "${packages[@]}"; do
