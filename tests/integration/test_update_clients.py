@@ -26,8 +26,8 @@ import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.tsig  # noqa: E402
 
-from anamedtest import main  # noqa: E402
-from updatetest import UpdateTestCase  # noqa: E402
+from anamedtest import Anamed, main, pick_free_port  # noqa: E402
+from updatetest import ZONE, UpdateTestCase  # noqa: E402
 
 # ALIAS www.mywebservice.com. in RFC 3597 generic syntax.
 _TARGET = dns.name.from_text("www.mywebservice.com.").to_wire()
@@ -287,6 +287,50 @@ update add x.mywebservice.com. 60 TXT "not allowed"
         self.start()
         self.assertEqual(self.lookup("j", "A"), ["198.51.100.7"])
         self.assertEqual(self.serial(), s)
+
+
+class Forwarding(UpdateTestCase):
+    """A second anamed holding the zone as a secondary (primary: the first) forwards UPDATE to
+    it and relays the answer, signed by the primary for the client (RFC 2136 §6); with no
+    primary answering it says NOTAUTH."""
+
+    def secondary(self, primary_port):
+        port = pick_free_port()
+        keys = "".join('  - {name: %s, algorithm: %s, secret: "%s"}\n' % (k.name, k.algorithm, k.secret)
+                       for k in self.keys.values())
+        cfg = self.write("secondary-%d.yaml" % primary_port, """
+listen: ["127.0.0.1:%d"]
+keys:
+%sremotes:
+  - {name: primary, address: "127.0.0.1:%d"}
+zones:
+  - {name: %s, file: %s, primary: [primary]}
+""" % (port, keys, primary_port, ZONE, self.zone_file))
+        srv = Anamed(["--config", cfg], self.dir, port, log_name="secondary-%d.stderr" % primary_port)
+        self.addCleanup(srv.close)
+        self.addCleanup(self._stop_and_check, srv)
+        srv.wait_ready()
+        return srv
+
+    def test_forward_to_primary(self):
+        sec = self.secondary(self.port)
+        m = self.update("provisioner")
+        m.add("fwd", 60, "A", "198.51.100.77")
+        reply = dns.query.tcp(m, "127.0.0.1", port=sec.port, timeout=5)  # TSIG checked by dnspython
+        self.assertEqual(reply.rcode(), dns.rcode.NOERROR)
+        self.assertEqual(self.lookup("fwd", "A"), ["198.51.100.77"], "applied at the primary")
+        m = self.update("acme")
+        m.add("www", 60, "TXT", "nope")
+        self.assertEqual(dns.query.udp(m, "127.0.0.1", port=sec.port, timeout=5).rcode(),
+                         dns.rcode.REFUSED, "the primary's refusal, relayed")
+
+    def test_no_primary_answers(self):
+        sec = self.secondary(pick_free_port(ipv6=False))
+        m = self.update("provisioner")
+        m.add("fwd", 60, "A", "198.51.100.77")
+        self.assertEqual(dns.query.tcp(m, "127.0.0.1", port=sec.port, timeout=10).rcode(),
+                         dns.rcode.NOTAUTH)
+        self.assertRegex(sec.log(), r"no primary answered")
 
 
 if __name__ == "__main__":
