@@ -93,9 +93,14 @@ std::string check_with_ldns(uint16_t type, std::string_view rd) {
     size_t pos = 0;
     const ldns_status s = ldns_wire2rr(&parsed, reinterpret_cast<const uint8_t*>(rr.data()),
                                        rr.size(), &pos, LDNS_SECTION_ANSWER);
+    // ldns reads fields until the RDATA ends: fewer than the type has is no error to it.
+    const ldns_rr_descriptor* d = ldns_rr_descript(type);
+    const size_t fields = parsed ? ldns_rr_rd_count(parsed) : 0;
     if (parsed) ldns_rr_free(parsed);
     if (s != LDNS_STATUS_OK) return std::string("malformed RDATA: ") + ldns_get_errorstr_by_id(s);
     if (pos != rr.size()) return "the RDATA is longer than its type's fields";
+    if (d && d->_type == ldns_rr_type(type) && fields < ldns_rr_descriptor_minimum(d))
+        return "the RDATA is shorter than its type's fields";
     return "";
 }
 
