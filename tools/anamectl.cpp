@@ -123,7 +123,13 @@ void print_stats(std::ostream& os, json& r) {
     auto& a = r["alias"];
     os << "alias: targets=" << a["targets"] << " refreshes=" << a["refreshes"]
        << " failures=" << a["failures"] << " upstream_queries=" << a["upstream_queries"]
-       << " rejected_replies=" << a["rejected_replies"] << "\n\n";
+       << " rejected_replies=" << a["rejected_replies"] << "\n";
+    if (r["updates"].is_object()) {
+        os << "updates:";
+        for (auto& [outcome, n] : r["updates"].items()) os << " " << outcome << "=" << n;
+        os << "\n";
+    }
+    os << "\n";
     std::vector<std::vector<std::string>> rows;
     for (auto& f : r["frontends"])
         rows.push_back({str(f["frontend"]), str(f["transport"]),

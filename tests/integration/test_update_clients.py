@@ -8,6 +8,7 @@ TYPE65401; the journal keeps every update across a restart."""
 import io
 import os
 import struct
+import subprocess
 import sys
 import time
 import unittest.mock
@@ -26,7 +27,7 @@ import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.tsig  # noqa: E402
 
-from anamedtest import Anamed, main, pick_free_port  # noqa: E402
+from anamedtest import Anamed, find_anamectl, main, pick_free_port  # noqa: E402
 from updatetest import ZONE, UpdateTestCase  # noqa: E402
 
 # ALIAS www.mywebservice.com. in RFC 3597 generic syntax.
@@ -159,8 +160,10 @@ update add x.mywebservice.com. 60 TXT "not allowed"
 """)
         self.assertIn("REFUSED", out)
         self.assertEqual(self.lookup("_acme-challenge.x", "TXT"), [])
-        for script in ("update add _acme-challenge.mywebservice.com. 60 A 192.0.2.1",
-                       'update add www.mywebservice.com. 60 TXT "x"',
+        m = self.update("acme")  # (nsupdate itself refuses an A at a name with '_')
+        m.add("_acme-challenge", 60, "A", "192.0.2.1")
+        self.assertEqual(self.send(m), dns.rcode.REFUSED)
+        for script in ('update add www.mywebservice.com. 60 TXT "x"',
                        'update add _acme-challenge.www.example.com. 60 TXT "x"'):
             rc, out = self.nsupdate("acme", script)
             self.assertNotEqual(rc, 0, script)
@@ -180,6 +183,9 @@ update add x.mywebservice.com. 60 TXT "not allowed"
         self.assertEqual(self.lookup("o", "A"), [])
         self.assertEqual(self.serial(), s0 + 2, "only the two accepted messages changed the zone")
         self.assertRegex(self.server.log(), r"refused: x\.mywebservice\.com\. TXT is not granted")
+        stats = subprocess.run([find_anamectl(), "--socket", self.sock, "stats"],
+                               capture_output=True, text=True, timeout=10).stdout
+        self.assertRegex(stats, r"updates: applied=2 .*malformed=1 .*refused=9\b", stats)
 
     def test_tsig_errors(self):
         m = self.update("admin")
