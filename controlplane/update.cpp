@@ -42,7 +42,7 @@ bool read_zone(const std::vector<uint8_t>& b, UpdateMessage& u) {
 }
 
 // The prerequisite and update sections, as many records as the header says: a count that
-// lies or a record that runs past the message is FORMERR. The additional section is skipped.
+// lies or a record that runs past the message is FORMERR.
 bool read_sections(const std::vector<uint8_t>& b, UpdateMessage& u) {
     size_t pos = u.zone_end;
     const unsigned counts[2] = {load16(b.data() + 6), load16(b.data() + 8)};
@@ -61,6 +61,13 @@ bool read_sections(const std::vector<uint8_t>& b, UpdateMessage& u) {
             if (pos > b.size()) return false;
             (s == 0 ? u.prereqs : u.updates).push_back(std::move(rr));
         }
+    // The additional section (EDNS; the TSIG is gone): present as counted, not read.
+    for (unsigned i = load16(b.data() + 10); i > 0; --i) {
+        pos = skip_name(b.data(), b.size(), pos);
+        if (pos == 0 || pos + 10 > b.size()) return false;
+        pos += 10 + load16(b.data() + pos + 8);
+        if (pos > b.size()) return false;
+    }
     return true;
 }
 

@@ -234,6 +234,7 @@ update add x.mywebservice.com. 60 TXT "not allowed"
             ("two zones", raw(zocount=2, records=a), 1),
             ("zone type A", raw(zone_type=1, records=a), 1),
             ("count lies", raw(upcount=2, records=a), 1),
+            ("additional count lies", raw(records=a)[:10] + b"\x00\x01" + raw(records=a)[12:], 1),
             ("RDATA too short", raw(records=rr("m.mywebservice.com", 1, 1, 60, b"\xc0\x00")), 1),
             ("TTL out of range", raw(records=rr("m.mywebservice.com", 1, 1, 0x80000000, bytes(4))), 1),
             ("class NONE with TTL", raw(records=rr("m.mywebservice.com", 1, 254, 60, bytes(4))), 1),
