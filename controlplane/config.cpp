@@ -100,13 +100,15 @@ public:
         if (!zones || !zones.IsSequence()) fail(root, "zones: a list of {name, file} is required");
         if (auto r = root["remotes"]) c.remotes = parse_remotes(r, path_);
         for (const auto& z : zones) {
-            only_keys(z, {"name", "file", "notify", "allow-transfer", "primary", "ixfr-history"});
+            only_keys(z, {"name", "file", "notify", "allow-transfer", "primary", "ixfr-history",
+                          "update-policy"});
             if (!z["name"]) fail(z, "each zone needs a name");
             ZoneConfig zc{str(z["name"], "zone name"),
                           z["file"] ? str(z["file"], "zone file") : ""};
             if (text_to_wire(zc.name + (zc.name.back() == '.' ? "" : ".")).empty())
                 fail(z["name"], "'" + zc.name + "' is not a valid zone name");
             parse_zone_peers(z, path_, zc);
+            if (auto u = z["update-policy"]) parse_update_policy(u, path_, zc);
             if (zc.file.empty() && zc.primary.empty())
                 fail(z, "zone " + zc.name + " needs a file (or primary: for a secondary)");
             std::filesystem::path f(zc.file);
@@ -114,6 +116,7 @@ public:
             c.zones.push_back(zc);
         }
         if (const std::string err = check_zone_peers(c); !err.empty()) throw ConfigError(err);
+        if (const std::string err = check_update_policy(c); !err.empty()) throw ConfigError(err);
         return c;
     }
 };

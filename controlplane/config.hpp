@@ -12,6 +12,7 @@
 #include "anamed/tcp_limits.hpp"
 #include "anamed/tsig.hpp"
 #include "log.hpp"
+#include "update_policy.hpp"
 
 namespace YAML {
 class Node;
@@ -26,8 +27,9 @@ struct ZoneConfig {
     // Remote names (remotes:): NOTIFY these after every change; who may AXFR/IXFR; and, for
     // a secondary, whom it transfers from (and accepts NOTIFY from).
     std::vector<std::string> notify, allow_transfer, primary;
-    unsigned ixfr_history = 100;  // differences kept for IXFR
-    int line = 0;                 // where the zone is defined, for messages
+    unsigned ixfr_history = 100;                  // differences kept for IXFR
+    std::vector<UpdateRuleConfig> update_policy;  // who may send UPDATE; empty: nobody
+    int line = 0;                                 // where the zone is defined, for messages
 };
 
 // A server this one transfers with (remotes:), named as in knot.conf.
@@ -104,6 +106,10 @@ std::vector<TsigKeyConfig> read_keys(const YAML::Node& n, const std::string& pat
 // (config_remotes.cpp); throw ConfigError("FILE:LINE: ...").
 std::vector<RemoteConfig> parse_remotes(const YAML::Node& n, const std::string& path);
 void parse_zone_peers(const YAML::Node& z, const std::string& path, ZoneConfig& zc);
+// A zone's update-policy: list (config_update_policy.cpp), and that every key it names exists
+// ("" or the error).
+void parse_update_policy(const YAML::Node& n, const std::string& path, ZoneConfig& zc);
+std::string check_update_policy(const Config& c);
 // Every remote a zone names exists, every key a remote names exists; "" or the error.
 std::string check_zone_peers(const Config& c);
 

@@ -134,6 +134,14 @@ json Daemon::cmd_stats(const json&) {
                   {"failures", failures},
                   {"upstream_queries", upstream},
                   {"rejected_replies", rejected}};
+    const MessageHandler::Counters& m = messages_.counters();
+    j["updates"] = {{"applied", m.updates_applied},
+                    {"unchanged", m.updates_unchanged},
+                    {"prerequisite_failed", m.updates_prerequisite_failed},
+                    {"refused", m.updates_refused},
+                    {"malformed", m.updates_malformed},
+                    {"failed", m.updates_failed},
+                    {"forwarded", m.updates_forwarded}};
     return j;
 }
 

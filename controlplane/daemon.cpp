@@ -5,6 +5,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "compiler.hpp"
@@ -44,6 +45,9 @@ MessageHandler::Context Daemon::handler_context() {
                               std::vector<Record>& out) { expand_alias(owner, alias, out); };
     c.notify = [this](const std::string& apex, const sockaddr_storage& peer, const TsigKey* key) {
         return secondary_.on_notify(apex, peer, key);
+    };
+    c.apply_update = [this](const std::vector<WireChange>& changes, bool* storage_failed) {
+        return apply_update(changes, storage_failed);
     };
     return c;
 }
@@ -130,7 +134,63 @@ std::vector<CounterSource> Daemon::counter_sources() const {
 void Daemon::answer_handoffs() {
     handoff_.drain_signal();
     std::unique_ptr<HandoffMessage> m;
-    while (handoff_.pop(m)) frontend_->reply(*m, messages_.handle(*m));
+    std::vector<std::pair<std::unique_ptr<HandoffMessage>, Reply>> done;
+    std::vector<bool> applied;
+    while (true) {
+        // In rounds, so that a full queue still gets its replies at a steady pace.
+        done.clear();
+        applied.clear();
+        while (done.size() < 256 && handoff_.pop(m)) {
+            const uint64_t before = changes_applied_;
+            Reply r = messages_.handle(*m);
+            applied.push_back(changes_applied_ != before);
+            done.emplace_back(std::move(m), std::move(r));
+        }
+        if (done.empty()) return;
+        const bool durable = finish_updates();
+        for (size_t i = 0; i < done.size(); ++i)
+            if (durable || !applied[i]) frontend_->reply(*done[i].first, done[i].second);
+    }
+}
+
+ChangeOutcome Daemon::apply_update(const std::vector<WireChange>& changes, bool* storage_failed) {
+    if (!journal_) {
+        *storage_failed = true;
+        return ChangeOutcome{"dynamic updates need a journal (journal: in the config)", {}, {}};
+    }
+    std::string journal_error;
+    ChangeOutcome out = store_.apply_wire(changes, [&] {
+        return journal_error = journal_->append_unsynced(journal_entries(changes));
+    });
+    if (!journal_error.empty()) *storage_failed = true;
+    if (!out.error.empty() || out.serials.empty()) return out;
+    changes_applied_ += changes.size();
+    sync_pending_ = true;
+    for (auto& [apex, keys] : out.changed) {
+        auto& all = updates_pending_.changed[apex];
+        all.insert(all.end(), keys.begin(), keys.end());
+    }
+    for (const auto& [zone, serial] : out.serials) updates_pending_.serials[zone] = serial;
+    return out;
+}
+
+bool Daemon::finish_updates() {
+    if (!sync_pending_) return true;
+    sync_pending_ = false;
+    bool durable = true;
+    if (const std::string err = journal_->sync(); !err.empty()) {
+        log_error("journal " + journal_->path() + ": " + err +
+                  "; the updates since the last sync are not acknowledged");
+        durable = false;
+    }
+    for (auto& [apex, keys] : updates_pending_.changed) {
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    }
+    publisher_.publish_changes(updates_pending_);
+    notify_secondaries(updates_pending_.serials);
+    updates_pending_ = ChangeOutcome{};
+    return durable;
 }
 
 int Daemon::run() {

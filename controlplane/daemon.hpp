@@ -46,6 +46,12 @@ private:
                       std::vector<std::string>* errors = nullptr);
     // Runtime changes: validated, journaled (when `journal`), applied, published.
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
+    // Dynamic updates (update.hpp): journaled without waiting for the disk and applied;
+    // answer_handoffs then syncs the journal once, publishes once and sends NOTIFY once
+    // before it sends any reply (group commit). finish_updates() is false when the sync
+    // failed: the replies to those updates are not sent.
+    ChangeOutcome apply_update(const std::vector<WireChange>& changes, bool* storage_failed);
+    bool finish_updates();
     // Every frontend's counter blocks.
     std::vector<CounterSource> counter_sources() const;
     void answer_handoffs();  // the messages the workers handed off (dispatch.hpp)
@@ -117,6 +123,8 @@ private:
     Clock::time_point metrics_updated_{};
     std::chrono::microseconds watchdog_interval_{0};
     Clock::time_point watchdog_last_{};
+    ChangeOutcome updates_pending_;  // applied, not yet synced and published
+    bool sync_pending_ = false;
 };
 
 AliasOptions alias_options(const Config& c);

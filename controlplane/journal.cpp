@@ -83,6 +83,21 @@ std::string Journal::append(const std::vector<std::pair<std::string, std::string
     return "";
 }
 
+std::string Journal::append_unsynced(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+    // MDB_NOSYNC for this commit only: its pages reach the file (the page cache), sync() the disk.
+    if (const int rc = mdb_env_set_flags(env_, MDB_NOSYNC, 1); rc != 0)
+        return err("journal flags", rc);
+    std::string e = append(entries);
+    mdb_env_set_flags(env_, MDB_NOSYNC, 0);
+    return e;
+}
+
+std::string Journal::sync() {
+    const int rc = mdb_env_sync(env_, 1);
+    return rc == 0 ? "" : err("journal sync", rc);
+}
+
 void Journal::for_each(const std::function<void(const std::string&, const std::string&)>& f) const {
     MDB_txn* txn = nullptr;
     if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) != 0) return;

@@ -23,6 +23,10 @@ public:
     // Appends one entry per zone (zone, batch JSON) in one transaction and commits it to
     // disk: a change touching several zones is recorded whole or not at all. "" or the error.
     std::string append(const std::vector<std::pair<std::string, std::string>>& entries);
+    // Group commit: append() without waiting for the disk, then one sync() that makes every
+    // such append durable. Nothing appended this way may be acknowledged before sync().
+    std::string append_unsynced(const std::vector<std::pair<std::string, std::string>>& entries);
+    std::string sync();
     // Calls f(zone, batch) for every entry, oldest first.
     void for_each(
         const std::function<void(const std::string& zone, const std::string& batch)>& f) const;

@@ -22,21 +22,52 @@ std::vector<std::pair<std::string, std::string>> journal_entries(
     return entries;
 }
 
+std::vector<std::pair<std::string, std::string>> journal_entries(
+    const std::vector<WireChange>& changes) {
+    std::map<std::string, nlohmann::json> per_zone;
+    for (const auto& c : changes) {
+        auto& batch = per_zone[c.zone];
+        if (batch.is_null()) batch = nlohmann::json::array();
+        batch.push_back(wire_change_to_json(c));
+    }
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const auto& [zone, batch] : per_zone) entries.emplace_back(zone, batch.dump());
+    return entries;
+}
+
+namespace {
+
+// One entry's batch applied: RecordChange elements, or a dynamic update's (the first element
+// tells). Throws on an unreadable entry.
+ChangeOutcome replay_entry(const std::string& batch, ZoneStore& store) {
+    const nlohmann::json j = nlohmann::json::parse(batch);
+    if (!j.is_array()) throw std::invalid_argument("an entry must be a JSON array");
+    const auto no_commit = [] { return std::string(); };
+    if (!j.empty() && is_wire_change_json(j[0])) {
+        std::vector<WireChange> changes;
+        for (const auto& e : j) changes.push_back(wire_change_from_json(e));
+        return store.apply_wire(changes, no_commit);
+    }
+    std::vector<RecordChange> changes;
+    for (const auto& e : j) changes.push_back(change_from_json(e));
+    return store.apply(changes, no_commit);
+}
+
+}  // namespace
+
 size_t replay_journal(const Journal& journal, ZoneStore& store,
                       const std::vector<std::string>& loaded) {
     size_t replayed = 0, failed = 0;
     journal.for_each([&](const std::string& zone, const std::string& batch) {
         if (std::find(loaded.begin(), loaded.end(), zone) == loaded.end()) return;
-        std::vector<RecordChange> changes;
+        ChangeOutcome out;
         try {
-            for (const auto& j : nlohmann::json::parse(batch))
-                changes.push_back(change_from_json(j));
+            out = replay_entry(batch, store);
         } catch (const std::exception& e) {
             ++failed;
             return log_error("journal " + journal.path() + ": unreadable entry for " + zone + ": " +
                              e.what());
         }
-        const ChangeOutcome out = store.apply(changes, [] { return std::string(); });
         if (!out.error.empty()) {
             ++failed;
             log_error("journal " + journal.path() + ": a change to " + zone +

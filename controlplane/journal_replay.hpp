@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "journal.hpp"
+#include "wire_change.hpp"
 #include "zone_change.hpp"
 #include "zone_store.hpp"
 
@@ -16,6 +17,11 @@ namespace anamed {
 // replaying or flushing a zone takes exactly its changes.
 std::vector<std::pair<std::string, std::string>> journal_entries(
     const std::vector<RecordChange>& changes, const ZoneStore& store);
+
+// A dynamic update's entries, in the same shape: elements with "update" in place of "op"
+// (wire_change.hpp). Old journals hold only RecordChange elements and replay unchanged.
+std::vector<std::pair<std::string, std::string>> journal_entries(
+    const std::vector<WireChange>& changes);
 
 // Applies the journal's entries for the zones in `loaded` (just read from their files; a
 // zone that failed to load still holds its changes in memory). An entry that no longer

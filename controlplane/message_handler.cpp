@@ -99,7 +99,7 @@ Reply MessageHandler::handle(const HandoffMessage& m) {
     case MessageClass::transfer: return transfer(m, body, tsig);
     case MessageClass::signed_query: return signed_query(m, body, tsig);
     case MessageClass::notify: return notify(m, body, tsig);
-    case MessageClass::update:
+    case MessageClass::update: return update(m, body, tsig);
     case MessageClass::query:
     case MessageClass::other: break;
     }
@@ -138,6 +138,29 @@ Reply MessageHandler::notify(const HandoffMessage& m, const std::vector<uint8_t>
     Reply r = error_only(body, rc);
     if (rc == rcode::NOERROR && !r.messages.empty()) r.messages[0][2] |= char(flag_aa >> 8);
     return sign(std::move(r), tsig);
+}
+
+Reply MessageHandler::update(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                             const TsigRequest& tsig) {
+    UpdateContext uc;
+    uc.store = ctx_.store;
+    uc.peers = ctx_.peers;
+    uc.apply = ctx_.apply_update;
+    const std::string key = tsig.status == TsigStatus::ok && tsig.key ? tsig.key->name : "";
+    UpdateResult r = process_update(uc, m, body, key);
+    using O = UpdateResult::Outcome;
+    switch (r.outcome) {
+    case O::applied: ++counters_.updates_applied; break;
+    case O::unchanged: ++counters_.updates_unchanged; break;
+    case O::prerequisite: ++counters_.updates_prerequisite_failed; break;
+    case O::refused: ++counters_.updates_refused; break;
+    case O::malformed: ++counters_.updates_malformed; break;
+    case O::failed: ++counters_.updates_failed; break;
+    case O::forwarded: ++counters_.updates_forwarded; break;
+    }
+    Reply reply{{std::move(r.reply)}};
+    // A forwarded reply is the primary's, signed by it for the client.
+    return r.outcome == O::forwarded ? reply : sign(std::move(reply), tsig);
 }
 
 Reply MessageHandler::signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body,

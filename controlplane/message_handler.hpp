@@ -9,6 +9,7 @@
 #include "anamed/snapshot.hpp"
 #include "anamed/tsig.hpp"
 #include "remotes.hpp"
+#include "update.hpp"
 #include "xfr_out.hpp"
 #include "zone_store.hpp"
 
@@ -27,6 +28,8 @@ public:
         std::function<uint8_t(const std::string& apex, const sockaddr_storage& peer,
                               const TsigKey* key)>
             notify;
+        // Dynamic updates: applies a checked batch (UpdateContext::apply).
+        std::function<ChangeOutcome(const std::vector<WireChange>&, bool*)> apply_update;
     };
     explicit MessageHandler(Context c) : ctx_(std::move(c)) {}
 
@@ -36,6 +39,12 @@ public:
     struct Counters {
         uint64_t axfr = 0, ixfr = 0, transfers_refused = 0, tsig_errors = 0, signed_queries = 0,
                  notifies = 0, notifies_refused = 0;
+        // UPDATE messages by outcome (update.hpp): applied, valid but changing nothing,
+        // a prerequisite failed, refused (policy, rules, not authoritative), malformed
+        // (FORMERR, NOTZONE), failed (journal, no primary answered), forwarded.
+        uint64_t updates_applied = 0, updates_unchanged = 0, updates_prerequisite_failed = 0,
+                 updates_refused = 0, updates_malformed = 0, updates_failed = 0,
+                 updates_forwarded = 0;
     };
     const Counters& counters() const { return counters_; }
 
@@ -44,6 +53,8 @@ private:
     Reply transfer(const HandoffMessage& m, const std::vector<uint8_t>& body,
                    const TsigRequest& tsig);
     Reply notify(const HandoffMessage& m, const std::vector<uint8_t>& body,
+                 const TsigRequest& tsig);
+    Reply update(const HandoffMessage& m, const std::vector<uint8_t>& body,
                  const TsigRequest& tsig);
     Reply signed_query(const HandoffMessage& m, const std::vector<uint8_t>& body,
                        const TsigRequest& tsig);

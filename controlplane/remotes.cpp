@@ -92,6 +92,7 @@ void build_peers(const Config& c, Peers& out) {
         resolve(z.notify, zp.notify);
         resolve(z.allow_transfer, zp.allow_transfer);
         resolve(z.primary, zp.primaries);
+        zp.update_policy = UpdatePolicy::build(z.update_policy, z.name, c.source);
         out.set_zone(name_key(z.name), std::move(zp));
     }
 }

@@ -13,6 +13,7 @@
 
 #include "anamed/listen_addr.hpp"
 #include "anamed/tsig.hpp"
+#include "update_policy.hpp"
 
 namespace anamed {
 
@@ -25,6 +26,7 @@ struct Remote {
 
 struct ZonePeers {
     std::vector<const Remote*> notify, allow_transfer, primaries;
+    UpdatePolicy update_policy;  // who may send UPDATE (update.hpp)
 };
 
 // Whether a message from `peer` signed with `key` (null: unsigned) comes from remote `r`: the

@@ -1,5 +1,6 @@
 #include "zone_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "anamed/rr_types.hpp"
@@ -59,6 +60,36 @@ std::string edit_node(const RecordChange& c, ParsedRecord& p, ZoneNode& node, bo
         return "";
     }
     return "";
+}
+
+bool same_node(const ZoneNode* live, const ZoneNode& staged) {
+    if (live == nullptr) return staged.empty();
+    auto a = live->rrsets().begin(), b = staged.rrsets().begin();
+    const auto a_end = live->rrsets().end(), b_end = staged.rrsets().end();
+    for (; a != a_end && b != b_end; ++a, ++b) {
+        const RRset x = *a, y = *b;
+        if (x.type != y.type || x.ttl != y.ttl || x.rdata.bytes() != y.rdata.bytes() ||
+            !std::equal(x.rdata.begin(), x.rdata.end(), y.rdata.begin()))
+            return false;
+    }
+    return a == a_end && b == b_end;
+}
+
+// Drops the staged nodes that equal the live ones, and the zones left with none.
+void drop_unchanged(std::map<Zone*, std::map<std::string, ZoneNode>>& per_zone) {
+    for (auto z = per_zone.begin(); z != per_zone.end();) {
+        std::erase_if(z->second, [&](const auto& kv) {
+            return same_node(z->first->find(kv.first), kv.second);
+        });
+        z = z->second.empty() ? per_zone.erase(z) : std::next(z);
+    }
+}
+
+uint32_t soa_serial(const std::optional<RRset>& soa) {
+    if (!soa || soa->rdata.empty()) return 0;
+    const std::string_view rd = soa->rdata[0];
+    const size_t at = soa_serial_offset(rd);
+    return at == std::string::npos ? 0 : load32(reinterpret_cast<const uint8_t*>(rd.data()) + at);
 }
 
 }  // namespace
@@ -169,13 +200,22 @@ ChangeOutcome ZoneStore::apply(const std::vector<RecordChange>& changes,
             out.error = (changes.size() > 1 ? "change " + std::to_string(i + 1) + ": " : "") + err;
             return out;
         }
+    return finish(scratch, commit, false);
+}
+
+ChangeOutcome ZoneStore::finish(Scratch& scratch, const std::function<std::string()>& commit,
+                                bool only_changed) {
+    ChangeOutcome out;
+    if (only_changed) drop_unchanged(scratch.per_zone);
     // Whole-zone rules, then the serial.
     for (auto& [z, nodes] : scratch.per_zone) {
         ZoneNode& apex = scratch.node(*z, z->apex);
         for (const std::string& p : apex_problems(apex.empty() ? nullptr : &apex))
             return out.error = "zone " + z->apex_text + " would lose its apex " + p, out;
-        bump_serial(apex);
+        const std::optional<RRset> soa = apex.find(rrtype::SOA);
+        if (!only_changed || soa_serial(soa) == z->serial()) bump_serial(apex);
     }
+    if (scratch.per_zone.empty()) return out;
     if (std::string err = commit(); !err.empty()) return out.error = err, out;
     for (auto& [z, nodes] : scratch.per_zone) {
         auto& changed = out.changed[z->apex];

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "wire_change.hpp"
 #include "zone.hpp"
 #include "zone_change.hpp"
 #include "zone_history.hpp"
@@ -33,6 +34,13 @@ public:
     // validation and before anything changes; its error aborts the batch.
     ChangeOutcome apply(const std::vector<RecordChange>& changes,
                         const std::function<std::string()>& commit);
+
+    // Dynamic updates (zone_store_wire.cpp): validated by the same rules as apply()'s changes
+    // and applied all-or-nothing the same way. A batch that changes nothing calls no commit
+    // and keeps the serial; otherwise the serial goes up by one, unless the batch replaced
+    // the SOA with a higher serial of its own (RFC 2136 §3.4.2.2, §3.6).
+    ChangeOutcome apply_wire(const std::vector<WireChange>& changes,
+                             const std::function<std::string()>& commit);
 
     // The zone's differences for IXFR (null when the zone is not served). Every change and
     // every reload that changes a zone adds one.
@@ -60,6 +68,12 @@ private:
     };
     // Validates one change and applies it to `scratch`; "" or what is wrong.
     std::string stage(const RecordChange& c, Scratch& scratch);
+    std::string stage_wire(const WireChange& c, Scratch& scratch);
+    // The staged batch: whole-zone rules, serials, `commit`, then the live zones and their
+    // histories. only_changed: nodes equal to the live ones are dropped first, and a zone
+    // left without changes keeps its serial.
+    ChangeOutcome finish(Scratch& scratch, const std::function<std::string()>& commit,
+                         bool only_changed);
 
     std::map<std::string, std::unique_ptr<Zone>> zones_;  // by lower-case wire apex
     std::map<std::string, ZoneHistory> history_;          // by lower-case wire apex

@@ -152,13 +152,13 @@ class TestTransport(AnamedServerTest):
         h = parse_header(reply)
         self.assertEqual((h["id"], h["qr"], RCODES.get(h["rcode"])), (0x5353, True, "FORMERR"))
 
-    def test_udp_update_opcode_gets_notimp(self):
+    def test_udp_update_without_update_policy_is_refused(self):
         pkt = build_query(0x5454, "example.test", qtype=6, flags=5 << 11)
         reply = self.udp_exchange(pkt, timeout=2)
         self.assertIsNotNone(reply, "no reply to an UPDATE")
         h = parse_header(reply)
         self.assertEqual((h["id"], h["qr"], h["opcode"], RCODES.get(h["rcode"])),
-                         (0x5454, True, 5, "NOTIMP"))
+                         (0x5454, True, 5, "REFUSED"))
 
     def test_udp_short_junk_gets_no_reply_or_formerr_and_server_survives(self):
         rng = random.Random(20261126)

@@ -32,8 +32,9 @@ class Dispatch(AnamedTestCase):
         return h["id"], h["qr"], h["opcode"], RCODES.get(h["rcode"])
 
     def test_notify_and_update_over_udp_are_answered_by_the_control_plane(self):
-        # NOTIFY for a zone that is not a secondary here: NOTAUTH; UPDATE: not implemented.
-        for qid, op, rcode in ((0x4141, 4, "NOTAUTH"), (0x5151, 5, "NOTIMP")):
+        # NOTIFY for a zone that is not a secondary here: NOTAUTH; UPDATE is refused: the zone
+        # has no update-policy.
+        for qid, op, rcode in ((0x4141, 4, "NOTAUTH"), (0x5151, 5, "REFUSED")):
             with self.subTest(opcode=op):
                 reply = self.udp_exchange(build_query(qid, "example.test", qtype=T_SOA, flags=op << 11),
                                           timeout=2)
