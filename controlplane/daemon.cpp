@@ -127,7 +127,8 @@ int Daemon::run() {
 // The journal and the control socket, before anything slow: a bad path fails at once.
 bool Daemon::open_control() {
     try {
-        if (!cfg_.journal.empty()) journal_ = std::make_unique<Journal>(cfg_.journal);
+        if (!cfg_.journal.empty())
+            journal_ = std::make_unique<Journal>(cfg_.journal, cfg_.journal_salvage);
         if (!cfg_.control_socket.empty())
             control_ = std::make_unique<ControlServer>(
                 cfg_.control_socket, cfg_.control_group,
