@@ -1,6 +1,8 @@
 #include "config.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "anamed/listen_addr.hpp"
 #include "yaml_reader.hpp"
@@ -15,10 +17,12 @@ public:
 
     Config read() {
         YAML::Node root;
+        std::ifstream f(path_);
+        std::stringstream text;
+        text << f.rdbuf();
+        if (!f) throw ConfigError(path_ + ": cannot read the configuration file");
         try {
-            root = YAML::LoadFile(path_);
-        } catch (const YAML::BadFile&) {
-            throw ConfigError(path_ + ": cannot read the configuration file");
+            root = load(text.str());
         } catch (const YAML::ParserException& e) {
             throw ConfigError(path_ + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
         }
@@ -51,16 +55,15 @@ public:
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
             if (auto v = a["refresh-min-s"])
-                c.alias_refresh_min_s = uint(v, "refresh-min-s", 0, 86400);
+                c.alias_refresh_min_s = uint(v, "refresh-min-s", 1, 86400);
             if (auto v = a["refresh-max-s"])
-                c.alias_refresh_max_s = uint(v, "refresh-max-s", 0, 7 * 86400);
+                c.alias_refresh_max_s = uint(v, "refresh-max-s", 1, 7 * 86400);
             if (auto v = a["stale-limit-s"])
                 c.alias_stale_limit_s = uint(v, "stale-limit-s", 0, 365 * 86400);
             if (auto v = a["query-timeout-ms"])
-                c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 0, 60000);
+                c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 10, 60000);
             if (c.alias_refresh_min_s > c.alias_refresh_max_s)
                 fail(a, "refresh-min-s must not exceed refresh-max-s");
-            if (c.alias_query_timeout_ms == 0) fail(a, "query-timeout-ms must be positive");
         }
         if (auto ctl = root["control"]) {
             only_keys(ctl, {"socket", "group"});
@@ -77,7 +80,7 @@ public:
         if (auto t = root["tcp"]) {
             only_keys(t, {"idle-timeout-ms", "max-connections"});
             if (auto v = t["idle-timeout-ms"])
-                c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 0, 3600000);
+                c.tcp_idle_timeout_ms = uint(v, "idle-timeout-ms", 100, 3600000);
             if (auto v = t["max-connections"])
                 c.tcp_max_connections = uint(v, "max-connections", 0, 1000000);
         }
