@@ -63,7 +63,7 @@ wait_last() {
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
 
 t0=$(date +%s.%N)
-"$anamed" --config "$work/anamed.yaml" 2>"$work/anamed.log" &
+"$anamed" --config "$work/anamed.yaml" >"$work/anamed.log" 2>&1 &
 pid=$!
 anamed_s=$(wait_last "$t0")
 anamed_kib=$(rss)
@@ -87,7 +87,7 @@ zone:
 CFG
 cat "$work/knot.zones" >>"$work/knot.conf"
 t0=$(date +%s.%N)
-knotd -c "$work/knot.conf" 2>"$work/knot.log" &
+knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
 pid=$!
 knot_s=$(wait_last "$t0")
 knot_kib=$(rss)

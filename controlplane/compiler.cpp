@@ -37,9 +37,7 @@ public:
                           return a.len > b.len;
                       });
         }
-        for (const ZoneTable* a : tables)
-            for (const ZoneTable* b : tables)
-                snap_.nested_zones |= a != b && is_subdomain(b->apex_key, a->apex_key);
+        snap_.nested_zones = any_nested(tables);
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = sources_[i].data();
         for (size_t i = 0; i < src_.size(); ++i)
             build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
@@ -50,6 +48,17 @@ public:
     }
 
 private:
+    // Whether some apex lies below another: each apex's ancestors looked up among the apexes
+    // (linear in the zones: a server may have 100,000).
+    static bool any_nested(const std::vector<const ZoneTable*>& tables) {
+        std::unordered_set<std::string_view> apexes;
+        for (const ZoneTable* t : tables) apexes.insert(t->apex_key);
+        for (const ZoneTable* t : tables)
+            for (std::string_view k = t->apex_key; k.size() > 1;)
+                if (apexes.count(k = parent_of(k))) return true;
+        return false;
+    }
+
     void build_zone_nodes(const Zone& z) {
         auto table = std::make_unique<ZoneTable>();
         ZoneTable& zt = *table;
