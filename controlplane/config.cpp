@@ -1,8 +1,6 @@
 #include "config.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "anamed/listen_addr.hpp"
 #include "yaml_reader.hpp"
@@ -17,12 +15,10 @@ public:
 
     Config read() {
         YAML::Node root;
-        std::ifstream f(path_);
-        std::stringstream text;
-        text << f.rdbuf();
-        if (!f) throw ConfigError(path_ + ": cannot read the configuration file");
         try {
-            root = load(text.str());
+            root = YAML::LoadFile(path_);
+        } catch (const YAML::BadFile&) {
+            throw ConfigError(path_ + ": cannot read the configuration file");
         } catch (const YAML::ParserException& e) {
             throw ConfigError(path_ + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
         }
