@@ -127,7 +127,7 @@ void AliasResolver::resolve_locally(Target& t, const std::vector<const Zone*>& z
     std::string cur = t.key;
     std::vector<std::string> seen;
     uint32_t ttl = UINT32_MAX;
-    for (int hop = 0; hop < 8; ++hop) {
+    for (int hop = 0; hop <= 8; ++hop) {  // up to 8 CNAME/ALIAS links, then the addresses
         const Zone* z = zone_of(cur);
         if (z == nullptr) return void(t.local = false);
         // Below a delegation the zone is not authoritative: ask upstream instead.
@@ -204,7 +204,7 @@ std::shared_ptr<const AliasAnswer> AliasResolver::answer(const std::string& targ
 void AliasResolver::poll_fds(std::vector<pollfd>& out) const {
     for (const auto& [key, t] : targets_)
         for (const auto* q : {t->q4.get(), t->q6.get()})
-            if (q && !q->done()) out.push_back(pollfd{q->fd(), POLLIN, 0});
+            if (q && !q->done()) out.push_back(pollfd{q->fd(), q->events(), 0});
 }
 
 int AliasResolver::poll_timeout_ms() const {

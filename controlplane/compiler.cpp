@@ -37,9 +37,7 @@ public:
                           return a.len > b.len;
                       });
         }
-        for (const ZoneTable* a : tables)
-            for (const ZoneTable* b : tables)
-                snap_.nested_zones |= a != b && is_subdomain(b->apex_key, a->apex_key);
+        snap_.nested_zones = any_nested(tables);
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = sources_[i].data();
         for (size_t i = 0; i < src_.size(); ++i)
             build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
@@ -50,6 +48,17 @@ public:
     }
 
 private:
+    // Whether some apex lies below another: each apex's ancestors looked up among the apexes
+    // (linear in the zones: a server may have 100,000).
+    static bool any_nested(const std::vector<const ZoneTable*>& tables) {
+        std::unordered_set<std::string_view> apexes;
+        for (const ZoneTable* t : tables) apexes.insert(t->apex_key);
+        for (const ZoneTable* t : tables)
+            for (std::string_view k = t->apex_key; k.size() > 1;)
+                if (apexes.count(k = parent_of(k))) return true;
+        return false;
+    }
+
     void build_zone_nodes(const Zone& z) {
         auto table = std::make_unique<ZoneTable>();
         ZoneTable& zt = *table;
@@ -112,7 +121,8 @@ private:
     std::vector<const Node*> fill_nodes(const Zone& z, ZoneTable& zt,
                                         const std::vector<std::string_view>& names,
                                         const std::vector<const ZoneNode*>& data) {
-        Arena& arena = *arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true));
+        if (names_arena_ == nullptr) names_arena_ = new_arena();
+        Arena& arena = *names_arena_;
         zt.nodes = HugeArray<Node>(names.size(), /*defer_huge=*/true);  // written in order
         std::vector<const Node*> ptrs(names.size());
         std::vector<uint8_t> serial(names.size());
@@ -200,7 +210,6 @@ private:
 
     // data[i]: the source of zt.nodes[i] (null for an empty non-terminal).
     void build_zone_data(const Zone& z, ZoneTable& zt, const std::vector<const ZoneNode*>& data) {
-        tbb::enumerable_thread_specific<Arena*> local([&] { return new_arena(); });
         tbb::enumerable_thread_specific<BuiltNode> scratch;
         tbb::enumerable_thread_specific<std::unordered_set<std::string>>
             targets;  // most repeat (one MX host)
@@ -229,7 +238,7 @@ private:
                     return l.found;
                 };
                 BuiltNode& b = scratch.local();
-                Arena& arena = *local.local();
+                Arena& arena = *thread_arena_.local();
                 auto& seen = targets.local();
                 for (size_t i = r.begin(); i < r.end(); ++i) {
                     Node& n = zt.nodes[i];
@@ -258,7 +267,7 @@ private:
     }
 
     Arena* new_arena() {
-        std::lock_guard<std::mutex> lock(arena_mu_);  // once per thread per zone
+        std::lock_guard<std::mutex> lock(arena_mu_);  // once per thread per compile
         return arenas_.emplace_back(std::make_unique<Arena>(/*defer_huge=*/true)).get();
     }
 
@@ -271,8 +280,11 @@ private:
 
     const std::vector<const Zone*>& src_;
     LiveSnapshot& snap_;
+    // Shared by all zones: a small zone takes a few hundred bytes of them, not a chunk.
     std::vector<std::unique_ptr<Arena>> arenas_;
     std::mutex arena_mu_;
+    Arena* names_arena_ = nullptr;  // names too long to sit in their node
+    tbb::enumerable_thread_specific<Arena*> thread_arena_{[this] { return new_arena(); }};
     std::unordered_map<const ZoneTable*, const ZoneNode* const*>
         source_;                                         // aligned with the table's nodes
     std::vector<std::vector<const ZoneNode*>> sources_;  // per zone, aligned with its nodes

@@ -53,16 +53,15 @@ public:
         if (auto a = root["alias"]) {
             only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
             if (auto v = a["refresh-min-s"])
-                c.alias_refresh_min_s = uint(v, "refresh-min-s", 0, 86400);
+                c.alias_refresh_min_s = uint(v, "refresh-min-s", 1, 86400);
             if (auto v = a["refresh-max-s"])
-                c.alias_refresh_max_s = uint(v, "refresh-max-s", 0, 7 * 86400);
+                c.alias_refresh_max_s = uint(v, "refresh-max-s", 1, 7 * 86400);
             if (auto v = a["stale-limit-s"])
                 c.alias_stale_limit_s = uint(v, "stale-limit-s", 0, 365 * 86400);
             if (auto v = a["query-timeout-ms"])
-                c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 0, 60000);
+                c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 10, 60000);
             if (c.alias_refresh_min_s > c.alias_refresh_max_s)
                 fail(a, "refresh-min-s must not exceed refresh-max-s");
-            if (c.alias_query_timeout_ms == 0) fail(a, "query-timeout-ms must be positive");
         }
         if (auto ctl = root["control"]) {
             only_keys(ctl, {"socket", "group"});
@@ -80,7 +79,7 @@ public:
             only_keys(t, {"idle-timeout-ms", "max-connections", "message-timeout-ms",
                           "max-per-source", "max-lifetime-ms"});
             if (auto v = t["idle-timeout-ms"])
-                c.tcp.idle_timeout_ms = uint(v, "idle-timeout-ms", 0, 3600000);
+                c.tcp.idle_timeout_ms = uint(v, "idle-timeout-ms", 100, 3600000);
             if (auto v = t["max-connections"])
                 c.tcp.max_connections = uint(v, "max-connections", 0, 1000000);
             if (auto v = t["message-timeout-ms"])

@@ -71,6 +71,7 @@ struct Config {
     std::string control_socket;       // empty: no control socket
     std::string control_group;        // empty: owner (and root) only, mode 0600
     std::string journal;              // LMDB file of runtime changes; required for changes
+    bool journal_salvage = false;     // start over a damaged journal with what it still holds
     std::vector<TsigKeyConfig> keys;  // TSIG keys for transfers, NOTIFY and UPDATE
     std::vector<RemoteConfig> remotes;
     // The operator's sections (config_ops.cpp)

@@ -1,6 +1,8 @@
 // The control socket's commands (anamectl): one function each, JSON in, JSON out.
+#include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <optional>
 
 #include "compiler.hpp"
@@ -17,6 +19,13 @@ using json = nlohmann::json;
 
 json error(const std::string& m) {
     return json{{"ok", false}, {"error", m}};
+}
+
+// A change the daemon could not make (disk full, journal unwritable...): the operator reads
+// it in the log too, not only the client that asked.
+json refused(const std::string& m) {
+    log_warning("refused: " + m);
+    return error(m);
 }
 
 std::string need_string(const json& r, const char* key) {
@@ -183,14 +192,26 @@ json Daemon::cmd_zone_reload(const json& r) {
     return json{{"ok", true}, {"serials", serials}, {"generation", publisher_.generation()}};
 }
 
+// The file and the journal change together: the flush mark first (the file with this
+// serial holds the zone's entries so far), then the file, then the entries are dropped. A
+// crash in between leaves entries that replay skips (journal_replay.hpp).
 json Daemon::cmd_zone_flush(const json& r) {
     const Zone* z = store_.find(need_string(r, "zone"));
     if (z == nullptr) return error("no zone " + need_string(r, "zone") + " is served");
-    if (std::string err = write_zone_file(*z, z->file); !err.empty()) return error(err);
+    journal_format::FlushMark mark;
     if (journal_)
-        if (std::string err = journal_->drop_zone(z->apex_text); !err.empty())
-            return error("zone written to " + z->file +
-                         " but its journal entries could not be dropped: " + err);
+        if (std::string err = journal_->mark_flushed(z->apex_text, z->serial(), mark); !err.empty())
+            return refused("zone " + z->apex_text + " not flushed: " + err);
+    if (std::string err = write_zone_file(*z, z->file); !err.empty()) return refused(err);
+    log_info("zone " + z->apex_text + " written to " + z->file + " (serial " +
+             std::to_string(z->serial()) + ")");
+    if (getenv("ANAMED_TEST_CRASH_IN_FLUSH")) raise(SIGKILL);  // tests: the crash window
+    if (journal_)
+        if (std::string err = journal_->drop_through(z->apex_text, mark.through); !err.empty())
+            log_warning("zone " + z->apex_text +
+                        ": its flushed journal entries stay until the "
+                        "next start, which drops them: " +
+                        err);
     log_info("zone " + z->apex_text + " flushed to " + z->file + " (serial " +
              std::to_string(z->serial()) + ")");
     return json{{"ok", true}, {"file", z->file}, {"serial", z->serial()}};
@@ -209,7 +230,7 @@ json Daemon::cmd_change(const json& r) {
     }
     const auto t0 = Clock::now();
     const ChangeOutcome out = apply_changes(changes, true);
-    if (!out.error.empty()) return error(out.error + "; nothing was changed");
+    if (!out.error.empty()) return refused(out.error + "; nothing was changed");
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
     return json{

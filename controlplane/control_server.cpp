@@ -1,11 +1,13 @@
 #include "control_server.hpp"
 
 #include <grp.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -14,8 +16,14 @@
 namespace anamed {
 namespace {
 constexpr size_t max_clients = 256;
-constexpr size_t max_request = 64u << 20;  // a batch of many thousand records fits
-constexpr size_t max_pending_out = 64u << 20;
+// One request line: a batch of tens of thousands of records fits; parsing it costs about
+// twenty times its size, so this also bounds the parse's memory and time.
+constexpr size_t max_request = 8u << 20;
+// All clients together: requests being received, and replies not yet taken. A client whose
+// input would go over the budget is refused; replies over it hold back further requests.
+constexpr size_t input_budget = 2 * max_request;
+constexpr size_t output_budget = 32u << 20;
+constexpr size_t max_pending_out = 64u << 20;  // one client's, when one reply is that big
 constexpr auto idle_limit = std::chrono::seconds(60);
 constexpr int max_lines_per_pass = 8;
 }  // namespace
@@ -33,6 +41,13 @@ ControlServer::ControlServer(const std::string& path, const std::string& group, 
             throw std::runtime_error("control socket group '" + group + "' does not exist");
         group_ = g->gr_gid;
     }
+    // Only a socket is ever replaced: anything else at the path (a zone file given by
+    // mistake) is the operator's and stays.
+    struct stat at {};
+    if (lstat(path.c_str(), &at) == 0 && !S_ISSOCK(at.st_mode))
+        throw std::runtime_error("control socket path " + path +
+                                 " exists and is not a socket; anamed does not delete it: "
+                                 "remove it or choose another path");
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     // A socket file left by a previous run is replaced; one that answers belongs to a
     // running anamed, which must not be cut off.
@@ -83,7 +98,35 @@ bool ControlServer::allowed(int fd) const {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
-    return cred.uid == 0 || cred.uid == geteuid() || (group_ != gid_t(-1) && cred.gid == group_);
+    if (cred.uid == 0 || cred.uid == geteuid()) return true;
+    return group_ != gid_t(-1) && (cred.gid == group_ || in_group(fd, cred.uid, cred.gid));
+}
+
+// The peer's supplementary groups as the kernel recorded them at connect (SO_PEERGROUPS);
+// on a kernel without it, the group database's list for the peer's user.
+bool ControlServer::in_group(int fd, uid_t uid, gid_t primary) const {
+    std::vector<gid_t> groups(64);
+    socklen_t len = socklen_t(groups.size() * sizeof(gid_t));
+    int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len);
+    if (rc != 0 && errno == ERANGE) {
+        groups.resize(len / sizeof(gid_t) + 1);
+        len = socklen_t(groups.size() * sizeof(gid_t));
+        rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len);
+    }
+    if (rc == 0) {
+        groups.resize(len / sizeof(gid_t));
+    } else {
+        const passwd* pw = getpwuid(uid);
+        if (pw == nullptr) return false;
+        int n = 64;
+        groups.resize(size_t(n));
+        if (getgrouplist(pw->pw_name, primary, groups.data(), &n) < 0) {
+            groups.resize(size_t(n));
+            if (getgrouplist(pw->pw_name, primary, groups.data(), &n) < 0) return false;
+        }
+        groups.resize(size_t(n));
+    }
+    return std::find(groups.begin(), groups.end(), group_) != groups.end();
 }
 
 void ControlServer::process() {
@@ -104,26 +147,13 @@ void ControlServer::process() {
     for (auto it = clients_.begin(); it != clients_.end();) {
         const int fd = it->first;
         Client& c = it->second;
-        char buf[65536];
-        bool broken = false;
-        while (!c.eof && c.in.size() <= max_request) {
-            const ssize_t n = recv(fd, buf, sizeof buf, 0);
-            if (n > 0) {
-                c.in.append(buf, size_t(n));
-                c.last = now;
-                continue;
-            }
-            if (n == 0)
-                c.eof = true;  // half-close: still answer what was sent
-            else if (errno != EAGAIN && errno != EWOULDBLOCK)
-                broken = true;
-            break;
-        }
-        if (c.in.size() > max_request) broken = true;
-        if (!broken) serve(c);
+        const bool broken = !receive(fd, c, now);
+        if (!broken && buffered_out_ < output_budget) serve(c);
         const bool drained = flush(fd, c);
         const bool done = c.eof && c.out.empty() && c.in.find('\n') == std::string::npos;
         if (broken || !drained || done || now - c.last > idle_limit) {
+            buffered_in_ -= c.in.size();
+            buffered_out_ -= c.out.size();
             close(fd);
             it = clients_.erase(it);
         } else {
@@ -132,7 +162,38 @@ void ControlServer::process() {
     }
 }
 
+// Reads what the client sent; false when it must be cut off (error, or a request over the
+// per-request limit or the budget of all clients, which it is told).
+bool ControlServer::receive(int fd, Client& c, std::chrono::steady_clock::time_point now) {
+    char buf[65536];
+    const char* refusal = nullptr;
+    // A client with whole requests waiting is simply not read until they are served.
+    while (!c.eof && !refusal) {
+        const bool has_line = c.in.find('\n') != std::string::npos;
+        if (buffered_in_ + sizeof buf > input_budget || c.in.size() >= max_request) {
+            if (has_line) break;
+            refusal = c.in.size() >= max_request
+                          ? "a control request is limited to 8 MiB; split the batch"
+                          : "the control socket is busy with other large requests; retry";
+            break;
+        }
+        const ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n == 0) c.eof = true;  // half-close: still answer what was sent
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+        if (n <= 0) break;
+        c.in.append(buf, size_t(n));
+        buffered_in_ += size_t(n);
+        c.last = now;
+    }
+    if (refusal == nullptr) return true;
+    log_warning(std::string("control client refused: ") + refusal);
+    const std::string msg = nlohmann::json{{"ok", false}, {"error", refusal}}.dump() + "\n";
+    (void)!send(fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return false;
+}
+
 bool ControlServer::busy() const {
+    if (buffered_out_ >= output_budget) return false;  // waits for clients to take replies
     for (const auto& [fd, c] : clients_)
         if (c.in.find('\n') != std::string::npos) return true;
     return false;
@@ -147,7 +208,7 @@ void ControlServer::serve(Client& c) {
          served < max_lines_per_pass && (nl = c.in.find('\n', start)) != std::string::npos;
          start = nl + 1) {
         ++served;
-        const std::string line = c.in.substr(start, nl - start);
+        const std::string_view line(c.in.data() + start, nl - start);
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         nlohmann::json reply;
         try {
@@ -157,9 +218,17 @@ void ControlServer::serve(Client& c) {
         } catch (const std::exception& e) {
             reply = {{"ok", false}, {"error", e.what()}};
         }
-        c.out += reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        const std::string text =
+            reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        c.out += text;
+        buffered_out_ += text.size();
+        if (buffered_out_ >= output_budget) {
+            start = nl + 1;
+            break;
+        }
     }
     c.in.erase(0, start);
+    buffered_in_ -= start;
 }
 
 bool ControlServer::flush(int fd, Client& c) {
@@ -167,6 +236,7 @@ bool ControlServer::flush(int fd, Client& c) {
         const ssize_t n = send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
         if (n > 0) {
             c.out.erase(0, size_t(n));
+            buffered_out_ -= size_t(n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

@@ -1,7 +1,8 @@
 // The control socket: a local unix socket speaking one JSON object per line each way.
 // Non-blocking on the control-plane thread's poll loop, so a slow, silent or dead client
 // can stall neither the control plane nor the dataplane. Access: the socket's mode (0600,
-// or 0660 with a configured group) and the peer's credentials (SO_PEERCRED).
+// or 0660 with a configured group) and the peer's credentials (SO_PEERCRED; for the group,
+// the peer's supplementary groups too).
 #pragma once
 
 #include <poll.h>
@@ -37,6 +38,8 @@ private:
         bool eof = false;
     };
     bool allowed(int fd) const;
+    bool receive(int fd, Client& c, std::chrono::steady_clock::time_point now);
+    bool in_group(int fd, uid_t uid, gid_t primary) const;
     void serve(Client& c);
     bool flush(int fd, Client& c);
 
@@ -46,6 +49,7 @@ private:
     ino_t inode_ = 0;
     Handler handler_;
     std::map<int, Client> clients_;
+    size_t buffered_in_ = 0, buffered_out_ = 0;  // over all clients (the budgets)
 };
 
 }  // namespace anamed

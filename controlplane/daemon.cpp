@@ -219,7 +219,8 @@ int Daemon::run() {
 bool Daemon::open_control() {
     try {
         build_peers(cfg_, peers_);
-        if (!cfg_.journal.empty()) journal_ = std::make_unique<Journal>(cfg_.journal);
+        if (!cfg_.journal.empty())
+            journal_ = std::make_unique<Journal>(cfg_.journal, cfg_.journal_salvage);
         if (!cfg_.control_socket.empty())
             control_ = std::make_unique<ControlServer>(
                 cfg_.control_socket, cfg_.control_group,

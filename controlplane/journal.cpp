@@ -1,58 +1,100 @@
 #include "journal.hpp"
 
+#include <algorithm>
 #include <stdexcept>
-#include <vector>
 
-#include "anamed/wire.hpp"
+#include "journal_check.hpp"
+#include "log.hpp"
 
 namespace anamed {
 namespace {
 
-// Entry value: zone name, NUL, batch JSON. Key: sequence number, big-endian (sorts in order).
-std::string encode(const std::string& zone, const std::string& batch) {
-    return zone + '\0' + batch;
-}
-
-void split(const MDB_val& v, std::string& zone, std::string& batch) {
-    const std::string s(static_cast<const char*>(v.mv_data), v.mv_size);
-    const size_t nul = s.find('\0');
-    zone = s.substr(0, nul);
-    batch = nul == std::string::npos ? "" : s.substr(nul + 1);
-}
+using namespace journal_format;
 
 std::string err(const char* what, int rc) {
     return std::string(what) + ": " + mdb_strerror(rc);
 }
 
+std::string_view view(const MDB_val& v) {
+    return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+// A write transaction's body; commits when it returns 0, aborts otherwise.
+std::string write_txn(MDB_env* env, const char* what, const std::function<int(MDB_txn*)>& body) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env, nullptr, 0, &txn);
+    if (rc != 0) return err("journal begin", rc);
+    if ((rc = body(txn)) != 0) {
+        mdb_txn_abort(txn);
+        return err(what, rc);
+    }
+    rc = mdb_txn_commit(txn);
+    return rc == 0 ? "" : err("journal commit", rc);
+}
+
 }  // namespace
 
-Journal::Journal(const std::string& path) : path_(path) {
+Journal::Journal(const std::string& path, bool salvage) : path_(path) {
+    const JournalReport report = inspect_journal(path);
+    if (!report.intact()) {
+        if (!salvage)
+            throw JournalDamaged(
+                report.describe() +
+                ". anamed does not start over a damaged journal: the changes it lost would "
+                "silently disappear. To start with the intact entries, run anamed with "
+                "--journal-salvage (the damaged file is kept beside it as " +
+                path + ".damaged-TIME); `anamed --journal-check` prints this report");
+        const std::string aside = salvage_journal(path, report);
+        log_error(report.describe() + ". SALVAGED: starting with the intact entries; " +
+                  std::to_string(report.lost()) + " changes are gone; the damaged file is " +
+                  aside);
+    }
+    open_env();
+}
+
+void Journal::open_env() {
     int rc = mdb_env_create(&env_);
+    if (rc == 0) rc = mdb_env_set_maxdbs(env_, 4);
     if (rc == 0) rc = mdb_env_set_mapsize(env_, size_t(4) << 30);
     // MDB_NOSUBDIR: the journal is one file (plus its -lock). Default flags: every commit is
     // fsync'ed, which is what "durable before acknowledged" needs.
-    if (rc == 0) rc = mdb_env_open(env_, path.c_str(), MDB_NOSUBDIR, 0600);
+    if (rc == 0) rc = mdb_env_open(env_, path_.c_str(), MDB_NOSUBDIR, 0600);
     MDB_txn* txn = nullptr;
     if (rc == 0) rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open(txn, nullptr, 0, &dbi_);
+    if (rc == 0) rc = mdb_dbi_open(txn, entries_db, MDB_CREATE, &entries_);
+    if (rc == 0) rc = mdb_dbi_open(txn, flushed_db, MDB_CREATE, &flushed_);
+    MDB_cursor* cur = nullptr;
+    if (rc == 0) rc = mdb_cursor_open(txn, entries_, &cur);
     if (rc == 0) {
-        MDB_cursor* cur = nullptr;
         MDB_val k, v;
-        if (mdb_cursor_open(txn, dbi_, &cur) == 0 && mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
-            k.mv_size == 8) {
-            const auto* p = static_cast<const uint8_t*>(k.mv_data);
-            next_ = (uint64_t(load32(p)) << 32 | load32(p + 4)) + 1;
-        }
-        if (cur) mdb_cursor_close(cur);
-        rc = mdb_txn_commit(txn);
-    } else if (txn) {
-        mdb_txn_abort(txn);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        if (rc == 0 && k.mv_size == 8) next_ = key_seq(view(k)) + 1;
+        if (rc == MDB_NOTFOUND) rc = 0;
+        mdb_cursor_close(cur);
     }
+    // Sequence numbers never go back below a flush mark, even once its entries are gone.
+    if (rc == 0) rc = mdb_cursor_open(txn, flushed_, &cur);
+    if (rc == 0) {
+        MDB_val k, v;
+        FlushMark m;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if (const auto rest = unsealed(view(k), view(v)); rest && parse_flush(*rest, m))
+                next_ = std::max(next_, m.through + 1);
+        if (rc == MDB_NOTFOUND) rc = 0;
+        mdb_cursor_close(cur);
+    }
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else if (txn)
+        mdb_txn_abort(txn);
     if (rc != 0) {
         if (env_) mdb_env_close(env_);
         env_ = nullptr;
-        throw std::runtime_error("journal " + path + ": " + mdb_strerror(rc) +
-                                 " (check that the directory exists and is writable)");
+        throw std::runtime_error("journal " + path_ + ": " + mdb_strerror(rc) +
+                                 (rc == ENOENT || rc == EACCES || rc == EROFS
+                                      ? " (check that the directory exists and is writable)"
+                                      : ""));
     }
 }
 
@@ -61,26 +103,18 @@ Journal::~Journal() {
 }
 
 std::string Journal::append(const std::vector<std::pair<std::string, std::string>>& entries) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc != 0) return err("journal begin", rc);
     uint64_t seq = next_;
-    for (const auto& [zone, batch] : entries) {
-        uint8_t key[8];
-        store32(key, uint32_t(seq >> 32));
-        store32(key + 4, uint32_t(seq));
-        std::string value = encode(zone, batch);
-        MDB_val k{sizeof key, key}, v{value.size(), value.data()};
-        if ((rc = mdb_put(txn, dbi_, &k, &v, MDB_APPEND)) != 0) {
-            mdb_txn_abort(txn);
-            return err("journal write", rc);
+    std::string e = write_txn(env_, "journal write", [&](MDB_txn* txn) {
+        for (const auto& [zone, batch] : entries) {
+            std::string key = seq_key(seq), value = sealed(key, entry_value(zone, batch));
+            MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+            if (int rc = mdb_put(txn, entries_, &k, &v, MDB_APPEND); rc != 0) return rc;
+            ++seq;
         }
-        ++seq;
-    }
-    rc = mdb_txn_commit(txn);
-    if (rc != 0) return err("journal commit", rc);
-    next_ = seq;
-    return "";
+        return 0;
+    });
+    if (e.empty()) next_ = seq;
+    return e;
 }
 
 std::string Journal::append_unsynced(
@@ -98,53 +132,83 @@ std::string Journal::sync() {
     return rc == 0 ? "" : err("journal sync", rc);
 }
 
-void Journal::for_each(const std::function<void(const std::string&, const std::string&)>& f) const {
+std::string Journal::for_each(
+    const std::function<void(uint64_t, const std::string&, const std::string&)>& f) const {
     MDB_txn* txn = nullptr;
-    if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) != 0) return;
+    if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn); rc != 0)
+        return err("journal read", rc);
     MDB_cursor* cur = nullptr;
-    std::vector<std::pair<std::string, std::string>> entries;
-    if (mdb_cursor_open(txn, dbi_, &cur) == 0) {
-        MDB_val k, v;
-        for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, MDB_cursor_op(op)) == 0;
-             op = MDB_NEXT) {
-            entries.emplace_back();
-            split(v, entries.back().first, entries.back().second);
-        }
-        mdb_cursor_close(cur);
-    }
-    mdb_txn_abort(txn);
-    for (const auto& [zone, batch] : entries) f(zone, batch);
-}
-
-std::string Journal::drop_zone(const std::string& zone) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc != 0) return err("journal begin", rc);
-    MDB_cursor* cur = nullptr;
-    rc = mdb_cursor_open(txn, dbi_, &cur);
+    std::vector<Entry> entries;
+    std::string error;
+    int rc = mdb_cursor_open(txn, entries_, &cur);
     if (rc == 0) {
         MDB_val k, v;
-        for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, MDB_cursor_op(op)) == 0;
-             op = MDB_NEXT) {
-            std::string z, b;
-            split(v, z, b);
-            if (z == zone && (rc = mdb_cursor_del(cur, 0)) != 0) break;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            Entry x;
+            const auto rest = k.mv_size == 8 ? unsealed(view(k), view(v)) : std::nullopt;
+            if (!rest || !parse_entry(*rest, x)) {
+                error = "entry " + std::to_string(entries.size() + 1) + " fails its checksum";
+                break;
+            }
+            x.seq = key_seq(view(k));
+            entries.push_back(std::move(x));
         }
         mdb_cursor_close(cur);
     }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return err("journal delete", rc);
-    }
-    rc = mdb_txn_commit(txn);
-    return rc == 0 ? "" : err("journal commit", rc);
+    if (rc != 0 && rc != MDB_NOTFOUND && error.empty()) error = err("journal read", rc);
+    mdb_txn_abort(txn);
+    for (const auto& x : entries) f(x.seq, x.zone, x.batch);
+    return error;
+}
+
+std::string Journal::mark_flushed(const std::string& zone, uint32_t serial, FlushMark& mark) {
+    mark = FlushMark{serial, next_ - 1};
+    return write_txn(env_, "journal flush mark", [&](MDB_txn* txn) {
+        std::string key = zone, value = sealed(key, flush_value(mark));
+        MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+        return mdb_put(txn, flushed_, &k, &v, 0);
+    });
+}
+
+std::string Journal::drop_through(const std::string& zone, uint64_t through) {
+    return write_txn(env_, "journal delete", [&](MDB_txn* txn) {
+        MDB_cursor* cur = nullptr;
+        int rc = mdb_cursor_open(txn, entries_, &cur);
+        if (rc != 0) return rc;
+        MDB_val k, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size == 8 && key_seq(view(k)) > through) break;
+            Entry x;
+            const auto rest = unsealed(view(k), view(v));
+            if (rest && parse_entry(*rest, x) && x.zone == zone &&
+                (rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+        }
+        mdb_cursor_close(cur);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    });
+}
+
+std::optional<FlushMark> Journal::flushed(const std::string& zone) const {
+    MDB_txn* txn = nullptr;
+    if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) != 0) return std::nullopt;
+    std::string key = zone;
+    MDB_val k{key.size(), key.data()}, v;
+    std::optional<FlushMark> out;
+    FlushMark m;
+    if (mdb_get(txn, flushed_, &k, &v) == 0)
+        if (const auto rest = unsealed(key, view(v)); rest && parse_flush(*rest, m)) out = m;
+    mdb_txn_abort(txn);
+    return out;
 }
 
 size_t Journal::entries() const {
     MDB_txn* txn = nullptr;
     MDB_stat st{};
     if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) != 0) return 0;
-    mdb_stat(txn, dbi_, &st);
+    mdb_stat(txn, entries_, &st);
     mdb_txn_abort(txn);
     return st.ms_entries;
 }

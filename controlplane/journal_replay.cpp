@@ -53,29 +53,58 @@ ChangeOutcome replay_entry(const std::string& batch, ZoneStore& store) {
     return store.apply(changes, no_commit);
 }
 
+// Zones whose file already holds entries up to a flush mark (flush interrupted before
+// the entries were dropped): zone -> the last entry the file holds.
+std::map<std::string, uint64_t> flushed_into_files(const Journal& journal, const ZoneStore& store,
+                                                   const std::vector<std::string>& loaded) {
+    std::map<std::string, uint64_t> out;
+    for (const auto& zone : loaded) {
+        const auto mark = journal.flushed(zone);
+        const Zone* z = store.find(zone);
+        if (mark && z && z->serial() == mark->serial) out[zone] = mark->through;
+    }
+    return out;
+}
+
 }  // namespace
 
-size_t replay_journal(const Journal& journal, ZoneStore& store,
-                      const std::vector<std::string>& loaded) {
+size_t replay_journal(Journal& journal, ZoneStore& store, const std::vector<std::string>& loaded) {
     size_t replayed = 0, failed = 0;
-    journal.for_each([&](const std::string& zone, const std::string& batch) {
-        if (std::find(loaded.begin(), loaded.end(), zone) == loaded.end()) return;
-        ChangeOutcome out;
-        try {
-            out = replay_entry(batch, store);
-        } catch (const std::exception& e) {
-            ++failed;
-            return log_error("journal " + journal.path() + ": unreadable entry for " + zone + ": " +
-                             e.what());
-        }
-        if (!out.error.empty()) {
-            ++failed;
-            log_error("journal " + journal.path() + ": a change to " + zone +
-                      " no longer applies (" + out.error + "); it is skipped");
-        } else {
-            ++replayed;
-        }
-    });
+    std::map<std::string, size_t> skipped;
+    const auto in_files = flushed_into_files(journal, store, loaded);
+    const std::string read_error =
+        journal.for_each([&](uint64_t seq, const std::string& zone, const std::string& batch) {
+            if (std::find(loaded.begin(), loaded.end(), zone) == loaded.end()) return;
+            if (auto it = in_files.find(zone); it != in_files.end() && seq <= it->second)
+                return void(++skipped[zone]);
+            ChangeOutcome out;
+            try {
+                out = replay_entry(batch, store);
+            } catch (const std::exception& e) {
+                ++failed;
+                return log_error("journal " + journal.path() + ": unreadable entry for " + zone +
+                                 ": " + e.what());
+            }
+            if (!out.error.empty()) {
+                ++failed;
+                log_error("journal " + journal.path() + ": a change to " + zone +
+                          " no longer applies (" + out.error + "); it is skipped");
+            } else {
+                ++replayed;
+            }
+        });
+    if (!read_error.empty()) {
+        ++failed;
+        log_error("journal " + journal.path() + ": " + read_error +
+                  "; the entries after it were not replayed");
+    }
+    for (const auto& [zone, n] : skipped) {
+        log_info("journal " + journal.path() + ": zone " + zone + "'s file already holds " +
+                 std::to_string(n) + " journaled change batches (its flush was interrupted); " +
+                 "they are dropped, not replayed");
+        if (std::string e = journal.drop_through(zone, in_files.at(zone)); !e.empty())
+            log_error("journal " + journal.path() + ": " + e);
+    }
     if (replayed || failed)
         log_info("journal " + journal.path() + ": replayed " + std::to_string(replayed) +
                  " change batches" + (failed ? ", " + std::to_string(failed) + " failed" : ""));

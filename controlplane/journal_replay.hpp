@@ -24,9 +24,10 @@ std::vector<std::pair<std::string, std::string>> journal_entries(
     const std::vector<WireChange>& changes);
 
 // Applies the journal's entries for the zones in `loaded` (just read from their files; a
-// zone that failed to load still holds its changes in memory). An entry that no longer
-// applies is logged and skipped. Returns how many entries failed.
-size_t replay_journal(const Journal& journal, ZoneStore& store,
-                      const std::vector<std::string>& loaded);
+// zone that failed to load still holds its changes in memory). Entries a zone flush already
+// wrote into the file (its serial is the flush mark's) are skipped and dropped: that
+// completes a flush a crash interrupted. An entry that no longer applies is logged and
+// skipped. Returns how many entries failed.
+size_t replay_journal(Journal& journal, ZoneStore& store, const std::vector<std::string>& loaded);
 
 }  // namespace anamed

@@ -5,6 +5,7 @@
 #include "compiler.hpp"
 #include "config.hpp"
 #include "daemon.hpp"
+#include "journal_check.hpp"
 #include "log.hpp"
 #include "zone_store.hpp"
 
@@ -16,6 +17,7 @@ const char* usage =
     "usage: anamed [--config FILE]\n"
     "       anamed --zone NAME=FILE... [--listen ADDR:PORT...] [--upstream ADDR:PORT...]\n"
     "       anamed --check (--config FILE | --zone NAME=FILE...)\n"
+    "       anamed --journal-check (--config FILE | --journal PATH)\n"
     "\n"
     "  --config FILE       YAML configuration, anamed.yaml(5) (default " ANAMED_DEFAULT_CONFIG
     ")\n"
@@ -26,7 +28,11 @@ const char* usage =
     "  --control PATH      control socket for anamectl (mode 0600)\n"
     "  --journal PATH      durable journal of runtime changes (LMDB file)\n"
     "  --workers N         UDP workers per address (default: one per core)\n"
-    "  --check             load and compile the zones, report, and exit\n";
+    "  --check             load and compile the zones, report, and exit\n"
+    "  --journal-check     validate the journal, print what is damaged or lost, and exit\n"
+    "                      (1 when it is damaged)\n"
+    "  --journal-salvage   start even over a damaged journal: the damaged file is moved\n"
+    "                      aside and its intact entries are kept (the rest is lost)\n";
 
 [[noreturn]] void usage_error(const std::string& msg) {
     std::cerr << "anamed: " << msg << "\n\n" << usage;
@@ -44,7 +50,13 @@ unsigned workers_arg(const std::string& v) {
     return unsigned(std::stoul(v));
 }
 
-Config parse_args(int argc, char** argv, bool& check) {
+struct Modes {
+    bool check = false;
+    bool journal_check = false;
+    bool journal_salvage = false;
+};
+
+Config parse_args(int argc, char** argv, Modes& m) {
     Config c;
     std::string config_file;
     for (int i = 1; i < argc; ++i) {
@@ -72,7 +84,11 @@ Config parse_args(int argc, char** argv, bool& check) {
         else if (a == "--workers")
             c.workers = workers_arg(value());
         else if (a == "--check")
-            check = true;
+            m.check = true;
+        else if (a == "--journal-check")
+            m.journal_check = true;
+        else if (a == "--journal-salvage")
+            m.journal_salvage = true;
         else if (a == "--help" || a == "-h") {
             std::cout << usage;
             std::exit(0);
@@ -92,23 +108,43 @@ Config parse_args(int argc, char** argv, bool& check) {
         c = load_config(config_file);
     }
     if (c.listen.empty()) c.listen = {"127.0.0.1:53", "[::1]:53"};
+    c.journal_salvage = m.journal_salvage;
+    if ((m.journal_check || m.journal_salvage) && c.journal.empty())
+        usage_error("--journal-check and --journal-salvage need a journal (journal: or --journal)");
+    if (m.journal_check) return c;
     validate_config(c);
     return c;
+}
+
+// Prints the journal's state; 0 intact, 1 damaged.
+int journal_check(const std::string& path) {
+    const JournalReport r = inspect_journal(path);
+    if (!r.intact()) {
+        std::cout << r.describe() << "\nanamed --journal-salvage starts with the intact entries "
+                  << "(the damaged file is kept beside it)\n";
+        return 1;
+    }
+    std::cout << "journal " << path << ": "
+              << (r.exists ? "intact, " + std::to_string(r.entries.size()) + " entries"
+                           : "does not exist yet")
+              << "\n";
+    return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool check = false;
+    Modes modes;
     Config cfg;
     try {
-        cfg = parse_args(argc, argv, check);
+        cfg = parse_args(argc, argv, modes);
     } catch (const std::exception& e) {
         std::cerr << "anamed: " << e.what() << "\n";
         return 2;
     }
     set_log_level(cfg.log_level);
-    if (check) {
+    if (modes.journal_check) return journal_check(cfg.journal);
+    if (modes.check) {
         ZoneStore store;
         const size_t failed = store.load(cfg.zones);
         if (store.size() > 0) {

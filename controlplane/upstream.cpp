@@ -15,7 +15,13 @@
 namespace anamed {
 namespace {
 
-constexpr int max_chain = 8;
+constexpr int max_chain = 8;  // CNAME/DNAME links followed; a ninth fails
+
+// RFC 2181 §8: a TTL with the top bit set is read as zero.
+uint32_t rr_ttl(const ldns_rr* rr) {
+    const uint32_t t = ldns_rr_ttl(rr);
+    return t > 0x7FFFFFFFu ? 0 : t;
+}
 
 void random_bytes(void* p, size_t n) {
     if (getrandom(p, n, 0) != ssize_t(n)) throw std::runtime_error("getrandom failed");
@@ -37,7 +43,7 @@ uint32_t negative_ttl(ldns_pkt* pkt, uint32_t fallback) {
     for (size_t i = 0; i < ldns_rr_list_rr_count(auth); ++i) {
         ldns_rr* rr = ldns_rr_list_rr(auth, i);
         if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) == 7)
-            return std::min(ldns_rr_ttl(rr), ldns_rdf2native_int32(ldns_rr_rdf(rr, 6)));
+            return std::min(rr_ttl(rr), ldns_rdf2native_int32(ldns_rr_rdf(rr, 6)) & 0x7FFFFFFFu);
     }
     return fallback;
 }
@@ -73,7 +79,7 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
             const uint16_t t = ldns_rr_get_type(rr);
             if (t == qtype && same_name(ldns_rr_owner(rr), cur) && ldns_rr_rd_count(rr) == 1) {
                 r.rdata.push_back(rdf_wire(ldns_rr_rdf(rr, 0)));
-                ttl = std::min(ttl, ldns_rr_ttl(rr));
+                ttl = std::min(ttl, rr_ttl(rr));
             }
         }
         if (!r.rdata.empty()) break;
@@ -93,7 +99,7 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
             } else {
                 continue;
             }
-            ttl = std::min(ttl, ldns_rr_ttl(rr));
+            ttl = std::min(ttl, rr_ttl(rr));
             moved = true;
         }
         if (!moved) break;
@@ -103,7 +109,7 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
             return r;
         }
         seen.push_back(cur);
-        if (hop + 1 >= max_chain) {
+        if (hop + 1 > max_chain) {
             r.error = "CNAME/DNAME chain longer than " + std::to_string(max_chain);
             ldns_pkt_free(pkt);
             return r;
@@ -181,7 +187,21 @@ bool UpstreamQuery::acceptable(const uint8_t* p, size_t n) const {
     return std::memcmp(p + header_size, query_.data() + header_size, qname_.size() + 4) == 0;
 }
 
+short UpstreamQuery::events() const {
+    return step_ == Step::tcp_connect || step_ == Step::tcp_send ? POLLOUT : POLLIN;
+}
+
+void UpstreamQuery::fail(const std::string& what) {
+    finish(LookupResult{false, false, {}, 0, what});
+}
+
 void UpstreamQuery::on_readable() {
+    if (done_) return;
+    if (step_ == Step::udp) return udp_receive();
+    tcp_progress();
+}
+
+void UpstreamQuery::udp_receive() {
     uint8_t buf[65535];
     while (!done_) {
         sockaddr_storage from{};
@@ -200,46 +220,57 @@ void UpstreamQuery::on_readable() {
 }
 
 void UpstreamQuery::on_deadline() {
-    if (!done_) finish(LookupResult{false, false, {}, 0, "timeout from " + upstream_.text});
+    if (done_) return;
+    fail(step_ == Step::udp ? "timeout from " + upstream_.text
+                            : "TCP retry to " + upstream_.text + " timed out");
 }
 
-// Rare (an answer over 1232 bytes), so done in place with the remaining time as the bound.
+// A truncated reply: the same query over TCP, within what is left of the deadline.
 void UpstreamQuery::retry_over_tcp() {
     close(fd_);
     fd_ = socket(upstream_.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    auto wait = [&](short ev) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
-        pollfd p{fd_, ev, 0};
-        return left > 0 && poll(&p, 1, int(left)) == 1 && !(p.revents & (POLLERR | POLLHUP))
-                   ? true
-                   : false;
-    };
-    std::vector<uint8_t> msg{uint8_t(query_.size() >> 8), uint8_t(query_.size())};
-    msg.insert(msg.end(), query_.begin(), query_.end());
-    connect(fd_, reinterpret_cast<const sockaddr*>(&upstream_.addr), upstream_.len);
-    if (!wait(POLLOUT) || send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL) != ssize_t(msg.size()))
-        return finish(
-            LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " failed"});
-    std::vector<uint8_t> in;
+    if (fd_ < 0) return fail("TCP retry to " + upstream_.text + ": " + strerror(errno));
+    tcp_out_ = {uint8_t(query_.size() >> 8), uint8_t(query_.size())};
+    tcp_out_.insert(tcp_out_.end(), query_.begin(), query_.end());
+    step_ = Step::tcp_connect;
+    if (connect(fd_, reinterpret_cast<const sockaddr*>(&upstream_.addr), upstream_.len) != 0 &&
+        errno != EINPROGRESS)
+        return fail("TCP retry to " + upstream_.text + " failed: " + strerror(errno));
+    tcp_progress();
+}
+
+// One non-blocking pass over the TCP steps: each goes as far as the socket allows now.
+void UpstreamQuery::tcp_progress() {
+    if (step_ == Step::tcp_connect) {
+        pollfd p{fd_, POLLOUT, 0};
+        if (poll(&p, 1, 0) != 1) return;  // still connecting
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0)
+            return fail("TCP retry to " + upstream_.text + " failed: " + strerror(soerr));
+        step_ = Step::tcp_send;
+    }
+    if (step_ == Step::tcp_send) {
+        const ssize_t n = send(fd_, tcp_out_.data() + tcp_sent_, tcp_out_.size() - tcp_sent_,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n <= 0) return fail("TCP retry to " + upstream_.text + " failed: " + strerror(errno));
+        if ((tcp_sent_ += size_t(n)) < tcp_out_.size()) return;
+        step_ = Step::tcp_receive;
+    }
     uint8_t buf[4096];
-    while (in.size() < 2 || in.size() < 2 + (size_t(in[0]) << 8 | in[1])) {
-        if (!wait(POLLIN))
-            return finish(
-                LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " timed out"});
-        const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-        if (n <= 0)
-            return finish(
-                LookupResult{false, false, {}, 0, "TCP retry to " + upstream_.text + " closed"});
-        in.insert(in.end(), buf, buf + n);
+    while (tcp_in_.size() < 2 || tcp_in_.size() < 2 + (size_t(tcp_in_[0]) << 8 | tcp_in_[1])) {
+        const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n <= 0) return fail("TCP retry to " + upstream_.text + " closed");
+        tcp_in_.insert(tcp_in_.end(), buf, buf + n);
     }
-    const size_t len = size_t(in[0]) << 8 | in[1];
-    if (!acceptable(in.data() + 2, len)) {
+    const size_t len = size_t(tcp_in_[0]) << 8 | tcp_in_[1];
+    if (!acceptable(tcp_in_.data() + 2, len)) {
         ++rejected_;
-        return finish(LookupResult{
-            false, false, {}, 0, "TCP reply from " + upstream_.text + " did not match the query"});
+        return fail("TCP reply from " + upstream_.text + " did not match the query");
     }
-    finish(follow_chain(in.data() + 2, len, qname_, qtype_));
+    finish(follow_chain(tcp_in_.data() + 2, len, qname_, qtype_));
 }
 
 }  // namespace anamed

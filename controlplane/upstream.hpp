@@ -1,7 +1,8 @@
 // One A or AAAA lookup at an upstream resolver, hardened against spoofing: a fresh socket
 // (random source port) per query, random ID, 0x20 case randomisation, and a reply taken
 // only when source address, port, ID and the question (case included) all match. A
-// truncated reply is retried over TCP.
+// truncated reply is retried over TCP. Never blocks: every step (UDP, TCP connect, send,
+// receive) is driven from the resolver's poll loop, bounded by the one deadline.
 #pragma once
 
 #include <chrono>
@@ -37,17 +38,22 @@ public:
     UpstreamQuery& operator=(const UpstreamQuery&) = delete;
 
     int fd() const { return fd_; }
+    short events() const;  // what to poll fd() for in the current step
     Clock::time_point deadline() const { return deadline_; }
     bool done() const { return done_; }
     const LookupResult& result() const { return result_; }
     uint64_t rejected() const { return rejected_; }  // replies that failed the checks
 
-    void on_readable();  // reads what arrived; may complete the query
+    void on_readable();  // advances the current step (reads, connects, sends); may complete it
     void on_deadline();  // completes it as a timeout if still open
 
 private:
+    enum class Step { udp, tcp_connect, tcp_send, tcp_receive };
     void finish(LookupResult r);
+    void fail(const std::string& what);
     void retry_over_tcp();
+    void udp_receive();
+    void tcp_progress();
     bool acceptable(const uint8_t* p, size_t n) const;
 
     std::string qname_;  // as sent: 0x20-randomised
@@ -57,6 +63,9 @@ private:
     std::chrono::milliseconds timeout_;
     std::vector<uint8_t> query_;
     int fd_ = -1;
+    Step step_ = Step::udp;
+    std::vector<uint8_t> tcp_out_, tcp_in_;  // length-prefixed query; reply as received
+    size_t tcp_sent_ = 0;
     Clock::time_point deadline_;
     bool done_ = false;
     LookupResult result_;

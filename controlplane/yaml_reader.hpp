@@ -23,8 +23,13 @@ public:
     }
     void only_keys(const YAML::Node& map, const std::set<std::string>& keys) const {
         if (!map.IsMap()) fail(map, "expected a mapping");
+        // yaml-cpp keeps a key given twice (lookups find the first): an error here, as every
+        // mapping of the configuration passes through this check.
+        std::set<std::string> seen;
         for (const auto& kv : map) {
             const std::string k = kv.first.as<std::string>();
+            if (!seen.insert(k).second)
+                fail(kv.first, "duplicate key '" + k + "' (each key may appear once)");
             if (keys.count(k)) continue;
             std::string known;
             for (const auto& x : keys) known += (known.empty() ? "" : ", ") + x;

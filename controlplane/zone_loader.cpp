@@ -3,6 +3,7 @@
 // records with ldns in parallel, then insert them in file order with the consistency checks.
 #include "zone_loader.hpp"
 
+#include <sys/stat.h>
 #include <tbb/concurrent_queue.h>
 #include <tbb/parallel_for.h>
 
@@ -88,6 +89,8 @@ struct Batch {
 class BatchQueue {
 public:
     BatchQueue() { full_.set_capacity(2); }
+    // Read on the loading thread itself, all before loading: no bound on the batches held.
+    void unbounded() { full_.set_capacity(1 << 20); }
 
     // The reading thread: every record of the file, then a null batch.
     void read(const std::string& path, const std::string& origin, std::vector<Diagnostic>& diags) {
@@ -202,12 +205,17 @@ private:
 
     void parse(const Batch& batch) {
         const auto& recs = batch.records;
-        tbb::parallel_for(size_t(0), recs.size(), [&](size_t i) {
+        auto one = [&](size_t i) {
             // The reading thread wrote these texts a batch ago: fetch a few records ahead.
             if (i + 4 < recs.size()) prefetch(recs[i + 4].text.data());
             errors_[i] = parse_master_record(recs[i], (*batch.origins)[recs[i].origin], parsed_[i]);
             if (i == 0 || !recs[i].same_owner) make_key(i);  // else the previous one's (below)
-        });
+        };
+        // A small zone's few records: waking the pool would cost more than parsing them.
+        if (recs.size() < 256)
+            for (size_t i = 0; i < recs.size(); ++i) one(i);
+        else
+            tbb::parallel_for(size_t(0), recs.size(), one);
         // Most records repeat the owner before them: its key, made in order. Made afresh
         // when that record did not parse (its owner may not have been read).
         for (size_t i = 1; i < recs.size(); ++i) {
@@ -261,9 +269,18 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
     // A pipeline of batches: one thread reads the file(s) into records while this one parses
     // the previous batch (on all cores) and inserts it in file order. A few batches of text
     // are held at a time, never the whole file.
+    // A small file (a customer's zone among 100,000) is read first on this thread: a thread
+    // per zone would cost more than the zone.
     BatchQueue queue;
     std::vector<Diagnostic> read_diags;
-    std::thread reader([&] { queue.read(path, zone->apex_text, read_diags); });
+    struct stat st {};
+    std::thread reader;
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < 65536) {
+        queue.unbounded();
+        queue.read(path, zone->apex_text, read_diags);
+    } else {
+        reader = std::thread([&] { queue.read(path, zone->apex_text, read_diags); });
+    }
     BatchLoader loader(*zone, result.diags);
     try {
         while (std::unique_ptr<Batch> batch = queue.next()) {
@@ -272,10 +289,10 @@ LoadResult load_zone_file(std::string_view origin_text, const std::string& path)
         }
     } catch (...) {
         queue.abort();
-        reader.join();
+        if (reader.joinable()) reader.join();
         throw;
     }
-    reader.join();
+    if (reader.joinable()) reader.join();
     queue.rethrow();
     result.diags.insert(result.diags.begin(), read_diags.begin(), read_diags.end());
     check_zone(*zone, result.diags);

@@ -83,6 +83,15 @@ std::string write_zone_file(const Zone& zone, const std::string& path) {
     if (fsync(fd) != 0 || close(fd) != 0) return "cannot sync " + tmp + ": " + strerror(errno);
     if (rename(tmp.c_str(), path.c_str()) != 0)
         return "cannot replace " + path + ": " + strerror(errno);
+    // The rename itself must be on disk before the journal drops what the file now holds.
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
+    const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool synced = dfd >= 0 && fsync(dfd) == 0;
+    if (dfd >= 0) close(dfd);
+    if (!synced) return "cannot sync the directory of " + path + ": " + strerror(errno);
     return "";
 }
 

@@ -2,6 +2,8 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "anamed/huge_array.hpp"
@@ -15,6 +17,11 @@ size_t round_up(size_t n) {
 
 void* huge_alloc(size_t bytes, bool advise) {
     if (bytes == 0) return nullptr;
+    if (small_block(bytes)) {
+        void* p = std::aligned_alloc(64, (bytes + 63) & ~size_t(63));
+        if (p == nullptr) throw std::bad_alloc();
+        return std::memset(p, 0, bytes);
+    }
     // Aligned to a huge page, so that every 2 MB of the block can be one (kernels before 6.7
     // place a large anonymous mapping anywhere): map a page more and trim both ends.
     const size_t len = round_up(bytes);
@@ -32,7 +39,7 @@ void* huge_alloc(size_t bytes, bool advise) {
 }
 
 void huge_promote(void* p, size_t bytes) {
-    if (p == nullptr) return;
+    if (p == nullptr || small_block(bytes)) return;
     madvise(p, round_up(bytes), MADV_HUGEPAGE);
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25  // Linux 6.1
@@ -41,7 +48,11 @@ void huge_promote(void* p, size_t bytes) {
 }
 
 void huge_free(void* p, size_t bytes) {
-    if (p != nullptr) munmap(p, round_up(bytes));
+    if (p == nullptr) return;
+    if (small_block(bytes))
+        std::free(p);
+    else
+        munmap(p, round_up(bytes));
 }
 
 }  // namespace anamed

@@ -13,13 +13,17 @@ Arena::~Arena() {
     for (auto& [p, n] : chunks_) huge_free(p, n);
 }
 
+// Chunks grow from 64 KiB to 4 MiB: a small zone's arena stays small (heap), a large
+// one's chunks are whole huge pages.
 void* Arena::alloc(size_t n, size_t align) {
-    static constexpr size_t chunk = 4u << 20;
+    static constexpr size_t first_chunk = 64u << 10, max_chunk = 4u << 20;
     size_t pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
     if (cur_ == nullptr || pad + n > left_) {
-        const size_t size = std::max(chunk, n + align);
+        const size_t grown = chunks_.empty() ? first_chunk : chunks_.back().second * 2;
+        const size_t size = std::max(std::min(grown, max_chunk), n + align);
         cur_ = static_cast<uint8_t*>(huge_alloc(size, !defer_huge_));
         chunks_.emplace_back(cur_, size);
+        reserved_ += huge_footprint(size);
         left_ = size;
         pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
     }
@@ -37,9 +41,11 @@ std::vector<std::pair<uint8_t*, size_t>> Snapshot::deferred_huge() const {
         for (size_t at = 0; at < n; at += piece) out.emplace_back(p + at, std::min(piece, n - at));
     };
     for (const auto& z : zones)
-        if (!z->nodes.empty()) add(reinterpret_cast<uint8_t*>(z->nodes.begin()), z->nodes.bytes());
+        if (!small_block(z->nodes.bytes()))
+            add(reinterpret_cast<uint8_t*>(z->nodes.begin()), z->nodes.bytes());
     for (const auto& a : arenas)
-        for (const auto& [p, n] : a->chunks()) add(p, n);
+        for (const auto& [p, n] : a->chunks())
+            if (!small_block(n)) add(p, n);
     return out;
 }
 
@@ -48,9 +54,10 @@ void Snapshot::promote_huge_pages() const {
 }
 
 size_t Snapshot::memory() const {
-    size_t total = zone_index.memory();
-    for (const auto& a : arenas) total += a->used();
-    for (const auto& z : zones) total += z->index.memory() + z->nodes.size() * sizeof(Node);
+    size_t total = huge_footprint(zone_index.memory()) + aliases.footprint();
+    for (const auto& a : arenas) total += a->reserved();
+    for (const auto& z : zones)
+        total += sizeof(ZoneTable) + huge_footprint(z->index.memory()) + z->nodes.footprint();
     return total;
 }
 

@@ -12,10 +12,21 @@ namespace anamed {
 
 inline constexpr size_t huge_page_size = 2u << 20;  // x86-64's transparent huge page
 
+// Below one huge page a table gains nothing from one and would cost a whole one (a server
+// with 100,000 small zones): huge_alloc takes such blocks from the heap instead.
+inline constexpr bool small_block(size_t bytes) {
+    return bytes < huge_page_size;
+}
+// The memory a block of `bytes` takes: heap blocks as asked, mappings in whole huge pages.
+inline constexpr size_t huge_footprint(size_t bytes) {
+    return small_block(bytes) ? bytes : (bytes + huge_page_size - 1) & ~(huge_page_size - 1);
+}
+
 // `advise` false: plain pages for now, huge_promote() later. On a VM whose host backs guest
 // memory lazily (free page reporting), a fresh huge page costs ~0.5 GB/s to fault against
 // ~2 GB/s for small pages: the compiler writes the answer blocks (sequentially: no TLB
 // pressure) into small pages, and the daemon promotes them once the snapshot serves.
+// Zeroed. A small_block() comes from the heap, aligned to a cache line, never advised.
 void* huge_alloc(size_t bytes, bool advise = true);
 // Advises huge pages for [p, p + bytes) and collapses it into them now (MADV_COLLAPSE,
 // Linux 6.1; older kernels leave it to khugepaged).
@@ -47,6 +58,7 @@ public:
     const T& operator[](size_t i) const { return data_[i]; }
     size_t size() const { return size_; }
     size_t bytes() const { return size_ * sizeof(T); }
+    size_t footprint() const { return huge_footprint(bytes()); }
     bool empty() const { return size_ == 0; }
     T* begin() { return data_; }
     T* end() { return data_ + size_; }

@@ -16,36 +16,61 @@
 
 namespace anamed {
 
+// The reader table grows by blocks that never move, so that any number of dataplane
+// threads (workers x addresses, TCP, DPDK lcores: more than a fixed table on a large host)
+// can register while the control plane scans it; a block, once published, stays.
 class Rcu {
 public:
-    static constexpr size_t max_readers = 256;
+    static constexpr size_t block_slots = 64;
+    static constexpr size_t max_blocks = 1024;  // 65,536 readers
     static constexpr uint64_t offline_mark = ~uint64_t(0);
 
+    Rcu() = default;
+    Rcu(const Rcu&) = delete;
+    Rcu& operator=(const Rcu&) = delete;
+    ~Rcu() {
+        for (auto& b : blocks_) delete b.load();
+    }
+
     int register_reader() {
-        for (size_t i = 0; i < max_readers; ++i) {
-            bool expected = false;
-            if (slots_[i].used.compare_exchange_strong(expected, true)) {
-                slots_[i].seen.store(offline_mark);
-                return int(i);
+        for (size_t bi = 0; bi < max_blocks; ++bi) {
+            Block* b = blocks_[bi].load();
+            if (b == nullptr) {
+                auto* fresh = new Block;
+                if (blocks_[bi].compare_exchange_strong(b, fresh))
+                    b = fresh;
+                else
+                    delete fresh;  // another thread added this block first
+            }
+            for (size_t i = 0; i < block_slots; ++i) {
+                bool expected = false;
+                if (b->slots[i].used.compare_exchange_strong(expected, true)) {
+                    b->slots[i].seen.store(offline_mark);
+                    return int(bi * block_slots + i);
+                }
             }
         }
-        throw std::runtime_error("too many dataplane threads for the RCU table");
+        throw std::runtime_error("more than 65536 dataplane threads");
     }
     void unregister_reader(int id) {
-        slots_[id].seen.store(offline_mark);
-        slots_[id].used.store(false);
+        slot(id).seen.store(offline_mark);
+        slot(id).used.store(false);
     }
-    void quiescent(int id) { slots_[id].seen.store(epoch_.load()); }
-    void online(int id) { slots_[id].seen.store(epoch_.load()); }
-    void offline(int id) { slots_[id].seen.store(offline_mark); }
+    void quiescent(int id) { slot(id).seen.store(epoch_.load()); }
+    void online(int id) { slot(id).seen.store(epoch_.load()); }
+    void offline(int id) { slot(id).seen.store(offline_mark); }
 
     // Waits until every reader has passed a quiescent point (or gone offline) after now.
     void synchronize() {
         const uint64_t target = epoch_.fetch_add(1) + 1;
-        for (size_t i = 0; i < max_readers; ++i) {
-            if (!slots_[i].used.load()) continue;
-            while (slots_[i].seen.load() < target)
-                std::this_thread::sleep_for(std::chrono::microseconds(50));
+        for (auto& bp : blocks_) {
+            Block* b = bp.load();
+            if (b == nullptr) break;
+            for (auto& s : b->slots) {
+                if (!s.used.load()) continue;
+                while (s.seen.load() < target)
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));
+            }
         }
     }
 
@@ -54,8 +79,15 @@ private:
         std::atomic<uint64_t> seen{offline_mark};
         std::atomic<bool> used{false};
     };
+    struct Block {
+        std::array<Slot, block_slots> slots{};
+    };
+    Slot& slot(int id) {
+        return blocks_[size_t(id) / block_slots].load()->slots[size_t(id) % block_slots];
+    }
+
     std::atomic<uint64_t> epoch_{1};
-    std::array<Slot, max_readers> slots_{};
+    std::array<std::atomic<Block*>, max_blocks> blocks_{};
 };
 
 // The published pointer. Readers: get(). Writer (control plane only): publish().

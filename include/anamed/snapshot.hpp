@@ -265,6 +265,7 @@ public:
     ~Arena();
     void* alloc(size_t n, size_t align = 8);
     size_t used() const { return used_; }
+    size_t reserved() const { return reserved_; }  // what its chunks take (huge_footprint)
     const std::vector<std::pair<uint8_t*, size_t>>& chunks() const { return chunks_; }
 
 private:
@@ -272,7 +273,7 @@ private:
     std::vector<std::pair<uint8_t*, size_t>> chunks_;
     size_t left_ = 0;
     uint8_t* cur_ = nullptr;
-    size_t used_ = 0;
+    size_t used_ = 0, reserved_ = 0;
 };
 
 // The one part of a published snapshot that changes: the control plane swaps a slot's

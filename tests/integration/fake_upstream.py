@@ -16,6 +16,8 @@ table that can be changed while it runs, in one of several (mis)behaviours:
   wrong_case      the right answer, question name with every letter's case flipped
   wrong_port      the right answer, sent from another socket (another source port)
   truncate        over UDP: TC=1 and no records; over TCP: the full answer
+  tcp_stall       over UDP: TC=1 and no records; over TCP: the connection is accepted
+                  and the query read, but never answered
   loop            qname CNAME loop-1.qname CNAME loop-2.qname CNAME qname
   long_chain      qname CNAME c1.qname ... CNAME c12.qname, then the addresses
 The spoofing modes send only the bad reply, never a good one.
@@ -64,7 +66,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 from dnstest import encode_name  # noqa: E402  (python3 stdlib-only helpers next to this file)
 
 MODES = ("normal", "timeout", "servfail", "nxdomain", "wrong_id", "wrong_question",
-         "wrong_case", "wrong_port", "truncate", "loop", "long_chain")
+         "wrong_case", "wrong_port", "truncate", "tcp_stall", "loop", "long_chain")
 
 T_A, T_NS, T_CNAME, T_SOA, T_AAAA, T_OPT = 1, 2, 5, 6, 28, 41
 TYPE_NAMES = {T_A: "A", T_NS: "NS", T_CNAME: "CNAME", T_SOA: "SOA", T_AAAA: "AAAA"}
@@ -309,8 +311,10 @@ class FakeUpstream:
         if mode == "servfail":
             return build_reply(q, RC_SERVFAIL, aa=False), mode
         rcode, answer, authority = self._resolve(control, q, mode)
-        if mode == "truncate" and transport == "udp":
+        if mode in ("truncate", "tcp_stall") and transport == "udp":
             return build_reply(q, rcode, tc=True), mode
+        if mode == "tcp_stall":
+            return None, mode
         if mode == "wrong_id":
             return build_reply(q, rcode, answer, authority, qid=q["id"] ^ 0xFFFF), mode
         if mode == "wrong_question":
