@@ -133,9 +133,10 @@ uint8_t check_prerequisites(const std::vector<uint8_t>& b, const UpdateMessage& 
         const ZoneNode* node = z.find(at.first);
         const std::optional<RRset> have = node ? node->find(at.second) : std::nullopt;
         if (!have || have->rdata.size() != want.size()) return rcode_update::NXRRSET;
+        const uint16_t type = at.second;  // a structured binding: lambdas capture a copy
         for (const std::string_view rd : have->rdata)
             if (std::none_of(want.begin(), want.end(),
-                             [&](const std::string& x) { return same_rdata(at.second, x, rd); }))
+                             [&](const std::string& x) { return same_rdata(type, x, rd); }))
                 return rcode_update::NXRRSET;
     }
     return rcode::NOERROR;

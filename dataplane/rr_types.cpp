@@ -49,13 +49,15 @@ constexpr auto mnemonic_index = make_mnemonic_index();
 // Mnemonics are unique, ALIAS's second name included.
 constexpr bool mnemonics_unique() {
     for (size_t i = 0; i < rr_type_count; ++i)
-        for (size_t j = 0; j < rr_type_count; ++j)
-            for (std::string_view a :
-                 {rr_table::types[i].mnemonic, rr_table::types[i].alt_mnemonic})
-                for (std::string_view b :
-                     {rr_table::types[j].mnemonic, rr_table::types[j].alt_mnemonic})
-                    if (!a.empty() && (i != j || a.data() != b.data()) && iequal(a, b))
-                        return false;
+        for (size_t j = 0; j < rr_type_count; ++j) {
+            const std::string_view mi[2] = {rr_table::types[i].mnemonic,
+                                            rr_table::types[i].alt_mnemonic};
+            const std::string_view mj[2] = {rr_table::types[j].mnemonic,
+                                            rr_table::types[j].alt_mnemonic};
+            for (int k = 0; k < 2; ++k)
+                for (int l = 0; l < 2; ++l)
+                    if (!mi[k].empty() && (i != j || k != l) && iequal(mi[k], mj[l])) return false;
+        }
     return true;
 }
 static_assert(mnemonics_unique());
