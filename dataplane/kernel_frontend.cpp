@@ -15,18 +15,6 @@ constexpr unsigned batch = 32;
 constexpr size_t rx_size = 65536;  // any datagram (a padded query may exceed 4 KiB)
 constexpr size_t tx_size = 4096;   // UDP replies stay within 1232 bytes
 
-ClientAddr client_addr(const sockaddr_storage& s) {
-    ClientAddr a;
-    if (s.ss_family == AF_INET) {
-        a.len = 4;
-        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in&>(s).sin_addr, 4);
-    } else if (s.ss_family == AF_INET6) {
-        a.len = 16;
-        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, 16);
-    }
-    return a;
-}
-
 void set_rcvbuf(int fd, unsigned bytes) {
     if (bytes == 0) return;
     const int v = int(std::min<unsigned>(bytes, INT32_MAX / 2));

@@ -25,17 +25,6 @@ constexpr auto summary_every = std::chrono::seconds(10);
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-ClientAddr peer_addr(const sockaddr_storage& s) {
-    ClientAddr a;
-    if (s.ss_family == AF_INET) {
-        a.len = 4;
-        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in&>(s).sin_addr, 4);
-    } else if (s.ss_family == AF_INET6) {
-        a.len = 16;
-        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, 16);
-    }
-    return a;
-}
 }  // namespace
 
 TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds,
@@ -144,7 +133,7 @@ void TcpServer::accept_all(int lfd) {
         const int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &peer_len,
                                SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
-        const ClientAddr addr = peer_addr(peer);
+        const ClientAddr addr = client_addr(peer);
         const auto src = per_source_.find(source_key(addr));
         const unsigned from_source = src == per_source_.end() ? 0 : src->second;
         if (from_source >= limits_.max_per_source ||

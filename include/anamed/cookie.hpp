@@ -7,8 +7,12 @@
 // checks what the client sent and writes a fresh server cookie there (finish_cookie).
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace anamed {
 
@@ -24,6 +28,18 @@ struct ClientAddr {
     uint8_t len = 0;
     uint8_t bytes[16] = {};
 };
+// The address of a socket peer (an empty one for another family).
+inline ClientAddr client_addr(const sockaddr_storage& s) {
+    ClientAddr a;
+    if (s.ss_family == AF_INET) {
+        a.len = 4;
+        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in&>(s).sin_addr, 4);
+    } else if (s.ss_family == AF_INET6) {
+        a.len = 16;
+        std::memcpy(a.bytes, &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, 16);
+    }
+    return a;
+}
 
 inline constexpr uint16_t edns_cookie = 10;  // the option code
 inline constexpr uint16_t rcode_badcookie = 23;
