@@ -6,18 +6,13 @@
 #include <fstream>
 
 #include "config.hpp"
+#include "temp_dir.hpp"
 
 namespace anamed {
 namespace {
 
 class AbuseConfig : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string t = ::testing::TempDir() + "anamed-abuse-config-XXXXXX";
-        ASSERT_NE(mkdtemp(t.data()), nullptr);
-        dir_ = t + "/";
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
     std::string path_with(const std::string& extra) const {
         const std::string path = dir_ + "c.yaml";
         std::ofstream(path) << "zones: [{name: example.com, file: x.zone}]\n" << extra;
@@ -31,7 +26,8 @@ protected:
         }
         return "";
     }
-    std::string dir_;
+    test::TempDir tmp_;
+    std::string dir_ = tmp_.path() + "/";
 };
 
 TEST_F(AbuseConfig, OffByDefault) {
