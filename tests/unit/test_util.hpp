@@ -55,17 +55,20 @@ struct QueryOpts {
     uint16_t payload = 1232;
     bool dnssec_ok = false;
     Transport transport = Transport::udp;
+    ldns_rr_class cls = LDNS_RR_CLASS_IN;
+    std::string edns_options;  // the OPT record's RDATA (EDNS options, wire form)
 };
 
 inline std::vector<uint8_t> make_query(const std::string& name, ldns_rr_type type,
                                        QueryOpts o = {}) {
-    ldns_pkt* p =
-        ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, LDNS_RR_CLASS_IN, 0);
+    ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, o.cls, 0);
     ldns_pkt_set_id(p, 0x1234);
     if (o.edns) {
         ldns_pkt_set_edns_udp_size(p, o.payload);
         ldns_pkt_set_edns_do(p, o.dnssec_ok);
-        ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));
+        ldns_pkt_set_edns_data(p,
+                               ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, o.edns_options.size(),
+                                                     o.edns_options.data()));
     }
     uint8_t* wire = nullptr;
     size_t len = 0;
