@@ -235,6 +235,56 @@ zone:
                          ("REFUSED", []), knot.log()[-3000:])
         self.assertEqual(answer(self.knot_port, "www.listed.test"), ("NOERROR", ["192.0.2.33"]))
 
+    def test_broken_catalog_changes_nothing(self):
+        """anamed -> anamed: a catalog made broken on the primary (version, two PTRs at one
+        member) is logged by the consumer, whose members stay as they were."""
+        prim_port = self.knot_port  # the primary is an anamed here
+        prim_sock = os.path.join(self.dir, "prim.sock")
+        cat = self.write("cat.zone", zone_text("catalog.test", 1, "192.0.2.1") +
+                         'version TXT "2"\na.zones PTR m1.test.\n')
+        m1 = self.write("m1.zone", zone_text("m1.test", 1, "192.0.2.101"))
+        prim_conf = self.write("prim.yaml", """
+listen: ["127.0.0.1:%d"]
+control: {socket: %s}
+journal: %s
+remotes:
+  - {name: sec, address: "127.0.0.1:%d"}
+zones:
+  - {name: catalog.test, file: %s, notify: [sec], allow-transfer: [sec]}
+  - {name: m1.test, file: %s, notify: [sec], allow-transfer: [sec]}
+""" % (prim_port, prim_sock, os.path.join(self.dir, "prim.mdb"), self.port, cat, m1))
+        prim = Anamed(["--config", prim_conf], self.dir, prim_port, log_name="prim.stderr")
+        self.addCleanup(prim.close)
+        self.addCleanup(self._stop_and_check, prim)
+        prim.wait_ready()
+        self.start_anamed("""zones:
+  - {name: catalog.test, primary: [knot], catalog-role: interpret}
+""")
+
+        def on_primary(*args):
+            r = subprocess.run([find_anamectl(), "--socket", prim_sock] + list(args),
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+        self.assertEqual(wait_answer(self.port, "www.m1.test", ("NOERROR", ["192.0.2.101"])),
+                         ("NOERROR", ["192.0.2.101"]), self.server.log()[-3000:])
+        on_primary("record", "replace", "catalog.test", "version", "TXT", '"1"')
+        self.assertIsNotNone(self.server.wait_log(r'catalog catalog\.test\. serial \d+: version\.catalog'
+                                                  r'\.test\. TXT is not "2".*member zones stay', 5),
+                             self.server.log()[-3000:])
+        self.assertEqual(answer(self.port, "www.m1.test"), ("NOERROR", ["192.0.2.101"]))
+        on_primary("record", "replace", "catalog.test", "version", "TXT", '"2"')
+        on_primary("record", "add", "catalog.test", "a.zones", "PTR", "m2.test.")
+        self.assertIsNotNone(self.server.wait_log(r"a\.zones\.catalog\.test\. has more than one PTR", 5),
+                             self.server.log()[-3000:])
+        self.assertNotIn("m2.test", self.anamectl("--json", "zone", "status").stdout)
+        self.assertEqual(answer(self.port, "www.m1.test"), ("NOERROR", ["192.0.2.101"]))
+        # Fixed on the primary: m1 leaves, m2 (not served there) comes as a waiting secondary.
+        on_primary("record", "delete", "catalog.test", "a.zones", "PTR", "m1.test.")
+        self.assertEqual(wait_answer(self.port, "www.m1.test", ("REFUSED", []), 5), ("REFUSED", []),
+                         self.server.log()[-3000:])
+        self.assertIn("m2.test", self.anamectl("--json", "zone", "status").stdout)
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))

@@ -157,7 +157,7 @@ zones:
         self.restart()
         self.assertEqual(self.answer("www.main.test"), ("NOERROR", ["192.0.2.10"]))
 
-    def test_zone_inside_an_existing_zone(self):
+    def test_zone_inside_and_above_an_existing_zone(self):
         self.start()
         child = self.write("child.zone", zone_text("child.main.test", 3, "192.0.2.99"))
         self.anamectl("zone", "add", "child.main.test", "--file", child)
@@ -169,6 +169,13 @@ zones:
         self.assertEqual(self.answer("www.main.test"), ("NOERROR", ["192.0.2.10"]))
         self.anamectl("zone", "remove", "child.main.test")
         self.assertEqual(self.answer("www.child.main.test")[0], "NXDOMAIN")  # main.test's now
+        # Above an existing zone: its own names from it, main.test's still from main.test.
+        parent = self.write("parent.zone", zone_text("test", 9, "192.0.2.90"))
+        self.anamectl("zone", "add", "test", "--file", parent)
+        self.assertEqual(self.answer("www.test"), ("NOERROR", ["192.0.2.90"]))
+        self.assertEqual(self.answer("www.main.test"), ("NOERROR", ["192.0.2.10"]))
+        self.assertEqual(self.answer("main.test", "SOA")[1][0].split()[2], "1")
+        self.assertEqual(self.answer("nothing.test")[0], "NXDOMAIN")
 
     def test_add_secondary_of_knot(self):
         self.knot_port = pick_free_port(ipv6=False)
