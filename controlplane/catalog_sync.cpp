@@ -140,19 +140,31 @@ uint32_t Daemon::generate_catalog_zone(const ZoneConfig& cat) {
     const Zone* old = store_.find(name_to_text(apex));
     auto it = generated_.find(apex);
     if (old && it != generated_.end() && it->second == members) return 0;
-    // Higher than before, and than before a restart (the clock): consumers see every change.
+    // Higher than before, also across restarts: the clock, or the last serial + 1 when
+    // changes came faster than the clock (kept in the journal as the catalog's flush mark,
+    // which nothing else uses for a zone without a file).
+    const std::string text = name_to_text(apex);
+    std::optional<uint32_t> last;
+    if (old)
+        last = old->serial();
+    else if (const auto mark = journal_ ? journal_->flushed(text) : std::nullopt)
+        last = mark->serial;
     uint32_t serial = uint32_t(time(nullptr));
-    if (old && !serial_gt(serial, old->serial())) serial = old->serial() + 1;
+    if (last && !serial_gt(serial, *last)) serial = *last + 1;
     if (serial == 0) serial = 1;  // 0 stands for "nothing generated" here
     std::string err;
     std::unique_ptr<Zone> z = generate_catalog(name_to_text(apex), serial, members, err);
     if (!z) {
-        log_error("catalog " + name_to_text(apex) + " not generated: " + err);
+        log_error("catalog " + text + " not generated: " + err);
         return 0;
     }
     store_.replace_zone(std::move(z), cat.ixfr_history);
     generated_[apex] = members;
-    log_info("catalog " + name_to_text(apex) + " generated: " + std::to_string(members.size()) +
+    journal_format::FlushMark mark;
+    if (journal_)
+        if (std::string e = journal_->mark_flushed(text, serial, mark); !e.empty())
+            log_warning("catalog " + text + ": its serial is not kept for a restart: " + e);
+    log_info("catalog " + text + " generated: " + std::to_string(members.size()) +
              " member zones, serial " + std::to_string(serial));
     return serial;
 }

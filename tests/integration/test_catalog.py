@@ -23,6 +23,7 @@ sys.dont_write_bytecode = True
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
+import dns.rdatatype  # noqa: E402
 
 from anamedtest import Anamed, AnamedTestCase, find_anamectl, main, pick_free_port  # noqa: E402
 from peers import KnotConfdb  # noqa: E402
@@ -56,6 +57,13 @@ def wait_answer(port, name, expected, timeout=10.0):
             return got
         time.sleep(0.05)
     return got
+
+
+def catalog_ptrs(port):
+    """The member PTRs of catalog.test by AXFR: {owner: target}."""
+    msgs = dns.query.xfr("127.0.0.1", "catalog.test", port=port, timeout=5, lifetime=10)
+    return {rrset.name.to_text(): rd.to_text() for m in msgs for rrset in m.answer
+            if rrset.rdtype == dns.rdatatype.PTR for rd in rrset}
 
 
 class CatalogTest(AnamedTestCase):
@@ -190,7 +198,7 @@ zone:
     def test_knot_interprets_anameds_catalog(self):
         # anamed first: Knot would otherwise find its primary down and wait before retrying.
         listed = self.write("listed.zone", zone_text("listed.test", 3, "192.0.2.33"))
-        self.start_anamed("""zones:
+        body = """zones:
   - name: catalog.test
     catalog-role: generate
     notify: [knot]
@@ -200,7 +208,8 @@ zone:
     catalog-role: member          # as in knot.conf; catalog-zone: alone says the same
     catalog-zone: catalog.test
     allow-transfer: [knot]
-""" % listed)
+""" % listed
+        self.start_anamed(body)
         knot = KnotConfdb(self.dir, self.knot_port, """
 remote:
   - id: anamed
@@ -229,6 +238,15 @@ zone:
         self.assertNotEqual(answer(self.port, "catalog.test", "SOA"), serial)
         self.assertEqual(wait_answer(self.knot_port, "www.new.test", ("NOERROR", ["192.0.2.88"]), 15),
                          ("NOERROR", ["192.0.2.88"]), knot.log()[-3000:] + self.server.log()[-2000:])
+        # After a restart the catalog still lists the zone added at runtime, at the same label.
+        # Its serial goes on up (the last one is kept: changes may outrun the clock).
+        before = catalog_ptrs(self.port)
+        self.assertEqual(sorted(before.values()), ["listed.test.", "new.test."])
+        serial_before = int(answer(self.port, "catalog.test", "SOA")[1][0].split()[2])
+        self.server.stop()
+        self.start_anamed(body)
+        self.assertEqual(catalog_ptrs(self.port), before)
+        self.assertGreater(int(answer(self.port, "catalog.test", "SOA")[1][0].split()[2]), serial_before)
         # Removed from anamed: gone from the catalog, and Knot stops serving it.
         self.anamectl("zone", "remove", "new.test")
         self.assertEqual(wait_answer(self.knot_port, "www.new.test", ("REFUSED", []), 15),

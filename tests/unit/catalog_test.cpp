@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config.hpp"
 #include "test_util.hpp"
 
 namespace anamed {
@@ -113,6 +114,54 @@ TEST(Catalog, GeneratedCatalogReadsBackAsItsMembers) {
     ASSERT_TRUE(empty) << err;
     ASSERT_EQ(read_catalog(*empty, c), "");
     EXPECT_TRUE(c.members.empty());
+}
+
+// The configuration's catalog keys, with knot.conf's names and values.
+std::string config_error(const test::TempDir& dir, const std::string& zones) {
+    const std::string path =
+        dir.write("c.yaml", "remotes:\n  - {name: p, address: \"127.0.0.1:53\"}\nzones:\n" + zones);
+    try {
+        load_config(path);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(CatalogConfig, RolesAndTheirRules) {
+    test::TempDir dir;
+    dir.write("m.zone", "");
+    EXPECT_EQ(config_error(dir,
+                           "  - {name: cat.test, catalog-role: generate}\n"
+                           "  - {name: m.test, file: m.zone, catalog-zone: cat.test}\n"
+                           "  - {name: n.test, file: m.zone, catalog-role: member, "
+                           "catalog-zone: cat.test.}\n"
+                           "  - {name: in.test, primary: [p], catalog-role: interpret}\n"),
+              "");
+    const std::string path = dir.file("c.yaml");
+    const Config c = load_config(path);
+    EXPECT_EQ(c.zones[0].catalog_role, ZoneConfig::CatalogRole::generate);
+    EXPECT_EQ(c.zones[1].catalog_zone, "cat.test");
+    EXPECT_EQ(c.zones[3].catalog_role, ZoneConfig::CatalogRole::interpret);
+    EXPECT_NE(config_error(dir, "  - {name: c.test, file: m.zone, catalog-role: generate}\n")
+                  .find(":4: zone c.test: a generated catalog has no file"),
+              std::string::npos);
+    EXPECT_NE(config_error(dir, "  - {name: c.test, file: m.zone, catalog-role: interpret}\n")
+                  .find("catalog-role: interpret needs primary:"),
+              std::string::npos);
+    EXPECT_NE(config_error(dir, "  - {name: c.test, file: m.zone, catalog-role: member}\n")
+                  .find("member needs catalog-zone:"),
+              std::string::npos);
+    EXPECT_NE(config_error(dir, "  - {name: c.test, file: m.zone, catalog-role: consume}\n")
+                  .find("catalog-role must be 'interpret'"),
+              std::string::npos);
+    EXPECT_NE(config_error(dir, "  - {name: c.test, file: m.zone, catalog-zone: nowhere.test}\n")
+                  .find("catalog-zone: nowhere.test is not a zone with catalog-role: generate"),
+              std::string::npos);
+    EXPECT_NE(
+        config_error(dir, "  - {name: c.test, catalog-role: generate, catalog-zone: c.test}\n")
+            .find("a catalog cannot list itself"),
+        std::string::npos);
 }
 
 }  // namespace
