@@ -160,6 +160,10 @@ zone:
         self.assertEqual(wait_answer(self.port, "www.m2.test", ("NOERROR", ["192.0.2.102"])),
                          ("NOERROR", ["192.0.2.102"]), self.server.log()[-3000:] + knot.log()[-3000:])
         self.assertLess(time.monotonic() - t0, 10)
+        # A reload keeps the catalog's members (they are not in the configuration file).
+        self.server.signal(1)
+        self.assertIsNotNone(self.server.wait_log(r"snapshot \d+ published"))
+        self.assertEqual(answer(self.port, "www.m2.test"), ("NOERROR", ["192.0.2.102"]))
         self.assertIn("m2.test", self.anamectl("--json", "zone", "status").stdout)
         # A member may not be removed by hand: the catalog is its truth.
         r = self.anamectl("zone", "remove", "m2.test", ok=False)

@@ -90,6 +90,10 @@ zones:
         self.assertIn("added.test", out)
         self.assertEqual(self.answer("www.added.test"), ("NOERROR", ["192.0.2.77"]))
         self.anamectl("record", "add", "added.test", "rt", "A", "192.0.2.78")
+        # A reload reads the configuration file again: the zone added at runtime stays.
+        self.server.signal(1)
+        self.assertIsNotNone(self.server.wait_log(r"snapshot \d+ published"))
+        self.assertEqual(self.answer("rt.added.test"), ("NOERROR", ["192.0.2.78"]))
         self.restart()
         self.assertRegex(self.server.log(), r"zone added\.test\. was added with anamectl zone add: served")
         self.assertEqual(self.answer("www.added.test"), ("NOERROR", ["192.0.2.77"]))
