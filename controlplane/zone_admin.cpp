@@ -125,6 +125,7 @@ json Daemon::cmd_zone_add(const json& r) {
     zc.primary = strings_of(r, "primary");
     zc.catalog_zone = r.value("catalog", "");
     zc.runtime = true;
+    if (zc.name.empty()) return error("zone add needs a zone name");
     if (zc.file.empty() && zc.primary.empty())
         return error("zone add needs --file FILE or --primary REMOTE");
     if (!zc.file.empty() && std::filesystem::path(zc.file).is_relative())

@@ -7,8 +7,10 @@ inside an existing one is served as its own; a secondary added with --primary tr
 from Knot at once. python3 + dnspython; Knot from Debian.
 """
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -141,6 +143,37 @@ zones:
         self.restart()
         self.assertEqual(self.zones_listed(), before)
         self.assertEqual(self.answer("www.broken.test")[0], "REFUSED")
+
+    def test_malformed_requests_are_refused(self):
+        self.start()
+
+        def request(obj):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+                c.settimeout(5)
+                c.connect(self.sock)
+                c.sendall((json.dumps(obj) + "\n").encode())
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            return json.loads(data)
+
+        for bad, why in (({"cmd": "zone-add"}, "zone name"),
+                         ({"cmd": "zone-add", "zone": 5, "file": "/x"}, ""),
+                         ({"cmd": "zone-add", "zone": "x.test", "primary": [1]}, "list of names"),
+                         ({"cmd": "zone-add", "zone": "x.test", "file": "rel.zone"}, "absolute"),
+                         ({"cmd": "zone-add", "zone": "x..test", "file": "/x"}, "not a zone name"),
+                         ({"cmd": "zone-add", "zone": "x.test", "file": "/x", "catalog": "main.test"},
+                          "catalog-role: generate"),
+                         ({"cmd": "zone-remove"}, "no zone"),
+                         ({"cmd": "zone-remove", "zone": ["main.test"]}, "")):
+            r = request(bad)
+            self.assertFalse(r["ok"], bad)
+            self.assertIn(why, r["error"], bad)
+        self.assertEqual(self.answer("www.main.test"), ("NOERROR", ["192.0.2.10"]))
+        self.assertEqual(self.zones_listed(), ["main.test."])
 
     def test_config_zone_removed_stays_removed_until_added(self):
         self.start()
