@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 
 #include "alias_resolver.hpp"
 #include "anamed/control_commands.hpp"
@@ -119,6 +120,10 @@ private:
     // joined, zones removed at runtime taken out (and, on a reload, the catalogs' members
     // kept). at_start: logs each, and forgets removals the file no longer needs.
     void overlay_runtime_zones(Config& c, bool at_start);
+    // A zone record's zone joined to c.zones; "" or why it cannot be (then it is not).
+    std::string runtime_zone(Config& c, const std::unordered_map<std::string, size_t>& in_file,
+                             const std::string& name, const ZoneRecord& rec);
+    void keep_catalog_members(Config& c);
     // catalog_sync.cpp
     void catalog_transferred(const std::string& apex);  // a secondary zone changed
     void read_all_catalogs();                           // at start and after a reload

@@ -9,6 +9,8 @@
 // added at runtime that later appears in the file is served as the file defines it.
 #include <algorithm>
 #include <filesystem>
+#include <set>
+#include <unordered_map>
 
 #include "daemon.hpp"
 #include "journal_replay.hpp"
@@ -203,12 +205,14 @@ void Daemon::read_runtime_zones() {
 }
 
 void Daemon::overlay_runtime_zones(Config& c, bool at_start) {
+    std::unordered_map<std::string, size_t> in_file;  // apex -> its place in c.zones
+    for (size_t i = 0; i < c.zones.size(); ++i) in_file.emplace(apex_key(c.zones[i].name), i);
+    std::set<std::string> hidden;
     for (auto it = zone_records_.begin(); it != zone_records_.end();) {
         const auto& [apex, rec] = *it;
         const std::string name = name_to_text(apex);
-        auto in_file = std::find_if(c.zones.begin(), c.zones.end(),
-                                    [&](const ZoneConfig& z) { return apex_key(z.name) == apex; });
-        if (rec.removed && in_file == c.zones.end()) {
+        const bool listed = in_file.count(apex) != 0;
+        if (rec.removed && !listed) {
             // Nothing left to hide: forgotten, so that the file may list the zone again.
             if (at_start && journal_) journal_->drop_zone(name, rec.seq);
             it = at_start ? zone_records_.erase(it) : std::next(it);
@@ -220,45 +224,56 @@ void Daemon::overlay_runtime_zones(Config& c, bool at_start) {
                 log_info("zone " + name + " is in " + c.source +
                          " but was removed with anamectl zone remove: not served (anamectl "
                          "zone add serves it again; or delete it from the file)");
-            c.zones.erase(in_file);
-            continue;
-        }
-        if (in_file != c.zones.end()) {
+            hidden.insert(apex);
+        } else if (listed) {
             if (at_start)
                 log_info("zone " + name + " was added with anamectl zone add and is now in " +
                          c.source + ": served as the file defines it");
-            continue;
-        }
-        ZoneConfig zc;
-        zc.name = name;
-        zc.file = rec.file;
-        zc.primary = rec.primary;
-        zc.catalog_zone = rec.catalog;
-        zc.runtime = true;
-        std::string problem;
-        for (const std::string& p : zc.primary)
-            if (std::none_of(c.remotes.begin(), c.remotes.end(),
-                             [&](const RemoteConfig& r) { return r.name == p; }))
-                problem = "its primary " + p + " is no longer under remotes:";
-        for (const ZoneConfig& cat : c.zones)
-            if (!zc.catalog_zone.empty() && apex_key(cat.name) == apex_key(zc.catalog_zone) &&
-                cat.catalog_role == ZoneConfig::CatalogRole::generate) {
-                zc.notify = cat.notify;
-                zc.allow_transfer = cat.allow_transfer;
-            }
-        if (!problem.empty()) {
+        } else if (std::string problem = runtime_zone(c, in_file, name, rec); !problem.empty()) {
             log_error("zone " + name + " (added with anamectl zone add) is not served: " + problem +
                       "; add the remote back, or anamectl zone remove it");
-            continue;
+        } else if (at_start) {
+            log_info("zone " + name + " was added with anamectl zone add: served");
         }
-        if (at_start) log_info("zone " + name + " was added with anamectl zone add: served");
-        c.zones.push_back(std::move(zc));
     }
-    if (at_start) return;
-    for (const ZoneConfig& m : cfg_.zones)  // the catalogs' members, on a reload
-        if (!m.member_of.empty() &&
-            std::none_of(c.zones.begin(), c.zones.end(),
-                         [&](const ZoneConfig& z) { return apex_key(z.name) == apex_key(m.name); }))
+    std::erase_if(c.zones, [&](const ZoneConfig& z) {
+        return !hidden.empty() && !z.runtime && hidden.count(apex_key(z.name));
+    });
+    if (!at_start) keep_catalog_members(c);
+}
+
+std::string Daemon::runtime_zone(Config& c, const std::unordered_map<std::string, size_t>& in_file,
+                                 const std::string& name, const ZoneRecord& rec) {
+    ZoneConfig zc;
+    zc.name = name;
+    zc.file = rec.file;
+    zc.primary = rec.primary;
+    zc.catalog_zone = rec.catalog;
+    zc.runtime = true;
+    for (const std::string& p : zc.primary)
+        if (std::none_of(c.remotes.begin(), c.remotes.end(),
+                         [&](const RemoteConfig& r) { return r.name == p; }))
+            return "its primary " + p + " is no longer under remotes:";
+    if (auto cat = in_file.find(apex_key(zc.catalog_zone));
+        !zc.catalog_zone.empty() && cat != in_file.end()) {
+        const ZoneConfig& catalog = c.zones[cat->second];
+        zc.notify = catalog.notify;  // as zone add --catalog gave it
+        zc.allow_transfer = catalog.allow_transfer;
+    }
+    c.zones.push_back(std::move(zc));
+    return "";
+}
+
+// On a reload: the members of the catalogs the file still has interpreted.
+void Daemon::keep_catalog_members(Config& c) {
+    std::set<std::string> in_file, catalogs;
+    for (const ZoneConfig& z : c.zones) {
+        in_file.insert(apex_key(z.name));
+        if (z.catalog_role == ZoneConfig::CatalogRole::interpret) catalogs.insert(apex_key(z.name));
+    }
+    for (const ZoneConfig& m : cfg_.zones)
+        if (!m.member_of.empty() && catalogs.count(apex_key(m.member_of)) &&
+            !in_file.count(apex_key(m.name)))
             c.zones.push_back(m);
 }
 
