@@ -100,7 +100,7 @@ public:
         if (auto r = root["remotes"]) c.remotes = parse_remotes(r, path_);
         for (const auto& z : zones) {
             only_keys(z, {"name", "file", "notify", "allow-transfer", "primary", "ixfr-history",
-                          "update-policy"});
+                          "update-policy", "catalog-role", "catalog-zone"});
             if (!z["name"]) fail(z, "each zone needs a name");
             ZoneConfig zc{str(z["name"], "zone name"),
                           z["file"] ? str(z["file"], "zone file") : ""};
@@ -108,7 +108,9 @@ public:
                 fail(z["name"], "'" + zc.name + "' is not a valid zone name");
             parse_zone_peers(z, path_, zc);
             if (auto u = z["update-policy"]) parse_update_policy(u, path_, zc);
-            if (zc.file.empty() && zc.primary.empty())
+            parse_zone_catalog(z, path_, zc);
+            if (zc.file.empty() && zc.primary.empty() &&
+                zc.catalog_role != ZoneConfig::CatalogRole::generate)
                 fail(z, "zone " + zc.name + " needs a file (or primary: for a secondary)");
             std::filesystem::path f(zc.file);
             if (!zc.file.empty() && f.is_relative()) zc.file = (dir / f).string();
@@ -116,6 +118,7 @@ public:
         }
         if (const std::string err = check_zone_peers(c); !err.empty()) throw ConfigError(err);
         if (const std::string err = check_update_policy(c); !err.empty()) throw ConfigError(err);
+        if (const std::string err = check_catalogs(c); !err.empty()) throw ConfigError(err);
         return c;
     }
 };

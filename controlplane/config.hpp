@@ -30,6 +30,15 @@ struct ZoneConfig {
     unsigned ixfr_history = 100;                  // differences kept for IXFR
     std::vector<UpdateRuleConfig> update_policy;  // who may send UPDATE; empty: nobody
     int line = 0;                                 // where the zone is defined, for messages
+    // Catalog zones (RFC 9432, config_catalog.cpp), with knot.conf's names: this zone's
+    // catalog-role, and catalog-zone, the generated catalog that lists it.
+    enum class CatalogRole : uint8_t { none, interpret, generate };
+    CatalogRole catalog_role = CatalogRole::none;
+    std::string catalog_zone;
+    // Where the zone comes from when not from the configuration file: anamectl zone add
+    // (the journal), or the catalog it is a member of (that catalog's name).
+    bool runtime = false;
+    std::string member_of;
 };
 
 // A server this one transfers with (remotes:), named as in knot.conf.
@@ -111,6 +120,10 @@ void parse_zone_peers(const YAML::Node& z, const std::string& path, ZoneConfig& 
 // ("" or the error).
 void parse_update_policy(const YAML::Node& n, const std::string& path, ZoneConfig& zc);
 std::string check_update_policy(const Config& c);
+// A zone's catalog-role: and catalog-zone: (config_catalog.cpp), and that they fit together
+// over the whole configuration ("" or the error).
+void parse_zone_catalog(const YAML::Node& z, const std::string& path, ZoneConfig& zc);
+std::string check_catalogs(const Config& c);
 // Every remote a zone names exists, every key a remote names exists; "" or the error.
 std::string check_zone_peers(const Config& c);
 

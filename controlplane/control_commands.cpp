@@ -76,6 +76,8 @@ Daemon::Handler Daemon::handler(Command c) {
     case Command::zone_status: return &Daemon::cmd_zone_status;
     case Command::zone_refresh: return &Daemon::cmd_zone_refresh;
     case Command::zone_retransfer: return &Daemon::cmd_zone_retransfer;
+    case Command::zone_add: return &Daemon::cmd_zone_add;
+    case Command::zone_remove: return &Daemon::cmd_zone_remove;
     }
     return nullptr;
 }

@@ -218,9 +218,11 @@ int Daemon::run() {
 // The journal and the control socket, before anything slow: a bad path fails at once.
 bool Daemon::open_control() {
     try {
-        build_peers(cfg_, peers_);
         if (!cfg_.journal.empty())
             journal_ = std::make_unique<Journal>(cfg_.journal, cfg_.journal_salvage);
+        read_runtime_zones();
+        overlay_runtime_zones(cfg_, true);
+        build_peers(cfg_, peers_);
         if (!cfg_.control_socket.empty())
             control_ = std::make_unique<ControlServer>(
                 cfg_.control_socket, cfg_.control_group,
@@ -236,9 +238,16 @@ bool Daemon::open_control() {
 bool Daemon::load_and_compile() {
     load_zones(file_zones(cfg_.zones));
     start_secondaries();
+    read_all_catalogs();
+    sync_catalogs();
     if (store_.size() == 0 && secondary_.apexes().empty()) {
-        log_error("no zone could be loaded; nothing to serve");
-        return false;
+        if (!cfg_.zones.empty() || zone_records_.empty()) {
+            log_error("no zone could be loaded; nothing to serve");
+            return false;
+        }
+        log_warning(
+            "every zone was removed with anamectl zone remove: serving none until "
+            "anamectl zone add");
     }
     const std::vector<std::string> targets = alias_targets(store_.zones());
     resolver_.set_targets(targets, store_.zones());
@@ -320,6 +329,7 @@ void Daemon::serve() {
         answer_handoffs();
         notifier_.process();
         secondary_.process();
+        sync_catalogs();
         update_metrics(!changed.empty());
         signalfd_siginfo si;
         if (read(signal_fd_, &si, sizeof si) != sizeof si) continue;

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
 
 #include "alias_resolver.hpp"
 #include "anamed/control_commands.hpp"
@@ -14,6 +16,7 @@
 #include "config.hpp"
 #include "control_server.hpp"
 #include "journal.hpp"
+#include "journal_replay.hpp"
 #include "message_handler.hpp"
 #include "metrics_server.hpp"
 #include "notifier.hpp"
@@ -98,7 +101,42 @@ private:
     // The configured zones that are files of ours (a secondary's copy only when it exists).
     std::vector<ZoneConfig> file_zones(const std::vector<ZoneConfig>& zones) const;
 
+    // zone_admin.cpp: zones added and removed at runtime, and the catalogs' members.
+    nlohmann::json cmd_zone_add(const nlohmann::json& r);
+    nlohmann::json cmd_zone_remove(const nlohmann::json& r);
+    struct ZoneStart {  // a zone checked and ready to serve (prepare_zone, start_zone)
+        std::string apex;
+        ZoneConfig zc;
+        std::unique_ptr<Zone> zone;  // loaded from its file (or a secondary's copy)
+        ZonePeers peers;
+    };
+    // "" or why the zone cannot be served (nothing changed); start_zone cannot fail.
+    std::string prepare_zone(const ZoneConfig& zc, ZoneStart& out);
+    void start_zone(ZoneStart s);
+    void stop_zone(const std::string& apex);  // store, secondary timers, peers, config
+    ZoneConfig* zone_config(const std::string& apex);
+    void read_runtime_zones();  // the journal's zone records into zone_records_
+    // The zone records over a configuration read from its file: zones added at runtime
+    // joined, zones removed at runtime taken out (and, on a reload, the catalogs' members
+    // kept). at_start: logs each, and forgets removals the file no longer needs.
+    void overlay_runtime_zones(Config& c, bool at_start);
+    // A zone record's zone joined to c.zones; "" or why it cannot be (then it is not).
+    std::string runtime_zone(Config& c, const std::unordered_map<std::string, size_t>& in_file,
+                             const std::string& name, const ZoneRecord& rec);
+    void keep_catalog_members(Config& c);
+    // catalog_sync.cpp
+    void catalog_transferred(const std::string& apex);  // a secondary zone changed
+    void read_all_catalogs();                           // at start and after a reload
+    // What catalog_transferred and zone changes asked for; true when it published.
+    bool sync_catalogs();
+    bool interpret_catalog(const std::string& apex);        // true when members came or went
+    uint32_t generate_catalog_zone(const ZoneConfig& cat);  // its new serial, or 0
+
     Config cfg_;
+    std::map<std::string, ZoneRecord> zone_records_;  // by lower-case wire apex
+    std::set<std::string> catalogs_to_read_;          // interpreted catalogs that changed
+    bool catalogs_regenerate_ = false;
+    std::map<std::string, std::vector<std::string>> generated_;  // catalog -> its members
     ZoneStore store_;
     AliasResolver resolver_;
     Publisher publisher_;

@@ -119,12 +119,15 @@ void Daemon::reload() {
     if (cfg_.source != "command line") try {
             Config next = load_config(cfg_.source);
             if (next.listen.empty()) next.listen = cfg_.listen;
+            overlay_runtime_zones(next, false);
             validate_config(next);
             apply_config(std::move(next));
         } catch (const std::exception& e) {
             log_error(std::string(e.what()) + "; the configuration in use stays");
         }
     load_zones(file_zones(cfg_.zones));
+    read_all_catalogs();
+    sync_catalogs();
     publisher_.rebuild();
     log_info("snapshot " + std::to_string(publisher_.generation()) + " published");
     update_metrics(true);

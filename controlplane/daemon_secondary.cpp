@@ -29,7 +29,9 @@ Secondary::Hooks Daemon::secondary_hooks() {
     Secondary::Hooks h;
     h.zone = [this](const std::string& apex) { return store_.find(name_to_text(apex)); };
     h.apply = [this](const std::string& apex, TransferResult& r, const Remote& from) {
-        return apply_transfer(apex, r, from);
+        std::string err = apply_transfer(apex, r, from);
+        if (err.empty()) catalog_transferred(apex);
+        return err;
     };
     h.set_expired = [this](const std::string& apex, bool expired) {
         publisher_.set_expired(apex, expired);

@@ -182,22 +182,44 @@ std::string Journal::mark_flushed(const std::string& zone, uint32_t serial, Flus
     return e.empty() ? sync() : e;
 }
 
+namespace {
+
+// Deletes the entries of `zone` up to `through` (zone records only when `records`).
+int delete_entries(MDB_txn* txn, MDB_dbi dbi, const std::string& zone, uint64_t through,
+                   bool records) {
+    MDB_cursor* cur = nullptr;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size == 8 && key_seq(view(k)) > through) break;
+        Entry x;
+        const auto rest = unsealed(view(k), view(v));
+        if (rest && parse_entry(*rest, x) && x.zone == zone &&
+            (records || !is_zone_record(x.batch)) && (rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+}  // namespace
+
+// A zone's records stay: the file a flush writes holds its data, not whether it is served.
 std::string Journal::drop_through(const std::string& zone, uint64_t through) {
     std::string e = write("journal delete", [&](MDB_txn* txn) {
-        MDB_cursor* cur = nullptr;
-        int rc = mdb_cursor_open(txn, entries_, &cur);
-        if (rc != 0) return rc;
-        MDB_val k, v;
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size == 8 && key_seq(view(k)) > through) break;
-            Entry x;
-            const auto rest = unsealed(view(k), view(v));
-            if (rest && parse_entry(*rest, x) && x.zone == zone &&
-                (rc = mdb_cursor_del(cur, 0)) != 0)
-                break;
-        }
-        mdb_cursor_close(cur);
+        return delete_entries(txn, entries_, zone, through, false);
+    });
+    return e.empty() ? sync() : e;
+}
+
+std::string Journal::drop_zone(const std::string& zone, uint64_t through) {
+    std::string e = write("journal delete", [&](MDB_txn* txn) {
+        if (int rc = delete_entries(txn, entries_, zone, through, true); rc != 0) return rc;
+        std::string key = zone;
+        MDB_val k{key.size(), key.data()};
+        const int rc = mdb_del(txn, flushed_, &k, nullptr);
         return rc == MDB_NOTFOUND ? 0 : rc;
     });
     return e.empty() ? sync() : e;

@@ -56,6 +56,12 @@ public:
     std::string mark_flushed(const std::string& zone, uint32_t serial,
                              journal_format::FlushMark& mark);
     std::string drop_through(const std::string& zone, uint64_t through);
+    // Forgets a zone's past: every entry of `zone` up to `through` (its zone records too,
+    // which drop_through keeps) and its flush mark, in one transaction. anamectl zone remove
+    // calls it after its own record, so that a zone added again starts clean.
+    std::string drop_zone(const std::string& zone, uint64_t through);
+    // The sequence number of the last entry appended (0: none yet).
+    uint64_t last_seq() const { return next_ - 1; }
     std::optional<journal_format::FlushMark> flushed(const std::string& zone) const;
 
     size_t entries() const;

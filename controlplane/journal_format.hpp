@@ -2,6 +2,8 @@
 // with two named databases:
 //   entries: key = sequence number (8 bytes, big-endian: sorts in order),
 //            value = CRC-32 (4 bytes) | zone apex | NUL | batch JSON
+//            The batch is a JSON array of record changes, or a JSON object: a zone record,
+//            the zone added or removed at runtime (anamectl zone add/remove, zone_record).
 //   flushed: key = zone apex, value = CRC-32 | file serial (4) | last flushed sequence (8)
 // Each CRC-32 covers the key and the rest of the value, so a flipped bit, a torn value or
 // an entry moved to another key is caught when the journal is opened.
@@ -73,6 +75,11 @@ inline bool parse_entry(std::string_view rest, Entry& e) {
     e.zone = std::string(rest.substr(0, nul));
     e.batch = std::string(rest.substr(nul + 1));
     return true;
+}
+
+// A zone record's batch starts with '{' (an object); a change batch with '[' (an array).
+inline bool is_zone_record(std::string_view batch) {
+    return !batch.empty() && batch.front() == '{';
 }
 
 // What zone flush recorded: the zone file holds every entry up to `through`, and has

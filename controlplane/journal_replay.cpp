@@ -35,6 +35,51 @@ std::vector<std::pair<std::string, std::string>> journal_entries(
     return entries;
 }
 
+std::string zone_record_json(const ZoneRecord& r) {
+    nlohmann::json j{{"zone-op", r.removed ? "remove" : "add"}};
+    if (!r.removed) {
+        if (!r.file.empty()) j["file"] = r.file;
+        if (!r.primary.empty()) j["primary"] = r.primary;
+        if (!r.catalog.empty()) j["catalog"] = r.catalog;
+    }
+    return j.dump();
+}
+
+ZoneRecord zone_record_from_json(const std::string& batch) {
+    const nlohmann::json j = nlohmann::json::parse(batch);
+    if (!j.is_object() || !j.contains("zone-op") || !j["zone-op"].is_string())
+        throw std::invalid_argument("a zone record needs \"zone-op\"");
+    ZoneRecord r;
+    const std::string op = j["zone-op"];
+    if (op != "add" && op != "remove")
+        throw std::invalid_argument("unknown zone-op \"" + op + "\"");
+    r.removed = op == "remove";
+    r.file = j.value("file", "");
+    r.catalog = j.value("catalog", "");
+    if (j.contains("primary")) r.primary = j["primary"].get<std::vector<std::string>>();
+    if (!r.removed && r.file.empty() && r.primary.empty())
+        throw std::invalid_argument("an added zone needs a file or primaries");
+    return r;
+}
+
+std::map<std::string, ZoneRecord> read_zone_records(const Journal& journal) {
+    std::map<std::string, ZoneRecord> out;
+    const std::string err =
+        journal.for_each([&](uint64_t seq, const std::string& zone, const std::string& batch) {
+            if (!journal_format::is_zone_record(batch)) return;
+            try {
+                ZoneRecord r = zone_record_from_json(batch);
+                r.seq = seq;
+                out[zone] = std::move(r);
+            } catch (const std::exception& e) {
+                log_error("journal " + journal.path() + ": unreadable zone record for " + zone +
+                          ": " + e.what());
+            }
+        });
+    if (!err.empty()) log_error("journal " + journal.path() + ": " + err);
+    return out;
+}
+
 namespace {
 
 // One entry's batch applied: RecordChange elements, or a dynamic update's (the first element
@@ -72,9 +117,12 @@ size_t replay_journal(Journal& journal, ZoneStore& store, const std::vector<std:
     size_t replayed = 0, failed = 0;
     std::map<std::string, size_t> skipped;
     const auto in_files = flushed_into_files(journal, store, loaded);
+    const auto records = read_zone_records(journal);
     const std::string read_error =
         journal.for_each([&](uint64_t seq, const std::string& zone, const std::string& batch) {
             if (std::find(loaded.begin(), loaded.end(), zone) == loaded.end()) return;
+            if (journal_format::is_zone_record(batch)) return;
+            if (auto it = records.find(zone); it != records.end() && seq < it->second.seq) return;
             if (auto it = in_files.find(zone); it != in_files.end() && seq <= it->second)
                 return void(++skipped[zone]);
             ChangeOutcome out;

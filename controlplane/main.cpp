@@ -1,5 +1,6 @@
 // The anamed daemon: configuration, zones, the first snapshot, the frontends, and the
 // control-plane loop (signals: SIGHUP reloads zones, SIGTERM/SIGINT stop).
+#include <algorithm>
 #include <iostream>
 
 #include "compiler.hpp"
@@ -116,6 +117,14 @@ Config parse_args(int argc, char** argv, Modes& m) {
     return c;
 }
 
+// " (N zone records)": zones added or removed at runtime, among the entries.
+std::string zone_records_note(const JournalReport& r) {
+    const auto n = std::count_if(r.entries.begin(), r.entries.end(), [](const auto& e) {
+        return journal_format::is_zone_record(e.batch);
+    });
+    return n == 0 ? "" : n == 1 ? " (1 zone record)" : " (" + std::to_string(n) + " zone records)";
+}
+
 // Prints the journal's state; 0 intact, 1 damaged.
 int journal_check(const std::string& path) {
     const JournalReport r = inspect_journal(path);
@@ -125,7 +134,8 @@ int journal_check(const std::string& path) {
         return 1;
     }
     std::cout << "journal " << path << ": "
-              << (r.exists ? "intact, " + std::to_string(r.entries.size()) + " entries"
+              << (r.exists ? "intact, " + std::to_string(r.entries.size()) + " entries" +
+                                 zone_records_note(r)
                            : "does not exist yet")
               << "\n";
     return 0;

@@ -75,6 +75,10 @@ void Secondary::remove_zone(const std::string& apex) {
     zones_.erase(apex);
 }
 
+void Secondary::check_by_transfer(const std::string& apex) {
+    if (auto it = zones_.find(apex); it != zones_.end()) it->second.by_transfer = true;
+}
+
 std::vector<std::string> Secondary::apexes() const {
     std::vector<std::string> out;
     for (const auto& [apex, z] : zones_) out.push_back(apex);
@@ -125,7 +129,7 @@ void Secondary::start(Zone_& z, bool full, bool check_soa) {
     req.apex = z.apex;
     req.primary = z.primaries[z.primary % z.primaries.size()];
     if (const Zone* copy = hooks_.zone(z.apex); copy && !full) req.our_soa = soa_record(*copy);
-    req.check_soa = check_soa;
+    req.check_soa = check_soa && !z.by_transfer;
     req.ixfr = !full;
     z.full_next = false;
     z.again = false;

@@ -41,6 +41,9 @@ public:
     void add_zone(const std::string& apex, std::vector<const Remote*> primaries,
                   const std::string& file);
     void remove_zone(const std::string& apex);
+    // Refreshes of `apex` ask by IXFR over TCP (our SOA in it) instead of an SOA query over
+    // UDP: for catalogs, which Knot answers over TCP only.
+    void check_by_transfer(const std::string& apex);
     bool has(const std::string& apex) const { return zones_.count(apex) != 0; }
     std::vector<std::string> apexes() const;
 
@@ -65,6 +68,7 @@ private:
         size_t tried = 0;    // primaries tried in this round
         std::unique_ptr<XfrClient> job;
         bool again = false, full_next = false;  // asked while a job runs; AXFR next
+        bool by_transfer = false;               // check_by_transfer()
         Clock::time_point next, expire_at = Clock::time_point::max();
         bool expired = false;
         std::string last_error, primary_used;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -58,9 +59,16 @@ bool is_group(std::string_view group) {
     return std::any_of(std::begin(cli_commands), std::end(cli_commands),
                        [&](const CliCommand& c) { return group_of(c) == group; });
 }
+// The option `flag` of any command (of `only` when given), or null.
+const OptionSpec* command_option(std::string_view flag, const CliCommand* only = nullptr) {
+    for (const CliCommand& c : cli_commands)
+        if (only == nullptr || only == &c)
+            for (const OptionSpec& o : c.options)
+                if (o.flag && flag == o.flag) return &o;
+    return nullptr;
+}
 bool is_command_option(std::string_view flag) {
-    return std::any_of(std::begin(cli_commands), std::end(cli_commands),
-                       [&](const CliCommand& c) { return c.option.flag && flag == c.option.flag; });
+    return command_option(flag) != nullptr;
 }
 
 // "zone: expected list, check, reload or flush"
@@ -88,8 +96,7 @@ void check_args(const CliCommand& c, const std::vector<std::string>& args) {
                          c.words);
 }
 
-uint32_t option_number(const CliCommand& c, const std::string& v) {
-    const OptionSpec& o = c.option;
+uint32_t option_number(const CliCommand& c, const OptionSpec& o, const std::string& v) {
     const std::string what = std::string(o.flag) + " wants a number " + o.meta + " (0 to " +
                              std::to_string(o.max) + "), got '" + v + "'";
     if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos)
@@ -99,9 +106,23 @@ uint32_t option_number(const CliCommand& c, const std::string& v) {
     return uint32_t(n);
 }
 
-// The arguments into `out` under their keys; the option too, when given.
+// An option's value as the request carries it (into out[key], a list for words).
+void put_option(json& out, const CliCommand& c, const OptionSpec& o, const std::string& v) {
+    const std::string key = key_of(std::string_view(o.flag).substr(2));
+    switch (o.value) {
+    case Value::number: out[key] = option_number(c, o, v); break;
+    case Value::word: out[key] = v; break;
+    case Value::file: out[key] = std::filesystem::absolute(v).lexically_normal().string(); break;
+    case Value::words:
+        if (!out.contains(key)) out[key] = json::array();
+        out[key].push_back(v);
+        break;
+    }
+}
+
+// The arguments into `out` under their keys; the options too, when given.
 void fill(json& out, const CliCommand& c, const std::vector<std::string>& args,
-          const std::string* option) {
+          const std::vector<std::pair<std::string, std::string>>& options) {
     size_t i = 0;
     for (const ArgSpec& a : c.args) {
         if (a.need == Need::none || i >= args.size()) break;
@@ -113,13 +134,16 @@ void fill(json& out, const CliCommand& c, const std::vector<std::string>& args,
             out[key_of(a.meta)] = args[i++];
         }
     }
-    if (option) out[key_of(std::string_view(c.option.flag).substr(2))] = option_number(c, *option);
+    for (const auto& [flag, value] : options)
+        if (const OptionSpec* o = command_option(flag, &c)) put_option(out, c, *o, value);
 }
 
 json change(const CliCommand& c, const std::vector<std::string>& args, const std::string* ttl) {
     check_args(c, args);
     json ch{{"op", std::string(change_op(sub_of(c)))}};
-    fill(ch, c, args, ttl);
+    std::vector<std::pair<std::string, std::string>> options;
+    if (ttl) options.emplace_back("--ttl", *ttl);
+    fill(ch, c, args, options);
     return ch;
 }
 
@@ -189,6 +213,10 @@ Invocation parse(const std::vector<std::string>& args, const std::string& socket
                 inv.config = args[++i];
             else
                 options.emplace_back(a, args[i + 1]), ++i;
+            // A words option takes the words after it too, up to the next option.
+            if (const OptionSpec* o = command_option(a); o && o->value == Value::words)
+                while (!only_words && i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0)
+                    options.emplace_back(a, args[++i]);
         } else {
             throw UsageError("unknown option " + a);
         }
@@ -218,11 +246,11 @@ Invocation parse(const std::vector<std::string>& args, const std::string& socket
     inv.args.assign(words.begin() + std::ptrdiff_t(used), words.end());
     check_args(*c, inv.args);
     for (const auto& [flag, value] : options) {
-        if (c->option.flag == nullptr || flag != c->option.flag)
+        const OptionSpec* o = command_option(flag, c);
+        if (o == nullptr)
             throw UsageError(std::string(c->words) + " takes no option " + flag, c->words);
-        inv.option = value;
-        inv.has_option = true;
-        option_number(*c, value);
+        if (o->value == Value::number) option_number(*c, *o, value);
+        inv.options.emplace_back(flag, value);
     }
     return inv;
 }
@@ -230,10 +258,12 @@ Invocation parse(const std::vector<std::string>& args, const std::string& socket
 json request(const Invocation& inv) {
     const CliCommand& c = *inv.cmd;
     json req{{"cmd", std::string(command_name(c.sends))}};
-    const std::string* option = inv.has_option ? &inv.option : nullptr;
+    const std::string* ttl = nullptr;
+    for (const auto& [flag, value] : inv.options)
+        if (flag == "--ttl") ttl = &value;
     switch (c.build) {
-    case Build::fields: fill(req, c, inv.args, option); break;
-    case Build::change: req["changes"] = json::array({change(c, inv.args, option)}); break;
+    case Build::fields: fill(req, c, inv.args, inv.options); break;
+    case Build::change: req["changes"] = json::array({change(c, inv.args, ttl)}); break;
     case Build::change_file: req["changes"] = batch_from_file(inv.args.at(0)); break;
     }
     return req;
@@ -251,7 +281,10 @@ std::string synopsis(const CliCommand& c) {
         case Need::optional_rest: s += " [" + m + "...]"; break;
         }
     }
-    if (c.option.flag) s += std::string(" [") + c.option.flag + " " + c.option.meta + "]";
+    for (const OptionSpec& o : c.options)
+        if (o.flag)
+            s += std::string(" [") + o.flag + " " + o.meta +
+                 (o.value == Value::words ? "...]" : "]");
     return s;
 }
 
@@ -274,9 +307,8 @@ std::string help(const std::string& topic) {
     for (const CliCommand& c : cli_commands) {
         if (topic == c.words) {
             std::string h = "usage: anamectl " + synopsis(c) + "\n  " + c.summary + "\n" + c.help;
-            if (c.option.flag)
-                h += std::string("  ") + c.option.flag + " " + c.option.meta + ": " +
-                     c.option.help + "\n";
+            for (const OptionSpec& o : c.options)
+                if (o.flag) h += std::string("  ") + o.flag + " " + o.meta + ": " + o.help + "\n";
             return h;
         }
         if (group_of(c) != topic) continue;
@@ -300,9 +332,11 @@ std::vector<std::string> complete(const std::vector<std::string>& words, const s
         else if (w == "--")
             only_words = true;
         else if (w == "--socket" || w == "--config" || is_command_option(w)) {
+            const OptionSpec* o = command_option(w);
             if (i + 2 == words.size())
-                return w == "--socket" || w == "--config" ? std::vector<std::string>{"@file"}
-                                                          : cands;
+                return w == "--socket" || w == "--config" || (o && o->value == Value::file)
+                           ? std::vector<std::string>{"@file"}
+                           : cands;
             if (w == "--socket") sock = words[i + 1];
             ++i;
         }
@@ -312,7 +346,9 @@ std::vector<std::string> complete(const std::vector<std::string>& words, const s
     if (c == nullptr && pos.size() >= 2) c = find_row(pos[0], pos[1]), used = 2;
     if (!only_words && !cur.empty() && cur[0] == '-') {
         for (const GlobalOption& o : global_options) cands.push_back(o.flag);
-        if (c && c->option.flag) cands.push_back(c->option.flag);
+        if (c)
+            for (const OptionSpec& o : c->options)
+                if (o.flag) cands.push_back(o.flag);
     } else if (pos.empty()) {
         for (const CliCommand& row : cli_commands) cands.emplace_back(group_of(row));
     } else if (c == nullptr && pos.size() == 1) {

@@ -28,8 +28,8 @@ struct Invocation {
     std::string topic;                // with help: what was named ("", "zone", "zone flush")
     const CliCommand* cmd = nullptr;  // null only with help
     std::vector<std::string> args;    // positional arguments after the command's words
-    std::string option;               // the command's option value, if given
-    bool has_option = false;
+    // The command's options as given: (flag, value); a words option once per word.
+    std::vector<std::pair<std::string, std::string>> options;
 };
 
 // `args` without argv[0]; `socket` is the default socket. Throws UsageError.

@@ -30,13 +30,15 @@ enum class Command : uint8_t {
     zone_status,
     zone_refresh,
     zone_retransfer,
+    zone_add,
+    zone_remove,
 };
-inline constexpr std::array<std::string_view, 14> command_names{
-    "status",        "stats",       "zone-list",    "zone-check",     "zone-reload",
-    "zone-flush",    "change",      "record-show",  "alias-list",     "alias-show",
-    "alias-refresh", "zone-status", "zone-refresh", "zone-retransfer"};
+inline constexpr std::array<std::string_view, 16> command_names{
+    "status",       "stats",           "zone-list",  "zone-check", "zone-reload",   "zone-flush",
+    "change",       "record-show",     "alias-list", "alias-show", "alias-refresh", "zone-status",
+    "zone-refresh", "zone-retransfer", "zone-add",   "zone-remove"};
 inline constexpr size_t command_count = command_names.size();
-static_assert(size_t(Command::zone_retransfer) + 1 == command_count, "a name for every Command");
+static_assert(size_t(Command::zone_remove) + 1 == command_count, "a name for every Command");
 
 inline constexpr std::string_view command_name(Command c) {
     return command_names[size_t(c)];
@@ -55,12 +57,18 @@ struct ArgSpec {
     Need need = Need::none;
 };
 
-// An option of one command: --FLAG META; its key is FLAG, its value a number <= max.
+// What an option's value is: a number <= max; a word; a file (anamectl sends it as an
+// absolute path, the daemon's directory being another); words (repeatable, and words after
+// it up to the next option are its too: a JSON list).
+enum class Value : uint8_t { number, word, file, words };
+
+// An option of one command: --FLAG META; its key is FLAG.
 struct OptionSpec {
     const char* flag = nullptr;  // "--ttl"
     const char* meta = nullptr;  // "N"
     uint32_t max = 0;
     const char* help = nullptr;
+    Value value = Value::number;
 };
 
 // How anamectl turns a command line into a request.
@@ -76,7 +84,7 @@ struct CliCommand {
     Command sends;
     Build build;
     std::array<ArgSpec, 4> args;
-    OptionSpec option;
+    std::array<OptionSpec, 3> options;
     const char* summary;  // one line in `anamectl --help`
     const char* help;     // more for `anamectl WORDS --help` (may be empty)
 };
@@ -98,6 +106,21 @@ constexpr ArgSpec opt_rest(const char* meta) {
 
 inline constexpr OptionSpec ttl_option{"--ttl", "N", 0x7FFFFFFF,
                                        "TTL of the new records, in seconds"};
+inline constexpr OptionSpec zone_file_option{
+    "--file", "FILE", 0, "the zone file (for a secondary: where its copy is kept)", Value::file};
+inline constexpr OptionSpec zone_primary_option{
+    "--primary", "REMOTE", 0, "a secondary of these remotes (names under remotes:)", Value::words};
+inline constexpr OptionSpec zone_catalog_option{
+    "--catalog", "CATALOG", 0, "list it in this generated catalog (catalog-role: generate)",
+    Value::word};
+inline constexpr const char* zone_add_help =
+    "  Checked as a zone of the configuration file, journaled before the reply, and served\n"
+    "  after a restart. e.g. anamectl zone add customer.com --file /var/lib/anamed/c.zone\n"
+    "                        anamectl zone add partner.example --primary hidden\n";
+inline constexpr const char* zone_remove_help =
+    "  Its names are REFUSED at once, its history and runtime changes are dropped. A zone of\n"
+    "  the configuration file stays removed across restarts until zone add (or until it\n"
+    "  leaves the file).\n";
 inline constexpr const char* record_help =
     "  NAME is relative to ZONE ('@' for the apex) or absolute with a trailing dot.\n"
     "  e.g. anamectl record replace mywebservice.com customer42 ALIAS offsite.host.\n"
@@ -126,14 +149,19 @@ inline constexpr CliCommand cli_commands[] = {
      "check a secondary zone's primary for a new serial now", ""},
     {"zone retransfer", Command::zone_retransfer, Build::fields, {arg::req("ZONE")}, {},
      "transfer a secondary zone whole (AXFR) now", ""},
+    {"zone add", Command::zone_add, Build::fields, {arg::req("ZONE")},
+     {zone_file_option, zone_primary_option, zone_catalog_option},
+     "serve a new zone, from --file or from --primary remotes", zone_add_help},
+    {"zone remove", Command::zone_remove, Build::fields, {arg::req("ZONE")}, {},
+     "stop serving ZONE, for good", zone_remove_help},
     {"record add", Command::change, Build::change,
-     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
+     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, {ttl_option},
      "add one record to the RRset at NAME", record_help},
     {"record replace", Command::change, Build::change,
-     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, ttl_option,
+     {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, {ttl_option},
      "replace the RRset at NAME", record_help},
     {"record delete", Command::change, Build::change,
-     {arg::req("ZONE"), arg::req("NAME"), arg::opt("TYPE"), arg::opt_rest("RDATA")}, ttl_option,
+     {arg::req("ZONE"), arg::req("NAME"), arg::opt("TYPE"), arg::opt_rest("RDATA")}, {ttl_option},
      "delete RDATA, else the RRset of TYPE, else all at NAME", record_help},
     {"record show", Command::record_show, Build::fields, {arg::req("ZONE"), arg::req("NAME")}, {},
      "records at NAME", record_help},

@@ -237,3 +237,30 @@ class Bind(Peer):
         with open(self.conf, "w") as f:
             f.write("".join(lines))
         self.start([need("named"), "-g", "-c", self.conf, "-u", "root" if os.geteuid() == 0 else os.getlogin()])
+
+
+class KnotConfdb(Peer):
+    """knotd over a configuration database imported from knot.conf, so that knotc
+    conf-begin / conf-set / conf-commit change it at runtime. `body` is knot.conf without
+    its server:, log: and database: sections, which are the test's directory's."""
+
+    name = "knot"
+
+    def __init__(self, workdir, port, body):
+        super().__init__(workdir, port)
+        conf = ("server:\n  rundir: %s\n  listen: 127.0.0.1@%d\n"
+                "log:\n  - target: stdout\n    any: info\n"
+                "database:\n  storage: %s\n" % (self.dir, port, self.dir)) + body
+        self.conf = os.path.join(self.dir, "knot.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        self.confdb = os.path.join(self.dir, "confdb")
+        r = subprocess.run([need("knotc"), "-C", self.confdb, "conf-import", self.conf],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("knotc conf-import: %s%s" % (r.stdout, r.stderr))
+        self.start([need("knotd"), "-C", self.confdb])
+
+    def knotc(self, *args):
+        return subprocess.run([need("knotc"), "-C", self.confdb] + list(args), capture_output=True,
+                              text=True, timeout=30)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -123,10 +124,11 @@ TEST(CommandLine, BuildsTheRequestsTheDaemonReads) {
 TEST(CommandLine, UsageErrorsNameTheCommandAndItsHelp) {
     EXPECT_EQ(usage_error({}), (std::pair<std::string, std::string>{"no command", ""}));
     EXPECT_EQ(usage_error({"frob"}).first, "unknown command 'frob'");
-    EXPECT_EQ(
-        usage_error({"zone"}),
-        (std::pair<std::string, std::string>{
-            "zone: expected list, check, reload, flush, status, refresh or retransfer", "zone"}));
+    EXPECT_EQ(usage_error({"zone"}),
+              (std::pair<std::string, std::string>{
+                  "zone: expected list, check, reload, flush, status, refresh, retransfer, add or "
+                  "remove",
+                  "zone"}));
     EXPECT_EQ(usage_error({"zone", "flush"}),
               (std::pair<std::string, std::string>{"zone: expected flush ZONE", "zone flush"}));
     EXPECT_EQ(usage_error({"record", "add", "a.test", "x", "A"}).first,
@@ -167,8 +169,8 @@ TEST(CommandLine, CompletesFromTheTable) {
     auto complete = [&](const Words& w) { return cli::complete(w, "/default", ask); };
     EXPECT_EQ(complete({"zo"}), (Words{"zone"}));
     EXPECT_EQ(complete({""}), (Words{"status", "stats", "zone", "record", "alias"}));
-    EXPECT_EQ(complete({"zone", ""}),
-              (Words{"list", "check", "reload", "flush", "status", "refresh", "retransfer"}));
+    EXPECT_EQ(complete({"zone", ""}), (Words{"list", "check", "reload", "flush", "status",
+                                             "refresh", "retransfer", "add", "remove"}));
     EXPECT_EQ(complete({"record", "s"}), (Words{"show"}));  // "set" is an alias, not offered
     EXPECT_EQ(complete({"record", "re"}), (Words{"replace"}));
     EXPECT_EQ(complete({"zone", "check", "x"}), (Words{"@file"}));
@@ -180,6 +182,38 @@ TEST(CommandLine, CompletesFromTheTable) {
     EXPECT_EQ(complete({"--socket", "/s", "zone", "flush", "b"}), (Words{"b.test."}));
     EXPECT_EQ(asked, (Words{R"(/s {"cmd":"zone-list"})"}));
     EXPECT_EQ(complete({"alias", "show", ""}), (Words{}));
+}
+
+}  // namespace
+}  // namespace anamed
+
+namespace anamed {
+namespace {
+
+TEST(CommandTable, ZoneAddTakesAFileOrPrimariesAndACatalog) {
+    json r = request_of({"zone", "add", "c.test", "--file", "rel/c.zone"});
+    EXPECT_EQ(r["cmd"], "zone-add");
+    EXPECT_EQ(r["zone"], "c.test");
+    EXPECT_EQ(r["file"], (std::filesystem::current_path() / "rel/c.zone").string());
+    r = request_of({"zone", "add", "p.test", "--primary", "a", "b", "--catalog", "cat.test"});
+    EXPECT_EQ(r["primary"], json::array({"a", "b"}));
+    EXPECT_EQ(r["catalog"], "cat.test");
+    EXPECT_FALSE(r.contains("file"));
+    EXPECT_EQ(request_of({"zone", "add", "p.test", "--primary", "a", "--primary", "b"})["primary"],
+              json::array({"a", "b"}));
+    EXPECT_EQ(request_of({"zone", "remove", "p.test"}),
+              (json{{"cmd", "zone-remove"}, {"zone", "p.test"}}));
+    EXPECT_EQ(usage_error({"zone", "remove", "x", "--file", "f"}).first,
+              "zone remove takes no option --file");
+    EXPECT_EQ(usage_error({"record", "add", "z", "n", "A", "192.0.2.1", "--primary", "x"}).first,
+              "record add takes no option --primary");
+    EXPECT_EQ(usage_error({"zone", "add"}).first,
+              "zone: expected add ZONE [--file FILE] "
+              "[--primary REMOTE...] [--catalog CATALOG]");
+    EXPECT_NE(cli::help("zone add").find("--primary REMOTE: "), std::string::npos);
+    const cli::Ask none = [](const std::string&, const json&) -> json { return nullptr; };
+    EXPECT_EQ(cli::complete({"zone", "add", "x", "--file", ""}, "/s", none), (Words{"@file"}));
+    EXPECT_EQ(cli::complete({"zone", "add", "x", "--p"}, "/s", none), (Words{"--primary"}));
 }
 
 }  // namespace
