@@ -141,5 +141,38 @@ zones:
         self.assertIn("tsig badsig", log.lower())
 
 
+class LargeZone(AnamedTestCase):
+    """A zone whose AXFR spans many 64 KiB messages: every message reaches the client (the TCP
+    server keeps streaming when the socket took everything queued so far), read back by
+    dnspython and by kdig, both equal to the zone file as sets."""
+
+    NAMES = 3000
+
+    def test_multi_message_axfr_equals_the_zone(self):
+        text = "$ORIGIN big.test.\n$TTL 300\n@ SOA ns1 hostmaster 7 7200 3600 1209600 300\n@ NS ns1\n" \
+               "ns1 A 192.0.2.1\n" + "".join(
+                   'c%d A 198.51.100.%d\nc%d TXT "%s"\n' % (i, i % 250 + 1, i, "x" * 200)
+                   for i in range(self.NAMES))
+        config = self.write("anamed.yaml", """
+listen: ["127.0.0.1:%d"]
+remotes:
+  - {name: local, address: "127.0.0.1:53"}
+zones:
+  - name: big.test
+    file: %s
+    allow-transfer: [local]
+""" % (self.port, self.write("big.test.zone", text)))
+        self.server = Anamed(["--config", config], self.dir, self.port)
+        self.addCleanup(self.server.close)
+        self.addCleanup(self._stop_and_check, self.server)
+        self.server.wait_ready()
+        msgs = xfrtest.axfr_messages("big.test", self.port)
+        self.assertGreater(len(msgs), 5)
+        expected = xfrtest.zone_text_records("big.test", text)
+        self.assertEqual(len(expected), 2 * self.NAMES + 3)
+        self.assertEqual(records(rr for m in msgs for rr in m.answer), expected)
+        self.assertEqual(xfrtest.kdig_axfr("big.test", self.port), expected)
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))
