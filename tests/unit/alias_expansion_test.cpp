@@ -75,9 +75,8 @@ std::vector<std::pair<std::string, std::string>> owners_rdata(const std::vector<
 TEST(AliasExpansion, FirstAnswersThenAnAddressChangeMakeOneBumpEach) {
     Fixture f;
     const auto t0 = Clock::now();
-    EXPECT_EQ(f.e.poll_timeout_ms(t0), -1);
+    EXPECT_EQ(f.e.poll_timeout_ms(t0), 0);  // the zone just joined: every target is compared
     f.e.changed({lb, other});
-    EXPECT_EQ(f.e.poll_timeout_ms(t0), 0);
     auto bumps = f.due(t0);
     ASSERT_EQ(bumps.size(), 1u);
     EXPECT_TRUE(bumps[0].removed.empty());
