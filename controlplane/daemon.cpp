@@ -42,7 +42,7 @@ MessageHandler::Context Daemon::handler_context() {
     c.history = [this](const Zone& z) { return store_.history(z.apex); };
     c.snapshot = [this] { return &publisher_.live(); };
     c.alias_expander = [this](std::string_view owner, const RRset& alias,
-                              std::vector<Record>& out) { expand_alias(owner, alias, out); };
+                              std::vector<Record>& out) { expansion_.expand(owner, alias, out); };
     c.notify = [this](const std::string& apex, const sockaddr_storage& peer, const TsigKey* key) {
         return secondary_.on_notify(apex, peer, key);
     };
@@ -50,24 +50,6 @@ MessageHandler::Context Daemon::handler_context() {
         return apply_update(changes, storage_failed);
     };
     return c;
-}
-
-void Daemon::expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out) {
-    if (alias.rdata.empty()) return;
-    const auto answer = resolver_.answer(lower_key(alias.rdata[0]));
-    if (!answer || answer->state != AliasAnswer::resolved) return;
-    for (const std::string* rrs : {&answer->a, &answer->aaaa}) {
-        // Records as the snapshot stores them: [owner placeholder][type][class][ttl][rdlen][rdata].
-        const auto* p = reinterpret_cast<const uint8_t*>(rrs->data());
-        for (size_t at = 0; at + rr_fixed <= rrs->size();) {
-            const size_t rdlen = load16(p + at + 10);
-            if (at + rr_fixed + rdlen > rrs->size()) break;
-            out.push_back(Record{
-                std::string(owner), load16(p + at + 2), std::min(load32(p + at + 6), alias.ttl),
-                std::string(reinterpret_cast<const char*>(p + at + rr_fixed), rdlen)});
-            at += rr_fixed + rdlen;
-        }
-    }
 }
 
 Daemon::~Daemon() {
@@ -81,6 +63,7 @@ size_t Daemon::load_zones(const std::vector<ZoneConfig>& zones, std::vector<std:
     const size_t failed = store_.load(zones, &loaded, errors);
     // The journal holds every acknowledged change since the file was last flushed.
     if (journal_) replay_journal(*journal_, store_, loaded);
+    forget_expansions();
     std::map<std::string, uint32_t> changed;
     for (const Zone* z : store_.zones())
         if (auto it = before.find(z->apex_text); it == before.end() || it->second != z->serial())
@@ -113,6 +96,7 @@ ChangeOutcome Daemon::apply_changes(const std::vector<RecordChange>& changes, bo
         return journal ? journal_->append(journal_entries(changes, store_)) : "";
     });
     if (out.error.empty()) {
+        annotate_expansions(out);
         changes_applied_ += changes.size();
         if (journal) ++journal_commits_;
         publisher_.publish_changes(out);
@@ -164,6 +148,7 @@ ChangeOutcome Daemon::apply_update(const std::vector<WireChange>& changes, bool*
     });
     if (!journal_error.empty()) *storage_failed = true;
     if (!out.error.empty() || out.serials.empty()) return out;
+    annotate_expansions(out);
     changes_applied_ += changes.size();
     sync_pending_ = true;
     for (auto& [apex, keys] : out.changed) {
@@ -223,6 +208,7 @@ bool Daemon::open_control() {
         read_runtime_zones();
         overlay_runtime_zones(cfg_, true);
         build_peers(cfg_, peers_);
+        start_expansion();
         if (!cfg_.control_socket.empty())
             control_ = std::make_unique<ControlServer>(
                 cfg_.control_socket, cfg_.control_group,
@@ -320,6 +306,9 @@ void Daemon::serve() {
             timeout = n;
         if (const int n = secondary_.poll_timeout_ms(); n >= 0 && (timeout < 0 || n < timeout))
             timeout = n;
+        if (const int n = expansion_.poll_timeout_ms(Clock::now());
+            n >= 0 && (timeout < 0 || n < timeout))
+            timeout = n;
         poll(fds.data(), fds.size(), busy ? 0 : ops_poll_timeout_ms(timeout));
         watchdog();
         publisher_.promote_step();  // one chunk per turn: the loop stays responsive
@@ -327,6 +316,7 @@ void Daemon::serve() {
         if (!changed.empty()) publisher_.publish_aliases(changed);
         if (control_) control_->process();
         answer_handoffs();
+        bump_expanded_zones();
         notifier_.process();
         secondary_.process();
         sync_catalogs();

@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "alias_expansion.hpp"
 #include "alias_resolver.hpp"
 #include "anamed/control_commands.hpp"
 #include "anamed/kernel_frontend.hpp"
@@ -61,8 +62,11 @@ private:
     // NOTIFY to each zone's notify: remotes (zones by presentation name, with new serials).
     void notify_secondaries(const std::map<std::string, uint32_t>& zones);
     MessageHandler::Context handler_context();
-    // A transfer's records for an ALIAS RRset: the target's resolved A/AAAA.
-    void expand_alias(std::string_view owner, const RRset& alias, std::vector<Record>& out);
+    // daemon_expand.cpp: alias: expand remotes (alias_expansion.hpp).
+    void start_expansion();    // the zones with expanding remotes; listens to the publisher
+    void forget_expansions();  // after a load: the replayed history's addresses are not known
+    void annotate_expansions(const ChangeOutcome& out);  // a change's ALIAS records expanded
+    void bump_expanded_zones();  // serial bumps for address changes, when the rate limit allows
 
     // daemon_ops.cpp: systemd, metrics, reload.
     void notify(const std::string& state);  // sd_notify; nothing when not under systemd
@@ -145,6 +149,8 @@ private:
     Peers peers_;
     Notifier notifier_;
     Secondary secondary_;
+    AliasExpansion expansion_;
+    std::set<std::string> bumped_;  // zones bumped for their addresses since the start
     MessageHandler messages_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;

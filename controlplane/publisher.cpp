@@ -22,7 +22,10 @@ double seconds_since(Clock::time_point t0, Clock::time_point t1) {
 
 void Publisher::rebuild(const std::vector<std::string>* targets) {
     const auto zones = store_.zones();
-    resolver_.set_targets(targets ? *targets : alias_targets(zones), zones);
+    std::vector<std::string> listed;
+    if (targets == nullptr) targets = &(listed = alias_targets(zones));
+    resolver_.set_targets(*targets, zones);
+    if (alias_listener_) alias_listener_(*targets);
     const auto t0 = Clock::now();
     auto snap =
         compile(zones, ++generation_, [this](const std::string& t) { return resolver_.answer(t); });
@@ -50,6 +53,7 @@ void Publisher::rebuild(const std::vector<std::string>* targets) {
 
 // One pointer per changed target; the old answers are released after the grace period.
 void Publisher::publish_aliases(const std::vector<std::string>& changed) {
+    if (alias_listener_) alias_listener_(changed);
     const auto t0 = Clock::now();
     std::vector<std::shared_ptr<const AliasAnswer>> retired;
     for (const auto& target : changed) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -34,6 +35,12 @@ public:
     // Applied runtime changes: patched into the live snapshot, or a rebuild when structural.
     void publish_changes(const ChangeOutcome& outcome);
 
+    // Told the ALIAS targets whose answers may have changed: those of publish_aliases(), and
+    // every target after a rebuild.
+    void on_alias_change(std::function<void(const std::vector<std::string>&)> f) {
+        alias_listener_ = std::move(f);
+    }
+
     // Marks a zone (lower-case wire apex) expired or not: its names answer SERVFAIL. Kept
     // across rebuilds.
     void set_expired(const std::string& apex, bool expired);
@@ -60,6 +67,7 @@ private:
     Published<Snapshot> published_;
     LiveSnapshot* live_ = nullptr;  // what published_ holds; only this class swaps its slots
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
+    std::function<void(const std::vector<std::string>&)> alias_listener_;
     uint64_t generation_ = 0;
     std::unordered_set<std::string> expired_;  // apexes (set_expired)
     Identity identity_;

@@ -183,26 +183,11 @@ WireChange wire_change_from_json(const nlohmann::json& j) {
 }
 
 size_t read_message_name(const uint8_t* msg, size_t len, size_t pos, std::string& out) {
-    out.clear();
-    size_t after = 0;    // where the name ends in the message (before the first pointer)
-    size_t limit = pos;  // a pointer must point before the label it is in (no loops)
-    while (pos < len) {
-        const uint8_t l = msg[pos];
-        if ((l & 0xC0) == 0xC0) {
-            if (pos + 2 > len) return 0;
-            const size_t to = size_t(l & 0x3F) << 8 | msg[pos + 1];
-            if (after == 0) after = pos + 2;
-            if (to >= limit) return 0;
-            pos = limit = to;
-            continue;
-        }
-        if (l > 63 || pos + 1 + l > len) return 0;
-        out.append(reinterpret_cast<const char*>(msg + pos), 1 + l);
-        if (out.size() > max_name_len) return 0;
-        if (l == 0) return after ? after : pos + 1;
-        pos += 1 + l;
-    }
-    return 0;
+    uint8_t name[max_name_len];
+    size_t n = 0;
+    const size_t after = read_name(msg, len, pos, name, n);
+    out.assign(reinterpret_cast<const char*>(name), after ? n : 0);
+    return after;
 }
 
 std::string read_rdata(const uint8_t* msg, size_t len, size_t pos, size_t rdlen, uint16_t type,

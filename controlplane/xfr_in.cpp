@@ -9,28 +9,14 @@ namespace {
 
 constexpr size_t rr_fixed = 10;  // type, class, TTL, RDLENGTH
 
-// Appends the possibly compressed name at msg[pos] to `out`, uncompressed, case as sent.
-// Pointers must point backwards (every walk ends). Returns the position after the name in
-// the message, 0 when it is malformed.
-size_t read_name(const uint8_t* msg, size_t len, size_t pos, std::string& out) {
-    size_t end = 0, n = 0;
-    for (size_t p = pos;;) {
-        if (p >= len) return 0;
-        const uint8_t l = msg[p];
-        if ((l & 0xC0) == 0xC0) {
-            if (p + 2 > len) return 0;
-            const size_t target = size_t(l & 0x3F) << 8 | msg[p + 1];
-            if (end == 0) end = p + 2;
-            if (target >= p) return 0;
-            p = target;
-            continue;
-        }
-        if (l > 63 || n + 1 + l > max_name_len || p + 1 + l > len) return 0;
-        out.append(reinterpret_cast<const char*>(msg + p), 1 + l);
-        n += 1 + l;
-        if (l == 0) return end ? end : p + 1;
-        p += 1 + l;
-    }
+// A possibly compressed name at msg[pos] appended to `out`, uncompressed. Returns the
+// position after it in the message, 0 when it is malformed.
+size_t append_name(const uint8_t* msg, size_t len, size_t pos, std::string& out) {
+    uint8_t name[max_name_len];
+    size_t n = 0;
+    const size_t after = read_name(msg, len, pos, name, n);
+    if (after) out.append(reinterpret_cast<const char*>(name), n);
+    return after;
 }
 
 // The RDATA at msg[at, at + rdlen) with its names uncompressed, following the type's layout
@@ -44,7 +30,7 @@ bool read_rdata(const uint8_t* msg, size_t at, size_t rdlen, uint16_t type, std:
             size_t n = 0;
             switch (f) {
             case RdataField::name:
-                pos = read_name(msg, end, pos, out);
+                pos = append_name(msg, end, pos, out);
                 if (pos == 0) return false;
                 continue;
             case RdataField::u8: n = 1; break;
@@ -89,7 +75,7 @@ std::string read_answer_records(const uint8_t* msg, size_t len, uint16_t expecte
     }
     for (unsigned i = 0; i < an; ++i) {
         Record r;
-        pos = read_name(msg, len, pos, r.owner);
+        pos = append_name(msg, len, pos, r.owner);
         if (pos == 0 || pos + rr_fixed > len) return "a truncated or malformed record";
         r.type = load16(msg + pos);
         const uint16_t klass = load16(msg + pos + 2);

@@ -1,5 +1,7 @@
 #include "xfr_out.hpp"
 
+#include <algorithm>
+
 #include "anamed/wire.hpp"
 #include "message_builder.hpp"
 
@@ -64,6 +66,23 @@ bool put_zone(const Zone& z, const AliasExpander& expand, Stream& s) {
     return true;
 }
 
+bool expansions_known(const std::vector<const ZoneDelta*>& deltas) {
+    return std::all_of(deltas.begin(), deltas.end(),
+                       [](const ZoneDelta* d) { return d->expansion_known; });
+}
+
+// One side of a difference: its records, and for an expanding remote the addresses that stand
+// in for its ALIAS records.
+bool put_records(const std::vector<Record>& records, const std::vector<Record>& expanded,
+                 bool expand, Stream& s) {
+    for (const Record& rec : records)
+        if (!(expand && rec.type == rrtype::ALIAS) && !s.put(rec)) return false;
+    if (expand)
+        for (const Record& rec : expanded)
+            if (!s.put(rec)) return false;
+    return true;
+}
+
 std::vector<std::string> single_soa(const Zone& z, const TransferRequest& r) {
     Stream s(r, r.udp ? udp_min_payload : tcp_limit);
     s.put(soa_record(z));
@@ -86,17 +105,16 @@ std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history
     if (serial_of_soa(soa) == r.client_serial || serial_gt(r.client_serial, serial_of_soa(soa)))
         return single_soa(z, r);
     std::vector<const ZoneDelta*> deltas;
-    if (expand || !history.since(r.client_serial, deltas)) {
+    if (!history.since(r.client_serial, deltas) || (expand && !expansions_known(deltas))) {
         if (r.udp) return single_soa(z, r);
         return axfr_messages(z, r, expand);
     }
+    const bool expanding = bool(expand);
     Stream s(r, r.udp ? udp_min_payload : tcp_limit);
     bool ok = s.put(soa);
     for (const ZoneDelta* d : deltas) {
-        ok = ok && s.put(d->old_soa);
-        for (const Record& rec : d->removed) ok = ok && s.put(rec);
-        ok = ok && s.put(d->new_soa);
-        for (const Record& rec : d->added) ok = ok && s.put(rec);
+        ok = ok && s.put(d->old_soa) && put_records(d->removed, d->expanded_removed, expanding, s);
+        ok = ok && s.put(d->new_soa) && put_records(d->added, d->expanded_added, expanding, s);
     }
     ok = ok && s.put(soa);
     if (!ok || (r.udp && s.messages() > 1)) return single_soa(z, r);

@@ -1,5 +1,7 @@
 #include "zone_history.hpp"
 
+#include <algorithm>
+
 #include "anamed/wire.hpp"
 
 namespace anamed {
@@ -35,6 +37,12 @@ uint32_t ZoneDelta::to() const {
     return serial_of_soa(new_soa);
 }
 
+bool ZoneDelta::has_alias() const {
+    const auto alias = [](const Record& r) { return r.type == rrtype::ALIAS; };
+    return std::any_of(removed.begin(), removed.end(), alias) ||
+           std::any_of(added.begin(), added.end(), alias);
+}
+
 void diff_node(std::string_view key, const ZoneNode* before, const ZoneNode* after, ZoneDelta& d) {
     const std::string owner_before = before ? before->owner(key) : std::string(key);
     const std::string owner_after = after ? after->owner(key) : std::string(key);
@@ -59,8 +67,13 @@ void ZoneHistory::add(ZoneDelta d) {
     // A difference that does not continue the last one (a serial set back by hand, a zone
     // file edited between reloads) starts the history anew.
     if (!deltas_.empty() && deltas_.back().to() != d.from()) deltas_.clear();
+    if (!d.has_alias()) d.expansion_known = true;
     deltas_.push_back(std::move(d));
     while (deltas_.size() > depth_) deltas_.pop_front();
+}
+
+void ZoneHistory::forget_expansions() {
+    for (ZoneDelta& d : deltas_) d.expansion_known = false;
 }
 
 bool ZoneHistory::since(uint32_t serial, std::vector<const ZoneDelta*>& out) const {

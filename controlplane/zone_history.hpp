@@ -25,8 +25,14 @@ struct Record {
 struct ZoneDelta {
     Record old_soa, new_soa;
     std::vector<Record> removed, added;  // neither holds the SOA
+    // What `alias: expand` remotes see of this difference in place of its ALIAS records: the
+    // A/AAAA that stood in for them, and for a serial bump after an address change the old and
+    // new addresses. When not known, such a remote gets the whole zone instead (RFC 1995 §4).
+    bool expansion_known = false;
+    std::vector<Record> expanded_removed, expanded_added;
     uint32_t from() const;
     uint32_t to() const;
+    bool has_alias() const;  // whether removed or added holds an ALIAS record
 };
 
 // RFC 1982 serial arithmetic: whether a comes after b.
@@ -46,8 +52,14 @@ class ZoneHistory {
 public:
     explicit ZoneHistory(size_t depth = 100) : depth_(depth) {}
     void set_depth(size_t depth);
+    // A difference without ALIAS records has a known (empty) expansion unless the caller
+    // says otherwise; one with them is known only when the caller filled it in.
     void add(ZoneDelta d);
     void clear() { deltas_.clear(); }
+    ZoneDelta* newest() { return deltas_.empty() ? nullptr : &deltas_.back(); }
+    // Marks every difference's expansion unknown: `alias: expand` remotes get the whole zone
+    // until new differences are recorded (the history was rebuilt without the addresses).
+    void forget_expansions();
     // The differences leading from `serial` to the newest, in order; false when `serial` is not
     // one the history starts a difference from.
     bool since(uint32_t serial, std::vector<const ZoneDelta*>& out) const;

@@ -154,6 +154,11 @@ const ZoneHistory* ZoneStore::history(const std::string& apex) const {
     return it == history_.end() ? nullptr : &it->second;
 }
 
+ZoneHistory* ZoneStore::history(const std::string& apex) {
+    auto it = history_.find(apex);
+    return it == history_.end() ? nullptr : &it->second;
+}
+
 bool ZoneStore::remove(const std::string& zone_name) {
     return remove_zone(zone_key(zone_name));
 }

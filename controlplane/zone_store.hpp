@@ -45,6 +45,7 @@ public:
     // The zone's differences for IXFR (null when the zone is not served). Every change and
     // every reload that changes a zone adds one.
     const ZoneHistory* history(const std::string& apex) const;
+    ZoneHistory* history(const std::string& apex);
 
     // Transfers in (zone_store_xfr.cpp). A whole zone (AXFR, already checked as a zone file
     // is) takes the place of the served version; the difference is recorded for IXFR.

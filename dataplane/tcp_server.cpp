@@ -295,11 +295,12 @@ bool TcpServer::flush(Conn& c) {
 }
 
 // Reads while no reply is awaited and the client takes what it is sent; writes while there
-// is something to send, or a stream to continue.
+// is something to send, or a stream to continue (its next messages are queued when the
+// socket can take them, even if everything queued so far went out at once).
 void TcpServer::update_events(Conn& c) {
     uint32_t want = 0;
     if (!c.awaiting && c.out.size() <= out_high_water) want |= EPOLLIN;
-    if (!c.out.empty()) want |= EPOLLOUT;
+    if (!c.out.empty() || c.stream) want |= EPOLLOUT;
     if (want == c.events) return;
     epoll_event ev{want, {.u64 = c.id}};
     epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);

@@ -35,32 +35,6 @@ const AlgorithmInfo& info(TsigAlgorithm a) {
 constexpr uint16_t class_any = 255;
 constexpr size_t rr_fixed = 10;  // type, class, TTL, RDLENGTH
 
-// Reads a possibly compressed name at pos into out, lower-cased and uncompressed. Pointers
-// must point backwards, so every walk ends. Returns the position after the name, 0 on error.
-size_t read_name(const uint8_t* msg, size_t len, size_t pos, uint8_t* out, uint8_t& out_len) {
-    size_t end = 0, n = 0;
-    for (size_t p = pos;;) {
-        if (p >= len) return 0;
-        const uint8_t l = msg[p];
-        if ((l & 0xC0) == 0xC0) {
-            if (p + 2 > len) return 0;
-            const size_t target = size_t(l & 0x3F) << 8 | msg[p + 1];
-            if (end == 0) end = p + 2;
-            if (target >= p) return 0;
-            p = target;
-            continue;
-        }
-        if (l > 63 || n + 1 + l > max_name_len || p + 1 + l > len) return 0;
-        out[n++] = l;
-        for (size_t i = 1; i <= l; ++i) out[n++] = ascii_lower(msg[p + i]);
-        if (l == 0) {
-            out_len = uint8_t(n);
-            return end ? end : p + 1;
-        }
-        p += 1 + l;
-    }
-}
-
 uint64_t load48(const uint8_t* p) {
     return uint64_t(load16(p)) << 32 | load32(p + 2);
 }
@@ -96,7 +70,9 @@ bool read_tsig_rdata(const uint8_t* msg, size_t pos, size_t end, TsigRr& rr) {
 
 bool read_tsig_rr(const uint8_t* msg, size_t len, size_t start, TsigRr& rr) {
     rr.offset = start;
-    size_t pos = read_name(msg, len, start, rr.key_name, rr.key_name_len);
+    size_t name_len = 0;
+    size_t pos = read_name(msg, len, start, rr.key_name, name_len, true);
+    rr.key_name_len = uint8_t(name_len);
     if (pos == 0 || len - pos < rr_fixed) return false;
     if (load16(msg + pos + 2) != class_any || load32(msg + pos + 4) != 0) return false;
     const size_t rdlen = load16(msg + pos + 8);

@@ -250,6 +250,35 @@ inline size_t skip_name(const uint8_t* msg, size_t len, size_t pos) {
     return 0;
 }
 
+// Reads a possibly compressed name at msg[pos] as uncompressed wire into out[0, out_len), at
+// most max_name_len octets, lower-cased when asked. A pointer must point before the label it
+// is in (so every walk ends). Returns the position after the name in the message, 0 when it is
+// malformed (truncated, a bad label type, a loop or forward pointer, over-long).
+inline size_t read_name(const uint8_t* msg, size_t len, size_t pos, uint8_t (&out)[max_name_len],
+                        size_t& out_len, bool lower = false) {
+    size_t after = 0;    // where the name ends in the message (before the first pointer)
+    size_t limit = pos;  // a pointer must point before this
+    out_len = 0;
+    while (pos < len) {
+        const uint8_t l = msg[pos];
+        if ((l & 0xC0) == 0xC0) {
+            if (pos + 2 > len) return 0;
+            const size_t to = size_t(l & 0x3F) << 8 | msg[pos + 1];
+            if (after == 0) after = pos + 2;
+            if (to >= limit) return 0;
+            pos = limit = to;
+            continue;
+        }
+        if (l > 63 || pos + 1 + l > len || out_len + 1 + l > max_name_len) return 0;
+        out[out_len++] = l;
+        for (size_t i = 1; i <= l; ++i)
+            out[out_len++] = lower ? ascii_lower(msg[pos + i]) : msg[pos + i];
+        if (l == 0) return after ? after : pos + 1;
+        pos += 1 + l;
+    }
+    return 0;
+}
+
 // Starts loading the cache line at p. An asm statement, because GCC 12 deletes a
 // __builtin_prefetch that sits under a condition (dead-code elimination): NameIndex's
 // "if (!slots_.empty()) __builtin_prefetch(...)" had taken the index-slot pass out of

@@ -231,7 +231,8 @@ class Bind(Peer):
                 also = "".join("%s port %d%s; " % (h, p, kc) for h, p in z.secondaries)
                 allow = ('key "%s"; ' % z.key.name) if z.key else "".join("%s; " % h for h, _ in z.secondaries)
                 lines.append('zone "%s" {\n  type primary;\n  file "%s.zone";\n  notify explicit;\n'
-                             '  also-notify { %s};\n  allow-transfer { %s};\n  ixfr-from-differences yes;\n};\n'
+                             '  also-notify { %s};\n  allow-transfer { %s};\n  ixfr-from-differences yes;\n'
+                             '  notify-delay 0;\n};\n'
                              % (z.name, z.name, also, allow))
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:

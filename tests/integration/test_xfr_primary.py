@@ -6,10 +6,7 @@ driven by NOTIFY), transfers compared with anamed's data as sets, and the refusa
 
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -19,10 +16,12 @@ import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import dns.tsig  # noqa: E402
-import dns.zone  # noqa: E402
 
-from anamedtest import Anamed, AnamedTestCase, find_anamectl, main, pick_free_port  # noqa: E402
+import xfrtest  # noqa: E402
+from aliastest import alias_rdata_hex  # noqa: E402
+from anamedtest import Anamed, AnamedTestCase, main, pick_free_port  # noqa: E402
 from peers import Key, Knot, SecondaryZone  # noqa: E402
+from xfrtest import records  # noqa: E402
 
 ZONE = "xfr.test"
 ZONE_TEXT = """$ORIGIN xfr.test.
@@ -41,15 +40,6 @@ customer MX   10 mx.xfr.test.
 sub      NS   ns.sub
 ns.sub   A    192.0.2.53
 """
-
-
-def records(rrsets):
-    """A set of (owner, type, ttl, rdata text) from dnspython RRsets, owners lower-cased."""
-    out = set()
-    for rrset in rrsets:
-        for rd in rrset:
-            out.add((rrset.name.to_text().lower(), rrset.rdtype, rrset.ttl, rd.to_text().lower()))
-    return out
 
 
 class Primary(AnamedTestCase):
@@ -88,41 +78,12 @@ zones:
         return self.knot
 
     def anamectl(self, *args):
-        r = subprocess.run([find_anamectl(), "--socket", self.sock] + list(args), capture_output=True,
-                           text=True, timeout=30)
+        r = xfrtest.anamectl(self.sock, *args)
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
 
     def axfr(self, port, keyring=None, keyname=None, source="127.0.0.1"):
-        q = dns.message.make_query(ZONE, "AXFR")
-        if keyring:
-            q.use_tsig(keyring, keyname=keyname)
-        msgs = []
-        with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)) as s:
-            wire = q.to_wire()
-            s.sendall(len(wire).to_bytes(2, "big") + wire)
-            ctx = None
-            while True:
-                n = int.from_bytes(self._recv(s, 2), "big")
-                m = dns.message.from_wire(self._recv(s, n), keyring=keyring, request_mac=q.mac if keyring else b"",
-                                          xfr=True, tsig_ctx=ctx, multi=bool(msgs))
-                ctx = m.tsig_ctx
-                msgs.append(m)
-                if m.rcode() != dns.rcode.NOERROR:
-                    return msgs
-                soas = sum(1 for m2 in msgs for rr in m2.answer if rr.rdtype == dns.rdatatype.SOA)
-                if soas >= 2:
-                    return msgs
-
-    @staticmethod
-    def _recv(s, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            if not chunk:
-                raise EOFError("connection closed after %d of %d bytes" % (len(buf), n))
-            buf += chunk
-        return buf
+        return xfrtest.axfr_messages(ZONE, port, keyring, keyname, source)
 
     def test_axfr_with_key_equals_the_zone_and_knot_follows_every_change_by_ixfr(self):
         msgs = self.axfr(self.port, self.key.keyring(), self.key.name)
@@ -131,6 +92,11 @@ zones:
         self.assertIn(("customer.xfr.test.", 65401), {(o, t) for o, t, _, _ in got})
         self.assertEqual(len(got), 13)  # every record of ZONE_TEXT (the closing SOA repeats the first)
         self.assertEqual(sum(len(rr) for m in msgs for rr in m.answer), 14)
+        # kdig (Knot's client) reads the same records, equal as sets to the zone file's.
+        expected = xfrtest.zone_text_records(ZONE, ZONE_TEXT.replace(
+            "ALIAS www.xfr.test.", "TYPE65401 " + alias_rdata_hex("www.xfr.test.")))
+        self.assertEqual(xfrtest.kdig_axfr(ZONE, self.port, self.key), expected)
+        self.assertEqual(got, expected)
 
         knot = self.start_knot()
         self.assertTrue(knot.wait_serial(ZONE, 2026120501), knot.log()[-3000:])
@@ -173,6 +139,39 @@ zones:
         self.assertIn("refused to 127.0.0.2", log)
         self.assertIn("tsig badkey", log.lower())
         self.assertIn("tsig badsig", log.lower())
+
+
+class LargeZone(AnamedTestCase):
+    """A zone whose AXFR spans many 64 KiB messages: every message reaches the client (the TCP
+    server keeps streaming when the socket took everything queued so far), read back by
+    dnspython and by kdig, both equal to the zone file as sets."""
+
+    NAMES = 3000
+
+    def test_multi_message_axfr_equals_the_zone(self):
+        text = "$ORIGIN big.test.\n$TTL 300\n@ SOA ns1 hostmaster 7 7200 3600 1209600 300\n@ NS ns1\n" \
+               "ns1 A 192.0.2.1\n" + "".join(
+                   'c%d A 198.51.100.%d\nc%d TXT "%s"\n' % (i, i % 250 + 1, i, "x" * 200)
+                   for i in range(self.NAMES))
+        config = self.write("anamed.yaml", """
+listen: ["127.0.0.1:%d"]
+remotes:
+  - {name: local, address: "127.0.0.1:53"}
+zones:
+  - name: big.test
+    file: %s
+    allow-transfer: [local]
+""" % (self.port, self.write("big.test.zone", text)))
+        self.server = Anamed(["--config", config], self.dir, self.port)
+        self.addCleanup(self.server.close)
+        self.addCleanup(self._stop_and_check, self.server)
+        self.server.wait_ready()
+        msgs = xfrtest.axfr_messages("big.test", self.port)
+        self.assertGreater(len(msgs), 5)
+        expected = xfrtest.zone_text_records("big.test", text)
+        self.assertEqual(len(expected), 2 * self.NAMES + 3)
+        self.assertEqual(records(rr for m in msgs for rr in m.answer), expected)
+        self.assertEqual(xfrtest.kdig_axfr("big.test", self.port), expected)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ anyone but the primary is refused and logged; anamectl zone status / refresh / r
 
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
 
@@ -19,9 +17,9 @@ import dns.message  # noqa: E402
 import dns.opcode  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
-import dns.rdatatype  # noqa: E402
 
-from anamedtest import Anamed, AnamedTestCase, find_anamectl, main, pick_free_port  # noqa: E402
+import xfrtest  # noqa: E402
+from anamedtest import Anamed, AnamedTestCase, main, pick_free_port  # noqa: E402
 from peers import Key, Knot, PrimaryZone  # noqa: E402
 
 ZONE = "sec.test"
@@ -43,20 +41,8 @@ ns.sub   A    192.0.2.53
 """ % SERIAL
 
 
-def records(rrsets):
-    """A set of (owner, type, ttl, rdata text) from dnspython RRsets, owners lower-cased."""
-    out = set()
-    for rrset in rrsets:
-        for rd in rrset:
-            out.add((rrset.name.to_text().lower(), rrset.rdtype, rrset.ttl, rd.to_text().lower()))
-    return out
-
-
 def axfr(port, key):
-    """The zone's records as a set, from an AXFR signed with key."""
-    msgs = dns.query.xfr("127.0.0.1", ZONE, port=port, keyring=key.keyring(), keyname=key.name,
-                         timeout=5, lifetime=10)
-    return records(rr for m in msgs for rr in m.answer)
+    return xfrtest.axfr(ZONE, port, key)
 
 
 class SecondaryOfKnot(AnamedTestCase):
@@ -95,26 +81,16 @@ zones:
         return server
 
     def anamectl(self, *args, ok=True):
-        r = subprocess.run([find_anamectl(), "--socket", self.sock, "--json"] + list(args),
-                           capture_output=True, text=True, timeout=30)
+        r = xfrtest.anamectl(self.sock, *args, json_out=True)
         if ok:
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return r
 
     def serial(self):
-        try:
-            r = dns.query.udp(dns.message.make_query(ZONE, "SOA"), "127.0.0.1", port=self.port, timeout=1)
-        except Exception:
-            return None
-        return r.answer[0][0].serial if r.answer else None
+        return xfrtest.serial(self.port, ZONE)
 
     def wait_serial(self, serial, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.serial() == serial:
-                return True
-            time.sleep(0.01)
-        return False
+        return xfrtest.wait_serial(self.port, ZONE, serial, timeout)
 
     def knot_change(self, *zone_set):
         for cmd in (["zone-begin", ZONE], ["zone-set", ZONE] + list(zone_set), ["zone-commit", ZONE]):

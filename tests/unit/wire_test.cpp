@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace anamed {
 namespace {
@@ -163,6 +164,29 @@ TEST(Wire, NameToTextEscapes) {
     auto w = wire({"a.b", "x y"});
     EXPECT_EQ(name_to_text(std::string_view(reinterpret_cast<const char*>(w.data()), w.size())),
               "a\\.b.x\\032y.");
+}
+
+TEST(Wire, ReadNameFollowsBackwardPointersOnly) {
+    // "Www.X." at 12, then "a" + a pointer to it at 20.
+    const uint8_t msg[] = {0,   0,   0,   0, 0,   0, 0, 0, 0,   0,    0,  0,    3,
+                           'W', 'w', 'w', 1, 'X', 0, 0, 1, 'a', 0xC0, 12, 0xC0, 24};
+    uint8_t out[max_name_len];
+    size_t n = 0;
+    ASSERT_EQ(read_name(msg, sizeof msg, 20, out, n), 24u);  // after the pointer
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(out), n), std::string("\1a\3Www\1X\0", 9));
+    ASSERT_EQ(read_name(msg, sizeof msg, 20, out, n, true), 24u);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(out), n), std::string("\1a\3www\1x\0", 9));
+    EXPECT_EQ(read_name(msg, sizeof msg, 24, out, n), 0u) << "a pointer to itself";
+    EXPECT_EQ(read_name(msg, 15, 12, out, n), 0u) << "truncated";
+    uint8_t forward[] = {0xC0, 2, 0};
+    EXPECT_EQ(read_name(forward, sizeof forward, 0, out, n), 0u) << "a forward pointer";
+    std::vector<uint8_t> longname;
+    for (int i = 0; i < 5; ++i) {
+        longname.push_back(63);
+        longname.insert(longname.end(), 63, 'a');
+    }
+    longname.push_back(0);
+    EXPECT_EQ(read_name(longname.data(), longname.size(), 0, out, n), 0u) << "over 255 octets";
 }
 
 }  // namespace
