@@ -4,7 +4,9 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <ctime>
 
+#include "compiler.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
 
@@ -65,7 +67,8 @@ bool Daemon::start_metrics() {
         ListenAddr a;
         parse_listen_addr(cfg_.metrics_listen, a);
         update_metrics(true);
-        metrics_ = std::make_unique<MetricsServer>(a, counter_sources(), metrics_board_);
+        metrics_ = std::make_unique<MetricsServer>(a, counter_sources(), metrics_board_,
+                                                   &publisher_.zone_slots());
     } catch (const std::exception& e) {
         log_error(e.what());
         return false;
@@ -166,6 +169,48 @@ void Daemon::apply_config(Config next) {
         metrics_.reset();
         start_metrics();
     }
+}
+
+}  // namespace anamed
+
+namespace anamed {
+
+void Daemon::open_alias_cache() {
+    std::string path = cfg_.alias_cache;
+    if (path.empty() && !cfg_.journal.empty()) path = cfg_.journal + "-alias";
+    if (path.empty() || path == "none") return;
+    try {
+        alias_cache_ = std::make_unique<AliasCache>(path);
+    } catch (const std::exception& e) {
+        log_warning(std::string(e.what()) +
+                    "; ALIAS answers are not kept across restarts (alias: cache: sets the path)");
+    }
+}
+
+void Daemon::restore_aliases() {
+    if (!alias_cache_) return;
+    size_t skipped = 0;
+    const auto saved = alias_cache_->load(&skipped);
+    if (skipped > 0)
+        log_warning("ALIAS cache " + alias_cache_->path() + ": " + std::to_string(skipped) +
+                    " entries unreadable, ignored");
+    const size_t n = resolver_.restore(saved, int64_t(std::time(nullptr)));
+    if (n > 0)
+        log_info("ALIAS cache " + alias_cache_->path() + ": " + std::to_string(n) +
+                 " targets answer their saved addresses until refreshed");
+    // Entries of targets no longer served go; the rest are rewritten as lookups succeed.
+    alias_cache_->retain_only(alias_targets(store_.zones()));
+}
+
+void Daemon::save_aliases(bool now) {
+    if (!alias_cache_) return;
+    for (auto& [key, c] : resolver_.take_fresh()) alias_cache_->put(key, std::move(c));
+    const auto t = Clock::now();
+    if (!now && (alias_cache_->pending() == 0 || t - alias_saved_ < std::chrono::seconds(2)))
+        return;
+    alias_saved_ = t;
+    const std::string err = now ? alias_cache_->sync() : alias_cache_->flush();
+    if (!err.empty()) log_warning(err);
 }
 
 }  // namespace anamed
