@@ -249,7 +249,7 @@ bool Daemon::load_and_compile() {
     }
     const std::vector<std::string> targets = alias_targets(store_.zones());
     resolver_.set_targets(targets, store_.zones());
-    restore_aliases();
+    restore_aliases(targets);
     resolver_.resolve_all(std::chrono::milliseconds(3 * cfg_.alias_query_timeout_ms));
     publisher_.rebuild(&targets);
     return true;

@@ -73,7 +73,7 @@ private:
     // The ALIAS cache (alias_cache.hpp): opened beside the journal, read before the first
     // publish, the resolver's fresh answers saved at most every few seconds (now: at once).
     void open_alias_cache();
-    void restore_aliases();
+    void restore_aliases(const std::vector<std::string>& targets);
     void save_aliases(bool now);
     void apply_config(Config next);
 

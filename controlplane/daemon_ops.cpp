@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <ctime>
 
-#include "compiler.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
 
@@ -187,7 +186,7 @@ void Daemon::open_alias_cache() {
     }
 }
 
-void Daemon::restore_aliases() {
+void Daemon::restore_aliases(const std::vector<std::string>& targets) {
     if (!alias_cache_) return;
     size_t skipped = 0;
     const auto saved = alias_cache_->load(&skipped);
@@ -199,7 +198,7 @@ void Daemon::restore_aliases() {
         log_info("ALIAS cache " + alias_cache_->path() + ": " + std::to_string(n) +
                  " targets answer their saved addresses until refreshed");
     // Entries of targets no longer served go; the rest are rewritten as lookups succeed.
-    alias_cache_->retain_only(alias_targets(store_.zones()));
+    alias_cache_->retain_only(targets);
 }
 
 void Daemon::save_aliases(bool now) {
