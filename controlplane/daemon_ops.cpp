@@ -151,6 +151,13 @@ void Daemon::apply_config(Config next) {
     if (next.control_socket != cfg_.control_socket || next.journal != cfg_.journal ||
         next.workers != cfg_.workers || next.dpdk_enabled != cfg_.dpdk_enabled)
         log_warning("control:, journal:, workers: and dpdk: changes take effect on restart");
+    if (next.upstreams != cfg_.upstreams || next.alias_require_ad != cfg_.alias_require_ad ||
+        next.alias_cache != cfg_.alias_cache ||
+        next.alias_stale_limit_s != cfg_.alias_stale_limit_s ||
+        next.alias_refresh_min_s != cfg_.alias_refresh_min_s ||
+        next.alias_refresh_max_s != cfg_.alias_refresh_max_s ||
+        next.alias_query_timeout_ms != cfg_.alias_query_timeout_ms)
+        log_warning("upstreams: and alias: changes take effect on restart");
     if (next.keys.size() != cfg_.keys.size() || next.remotes.size() != cfg_.remotes.size())
         log_warning("keys: and remotes: changes take effect on restart");
     set_log_level(next.log_level);
@@ -163,6 +170,13 @@ void Daemon::apply_config(Config next) {
     next.workers = cfg_.workers;
     next.dpdk_enabled = cfg_.dpdk_enabled;
     next.dpdk = cfg_.dpdk;
+    next.upstreams = cfg_.upstreams;
+    next.alias_require_ad = cfg_.alias_require_ad;
+    next.alias_cache = cfg_.alias_cache;
+    next.alias_stale_limit_s = cfg_.alias_stale_limit_s;
+    next.alias_refresh_min_s = cfg_.alias_refresh_min_s;
+    next.alias_refresh_max_s = cfg_.alias_refresh_max_s;
+    next.alias_query_timeout_ms = cfg_.alias_query_timeout_ms;
     cfg_ = std::move(next);
     if (metrics_moved) {
         metrics_.reset();
