@@ -12,6 +12,7 @@
 
 #include "alias_resolver.hpp"
 #include "anamed/wire.hpp"
+#include "config.hpp"
 #include "test_util.hpp"
 #include "upstream.hpp"
 
@@ -84,6 +85,37 @@ TEST(AliasCache, AnUnusablePathThrowsNamingIt) {
         FAIL() << "opened " << path;
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+}
+
+TEST(AliasCache, AFileThatIsNotACacheIsRefusedNamingIt) {
+    const TempDir tmp;
+    const std::string path = tmp.write("garbage", std::string(8192, 'x'));
+    try {
+        AliasCache cache(path);
+        FAIL() << "opened " << path;
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+}
+
+TEST(AliasConfig, RequireAdAndCacheAreReadAndCheckedWithTheirLine) {
+    const TempDir tmp;
+    const std::string zone = "zones: [{name: a.test, file: a.zone}]\n";
+    Config c = load_config(tmp.write(
+        "ok.yaml", zone + "journal: j.mdb\nalias:\n  require-ad: true\n  cache: c.mdb\n"));
+    EXPECT_TRUE(c.alias_require_ad);
+    EXPECT_EQ(c.alias_cache, tmp.file("c.mdb"));
+    EXPECT_EQ(load_config(tmp.write("none.yaml", zone + "alias: {cache: none}\n")).alias_cache,
+              "none");
+    EXPECT_FALSE(load_config(tmp.write("default.yaml", zone)).alias_require_ad);
+    try {
+        load_config(tmp.write("bad.yaml", zone + "alias:\n  require-ad: maybe\n"));
+        FAIL() << "require-ad: maybe accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("bad.yaml:3: require-ad must be true or false"),
+                  std::string::npos)
+            << e.what();
     }
 }
 
