@@ -116,6 +116,7 @@ void DpdkFrontend::start() {
     for (size_t i = 0; i < nw * fe.ports.size(); ++i)
         fe.counters.push_back(std::make_unique<CounterBlock>());
     const uint64_t hz = rte_get_tsc_hz();
+    fe.shared_rrl = ResponseGuard::shared_table(fe.opts.guard);
     for (unsigned w = 0; w < nw; ++w) {
         auto ctx = std::make_unique<WorkerCtx>();
         ctx->fe = &fe;
@@ -123,7 +124,7 @@ void DpdkFrontend::start() {
         ctx->lcore = lcores[w];
         ctx->buckets.resize(fe.ports.size());
         ctx->update_buckets.resize(fe.ports.size());
-        ctx->guard = std::make_unique<ResponseGuard>(fe.opts.guard, nw);
+        ctx->guard = std::make_unique<ResponseGuard>(fe.opts.guard, nw, fe.shared_rrl.get());
         if (RrlTable* t = ctx->guard->table()) fe.reporter.add(t);
         // Per port and second, shared by the workers: each takes its part.
         auto share = [nw](unsigned pps) { return pps == 0 ? 0 : std::max(1u, pps / nw); };
