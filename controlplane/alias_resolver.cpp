@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include "log.hpp"
 
@@ -225,8 +226,10 @@ int AliasResolver::poll_timeout_ms() const {
 
 void AliasResolver::start_lookup(Target& t, Clock::time_point now) {
     const ListenAddr& up = opts_.upstreams[(next_upstream_ + t.upstream) % opts_.upstreams.size()];
-    t.q4 = std::make_unique<UpstreamQuery>(t.key, rrtype::A, up, opts_.query_timeout);
-    t.q6 = std::make_unique<UpstreamQuery>(t.key, rrtype::AAAA, up, opts_.query_timeout);
+    t.q4 = std::make_unique<UpstreamQuery>(t.key, rrtype::A, up, opts_.query_timeout,
+                                           opts_.require_ad);
+    t.q6 = std::make_unique<UpstreamQuery>(t.key, rrtype::AAAA, up, opts_.query_timeout,
+                                           opts_.require_ad);
     t.upstream_queries += 2;
     ++in_flight_;
     t.next_refresh = now + opts_.refresh_max;  // rescheduled when the lookup completes
@@ -278,6 +281,7 @@ bool AliasResolver::complete(Target& t, Clock::time_point now) {
         t.consecutive_failures = 0;
         t.last_error.clear();
         ++t.refreshes;
+        fresh_[t.key] = CachedAddresses{t.a, t.aaaa, r4.ttl, r6.ttl, int64_t(std::time(nullptr))};
         t.next_refresh =
             now + std::clamp<std::chrono::seconds>(std::chrono::seconds(ttl / 2), opts_.refresh_min,
                                                    opts_.refresh_max);
@@ -391,6 +395,40 @@ bool AliasResolver::refresh_now(const std::string& target) {
     if (it == targets_.end()) return false;
     it->second->next_refresh = Clock::now();
     return true;
+}
+
+size_t AliasResolver::restore(const std::map<std::string, CachedAddresses>& saved,
+                              int64_t now_wall) {
+    const auto now = Clock::now();
+    size_t n = 0;
+    if (opts_.upstreams.empty()) return 0;  // nothing would ever refresh or expire them
+    for (auto& [key, t] : targets_) {
+        const auto it = saved.find(key);
+        if (t->local || t->ever_resolved || it == saved.end()) continue;
+        const CachedAddresses& c = it->second;
+        const uint32_t ttl = std::min(c.ttl_a, c.ttl_aaaa);
+        const auto age = std::chrono::seconds(std::max<int64_t>(0, now_wall - c.fetched));
+        if (age >= std::chrono::seconds(ttl) + opts_.stale_limit) continue;  // too old to serve
+        t->a = c.a;
+        t->aaaa = c.aaaa;
+        t->ttl = ttl;
+        t->ever_resolved = true;
+        t->last_success = t->last_refresh = now - age;
+        t->expires = t->last_success + std::chrono::seconds(ttl);
+        t->next_refresh = now;
+        t->answer = make_alias_answer(AliasAnswer::resolved, c.a, c.aaaa, c.ttl_a, c.ttl_aaaa);
+        log_info("ALIAS target " + t->text + ": serving the addresses saved " +
+                 secs(std::chrono::duration_cast<std::chrono::seconds>(age)) + " ago (" +
+                 describe(c.a, c.aaaa) + ") until the upstream answers");
+        ++n;
+    }
+    return n;
+}
+
+std::vector<std::pair<std::string, CachedAddresses>> AliasResolver::take_fresh() {
+    std::vector<std::pair<std::string, CachedAddresses>> out(fresh_.begin(), fresh_.end());
+    fresh_.clear();
+    return out;
 }
 
 }  // namespace anamed

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "alias_cache.hpp"
 #include "anamed/listen_addr.hpp"
 #include "anamed/snapshot.hpp"
 #include "upstream.hpp"
@@ -29,6 +30,7 @@ struct AliasOptions {
     std::chrono::milliseconds query_timeout{1500};
     std::chrono::seconds retry_max{60};
     size_t max_in_flight = 512;
+    bool require_ad = false;  // only validated answers (AD) from the upstreams count
 };
 
 // What the control socket and the logs show of one target.
@@ -70,6 +72,13 @@ public:
     // Schedules a lookup now (anamectl alias refresh); false if the target is unknown.
     bool refresh_now(const std::string& target);
 
+    // Gives upstream targets that have no answer yet their saved addresses (alias_cache.hpp)
+    // when no older than their TTL plus stale_limit, aged as if fetched at `c.fetched`, and
+    // looks them up again at once. now_wall: seconds since the epoch. Returns how many.
+    size_t restore(const std::map<std::string, CachedAddresses>& saved, int64_t now_wall);
+    // The upstream lookups that succeeded since the last call (the latest per target).
+    std::vector<std::pair<std::string, CachedAddresses>> take_fresh();
+
 private:
     struct Target;
     void start_lookup(Target& t, Clock::time_point now);
@@ -81,6 +90,7 @@ private:
     std::map<std::string, std::unique_ptr<Target>> targets_;  // by lower-case wire name
     size_t next_upstream_ = 0;
     size_t in_flight_ = 0;
+    std::map<std::string, CachedAddresses> fresh_;  // for take_fresh()
 };
 
 // Builds the AliasAnswer records (owner placeholder) for A and AAAA RDATA, each family with

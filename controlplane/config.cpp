@@ -51,7 +51,8 @@ public:
         if (auto d = root["dpdk"]) parse_dpdk_config(d, path_, c);
         parse_ops_config(root, path_, c);
         if (auto a = root["alias"]) {
-            only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms"});
+            only_keys(a, {"refresh-min-s", "refresh-max-s", "stale-limit-s", "query-timeout-ms",
+                          "require-ad", "cache"});
             if (auto v = a["refresh-min-s"])
                 c.alias_refresh_min_s = uint(v, "refresh-min-s", 1, 86400);
             if (auto v = a["refresh-max-s"])
@@ -62,6 +63,12 @@ public:
                 c.alias_query_timeout_ms = uint(v, "query-timeout-ms", 10, 60000);
             if (c.alias_refresh_min_s > c.alias_refresh_max_s)
                 fail(a, "refresh-min-s must not exceed refresh-max-s");
+            if (auto v = a["require-ad"]) c.alias_require_ad = flag(v, "require-ad");
+            if (auto v = a["cache"]) {
+                const std::filesystem::path p(str(v, "alias cache"));
+                if (p.empty()) fail(v, "cache must be a file path or none");
+                c.alias_cache = p == "none" || p.is_absolute() ? p.string() : (dir / p).string();
+            }
         }
         if (auto ctl = root["control"]) {
             only_keys(ctl, {"socket", "group"});

@@ -73,6 +73,10 @@ struct Config {
     unsigned alias_refresh_max_s = 3600;
     unsigned alias_stale_limit_s = 86400;
     unsigned alias_query_timeout_ms = 1500;
+    bool alias_require_ad = false;  // accept only upstream answers with AD (DO=1 asked)
+    // The targets' last good addresses across restarts (alias_cache.hpp): a path, "none", or
+    // "" for the default: beside the journal (JOURNAL-alias), none without a journal.
+    std::string alias_cache;
     // The DPDK dataplane (config_dpdk.cpp fills the dataplane's own options).
     bool dpdk_enabled = false;
     DpdkOptions dpdk;

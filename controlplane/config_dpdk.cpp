@@ -5,6 +5,7 @@
 //                "--vdev=net_af_packet0,iface=eth1", "--vdev=net_tap0,iface=anamed-exc0"]
 //     workers: 1
 //     exception-pps: 10000
+//     update-pps: 200
 //     idle-sleep-us: 0
 //     ports:
 //       - device: net_af_packet0
@@ -81,7 +82,8 @@ public:
     }
 
     void read(const YAML::Node& n, Config& cfg) const {
-        only_keys(n, {"enabled", "eal-args", "workers", "ports", "exception-pps", "idle-sleep-us"});
+        only_keys(n, {"enabled", "eal-args", "workers", "ports", "exception-pps", "update-pps",
+                      "idle-sleep-us"});
         DpdkOptions c;
         bool enabled = true;
         if (auto e = n["enabled"]) {
@@ -94,6 +96,7 @@ public:
         if (auto a = n["eal-args"]) c.eal_args = strings(a, "eal-args");
         if (auto w = n["workers"]) c.workers = uint(w, "workers", 1, 128);
         if (auto r = n["exception-pps"]) c.exception_pps = uint(r, "exception-pps", 0, 10000000);
+        if (auto r = n["update-pps"]) c.update_pps = uint(r, "update-pps", 0, 10000000);
         if (auto s = n["idle-sleep-us"]) c.idle_sleep_us = uint(s, "idle-sleep-us", 0, 100000);
         const auto ports = n["ports"];
         if (enabled && (!ports || !ports.IsSequence() || ports.size() == 0))

@@ -138,7 +138,7 @@ json Daemon::cmd_stats(const json&) {
         upstream += t.upstream_queries;
         rejected += t.rejected_replies;
     }
-    json j = counters_json(read_counters(counter_sources()));
+    json j = counters_json(read_counters(counter_sources(), &publisher_.zone_slots()));
     j["ok"] = true;
     j["alias"] = {{"targets", publisher_.live().aliases.size()},
                   {"refreshes", refreshes},

@@ -15,6 +15,19 @@ json summary(const CounterValues& v) {
                 {"dropped", v.total(find_counter("dropped"))}};
 }
 
+// Per zone: queries answered from it, and by the response's RCODE (zeros kept, so that two
+// readings subtract key by key).
+json zones_json(const CounterSnapshot& s) {
+    json zones = json::object();
+    for (const auto& [slot, name] : s.zones) {
+        json rc = json::object();
+        for (size_t i = 0; i < zone_rcode_names.size(); ++i)
+            rc[zone_rcode_names[i]] = s.total.zone_value(slot, i);
+        zones[name] = {{"queries", s.total.zone_total(slot)}, {"rcode", rc}};
+    }
+    return zones;
+}
+
 }  // namespace
 
 json counter_values_json(const CounterValues& v, bool zeros) {
@@ -56,6 +69,7 @@ json counters_json(const CounterSnapshot& s) {
     j["transport"] = {{"udp", summary(udp)}, {"tcp", summary(tcp)}};
     j["frontends"] = frontends;
     j["dpdk"] = has_dpdk ? counter_values_json(dpdk, true) : json(nullptr);
+    j["zones"] = zones_json(s);
     return j;
 }
 

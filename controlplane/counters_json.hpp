@@ -12,8 +12,8 @@ namespace anamed {
 nlohmann::json counter_values_json(const CounterValues& v, bool zeros);
 
 // The `stats` answer's counters: totals over every frontend (queries, responses,
-// truncated, rcode, qtype, dropped), by transport, per frontend block, and the DPDK
-// dataplane's own (null without it).
+// truncated, rcode, qtype, dropped), by transport, per frontend block, the DPDK
+// dataplane's own (null without it), and per zone (queries and RCODEs, by zone name).
 nlohmann::json counters_json(const CounterSnapshot& s);
 
 }  // namespace anamed

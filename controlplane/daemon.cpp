@@ -25,6 +25,7 @@ AliasOptions alias_options(const Config& c) {
     o.refresh_max = std::chrono::seconds(c.alias_refresh_max_s);
     o.stale_limit = std::chrono::seconds(c.alias_stale_limit_s);
     o.query_timeout = std::chrono::milliseconds(c.alias_query_timeout_ms);
+    o.require_ad = c.alias_require_ad;
     return o;
 }
 
@@ -159,23 +160,37 @@ ChangeOutcome Daemon::apply_update(const std::vector<WireChange>& changes, bool*
     return out;
 }
 
+// The round's updates reach the dataplane first (visible while the disk works), then one
+// fsync covers them all; only after it are their replies sent and secondaries told.
 bool Daemon::finish_updates() {
     if (!sync_pending_) return true;
     sync_pending_ = false;
-    bool durable = true;
-    if (const std::string err = journal_->sync(); !err.empty()) {
-        log_error("journal " + journal_->path() + ": " + err +
-                  "; the updates since the last sync are not acknowledged");
-        durable = false;
-    }
     for (auto& [apex, keys] : updates_pending_.changed) {
         std::sort(keys.begin(), keys.end());
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     }
     publisher_.publish_changes(updates_pending_);
-    notify_secondaries(updates_pending_.serials);
+    bool durable = true;
+    if (const std::string err = journal_->sync(); !err.empty()) {
+        log_error("journal " + journal_->path() + ": " + err +
+                  "; the updates since the last sync are not acknowledged and are undone");
+        durable = false;
+        restore_from_disk(updates_pending_.serials);
+    }
+    if (durable) notify_secondaries(updates_pending_.serials);
     updates_pending_ = ChangeOutcome{};
     return durable;
+}
+
+// The zones go back to what their files and the journal hold: changes that were applied in
+// memory but never reached the disk are served no longer.
+void Daemon::restore_from_disk(const std::map<std::string, uint32_t>& zones) {
+    std::vector<ZoneConfig> which;
+    for (const ZoneConfig& zc : cfg_.zones)
+        if (const Zone* z = store_.find(zc.name); z && zones.count(z->apex_text))
+            which.push_back(zc);
+    load_zones(file_zones(which));
+    publisher_.rebuild();
 }
 
 int Daemon::run() {
@@ -187,6 +202,9 @@ int Daemon::run() {
     signal_fd_ = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
     set_log_level(cfg_.log_level);
     publisher_.set_identity(make_identity(cfg_.identity));
+    publisher_.set_zone_slot_reset([this](uint16_t slot) {
+        for (const CounterSource& s : counter_sources()) s.block->reset_zone(slot);
+    });
     if (!open_control() || !load_and_compile() || !start_frontends()) return 1;
     if (!start_metrics()) {
         shutdown();
@@ -209,6 +227,7 @@ bool Daemon::open_control() {
         overlay_runtime_zones(cfg_, true);
         build_peers(cfg_, peers_);
         start_expansion();
+        open_alias_cache();
         if (!cfg_.control_socket.empty())
             control_ = std::make_unique<ControlServer>(
                 cfg_.control_socket, cfg_.control_group,
@@ -237,6 +256,7 @@ bool Daemon::load_and_compile() {
     }
     const std::vector<std::string> targets = alias_targets(store_.zones());
     resolver_.set_targets(targets, store_.zones());
+    restore_aliases(targets);
     resolver_.resolve_all(std::chrono::milliseconds(3 * cfg_.alias_query_timeout_ms));
     publisher_.rebuild(&targets);
     return true;
@@ -275,6 +295,7 @@ bool Daemon::start_frontends() {
 #ifdef ANAMED_WITH_DPDK  // after the signal mask is set: the lcores inherit it
     if (cfg_.dpdk_enabled) try {
             cfg_.dpdk.guard = &cfg_.guard;
+            cfg_.dpdk.zone_slots = &publisher_.zone_slots();
             dpdk_ = std::make_shared<DpdkFrontend>(publisher_.published(), cfg_.dpdk);
             dpdk_->start();
         } catch (const std::exception& e) {
@@ -314,6 +335,7 @@ void Daemon::serve() {
         publisher_.promote_step();  // one chunk per turn: the loop stays responsive
         const auto changed = resolver_.process();
         if (!changed.empty()) publisher_.publish_aliases(changed);
+        save_aliases(false);
         if (control_) control_->process();
         answer_handoffs();
         bump_expanded_zones();
@@ -333,6 +355,7 @@ void Daemon::serve() {
 }
 
 void Daemon::shutdown() {
+    save_aliases(true);
     metrics_.reset();  // it reads the frontends' counters
 #ifdef ANAMED_WITH_DPDK
     if (dpdk_) dpdk_->stop();

@@ -51,11 +51,13 @@ private:
     // Runtime changes: validated, journaled (when `journal`), applied, published.
     ChangeOutcome apply_changes(const std::vector<RecordChange>& changes, bool journal);
     // Dynamic updates (update.hpp): journaled without waiting for the disk and applied;
-    // answer_handoffs then syncs the journal once, publishes once and sends NOTIFY once
-    // before it sends any reply (group commit). finish_updates() is false when the sync
+    // answer_handoffs then publishes the round once, syncs the journal once and sends
+    // NOTIFY once before it sends any reply (group commit: a reply still means durable; an
+    // update may be visible before its reply). finish_updates() is false when the sync
     // failed: the replies to those updates are not sent.
     ChangeOutcome apply_update(const std::vector<WireChange>& changes, bool* storage_failed);
     bool finish_updates();
+    void restore_from_disk(const std::map<std::string, uint32_t>& zones);
     // Every frontend's counter blocks.
     std::vector<CounterSource> counter_sources() const;
     void answer_handoffs();  // the messages the workers handed off (dispatch.hpp)
@@ -76,6 +78,11 @@ private:
     bool start_metrics();
     void update_metrics(bool now);  // at most once a second unless now
     void reload();                  // SIGHUP
+    // The ALIAS cache (alias_cache.hpp): opened beside the journal, read before the first
+    // publish, the resolver's fresh answers saved at most every few seconds (now: at once).
+    void open_alias_cache();
+    void restore_aliases(const std::vector<std::string>& targets);
+    void save_aliases(bool now);
     void apply_config(Config next);
 
     // control_commands.cpp: one function per command of the table.
@@ -154,6 +161,8 @@ private:
     MessageHandler messages_;
     std::unique_ptr<KernelFrontend> frontend_;
     std::unique_ptr<Journal> journal_;
+    std::unique_ptr<AliasCache> alias_cache_;
+    Clock::time_point alias_saved_{};
     std::unique_ptr<ControlServer> control_;
     std::shared_ptr<DpdkFrontend> dpdk_;  // shared_ptr: its deleter exists only in DPDK builds
     Clock::time_point started_ = Clock::now();

@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include "daemon.hpp"
 #include "log.hpp"
@@ -65,7 +66,8 @@ bool Daemon::start_metrics() {
         ListenAddr a;
         parse_listen_addr(cfg_.metrics_listen, a);
         update_metrics(true);
-        metrics_ = std::make_unique<MetricsServer>(a, counter_sources(), metrics_board_);
+        metrics_ = std::make_unique<MetricsServer>(a, counter_sources(), metrics_board_,
+                                                   &publisher_.zone_slots());
     } catch (const std::exception& e) {
         log_error(e.what());
         return false;
@@ -152,6 +154,13 @@ void Daemon::apply_config(Config next) {
     if (next.control_socket != cfg_.control_socket || next.journal != cfg_.journal ||
         next.workers != cfg_.workers || next.dpdk_enabled != cfg_.dpdk_enabled)
         log_warning("control:, journal:, workers: and dpdk: changes take effect on restart");
+    if (next.upstreams != cfg_.upstreams || next.alias_require_ad != cfg_.alias_require_ad ||
+        next.alias_cache != cfg_.alias_cache ||
+        next.alias_stale_limit_s != cfg_.alias_stale_limit_s ||
+        next.alias_refresh_min_s != cfg_.alias_refresh_min_s ||
+        next.alias_refresh_max_s != cfg_.alias_refresh_max_s ||
+        next.alias_query_timeout_ms != cfg_.alias_query_timeout_ms)
+        log_warning("upstreams: and alias: changes take effect on restart");
     if (next.keys.size() != cfg_.keys.size() || next.remotes.size() != cfg_.remotes.size())
         log_warning("keys: and remotes: changes take effect on restart");
     set_log_level(next.log_level);
@@ -164,11 +173,60 @@ void Daemon::apply_config(Config next) {
     next.workers = cfg_.workers;
     next.dpdk_enabled = cfg_.dpdk_enabled;
     next.dpdk = cfg_.dpdk;
+    next.upstreams = cfg_.upstreams;
+    next.alias_require_ad = cfg_.alias_require_ad;
+    next.alias_cache = cfg_.alias_cache;
+    next.alias_stale_limit_s = cfg_.alias_stale_limit_s;
+    next.alias_refresh_min_s = cfg_.alias_refresh_min_s;
+    next.alias_refresh_max_s = cfg_.alias_refresh_max_s;
+    next.alias_query_timeout_ms = cfg_.alias_query_timeout_ms;
     cfg_ = std::move(next);
     if (metrics_moved) {
         metrics_.reset();
         start_metrics();
     }
+}
+
+}  // namespace anamed
+
+namespace anamed {
+
+void Daemon::open_alias_cache() {
+    std::string path = cfg_.alias_cache;
+    if (path.empty() && !cfg_.journal.empty()) path = cfg_.journal + "-alias";
+    if (path.empty() || path == "none") return;
+    try {
+        alias_cache_ = std::make_unique<AliasCache>(path);
+    } catch (const std::exception& e) {
+        log_warning(std::string(e.what()) +
+                    "; ALIAS answers are not kept across restarts (alias: cache: sets the path)");
+    }
+}
+
+void Daemon::restore_aliases(const std::vector<std::string>& targets) {
+    if (!alias_cache_) return;
+    size_t skipped = 0;
+    const auto saved = alias_cache_->load(&skipped);
+    if (skipped > 0)
+        log_warning("ALIAS cache " + alias_cache_->path() + ": " + std::to_string(skipped) +
+                    " entries unreadable, ignored");
+    const size_t n = resolver_.restore(saved, int64_t(std::time(nullptr)));
+    if (n > 0)
+        log_info("ALIAS cache " + alias_cache_->path() + ": " + std::to_string(n) +
+                 " targets answer their saved addresses until refreshed");
+    // Entries of targets no longer served go; the rest are rewritten as lookups succeed.
+    alias_cache_->retain_only(targets);
+}
+
+void Daemon::save_aliases(bool now) {
+    if (!alias_cache_) return;
+    for (auto& [key, c] : resolver_.take_fresh()) alias_cache_->put(key, std::move(c));
+    const auto t = Clock::now();
+    if (!now && (alias_cache_->pending() == 0 || t - alias_saved_ < std::chrono::seconds(2)))
+        return;
+    alias_saved_ = t;
+    const std::string err = now ? alias_cache_->sync() : alias_cache_->flush();
+    if (!err.empty()) log_warning(err);
 }
 
 }  // namespace anamed

@@ -41,8 +41,8 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
 }  // namespace
 
 MetricsServer::MetricsServer(const ListenAddr& addr, std::vector<CounterSource> sources,
-                             const MetricsBoard& board)
-    : sources_(std::move(sources)), board_(board) {
+                             const MetricsBoard& board, const ZoneSlots* zones)
+    : sources_(std::move(sources)), board_(board), zones_(zones) {
     const int fd = bind_socket(addr, SOCK_STREAM, false);
     if (listen(fd, 64) != 0) {
         const std::string why = strerror(errno);
@@ -65,7 +65,7 @@ MetricsServer::~MetricsServer() {
 }
 
 std::string MetricsServer::scrape() const {
-    return metrics_text(read_counters(sources_), *board_.load());
+    return metrics_text(read_counters(sources_, zones_), *board_.load());
 }
 
 }  // namespace anamed

@@ -20,7 +20,7 @@ public:
     // `sources` must outlive the server (the frontends are stopped after it). Throws
     // std::runtime_error naming the address when it cannot listen.
     MetricsServer(const ListenAddr& addr, std::vector<CounterSource> sources,
-                  const MetricsBoard& board);
+                  const MetricsBoard& board, const ZoneSlots* zones = nullptr);
     ~MetricsServer();
     MetricsServer(const MetricsServer&) = delete;
     MetricsServer& operator=(const MetricsServer&) = delete;
@@ -30,6 +30,7 @@ public:
 private:
     std::vector<CounterSource> sources_;
     const MetricsBoard& board_;
+    const ZoneSlots* zones_;  // the per-zone counters' names
     MHD_Daemon* mhd_ = nullptr;
 };
 

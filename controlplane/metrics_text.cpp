@@ -68,6 +68,16 @@ void registry(Writer& w, const CounterSnapshot& c) {
     }
 }
 
+// The per-zone counters, summed over the workers: one series per zone and RCODE class.
+void zone_counters(Writer& w, const CounterSnapshot& c) {
+    const std::string name = "anamed_zone_queries_total";
+    w.family(name, "counter", "queries answered from the zone, by the response's RCODE");
+    for (const auto& [slot, zone] : c.zones)
+        for (size_t i = 0; i < zone_rcode_names.size(); ++i)
+            w.sample(name, "zone=" + quoted(zone) + ",rcode=" + quoted(zone_rcode_names[i]),
+                     c.total.zone_value(slot, i));
+}
+
 void publish_histogram(Writer& w, const MetricsState& m) {
     const std::string name = "anamed_publish_duration_seconds";
     w.family(name, "histogram",
@@ -158,6 +168,7 @@ void zones_and_aliases(Writer& w, const MetricsState& m) {
 std::string metrics_text(const CounterSnapshot& counters, const MetricsState& state) {
     Writer w;
     registry(w, counters);
+    zone_counters(w, counters);
     control_plane(w, state);
     zones_and_aliases(w, state);
     return w.take();

@@ -41,6 +41,10 @@ void Publisher::rebuild(const std::vector<std::string>* targets) {
         alias_slot_[snap->alias_targets[i]] = i;
     for (auto& zt : snap->zones)
         if (expired_.count(zt->apex_key)) zt->expired = 1;
+    std::vector<std::string> apexes;
+    for (const auto& zt : snap->zones) apexes.push_back(zt->apex_text);
+    const std::vector<uint16_t> slots = zone_slots_.assign(apexes, zone_reset_);
+    for (size_t i = 0; i < slots.size(); ++i) snap->zones[i]->stats_slot = slots[i];
     snap->identity = identity_;
     live_ = snap.get();
     promote_ = live_->deferred_huge();

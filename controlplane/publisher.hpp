@@ -15,6 +15,7 @@
 #include "alias_resolver.hpp"
 #include "anamed/publish.hpp"
 #include "anamed/snapshot.hpp"
+#include "anamed/zone_slots.hpp"
 #include "live_snapshot.hpp"
 #include "metrics_state.hpp"
 #include "zone_change.hpp"
@@ -56,6 +57,13 @@ public:
         return latency_;
     }
 
+    // The per-zone counters' slots (zone_slots.hpp), assigned at each rebuild; `reset` zeroes
+    // a slot in every counter block before a new zone takes it.
+    const ZoneSlots& zone_slots() const { return zone_slots_; }
+    void set_zone_slot_reset(std::function<void(uint16_t)> reset) {
+        zone_reset_ = std::move(reset);
+    }
+
     Published<Snapshot>& published() { return published_; }
     const Snapshot& live() const { return *live_; }
     uint64_t generation() const { return generation_; }
@@ -71,6 +79,8 @@ private:
     uint64_t generation_ = 0;
     std::unordered_set<std::string> expired_;  // apexes (set_expired)
     Identity identity_;
+    ZoneSlots zone_slots_;
+    std::function<void(uint16_t)> zone_reset_;
     std::array<LatencyHistogram, size_t(PublishKind::count)> latency_{};
     // live_'s answer-block chunks still in small pages: promoted to huge pages one per turn
     // of the control loop once the snapshot serves (see huge_alloc).

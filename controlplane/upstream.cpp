@@ -128,8 +128,13 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
 }
 
 UpstreamQuery::UpstreamQuery(const std::string& qname_wire, uint16_t qtype,
-                             const ListenAddr& upstream, std::chrono::milliseconds timeout)
-    : qname_(qname_wire), qtype_(qtype), upstream_(upstream), timeout_(timeout) {
+                             const ListenAddr& upstream, std::chrono::milliseconds timeout,
+                             bool require_ad)
+    : qname_(qname_wire),
+      qtype_(qtype),
+      upstream_(upstream),
+      timeout_(timeout),
+      require_ad_(require_ad) {
     // 0x20: flip the case of every letter at random; the reply must carry it back exactly.
     std::vector<uint8_t> bits(qname_.size());
     random_bytes(bits.data(), bits.size());
@@ -141,7 +146,7 @@ UpstreamQuery::UpstreamQuery(const std::string& qname_wire, uint16_t qtype,
     random_bytes(&id_, sizeof id_);
     query_.resize(header_size);
     store16(&query_[0], id_);
-    store16(&query_[2], flag_rd);
+    store16(&query_[2], uint16_t(flag_rd | (require_ad_ ? flag_ad : 0)));
     store16(&query_[4], 1);
     query_.insert(query_.end(), qname_.begin(), qname_.end());
     uint8_t tail[4 + opt_rr_size] = {};
@@ -149,6 +154,7 @@ UpstreamQuery::UpstreamQuery(const std::string& qname_wire, uint16_t qtype,
     store16(tail + 2, class_in);
     tail[4 + 2] = rrtype::OPT;
     store16(tail + 4 + 3, edns_default_payload);
+    if (require_ad_) tail[4 + 7] = 0x80;  // the OPT TTL's flags: DO (RFC 3225)
     query_.insert(query_.end(), tail, tail + sizeof tail);
     store16(&query_[10], 1);  // ARCOUNT: the OPT record
 
@@ -215,7 +221,7 @@ void UpstreamQuery::udp_receive() {
             continue;
         }
         if (load16(buf + 2) & flag_tc) return retry_over_tcp();
-        finish(follow_chain(buf, size_t(n), qname_, qtype_));
+        return finish_reply(buf, size_t(n));
     }
 }
 
@@ -270,7 +276,14 @@ void UpstreamQuery::tcp_progress() {
         ++rejected_;
         return fail("TCP reply from " + upstream_.text + " did not match the query");
     }
-    finish(follow_chain(tcp_in_.data() + 2, len, qname_, qtype_));
+    finish_reply(tcp_in_.data() + 2, len);
+}
+
+void UpstreamQuery::finish_reply(const uint8_t* p, size_t n) {
+    if (require_ad_ && !(load16(p + 2) & flag_ad))
+        return fail("reply from " + upstream_.text +
+                    " without AD (not DNSSEC-validated; alias: require-ad is set)");
+    finish(follow_chain(p, n, qname_, qtype_));
 }
 
 }  // namespace anamed

@@ -3,6 +3,8 @@
 // only when source address, port, ID and the question (case included) all match. A
 // truncated reply is retried over TCP. Never blocks: every step (UDP, TCP connect, send,
 // receive) is driven from the resolver's poll loop, bounded by the one deadline.
+// With require_ad the query asks with DO=1 (and AD=1, RFC 6840 §5.7) and a reply without
+// AD (its data not validated by the upstream) is a failure: for a trusted validating resolver.
 #pragma once
 
 #include <chrono>
@@ -32,7 +34,7 @@ LookupResult follow_chain(const uint8_t* reply, size_t len, const std::string& q
 class UpstreamQuery {
 public:
     UpstreamQuery(const std::string& qname_wire, uint16_t qtype, const ListenAddr& upstream,
-                  std::chrono::milliseconds timeout);
+                  std::chrono::milliseconds timeout, bool require_ad = false);
     ~UpstreamQuery();
     UpstreamQuery(const UpstreamQuery&) = delete;
     UpstreamQuery& operator=(const UpstreamQuery&) = delete;
@@ -50,6 +52,7 @@ public:
 private:
     enum class Step { udp, tcp_connect, tcp_send, tcp_receive };
     void finish(LookupResult r);
+    void finish_reply(const uint8_t* p, size_t n);  // a matching reply: its chain, AD checked
     void fail(const std::string& what);
     void retry_over_tcp();
     void udp_receive();
@@ -61,6 +64,7 @@ private:
     uint16_t id_ = 0;
     ListenAddr upstream_;
     std::chrono::milliseconds timeout_;
+    bool require_ad_ = false;
     std::vector<uint8_t> query_;
     int fd_ = -1;
     Step step_ = Step::udp;

@@ -46,6 +46,13 @@ public:
         for (const auto& x : n) out.push_back(str(x, what));
         return out;
     }
+    bool flag(const YAML::Node& n, const std::string& what) const {
+        try {
+            if (n.IsScalar()) return n.as<bool>();
+        } catch (const YAML::Exception&) {
+        }
+        fail(n, what + " must be true or false");
+    }
     unsigned uint(const YAML::Node& n, const std::string& what, unsigned min, unsigned max) const {
         unsigned long v = 0;
         try {

@@ -166,7 +166,7 @@ void KernelFrontend::udp_loop(int fd, CounterBlock& st, ResponseGuard& guard) {
                 }
                 continue;
             }
-            st.answer(info.rcode, info.qtype, info.truncated);
+            st.answer(info.rcode, info.qtype, info.truncated, info.zone_slot);
             out_iov[m] = {tx.get() + m * tx_size, len};
             out[m].msg_hdr = msghdr{};
             out[m].msg_hdr.msg_name = &peers[i];

@@ -112,6 +112,7 @@ public:
                 if (hop == 0) w_.set_rcode(rcode::REFUSED);
                 return;
             }
+            if (hop == 0) zone_slot_ = zone->stats_slot;
             if (zone->is_expired()) {
                 if (hop == 0) w_.set_rcode(rcode::SERVFAIL);
                 return;
@@ -124,6 +125,7 @@ public:
     // What the rate limiter keys the response by (ResponseInfo::name_key, referral).
     uintptr_t key() const { return key_; }
     bool referral() const { return referral_; }
+    uint16_t zone_slot() const { return zone_slot_; }
 
 private:
     static constexpr unsigned max_chain = 12;
@@ -347,6 +349,7 @@ private:
     unsigned nvisited_ = 0;
     uintptr_t key_ = 0;
     bool referral_ = false;
+    uint16_t zone_slot_ = 0;
 };
 
 }  // namespace
@@ -378,6 +381,7 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
     uint16_t rc = rcode::NOERROR;
     uintptr_t key = 0;
     bool referral = false;
+    uint16_t zone_slot = 0;
     if (parsed == Parse::formerr || (q.cookie_bad && client.cookies)) {
         rc = rcode::FORMERR;
     } else if (parsed == Parse::notimp) {
@@ -400,10 +404,12 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
         rc = w.rcode();
         key = a.key();
         referral = a.referral();
+        zone_slot = a.zone_slot();
     }
     if (rc != rcode::NOERROR) w.set_rcode(uint8_t(rc & 0xF));
     if (q.edns) w.opt(edns_default_payload, uint8_t(rc >> 4), q.edns_do, nsid);
-    if (info != nullptr) *info = ResponseInfo{rc, q.qtype, w.truncated(), false, referral, 0, key};
+    if (info != nullptr)
+        *info = ResponseInfo{rc, q.qtype, w.truncated(), false, referral, 0, key, zone_slot};
     const size_t len = w.finish();
     return cookie_room(q, client) ? put_cookie(q, out, len, info) : len;
 }

@@ -205,6 +205,7 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     if (info != nullptr)
         *info =
             ResponseInfo{rc, t, false, false, false, 0, node ? uintptr_t(node) : uintptr_t(&zone)};
+    if (info != nullptr) info->zone_slot = zone.stats_slot;
     if (q.edns) {
         ResponseWriter::put_opt(out + len, edns_default_payload, 0, q.edns_do);
         len += opt_rr_size;

@@ -210,7 +210,7 @@ void TcpServer::answer_buffered(Conn& c) {
             close_conn(c.fd);
             return;
         }
-        stats_->answer(info.rcode, info.qtype, info.truncated);
+        stats_->answer(info.rcode, info.qtype, info.truncated, info.zone_slot);
         scratch_[0] = uint8_t(n >> 8);
         scratch_[1] = uint8_t(n);
         c.out.insert(c.out.end(), scratch_.get(), scratch_.get() + n + 2);

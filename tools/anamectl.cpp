@@ -147,10 +147,18 @@ void print_flat(std::ostream& os, const std::string& prefix, const json& v) {
 }
 
 // The counters as name=value lines (queries=5, rcode.NOERROR=4, transport.udp.queries=3,
-// frontend.kernel.udp.0.queries=3, alias.targets=1), for people and scripts alike.
+// frontend.kernel.udp.0.queries=3, zone.example.com.queries=2, alias.targets=1), for people
+// and scripts alike.
 void print_stats(std::ostream& os, json& r) {
     for (auto& [k, v] : r.items())
-        if (k != "ok" && k != "frontends") print_flat(os, k, v);
+        if (k != "ok" && k != "frontends" && k != "zones") print_flat(os, k, v);
+    if (r.contains("zones"))
+        for (auto& [name, z] : r["zones"].items())
+            print_flat(
+                os,
+                "zone." + (name.size() > 1 && name.back() == '.' ? name.substr(0, name.size() - 1)
+                                                                 : name),
+                z);
     for (auto& f : r["frontends"]) {
         std::string name = "frontend." + str(f["frontend"]) + "." + str(f["transport"]);
         if (f.contains("port")) name += "." + str(f["port"]);

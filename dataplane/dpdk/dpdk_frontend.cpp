@@ -123,10 +123,13 @@ void DpdkFrontend::start() {
         ctx->index = w;
         ctx->lcore = lcores[w];
         ctx->buckets.resize(fe.ports.size());
+        ctx->update_buckets.resize(fe.ports.size());
         ctx->guard = std::make_unique<ResponseGuard>(fe.opts.guard, nw, fe.shared_rrl.get());
         if (RrlTable* t = ctx->guard->table()) fe.reporter.add(t);
-        for (auto& b : ctx->buckets)
-            b.init(fe.opts.exception_pps == 0 ? 0 : std::max(1u, fe.opts.exception_pps / nw), hz);
+        // Per port and second, shared by the workers: each takes its part.
+        auto share = [nw](unsigned pps) { return pps == 0 ? 0 : std::max(1u, pps / nw); };
+        for (auto& b : ctx->buckets) b.init(share(fe.opts.exception_pps), hz, rte_rdtsc());
+        for (auto& b : ctx->update_buckets) b.init(share(fe.opts.update_pps), hz, rte_rdtsc());
         fe.workers.push_back(std::move(ctx));
     }
     for (const auto& p : fe.ports) fe.infos.push_back(p.info);

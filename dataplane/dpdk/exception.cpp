@@ -18,29 +18,6 @@
 
 namespace anamed::dp {
 
-void TokenBucket::init(uint64_t rate_per_s, uint64_t hz) {
-    rate_ = rate_per_s;
-    hz_ = hz ? hz : 1;
-    burst_ = rate_ / 10 > 32 ? rate_ / 10 : 32;  // 100 ms of traffic may arrive at once
-    tokens_ = burst_;
-    last_ = rte_rdtsc();
-}
-
-bool TokenBucket::take() {
-    if (rate_ == 0) return true;  // unlimited
-    if (tokens_ == 0) {
-        const uint64_t now = rte_rdtsc();
-        uint64_t elapsed = now - last_;
-        if (elapsed > hz_) elapsed = hz_;  // keeps the product below 2^64
-        const uint64_t add = elapsed * rate_ / hz_;
-        if (add == 0) return false;
-        last_ = now;
-        tokens_ = add < burst_ ? add : burst_;
-    }
-    --tokens_;
-    return true;
-}
-
 namespace {
 
 struct Ifreq6 {  // struct in6_ifreq from <linux/ipv6.h>, which clashes with <netinet/in.h>

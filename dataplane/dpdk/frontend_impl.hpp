@@ -14,6 +14,7 @@
 #include "anamed/response_guard.hpp"
 #include "anamed/rrl_reporter.hpp"
 #include "packet.hpp"
+#include "token_bucket.hpp"
 
 namespace anamed {
 
@@ -33,21 +34,12 @@ struct PortState {
     std::vector<std::string> kernel_addrs;  // "ADDR/PREFIX" for the exception interface
 };
 
-// A token bucket in TSC cycles: the kernel path is slow and must not be flooded.
-class TokenBucket {
-public:
-    void init(uint64_t rate_per_s, uint64_t hz);
-    bool take();
-
-private:
-    uint64_t rate_ = 0, hz_ = 1, burst_ = 0, tokens_ = 0, last_ = 0;
-};
-
 struct alignas(64) WorkerCtx {
     DpdkFrontend::Impl* fe = nullptr;
     unsigned index = 0;  // also the queue number on every port
     unsigned lcore = 0;
-    std::vector<TokenBucket> buckets;  // per port
+    std::vector<TokenBucket> buckets;         // per port: everything for the kernel...
+    std::vector<TokenBucket> update_buckets;  // ...but UPDATE messages, which take these
     std::unique_ptr<ResponseGuard> guard;
 };
 

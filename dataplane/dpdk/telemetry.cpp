@@ -2,8 +2,11 @@
 //   /anamed/stats          totals over every worker and port
 //   /anamed/port,N         one port (index in the configuration), summed over workers
 //   /anamed/worker,N       one worker, summed over ports
+//   /anamed/zones          per zone: ZONE (queries answered from it) and ZONE_RCODE, the
+//                          zone's name with '_' for its dots (example_com_NXDOMAIN)
 #include <rte_telemetry.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -29,6 +32,30 @@ void put(const CounterValues& v, rte_tel_data* d) {
                 d, (std::string(def.name) + "_" + label_value(def.label, i)).c_str(),
                 v.v[def.first + i]);
     }
+}
+
+// Telemetry names take letters, digits, '_' and '-' only: a zone's dots become '_' (the
+// root's and the trailing one dropped).
+std::string telemetry_name(const std::string& zone) {
+    std::string out;
+    for (char c : zone) out += std::isalnum(uint8_t(c)) || c == '-' ? c : '_';
+    while (!out.empty() && out.back() == '_') out.pop_back();
+    return out.empty() ? "root" : out;
+}
+
+int zones_reply(const char*, const char*, rte_tel_data* d) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (live == nullptr) return -1;
+    const CounterSnapshot c = read_counters(live->counter_sources(), live->opts.zone_slots);
+    rte_tel_data_start_dict(d);
+    for (const auto& [slot, zone] : c.zones) {
+        const std::string name = telemetry_name(zone);
+        rte_tel_data_add_dict_u64(d, name.c_str(), c.total.zone_total(slot));
+        for (size_t i = 0; i < zone_rcode_names.size(); ++i)
+            rte_tel_data_add_dict_u64(d, (name + "_" + zone_rcode_names[i]).c_str(),
+                                      c.total.zone_value(slot, i));
+    }
+    return 0;
 }
 
 int reply(const char* cmd, const char* params, rte_tel_data* d) {
@@ -69,6 +96,8 @@ void register_telemetry(DpdkFrontend::Impl* fe) {
                                "anamed DPDK counters of one port. Parameters: int port index");
     rte_telemetry_register_cmd("/anamed/worker", reply,
                                "anamed DPDK counters of one worker. Parameters: int worker");
+    rte_telemetry_register_cmd("/anamed/zones", zones_reply,
+                               "anamed DPDK queries per zone (and by RCODE), all workers");
 }
 
 void unregister_telemetry() {

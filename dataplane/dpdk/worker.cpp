@@ -1,11 +1,13 @@
 // The run-to-completion loop of one worker lcore, l3fwd-style: rx burst, classify with
 // prefetch ahead, answer the DNS queries of the burst together with respond_burst(),
 // rewrite headers in the same mbufs, tx burst; a quiescent point once per iteration.
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
 #include <cstring>
 
+#include "anamed/dispatch.hpp"
 #include "anamed/respond.hpp"
 #include "frontend_impl.hpp"
 
@@ -45,6 +47,7 @@ struct Burst {
     PortState& p;
     CounterBlock& ctr;
     TokenBucket& bucket;
+    TokenBucket& update_bucket;
     ResponseGuard& guard;
     Scratch& s;
     unsigned nq = 0, ntx = 0, nexc = 0, ndrop = 0;
@@ -53,10 +56,13 @@ struct Burst {
         ctr.drop(why);
         s.drop[ndrop++] = m;
     }
-    // The kernel path is slow: it takes what the bucket allows.
-    void to_kernel(rte_mbuf* m, bool fragment) {
+    // The kernel path is slow: it takes what the bucket allows; UPDATE messages what theirs
+    // allows, so that they cannot take the room of everything else.
+    void to_kernel(rte_mbuf* m, bool fragment, bool update = false) {
         if (p.info.exception_port < 0) return drop(m, Drop::no_exception);
-        if (!bucket.take()) return drop(m, Drop::exception_limit);
+        const auto now = [] { return rte_rdtsc(); };
+        if (update && !update_bucket.take(now)) return drop(m, Drop::update_limit);
+        if (!update && !bucket.take(now)) return drop(m, Drop::exception_limit);
         if (fragment) ctr.bump(slot::fragments_to_kernel);
         m->ol_flags = 0;
         s.exc[nexc++] = m;
@@ -142,7 +148,7 @@ struct Burst {
                     drop(m, Drop::no_reply);
                 } else {
                     ctr.bump(slot::handed_off);
-                    to_kernel(m, false);
+                    to_kernel(m, false, opcode_of(it.query) == opcode::UPDATE);
                 }
                 continue;
             }
@@ -158,7 +164,7 @@ struct Burst {
             } else {
                 m->ol_flags = 0;
             }
-            ctr.answer(it.info.rcode, it.info.qtype, it.info.truncated);
+            ctr.answer(it.info.rcode, it.info.qtype, it.info.truncated, it.info.zone_slot);
             s.tx[ntx++] = m;
         }
     }
@@ -181,9 +187,10 @@ struct Burst {
 };
 
 void process(const Snapshot* snap, PortState& p, CounterBlock& ctr, TokenBucket& bucket,
-             ResponseGuard& guard, uint16_t queue, rte_mbuf** pkts, uint16_t n, Scratch& s) {
+             TokenBucket& update_bucket, ResponseGuard& guard, uint16_t queue, rte_mbuf** pkts,
+             uint16_t n, Scratch& s) {
     ctr.bump(slot::rx, n);
-    Burst b{p, ctr, bucket, guard, s};
+    Burst b{p, ctr, bucket, update_bucket, guard, s};
     b.classify_frames(pkts, n);
     b.answer(snap);
     b.transmit(queue);
@@ -224,8 +231,8 @@ int worker_main(void* arg) {
             const uint16_t n = rte_eth_rx_burst(p.info.port_id, queue, pkts, burst);
             if (n) {
                 busy = true;
-                process(snap, p, fe.counter(w.index, pi), w.buckets[pi], *w.guard, queue, pkts, n,
-                        *scratch);
+                process(snap, p, fe.counter(w.index, pi), w.buckets[pi], w.update_buckets[pi],
+                        *w.guard, queue, pkts, n, *scratch);
             }
             if (p.info.exception_port >= 0)
                 busy |= forward_from_kernel(p, fe.counter(w.index, pi), queue, pkts);

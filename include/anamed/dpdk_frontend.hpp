@@ -32,6 +32,9 @@ struct DpdkOptions {
     unsigned workers = 1;
     std::vector<DpdkPortOptions> ports;
     unsigned exception_pps = 10000;  // per port and second, shared by the workers; 0 = no limit
+    // UPDATE messages to the control plane: a limit of their own, outside exception_pps.
+    unsigned update_pps = 200;
+    const ZoneSlots* zone_slots = nullptr;  // the per-zone counters' names (telemetry)
     unsigned idle_sleep_us = 0;
     const GuardPolicy* guard = nullptr;  // rate limiting and cookies; null: neither
 };

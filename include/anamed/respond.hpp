@@ -29,6 +29,7 @@ struct ResponseInfo {
     uint8_t cookie = 0;     // the echoed COOKIE option's data length, at the reply's end
     // What the rate limiter keys the response by: the node answered, the zone for NXDOMAIN.
     uintptr_t name_key = 0;
+    uint16_t zone_slot = 0;  // the zone's per-zone counters (ZoneTable::stats_slot); 0: none
 };
 
 // Answers one DNS message. `snap` may be null (nothing loaded: REFUSED). Writes at most

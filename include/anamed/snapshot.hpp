@@ -245,6 +245,7 @@ struct ZoneTable {
     // names are answered SERVFAIL (RFC 1035 §4.3.5). Set by the control plane in place
     // (Publisher::set_expired); beside the index, which every lookup reads anyway.
     uint8_t expired = 0;
+    uint16_t stats_slot = 0;  // its per-zone counters (zone_slots.hpp); 0: not counted
     bool is_expired() const {
         return std::atomic_ref<const uint8_t>(expired).load(std::memory_order_relaxed) != 0;
     }

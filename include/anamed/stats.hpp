@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "anamed/rr_types.hpp"
+#include "anamed/zone_slots.hpp"
 
 namespace anamed {
 
@@ -30,11 +31,12 @@ enum class Drop : uint8_t {
     tx_full,          // the TX ring had no room
     handoff_full,     // the control plane's queue had no room for a handed-off message
     rate_limited,     // response rate limiting (rrl.hpp) dropped the response
+    update_limit,     // an UPDATE over its own rate to the control plane (DPDK update-pps)
     count
 };
 inline constexpr std::array<const char*, size_t(Drop::count)> drop_names{
-    "not_ours",        "malformed",    "bad_length", "vlan",         "no_reply",
-    "exception_limit", "no_exception", "tx_full",    "handoff_full", "rate_limited"};
+    "not_ours",     "malformed", "bad_length",   "vlan",         "no_reply",    "exception_limit",
+    "no_exception", "tx_full",   "handoff_full", "rate_limited", "update_limit"};
 
 // Query types counted one by one (the RR type table's stats_slot); the rest share "other".
 consteval size_t count_qtype_buckets() {
@@ -181,9 +183,26 @@ inline const char* label_value(Label l, size_t i) {
     return "";
 }
 
+// Per-zone counters: responses by zone and RCODE class. The control plane gives each served
+// apex a small stable index (zone_slots.hpp, kept in the snapshot as ZoneTable::stats_slot);
+// respond() reports it as ResponseInfo::zone_slot and each worker bumps its own block. Slot 0
+// is "no counted zone" and is not counted: the table is bounded at max_zone_slots - 1 zones,
+// and zones past the bound are not counted per zone (the totals count them as always).
+inline constexpr size_t max_zone_slots = 1024;
+inline constexpr std::array<const char*, 4> zone_rcode_names{"NOERROR", "NXDOMAIN", "SERVFAIL",
+                                                             "other"};
+inline size_t zone_rcode_bucket(unsigned rcode) {
+    return rcode == 0 ? 0 : rcode == 3 ? 1 : rcode == 2 ? 2 : 3;
+}
+inline constexpr size_t zone_counter_count = max_zone_slots * zone_rcode_names.size();
+
 // The counters of one worker (on one DPDK port, or one kernel socket set).
 struct alignas(64) CounterBlock {
     std::array<std::atomic<uint64_t>, slot::count> v{};
+    // [zone slot * zone_rcode_names.size() + zone_rcode_bucket()]: one zone's on one line.
+    // Mutable: a slot handed to another zone is zeroed by the control plane (reset_zone) while
+    // no published snapshot maps it.
+    mutable std::array<std::atomic<uint64_t>, zone_counter_count> zone{};
 
     // Single writer: a relaxed load+store is enough and costs no locked instruction.
     void bump(size_t s, uint64_t n = 1) {
@@ -191,10 +210,19 @@ struct alignas(64) CounterBlock {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
     // One response sent (every frontend counts its answers alike).
-    void answer(unsigned rcode, uint16_t qtype, bool truncated) {
+    void answer(unsigned rcode, uint16_t qtype, bool truncated, uint16_t zone_slot = 0) {
         bump(slot::answered + rcode_bucket(rcode));
         bump(slot::answered_qtype + qtype_bucket(qtype));
         if (truncated) bump(slot::truncated);
+        if (zone_slot != 0 && zone_slot < max_zone_slots) {
+            std::atomic<uint64_t>& c =
+                zone[zone_slot * zone_rcode_names.size() + zone_rcode_bucket(rcode)];
+            c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+    }
+    void reset_zone(size_t zone_slot) const {
+        for (size_t i = 0; i < zone_rcode_names.size(); ++i)
+            zone[zone_slot * zone_rcode_names.size() + i].store(0, std::memory_order_relaxed);
     }
     void drop(Drop why, uint64_t n = 1) { bump(slot::dropped + size_t(why), n); }
 };
@@ -210,12 +238,24 @@ struct CounterSource {
 
 struct CounterValues {
     std::array<uint64_t, slot::count> v{};
+    std::array<uint64_t, zone_counter_count> zone{};
 
     void add(const CounterBlock& b) {
         for (size_t i = 0; i < v.size(); ++i) v[i] += b.v[i].load(std::memory_order_relaxed);
+        for (size_t i = 0; i < zone.size(); ++i)
+            zone[i] += b.zone[i].load(std::memory_order_relaxed);
     }
     void add(const CounterValues& o) {
         for (size_t i = 0; i < v.size(); ++i) v[i] += o.v[i];
+        for (size_t i = 0; i < zone.size(); ++i) zone[i] += o.zone[i];
+    }
+    uint64_t zone_value(size_t zone_slot, size_t rcode_bucket) const {
+        return zone[zone_slot * zone_rcode_names.size() + rcode_bucket];
+    }
+    uint64_t zone_total(size_t zone_slot) const {
+        uint64_t n = 0;
+        for (size_t i = 0; i < zone_rcode_names.size(); ++i) n += zone_value(zone_slot, i);
+        return n;
     }
     uint64_t total(const CounterDef& d) const {
         uint64_t n = 0;
@@ -229,10 +269,14 @@ struct CounterSnapshot {
     std::vector<CounterSource> sources;  // labels; the block pointers are not read again
     std::vector<CounterValues> values;   // values[i] belongs to sources[i]
     CounterValues total;
+    std::vector<std::pair<uint16_t, std::string>> zones;  // (slot, zone) of the per-zone ones
 };
 
-inline CounterSnapshot read_counters(std::vector<CounterSource> sources) {
+// `zones`: where the per-zone counters' names come from (none: no per-zone counters).
+inline CounterSnapshot read_counters(std::vector<CounterSource> sources,
+                                     const ZoneSlots* zones = nullptr) {
     CounterSnapshot s;
+    if (zones != nullptr) s.zones = zones->names();
     s.values.resize(sources.size());
     for (size_t i = 0; i < sources.size(); ++i) {
         s.values[i].add(*sources[i].block);

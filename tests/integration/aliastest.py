@@ -146,8 +146,9 @@ class AliasTest(DnsTestCase):
 
     @classmethod
     def start_anamed(cls, zones, upstreams, refresh_min=1, refresh_max=60, stale_limit=86400,
-                     query_timeout_ms=QUERY_TIMEOUT_MS):
-        """zones: [(name, master file text)]. Waits until the first zone's SOA answers."""
+                     query_timeout_ms=QUERY_TIMEOUT_MS, alias_extra=(), extra=()):
+        """zones: [(name, master file text)]. Waits until the first zone's SOA answers.
+        alias_extra: more lines of the alias: section; extra: more top-level lines."""
         cls.port = pick_free_port(ipv6=False)
         lines = ["listen:", "  - 127.0.0.1:%d" % cls.port, "workers: 1", "zones:"]
         for name, text in zones:
@@ -162,6 +163,7 @@ class AliasTest(DnsTestCase):
                   "  refresh-max-s: %d" % refresh_max,
                   "  stale-limit-s: %d" % stale_limit,
                   "  query-timeout-ms: %d" % query_timeout_ms]
+        lines += ["  " + x for x in alias_extra] + list(extra)
         conf = os.path.join(cls.tmp, "anamed.yaml")
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")

@@ -28,6 +28,8 @@ query, so tests switch behaviour by rewriting that file, see write_control()):
   {"mode": "normal",              # global mode; anything but "normal" wins over the
                                   # per-name modes
    "negative_ttl": 30,            # SOA TTL/minimum in negative answers
+   "ad": false,                   # set AD (authenticated data) in every reply; a record's
+                                  # own "ad" wins for queries at that name
    "records": {
        "lb.target.": {"a": ["203.0.113.10"], "aaaa": ["2001:db8::10"], "ttl": 2,
                       "mode": "timeout"},        # per-name mode (optional)
@@ -39,7 +41,8 @@ each query:
 
   {"total": {"lb.target. A": 3, ...}, "udp": {...}, "tcp": {...},
    "recent": [{"t": unix time, "transport": "udp", "qname": "lB.TaRgEt.",
-               "type": "A", "id": 1234, "sport": 40001, "mode": "normal"}, ...]}
+               "type": "A", "id": 1234, "sport": 40001, "mode": "normal",
+               "do": false}, ...]}           # "do": the query's EDNS DO bit
 
 As a process:
   python3 fake_upstream.py --dir DIR [--host 127.0.0.1] [--port 0]
@@ -138,13 +141,14 @@ def parse_query(msg):
         return None
     qtype, qclass = struct.unpack("!HH", msg[off:off + 4])
     off += 4
-    payload = 512
+    payload, do = 512, False
     if an == 0 and ns == 0 and ar >= 1 and off + 11 <= len(msg) and msg[off] == 0:
         rtype, rclass = struct.unpack("!HH", msg[off + 1:off + 5])
         if rtype == T_OPT:
             payload = max(512, rclass)
+            do = bool(msg[off + 7] & 0x80)
     return {"id": qid, "flags": flags, "qname_raw": raw, "qname": text, "qtype": qtype,
-            "qclass": qclass, "payload": payload, "question": msg[12:off]}
+            "qclass": qclass, "payload": payload, "do": do, "question": msg[12:off]}
 
 
 def _rr(owner_wire, rtype, ttl, rdata):
@@ -173,10 +177,12 @@ def _owner(name, qname_lower):
 
 
 def build_reply(q, rcode=RC_NOERROR, answer=(), authority=(), question=None, qid=None,
-                tc=False, aa=True):
+                tc=False, aa=True, ad=False):
     flags = 0x8000 | (q["flags"] & 0x7900)  # QR, opcode, RD copied
     if aa:
         flags |= 0x0400
+    if ad:
+        flags |= 0x0020
     if tc:
         flags |= 0x0200
     flags |= rcode
@@ -225,6 +231,10 @@ class FakeUpstream:
         with self._lock:
             return json.loads(json.dumps(self._counts))
 
+    def _ad(self, control, qname_lower):
+        return bool(control.get("records", {}).get(qname_lower, {}).get(
+            "ad", control.get("ad", False)))
+
     def _count(self, q, transport, mode, sport):
         key = "%s %s" % (q["qname"].lower(), TYPE_NAMES.get(q["qtype"], str(q["qtype"])))
         with self._lock:
@@ -233,7 +243,7 @@ class FakeUpstream:
             self._counts["recent"].append({
                 "t": time.time(), "transport": transport, "qname": q["qname"],
                 "type": TYPE_NAMES.get(q["qtype"], str(q["qtype"])), "id": q["id"],
-                "sport": sport, "mode": mode})
+                "sport": sport, "mode": mode, "do": q["do"]})
             del self._counts["recent"][:-RECENT_MAX]
             if self.state_dir:
                 _atomic_write(os.path.join(self.state_dir, "counts.json"),
@@ -326,7 +336,7 @@ class FakeUpstream:
                             for c in q["qname_raw"])
             return build_reply(q, rcode, answer, authority,
                                question=flipped + q["question"][len(q["qname_raw"]):]), mode
-        reply = build_reply(q, rcode, answer, authority)
+        reply = build_reply(q, rcode, answer, authority, ad=self._ad(control, q["qname"].lower()))
         if transport == "udp" and len(reply) > q["payload"]:
             reply = build_reply(q, rcode, tc=True)
         return reply, mode

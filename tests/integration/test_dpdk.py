@@ -179,6 +179,7 @@ dpdk:
   workers: %(workers)d
   idle-sleep-us: 20
   exception-pps: 5000
+  update-pps: 50
   ports:
     - device: %(dev)s
       addresses: ["%(v4)s/24", "%(v6)s/64", "%(v4v)s/24"]
@@ -349,6 +350,28 @@ dpdk:
         # every worker got its share of dnsperf's 16 flows (source ports hashed over the queues)
         for w, rx in enumerate(workers_rx):
             self.assertGreater(rx, 100, "worker %d rx %s" % (w, workers_rx))
+
+    def test_9_update_flood_limited_apart(self):
+        """UPDATE messages have a bucket of their own (update-pps: 50): a flood of them is cut
+        and counted as update_limit, NOTIFY through the same exception path still gets its
+        answer, and the exception path's own limit drops nothing. Per-zone counters read
+        through telemetry count the answers of the zone."""
+        zones = telemetry("/anamed/zones")
+        self.assertGreater(zones.get("mywebservice_com", 0), 0, zones)
+        self.assertEqual(zones["mywebservice_com"], sum(
+            zones["mywebservice_com_" + rc] for rc in ("NOERROR", "NXDOMAIN", "SERVFAIL", "other")))
+        before = telemetry("/anamed/stats")
+        flood = ("import socket, struct\n"
+                 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                 "q = struct.pack('!HHHHHH', 1, 0x2800, 1, 0, 0, 0)"
+                 " + b'\\x0cmywebservice\\x03com\\x00' + struct.pack('!HH', 6, 1)\n"
+                 "for i in range(2000): s.sendto(q, ('%s', 53))\n" % V4)
+        sh("python3", "-c", flood, ns=NS_C)
+        out = self.dig("+opcode=notify", "@" + V4, ZONE, "SOA")
+        self.assertIn("status: NOTAUTH", out)
+        after = telemetry("/anamed/stats")
+        self.assertGreater(after["dropped_update_limit"] - before["dropped_update_limit"], 500)
+        self.assertEqual(after["dropped_exception_limit"], before["dropped_exception_limit"])
 
 
 def main():

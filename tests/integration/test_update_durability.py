@@ -2,7 +2,8 @@
 """Dynamic updates are durable and ordered: 5,000 updates from two clients with kill -9 in the
 middle, every acknowledged one served after the restart; an UPDATE racing an anamectl change of
 the same name, both journaled in one order and the served state that order's result, before
-and after a restart (the journal's replay)."""
+and after a restart (the journal's replay); an update whose journal write fails on a full disk
+gets no acknowledgement and is undone, and updates work again once there is room."""
 
 import os
 import signal
@@ -120,6 +121,50 @@ class Durability(UpdateTestCase):
                 self.server.stopped = True
                 self.start()
                 self.assertEqual(self.lookup("race", "A"), served)
+
+
+class DiskFull(UpdateTestCase):
+    """The journal on a 1 MiB tmpfs that the test fills."""
+
+    def journal_path(self):
+        self.mnt = os.path.join(self.dir, "small")
+        os.mkdir(self.mnt)
+        if os.geteuid() != 0 or subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", self.mnt],
+                stderr=subprocess.DEVNULL).returncode != 0:
+            self.skipTest("needs root and a tmpfs mount")
+        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt])
+        return os.path.join(self.mnt, "journal.mdb")
+
+    def test_an_update_the_disk_cannot_hold_is_undone_and_not_acknowledged(self):
+        m = self.update("provisioner")
+        m.add("before", 300, "A", "192.0.2.71")
+        self.assertEqual(self.send(m, tcp=True), dns.rcode.NOERROR)
+        filler = os.path.join(self.mnt, "filler")
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        m = self.update("provisioner")
+        for i in range(40):
+            m.add("full%d" % i, 300, "TXT", "x" * 200)
+        try:
+            rc = self.send(m, tcp=True)
+        except (OSError, EOFError, dns.exception.DNSException):
+            rc = None  # no reply: not acknowledged
+        self.assertNotEqual(rc, dns.rcode.NOERROR)
+        self.assertEqual(self.lookup("full0", "TXT"), [])
+        self.assertEqual(self.lookup("before", "A"), ["192.0.2.71"])
+        self.assertRegex(self.server.log(), r"journal .*(undone|refused)|refused: .*journal")
+        os.unlink(filler)
+        m = self.update("provisioner")
+        m.add("after", 300, "A", "192.0.2.72")
+        self.assertEqual(self.send(m, tcp=True), dns.rcode.NOERROR)
+        self.assertEqual(self.lookup("after", "A"), ["192.0.2.72"])
+        self.server.stop()
 
 
 if __name__ == "__main__":

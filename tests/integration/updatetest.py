@@ -50,7 +50,7 @@ class UpdateTestCase(AnamedTestCase):
         self.keys = {n: Key.random(n) for n in ("acme", "provisioner", "admin", "other")}
         self.zone_file = self.write(ZONE + ".zone", ZONE_TEXT)
         self.sock = os.path.join(self.dir, "ctl.sock")
-        self.journal = os.path.join(self.dir, "journal.mdb")
+        self.journal = self.journal_path()
         keys = "".join('  - {name: %s, algorithm: %s, secret: "%s"}\n' % (k.name, k.algorithm, k.secret)
                        for k in self.keys.values())
         self.config = self.write("anamed.yaml", """
@@ -64,6 +64,9 @@ keys:
 %s%s""" % (self.port, self.sock, self.journal, keys, ZONE, self.zone_file, POLICY,
            self.EXTRA_ZONE_CONFIG))
         self.start()
+
+    def journal_path(self):
+        return os.path.join(self.dir, "journal.mdb")
 
     def start(self):
         self.server = Anamed(["--config", self.config], self.dir, self.port)
