@@ -158,7 +158,7 @@ class DiskFull(UpdateTestCase):
         self.assertNotEqual(rc, dns.rcode.NOERROR)
         self.assertEqual(self.lookup("full0", "TXT"), [])
         self.assertEqual(self.lookup("before", "A"), ["192.0.2.71"])
-        self.assertRegex(self.server.log(), r"journal .*(undone|refused)|refused: .*journal")
+        self.assertRegex(self.server.log(), r"journal .*undone")
         os.unlink(filler)
         m = self.update("provisioner")
         m.add("after", 300, "A", "192.0.2.72")
