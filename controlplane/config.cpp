@@ -100,7 +100,7 @@ public:
         if (auto r = root["remotes"]) c.remotes = parse_remotes(r, path_);
         for (const auto& z : zones) {
             only_keys(z, {"name", "file", "notify", "allow-transfer", "primary", "ixfr-history",
-                          "update-policy"});
+                          "update-policy", "dnssec"});
             if (!z["name"]) fail(z, "each zone needs a name");
             ZoneConfig zc{str(z["name"], "zone name"),
                           z["file"] ? str(z["file"], "zone file") : ""};
@@ -108,6 +108,7 @@ public:
                 fail(z["name"], "'" + zc.name + "' is not a valid zone name");
             parse_zone_peers(z, path_, zc);
             if (auto u = z["update-policy"]) parse_update_policy(u, path_, zc);
+            if (auto d = z["dnssec"]) parse_dnssec_config(d, path_, dir.string(), zc);
             if (zc.file.empty() && zc.primary.empty())
                 fail(z, "zone " + zc.name + " needs a file (or primary: for a secondary)");
             std::filesystem::path f(zc.file);

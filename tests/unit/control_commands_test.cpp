@@ -126,7 +126,11 @@ TEST(CommandLine, UsageErrorsNameTheCommandAndItsHelp) {
     EXPECT_EQ(
         usage_error({"zone"}),
         (std::pair<std::string, std::string>{
-            "zone: expected list, check, reload, flush, status, refresh or retransfer", "zone"}));
+            "zone: expected list, check, reload, flush, status, refresh, retransfer, key generate, "
+            "key list or ds",
+            "zone"}));
+    EXPECT_EQ(cli::parse({"zone", "key", "generate", "a.test", "ksk"}, "/s").cmd->sends,
+              Command::zone_key_generate);
     EXPECT_EQ(usage_error({"zone", "flush"}),
               (std::pair<std::string, std::string>{"zone: expected flush ZONE", "zone flush"}));
     EXPECT_EQ(usage_error({"record", "add", "a.test", "x", "A"}).first,
@@ -167,8 +171,9 @@ TEST(CommandLine, CompletesFromTheTable) {
     auto complete = [&](const Words& w) { return cli::complete(w, "/default", ask); };
     EXPECT_EQ(complete({"zo"}), (Words{"zone"}));
     EXPECT_EQ(complete({""}), (Words{"status", "stats", "zone", "record", "alias"}));
-    EXPECT_EQ(complete({"zone", ""}),
-              (Words{"list", "check", "reload", "flush", "status", "refresh", "retransfer"}));
+    EXPECT_EQ(complete({"zone", ""}), (Words{"list", "check", "reload", "flush", "status",
+                                             "refresh", "retransfer", "key", "ds"}));
+    EXPECT_EQ(complete({"zone", "key", ""}), (Words{"generate", "list"}));
     EXPECT_EQ(complete({"record", "s"}), (Words{"show"}));  // "set" is an alias, not offered
     EXPECT_EQ(complete({"record", "re"}), (Words{"replace"}));
     EXPECT_EQ(complete({"zone", "check", "x"}), (Words{"@file"}));
