@@ -58,6 +58,9 @@ struct DnssecKey {
     bool verify(std::string_view data, std::string_view sig) const;
 };
 
+// The DNSKEY public key field of a libcrypto key (RFC 3110, RFC 6605, RFC 8080); empty when
+// it cannot be read.
+std::string dnskey_public_field(EVP_PKEY* key, uint8_t alg);
 // RFC 4034 Appendix B.
 uint16_t key_tag(std::string_view dnskey_rdata);
 // A DS RDATA (digest type 2, SHA-256) for a DNSKEY at `owner` (wire, any case).
