@@ -75,12 +75,12 @@ std::vector<uint8_t> frame_for(const std::vector<uint8_t>& q, bool v6, const dp:
 
 // What the guard stage is given in each run: none (RRL off), RRL on at a rate no source
 // reaches, or RRL on under a flood of 1M distinct /24s (every response a new bucket, each
-// replacing the stalest of its line).
+// replacing the stalest of its line); the RRL runs with either kind of table.
 enum class Rrl { off, not_limiting, flood_1m };
 
 // The DPDK worker's per-burst work minus the PMD: refresh frames, classify, respond_burst
 // in place (each reply over its query in the frame), the guard (as worker.cpp), rewrite.
-template <Rrl mode>
+template <Rrl mode, RrlTableKind table = RrlTableKind::per_worker>
 void BM_packet_path(benchmark::State& state) {
     static uint8_t bufs[burst][room];
     BurstItem items[burst];
@@ -89,6 +89,7 @@ void BM_packet_path(benchmark::State& state) {
     GuardPolicy policy;
     policy.rrl.enabled = mode != Rrl::off;
     policy.rrl.rate = mode == Rrl::flood_1m ? 5 : 1000000;
+    policy.rrl.table = table;
     ClientAddr src[burst];
     uint64_t keys[burst];
     ResponseGuard guard(&policy);
@@ -202,6 +203,10 @@ int main(int argc, char** argv) {
                                  BM_packet_path<Rrl::not_limiting>);
     benchmark::RegisterBenchmark("packet_path_rrl_flood_1m_sources/burst32",
                                  BM_packet_path<Rrl::flood_1m>);
+    benchmark::RegisterBenchmark("packet_path_rrl_shared_not_limiting/burst32",
+                                 BM_packet_path<Rrl::not_limiting, RrlTableKind::shared>);
+    benchmark::RegisterBenchmark("packet_path_rrl_shared_flood_1m_sources/burst32",
+                                 BM_packet_path<Rrl::flood_1m, RrlTableKind::shared>);
     benchmark::RegisterBenchmark("baseline/5tswap_burst32", BM_5tswap_baseline);
     int bargc = int(args.rest.size());
     benchmark::Initialize(&bargc, args.rest.data());

@@ -6,7 +6,8 @@
 //     slip: 2                 # every 2nd limited response goes out empty with TC=1
 //     ipv4-prefix: 24
 //     ipv6-prefix: 56
-//     table-size: 65536       # buckets per worker (fixed memory, 16 bytes each)
+//     table-size: 65536       # buckets per table (fixed memory, 16 bytes each)
+//     table: shared           # one table for all workers, or per-worker (rrl.hpp)
 //     exempt: [192.0.2.0/24, "2001:db8::/32"]
 //   cookies:
 //     secret: 0123456789abcdef0123456789abcdef   # 16 bytes in hex, the same on every node
@@ -71,13 +72,23 @@ public:
     }
 
     void rrl(const YAML::Node& n, RrlConfig& r) const {
-        only_keys(n, {"rate-limit", "slip", "ipv4-prefix", "ipv6-prefix", "table-size", "exempt"});
+        only_keys(n, {"rate-limit", "slip", "ipv4-prefix", "ipv6-prefix", "table-size", "table",
+                      "exempt"});
         r.enabled = true;
         if (auto v = n["rate-limit"]) r.rate = uint(v, "rate-limit", 1, 1000000);
         if (auto v = n["slip"]) r.slip = uint(v, "slip", 0, 100);
         if (auto v = n["ipv4-prefix"]) r.v4_prefix = uint8_t(uint(v, "ipv4-prefix", 8, 32));
         if (auto v = n["ipv6-prefix"]) r.v6_prefix = uint8_t(uint(v, "ipv6-prefix", 16, 128));
         if (auto v = n["table-size"]) r.table_size = uint(v, "table-size", 64, 1u << 26);
+        if (auto v = n["table"]) {
+            const std::string kind = str(v, "table");
+            if (kind == "shared")
+                r.table = RrlTableKind::shared;
+            else if (kind == "per-worker")
+                r.table = RrlTableKind::per_worker;
+            else
+                fail(v, "table must be shared or per-worker, not '" + kind + "'");
+        }
         if (auto v = n["exempt"]) {
             if (!v.IsSequence()) fail(v, "exempt must be a list of ADDRESS/PREFIX");
             for (const auto& p : v) r.exempt.push_back(prefix(p));

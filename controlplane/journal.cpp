@@ -19,19 +19,6 @@ std::string_view view(const MDB_val& v) {
     return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
 
-// A write transaction's body; commits when it returns 0, aborts otherwise.
-std::string write_txn(MDB_env* env, const char* what, const std::function<int(MDB_txn*)>& body) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env, nullptr, 0, &txn);
-    if (rc != 0) return err("journal begin", rc);
-    if ((rc = body(txn)) != 0) {
-        mdb_txn_abort(txn);
-        return err(what, rc);
-    }
-    rc = mdb_txn_commit(txn);
-    return rc == 0 ? "" : err("journal commit", rc);
-}
-
 }  // namespace
 
 Journal::Journal(const std::string& path, bool salvage) : path_(path) {
@@ -99,12 +86,42 @@ void Journal::open_env() {
 }
 
 Journal::~Journal() {
+    // Pending appends were applied and served, though not acknowledged: keep them.
+    if (pending_) mdb_txn_commit(pending_);
     if (env_) mdb_env_close(env_);
 }
 
+std::string Journal::write(const char* what, const std::function<int(MDB_txn*)>& body) {
+    int rc = pending_ ? 0 : mdb_txn_begin(env_, nullptr, 0, &pending_);
+    if (rc != 0) return pending_ = nullptr, err("journal begin", rc);
+    MDB_txn* child = nullptr;
+    if ((rc = mdb_txn_begin(env_, pending_, 0, &child)) != 0) return err("journal begin", rc);
+    if ((rc = body(child)) != 0) {
+        mdb_txn_abort(child);
+        return err(what, rc);
+    }
+    rc = mdb_txn_commit(child);
+    return rc == 0 ? "" : err(what, rc);
+}
+
+int Journal::read(const std::function<int(MDB_txn*)>& body) const {
+    if (pending_) return body(pending_);
+    MDB_txn* txn = nullptr;
+    if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn); rc != 0) return rc;
+    const int rc = body(txn);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 std::string Journal::append(const std::vector<std::pair<std::string, std::string>>& entries) {
+    std::string e = append_unsynced(entries);
+    return e.empty() ? sync() : e;
+}
+
+std::string Journal::append_unsynced(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
     uint64_t seq = next_;
-    std::string e = write_txn(env_, "journal write", [&](MDB_txn* txn) {
+    std::string e = write("journal write", [&](MDB_txn* txn) {
         for (const auto& [zone, batch] : entries) {
             std::string key = seq_key(seq), value = sealed(key, entry_value(zone, batch));
             MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
@@ -117,31 +134,24 @@ std::string Journal::append(const std::vector<std::pair<std::string, std::string
     return e;
 }
 
-std::string Journal::append_unsynced(
-    const std::vector<std::pair<std::string, std::string>>& entries) {
-    // MDB_NOSYNC for this commit only: its pages reach the file (the page cache), sync() the disk.
-    if (const int rc = mdb_env_set_flags(env_, MDB_NOSYNC, 1); rc != 0)
-        return err("journal flags", rc);
-    std::string e = append(entries);
-    mdb_env_set_flags(env_, MDB_NOSYNC, 0);
-    return e;
-}
-
+// One commit, one fsync (LMDB's default), for every append since the last sync. Each commit
+// is synced: LMDB reuses the pages of older transactions, so a commit left unsynced could,
+// on a power loss, damage entries that were already acknowledged.
 std::string Journal::sync() {
-    const int rc = mdb_env_sync(env_, 1);
-    return rc == 0 ? "" : err("journal sync", rc);
+    if (!pending_) return "";
+    const int rc = mdb_txn_commit(pending_);
+    pending_ = nullptr;
+    return rc == 0 ? "" : err("journal commit", rc);
 }
 
 std::string Journal::for_each(
     const std::function<void(uint64_t, const std::string&, const std::string&)>& f) const {
-    MDB_txn* txn = nullptr;
-    if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn); rc != 0)
-        return err("journal read", rc);
-    MDB_cursor* cur = nullptr;
     std::vector<Entry> entries;
     std::string error;
-    int rc = mdb_cursor_open(txn, entries_, &cur);
-    if (rc == 0) {
+    const int rc = read([&](MDB_txn* txn) {
+        MDB_cursor* cur = nullptr;
+        int rc = mdb_cursor_open(txn, entries_, &cur);
+        if (rc != 0) return rc;
         MDB_val k, v;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -155,24 +165,25 @@ std::string Journal::for_each(
             entries.push_back(std::move(x));
         }
         mdb_cursor_close(cur);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND && error.empty()) error = err("journal read", rc);
-    mdb_txn_abort(txn);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    });
+    if (rc != 0 && error.empty()) error = err("journal read", rc);
     for (const auto& x : entries) f(x.seq, x.zone, x.batch);
     return error;
 }
 
 std::string Journal::mark_flushed(const std::string& zone, uint32_t serial, FlushMark& mark) {
     mark = FlushMark{serial, next_ - 1};
-    return write_txn(env_, "journal flush mark", [&](MDB_txn* txn) {
+    std::string e = write("journal flush mark", [&](MDB_txn* txn) {
         std::string key = zone, value = sealed(key, flush_value(mark));
         MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
         return mdb_put(txn, flushed_, &k, &v, 0);
     });
+    return e.empty() ? sync() : e;
 }
 
 std::string Journal::drop_through(const std::string& zone, uint64_t through) {
-    return write_txn(env_, "journal delete", [&](MDB_txn* txn) {
+    std::string e = write("journal delete", [&](MDB_txn* txn) {
         MDB_cursor* cur = nullptr;
         int rc = mdb_cursor_open(txn, entries_, &cur);
         if (rc != 0) return rc;
@@ -189,27 +200,25 @@ std::string Journal::drop_through(const std::string& zone, uint64_t through) {
         mdb_cursor_close(cur);
         return rc == MDB_NOTFOUND ? 0 : rc;
     });
+    return e.empty() ? sync() : e;
 }
 
 std::optional<FlushMark> Journal::flushed(const std::string& zone) const {
-    MDB_txn* txn = nullptr;
-    if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) != 0) return std::nullopt;
-    std::string key = zone;
-    MDB_val k{key.size(), key.data()}, v;
     std::optional<FlushMark> out;
-    FlushMark m;
-    if (mdb_get(txn, flushed_, &k, &v) == 0)
-        if (const auto rest = unsealed(key, view(v)); rest && parse_flush(*rest, m)) out = m;
-    mdb_txn_abort(txn);
+    read([&](MDB_txn* txn) {
+        std::string key = zone;
+        MDB_val k{key.size(), key.data()}, v;
+        FlushMark m;
+        if (mdb_get(txn, flushed_, &k, &v) == 0)
+            if (const auto rest = unsealed(key, view(v)); rest && parse_flush(*rest, m)) out = m;
+        return 0;
+    });
     return out;
 }
 
 size_t Journal::entries() const {
-    MDB_txn* txn = nullptr;
     MDB_stat st{};
-    if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn) != 0) return 0;
-    mdb_stat(txn, entries_, &st);
-    mdb_txn_abort(txn);
+    read([&](MDB_txn* txn) { return mdb_stat(txn, entries_, &st); });
     return st.ms_entries;
 }
 

@@ -34,11 +34,13 @@ public:
     Journal(const Journal&) = delete;
     Journal& operator=(const Journal&) = delete;
 
-    // Appends one entry per zone (zone, batch JSON) in one transaction and commits it to
-    // disk: a change touching several zones is recorded whole or not at all. "" or the error.
+    // Appends one entry per zone (zone, batch JSON) and commits it to disk: a change touching
+    // several zones is recorded whole or not at all. "" or the error.
     std::string append(const std::vector<std::pair<std::string, std::string>>& entries);
-    // Group commit: append() without waiting for the disk, then one sync() that makes every
-    // such append durable. Nothing appended this way may be acknowledged before sync().
+    // Group commit: appends (each whole or not at all) into one open write transaction, then
+    // one sync() commits that transaction, the one write to disk for all of them. Nothing
+    // appended this way may be acknowledged before sync() returns "". A failed sync() loses
+    // every append since the last one. Reads see pending appends.
     std::string append_unsynced(const std::vector<std::pair<std::string, std::string>>& entries);
     std::string sync();
     // Calls f(seq, zone, batch) for every entry, oldest first. "" or the read error that
@@ -61,10 +63,16 @@ public:
 
 private:
     void open_env();
+    // body in a child of the pending write transaction (begun when there is none): its
+    // changes join the pending ones when it returns 0, are dropped otherwise.
+    std::string write(const char* what, const std::function<int(MDB_txn*)>& body);
+    // body on a transaction that sees every append: the pending one, or a read-only one.
+    int read(const std::function<int(MDB_txn*)>& body) const;
 
     std::string path_;
     MDB_env* env_ = nullptr;
     MDB_dbi entries_ = 0, flushed_ = 0;
+    MDB_txn* pending_ = nullptr;  // the open group-commit transaction, committed by sync()
     uint64_t next_ = 1;
 };
 

@@ -55,11 +55,13 @@ void KernelFrontend::start(const std::vector<ListenAddr>& addrs) {
     tcp_ = std::make_unique<TcpServer>(snap_, tcp, opts_.tcp, opts_.handoff, opts_.guard);
     stats_.push_back(std::make_unique<CounterBlock>());
     tcp_->start(*stats_.back());
+    shared_rrl_ = ResponseGuard::shared_table(opts_.guard);
     for (int fd : udp) {
         set_rcvbuf(fd, opts_.udp_rcvbuf);
         fds_.push_back(fd);
         stats_.push_back(std::make_unique<CounterBlock>());
-        guards_.push_back(std::make_unique<ResponseGuard>(opts_.guard, opts_.udp_workers));
+        guards_.push_back(
+            std::make_unique<ResponseGuard>(opts_.guard, opts_.udp_workers, shared_rrl_.get()));
         if (RrlTable* t = guards_.back()->table()) reporter_.add(t);
     }
     for (size_t i = 0; i < fds_.size(); ++i) {

@@ -4,10 +4,19 @@
 
 namespace anamed {
 
-ResponseGuard::ResponseGuard(const GuardPolicy* policy, unsigned share)
+ResponseGuard::ResponseGuard(const GuardPolicy* policy, unsigned share, RrlTable* shared)
     : policy_(policy && (policy->rrl.enabled || policy->cookies.enabled) ? policy : nullptr) {
-    if (policy_ && policy_->rrl.enabled) rrl_ = std::make_unique<RrlTable>(policy_->rrl, share);
+    if (policy_ && policy_->rrl.enabled) {
+        if (shared == nullptr) own_ = std::make_unique<RrlTable>(policy_->rrl, share);
+        rrl_ = shared ? shared : own_.get();
+    }
     tick();
+}
+
+std::unique_ptr<RrlTable> ResponseGuard::shared_table(const GuardPolicy* policy) {
+    if (policy == nullptr || !policy->rrl.enabled || policy->rrl.table != RrlTableKind::shared)
+        return nullptr;
+    return std::make_unique<RrlTable>(policy->rrl);
 }
 
 RrlClass ResponseGuard::classify(const ResponseInfo& info, size_t len) const noexcept {

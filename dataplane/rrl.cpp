@@ -31,6 +31,17 @@ uint64_t load_u64(const uint8_t* p) {
     return v;
 }
 
+// A bucket's state word: the time of its last update (ms) and its tokens (thousandths).
+uint64_t pack(uint32_t stamp, int32_t tokens) {
+    return uint64_t(stamp) << 32 | uint32_t(tokens);
+}
+uint32_t stamp_of(uint64_t state) {
+    return uint32_t(state >> 32);
+}
+int64_t tokens_of(uint64_t state) {
+    return int32_t(uint32_t(state));
+}
+
 }  // namespace
 
 const char* rrl_class_name(RrlClass c) noexcept {
@@ -52,57 +63,52 @@ bool prefix_contains(const RrlPrefix& p, const ClientAddr& a) noexcept {
     return std::memcmp(m.bytes, p.addr.bytes, a.len) == 0;
 }
 
+RrlEventRing::RrlEventRing() : slots_(new Slot[size]) {
+    for (size_t i = 0; i < size; ++i) slots_[i].seq.store(i, std::memory_order_relaxed);
+}
+
+// Vyukov's bounded queue: a producer claims a position whose slot is free for it, fills the
+// slot, then publishes it by its sequence number.
+bool RrlEventRing::push(const RrlEvent& e) noexcept {
+    size_t pos = head_.load(std::memory_order_relaxed);
+    while (true) {
+        Slot& s = slots_[pos % size];
+        const size_t seq = s.seq.load(std::memory_order_acquire);
+        const auto diff = intptr_t(seq) - intptr_t(pos);
+        if (diff < 0) return false;  // full: the reporter lags
+        if (diff == 0) {
+            if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+                s.e = e;
+                s.seq.store(pos + 1, std::memory_order_release);
+                return true;
+            }
+        } else {
+            pos = head_.load(std::memory_order_relaxed);
+        }
+    }
+}
+
+bool RrlEventRing::pop(RrlEvent& e) noexcept {
+    Slot& s = slots_[tail_ % size];
+    if (s.seq.load(std::memory_order_acquire) != tail_ + 1) return false;
+    e = s.e;
+    s.seq.store(tail_ + size, std::memory_order_release);
+    ++tail_;
+    return true;
+}
+
 RrlTable::RrlTable(const RrlConfig& cfg, unsigned share)
-    : cfg_(cfg), rate_(std::clamp<uint32_t>(cfg.rate / std::max(1u, share), 1, max_rate)) {
+    : cfg_(cfg),
+      shared_(cfg.table == RrlTableKind::shared),
+      rate_(std::clamp<uint32_t>(cfg.rate / (shared_ ? 1 : std::max(1u, share)), 1, max_rate)) {
     lines_ = std::bit_ceil(std::max<size_t>(cfg.table_size, 4) / 4);
     table_.reset(new Line[lines_]);
     std::memset(static_cast<void*>(table_.get()), 0, lines_ * sizeof(Line));
-    ring_.reset(new RrlEvent[ring_size]);
     auto top_bits = [](unsigned bits) { return bits == 0 ? 0 : ~0ULL << (64 - bits); };
     mask4_ = top_bits(std::min<unsigned>(cfg.v4_prefix, 32));
     const unsigned v6 = std::min<unsigned>(cfg.v6_prefix, 128);
     mask6_[0] = top_bits(std::min(v6, 64u));
     mask6_[1] = top_bits(v6 > 64 ? v6 - 64 : 0);
-}
-
-void RrlTable::push_event(const RrlEvent& e) noexcept {
-    const size_t h = head_.load(std::memory_order_relaxed);
-    if (h - tail_.load(std::memory_order_acquire) >= ring_size) return;  // the reporter lags
-    ring_[h % ring_size] = e;
-    head_.store(h + 1, std::memory_order_release);
-}
-
-bool RrlTable::pop_event(RrlEvent& e) noexcept {
-    const size_t t = tail_.load(std::memory_order_relaxed);
-    if (t == head_.load(std::memory_order_acquire)) return false;
-    e = ring_[t % ring_size];
-    tail_.store(t + 1, std::memory_order_release);
-    return true;
-}
-
-// The bucket of hash h: the line's matching one, or the line's free or stalest one taken
-// over (a bucket that was limiting reports its end).
-RrlTable::Bucket& RrlTable::find(uint64_t h, uint32_t now_ms, bool& fresh) noexcept {
-    Line& line = table_[(h >> 32) & (lines_ - 1)];
-    const uint32_t tag = uint32_t(h) | 1;
-    Bucket* victim = &line.b[0];
-    for (Bucket& b : line.b) {
-        if (b.tag == tag) {
-            fresh = false;
-            return b;
-        }
-        if (b.tag == 0 || (victim->tag != 0 && now_ms - b.stamp > now_ms - victim->stamp))
-            victim = &b;
-    }
-    if (victim->limited != 0) {
-        RrlEvent e;
-        e.tag = victim->tag;
-        e.limited = victim->limited;
-        push_event(e);
-    }
-    *victim = Bucket{tag, now_ms, int32_t(rate_ * 1000), 0};
-    fresh = true;
-    return *victim;
 }
 
 // The prefix (the first bits of the address, as big-endian words, masked) and the name and
@@ -121,42 +127,138 @@ uint64_t RrlTable::key(const ClientAddr& client, RrlClass cls, uintptr_t name) c
                (uint64_t(name) + uint8_t(cls)) * 0x165667B19E3779F9ULL);
 }
 
-RrlTable::Verdict RrlTable::check(uint64_t h, const ClientAddr& client, RrlClass cls,
-                                  uint32_t now_ms) noexcept {
-    bool fresh = false;
-    Bucket& b = find(h, now_ms, fresh);
-    const int64_t cap = int64_t(rate_) * 1000;
-    if (!fresh) {
-        const uint32_t elapsed = std::min<uint32_t>(now_ms - b.stamp, 2000);
-        b.tokens = int32_t(std::min<int64_t>(cap, b.tokens + int64_t(elapsed) * rate_));
-        b.stamp = now_ms;
-    }
-    if (b.tokens >= 1000) {
-        b.tokens -= 1000;
-        // Limiting ends once the bucket has filled up again: a second without excess.
-        if (b.limited != 0 && b.tokens + 1000 >= cap) {
-            RrlEvent e;
-            e.tag = b.tag;
-            e.limited = b.limited;
-            push_event(e);
-            b.limited = 0;
-        }
-        return Verdict::pass;
-    }
+bool RrlTable::exempt(const ClientAddr& client) const noexcept {
     for (const RrlPrefix& ex : cfg_.exempt)
-        if (prefix_contains(ex, client)) return Verdict::pass;
-    if (b.limited++ == 0) {
+        if (prefix_contains(ex, client)) return true;
+    return false;
+}
+
+void RrlTable::report_end(uint32_t tag, uint32_t limited) noexcept {
+    RrlEvent e;
+    e.tag = tag;
+    e.limited = limited;
+    events_.push(e);
+}
+
+RrlTable::Verdict RrlTable::over_rate(uint32_t tag, uint32_t limited, const ClientAddr& client,
+                                      RrlClass cls) noexcept {
+    if (limited == 0) {
         RrlEvent e;
-        e.tag = b.tag;
+        e.tag = tag;
         e.start = true;
         e.cls = cls;
         const unsigned bits = client.len == 4 ? cfg_.v4_prefix : cfg_.v6_prefix;
         e.bits = uint8_t(std::min<unsigned>(bits, client.len * 8u));
         e.prefix = masked(client, bits);
-        push_event(e);
+        events_.push(e);
     }
-    if (cfg_.slip != 0 && b.limited % cfg_.slip == 0) return Verdict::slip;
+    if (cfg_.slip != 0 && (limited + 1) % cfg_.slip == 0) return Verdict::slip;
     return Verdict::drop;
+}
+
+// ---- per-worker: plain loads and stores
+
+// The bucket of hash h: the line's matching one, or the line's free or stalest one taken
+// over (a bucket that was limiting reports its end).
+RrlTable::Bucket& RrlTable::find_local(uint64_t h, uint32_t now_ms, bool& fresh) noexcept {
+    Line& line = table_[(h >> 32) & (lines_ - 1)];
+    const uint32_t tag = uint32_t(h) | 1;
+    Bucket* victim = &line.b[0];
+    for (Bucket& b : line.b) {
+        if (b.tag == tag) {
+            fresh = false;
+            return b;
+        }
+        if (b.tag == 0 ||
+            (victim->tag != 0 && now_ms - stamp_of(b.state) > now_ms - stamp_of(victim->state)))
+            victim = &b;
+    }
+    if (victim->limited != 0) report_end(victim->tag, victim->limited);
+    *victim = Bucket{tag, 0, pack(now_ms, int32_t(rate_ * 1000))};
+    fresh = true;
+    return *victim;
+}
+
+RrlTable::Verdict RrlTable::check_local(uint64_t h, const ClientAddr& client, RrlClass cls,
+                                        uint32_t now_ms) noexcept {
+    bool fresh = false;
+    Bucket& b = find_local(h, now_ms, fresh);
+    const int64_t cap = int64_t(rate_) * 1000;
+    int64_t tokens = tokens_of(b.state);
+    if (!fresh) {
+        const uint32_t elapsed = std::min<uint32_t>(now_ms - stamp_of(b.state), 2000);
+        tokens = std::min<int64_t>(cap, tokens + int64_t(elapsed) * rate_);
+    }
+    if (tokens >= 1000) {
+        b.state = pack(now_ms, int32_t(tokens - 1000));
+        // Limiting ends once the bucket has filled up again: a second without excess.
+        if (b.limited != 0 && tokens >= cap) {
+            report_end(b.tag, b.limited);
+            b.limited = 0;
+        }
+        return Verdict::pass;
+    }
+    b.state = pack(now_ms, int32_t(tokens));
+    if (exempt(client)) return Verdict::pass;
+    return over_rate(b.tag, b.limited++, client, cls);
+}
+
+// ---- shared: relaxed atomics on the same buckets, a compare-and-swap on the state word
+
+// The bucket of hash h, as find_local() but with the takeover of a stale bucket claimed by
+// a compare-and-swap of its tag; null when another worker took it over first.
+RrlTable::Bucket* RrlTable::find_shared(uint64_t h, uint32_t now_ms) noexcept {
+    Line& line = table_[(h >> 32) & (lines_ - 1)];
+    const uint32_t tag = uint32_t(h) | 1;
+    Bucket* victim = nullptr;
+    uint32_t victim_tag = 0, victim_age = 0;
+    for (Bucket& b : line.b) {
+        const uint32_t t = std::atomic_ref<uint32_t>(b.tag).load(std::memory_order_relaxed);
+        if (t == tag) return &b;
+        const uint64_t st = std::atomic_ref<uint64_t>(b.state).load(std::memory_order_relaxed);
+        // Workers read the clock at different moments: a stamp a little ahead is age 0.
+        const int32_t ago = int32_t(now_ms - stamp_of(st));
+        const uint32_t age = t == 0 ? UINT32_MAX : uint32_t(std::max(ago, 0));
+        if (victim == nullptr || age > victim_age) victim = &b, victim_tag = t, victim_age = age;
+    }
+    if (!std::atomic_ref<uint32_t>(victim->tag)
+             .compare_exchange_strong(victim_tag, tag, std::memory_order_relaxed))
+        return nullptr;
+    const uint32_t limited =
+        std::atomic_ref<uint32_t>(victim->limited).exchange(0, std::memory_order_relaxed);
+    if (limited != 0) report_end(victim_tag, limited);
+    std::atomic_ref<uint64_t>(victim->state)
+        .store(pack(now_ms, int32_t(rate_ * 1000)), std::memory_order_relaxed);
+    return victim;
+}
+
+RrlTable::Verdict RrlTable::check_shared(uint64_t h, const ClientAddr& client, RrlClass cls,
+                                         uint32_t now_ms) noexcept {
+    Bucket* b = find_shared(h, now_ms);
+    if (b == nullptr) b = find_shared(h, now_ms);
+    if (b == nullptr) return Verdict::pass;  // the line changes hands under a flood: let it go
+    const int64_t cap = int64_t(rate_) * 1000;
+    std::atomic_ref<uint64_t> state(b->state);
+    uint64_t old = state.load(std::memory_order_relaxed), next;
+    int64_t tokens;
+    do {
+        const int32_t ago = int32_t(now_ms - stamp_of(old));
+        tokens = tokens_of(old);
+        if (ago > 0) tokens = std::min<int64_t>(cap, tokens + int64_t(std::min(ago, 2000)) * rate_);
+        next = pack(ago > 0 ? now_ms : stamp_of(old),
+                    int32_t(tokens >= 1000 ? tokens - 1000 : tokens));
+        if (next == old) break;  // limited and no time passed: nothing to write
+    } while (!state.compare_exchange_weak(old, next, std::memory_order_relaxed));
+    std::atomic_ref<uint32_t> limited(b->limited);
+    if (tokens >= 1000) {
+        if (tokens >= cap && limited.load(std::memory_order_relaxed) != 0) {
+            const uint32_t n = limited.exchange(0, std::memory_order_relaxed);
+            if (n != 0) report_end(uint32_t(h) | 1, n);
+        }
+        return Verdict::pass;
+    }
+    if (exempt(client)) return Verdict::pass;
+    return over_rate(uint32_t(h) | 1, limited.fetch_add(1, std::memory_order_relaxed), client, cls);
 }
 
 }  // namespace anamed

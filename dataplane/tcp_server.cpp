@@ -56,10 +56,10 @@ void TcpServer::start(CounterBlock& stats) {
     for (int fd : listen_fds_) {
         if (listen(fd, 128) != 0) throw std::runtime_error("listen() failed on a TCP socket");
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        epoll_event ev{EPOLLIN, {.fd = fd}};
+        epoll_event ev{EPOLLIN, {.u64 = uint64_t(uint32_t(fd))}};
         epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
     }
-    epoll_event ev{EPOLLIN, {.fd = inbox_.fd()}};
+    epoll_event ev{EPOLLIN, {.u64 = uint64_t(uint32_t(inbox_.fd()))}};
     epoll_ctl(ep_, EPOLL_CTL_ADD, inbox_.fd(), &ev);
     thread_ = std::thread([this] { loop(); });
 }
@@ -91,19 +91,21 @@ void TcpServer::loop() {
         rcu.online(rcu_id_);
         if (guard_.active()) guard_.tick();
         for (int i = 0; i < n; ++i) {
-            const int fd = events[i].data.fd;
-            if (fd == inbox_.fd()) {
-                take_deliveries();
+            // A connection's events carry its id, the others' their descriptor alone.
+            const uint64_t token = events[i].data.u64;
+            const int fd = int(uint32_t(token));
+            if (token >> 32 == 0) {
+                if (fd == inbox_.fd())
+                    take_deliveries();
+                else
+                    accept_all(fd);
                 continue;
             }
-            bool is_listener = false;
-            for (int l : listen_fds_) is_listener |= (l == fd);
-            if (is_listener) {
-                accept_all(fd);
-                continue;
-            }
+            // The event of a connection closed earlier in this batch (shed to make room for
+            // a new one, say) is stale: a connection accepted since may have its descriptor,
+            // but not its id.
             auto it = conns_.find(fd);
-            if (it == conns_.end()) continue;
+            if (it == conns_.end() || it->second.id != token) continue;
             Conn& c = it->second;
             if (events[i].events & (EPOLLERR | EPOLLHUP)) {
                 close_conn(fd);
@@ -146,11 +148,12 @@ void TcpServer::accept_all(int lfd) {
         ++per_source_[source_key(addr)];
         Conn& c = conns_[fd];
         c.fd = fd;
-        c.id = ++serial_ << 32 | uint32_t(fd);
+        if (uint32_t(++serial_) == 0) ++serial_;  // no id has 0 above the descriptor
+        c.id = serial_ << 32 | uint32_t(fd);
         c.peer = addr;
         c.accepted = c.last = Clock::now();
         c.events = EPOLLIN;
-        epoll_event ev{c.events, {.fd = fd}};
+        epoll_event ev{c.events, {.u64 = c.id}};
         epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
     }
 }
@@ -298,7 +301,7 @@ void TcpServer::update_events(Conn& c) {
     if (!c.awaiting && c.out.size() <= out_high_water) want |= EPOLLIN;
     if (!c.out.empty()) want |= EPOLLOUT;
     if (want == c.events) return;
-    epoll_event ev{want, {.fd = c.fd}};
+    epoll_event ev{want, {.u64 = c.id}};
     epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
     c.events = want;
 }

@@ -40,7 +40,7 @@ public:
 private:
     struct Conn {
         int fd = -1;
-        uint64_t id = 0;           // fd and a serial: what the control plane's reply names
+        uint64_t id = 0;  // a serial (never 0) and the fd: what replies and epoll events name
         std::vector<uint8_t> in;   // bytes received, not yet answered
         std::vector<uint8_t> out;  // bytes not yet accepted by the kernel
         using time_point = std::chrono::steady_clock::time_point;

@@ -116,13 +116,14 @@ void DpdkFrontend::start() {
     for (size_t i = 0; i < nw * fe.ports.size(); ++i)
         fe.counters.push_back(std::make_unique<CounterBlock>());
     const uint64_t hz = rte_get_tsc_hz();
+    fe.shared_rrl = ResponseGuard::shared_table(fe.opts.guard);
     for (unsigned w = 0; w < nw; ++w) {
         auto ctx = std::make_unique<WorkerCtx>();
         ctx->fe = &fe;
         ctx->index = w;
         ctx->lcore = lcores[w];
         ctx->buckets.resize(fe.ports.size());
-        ctx->guard = std::make_unique<ResponseGuard>(fe.opts.guard, nw);
+        ctx->guard = std::make_unique<ResponseGuard>(fe.opts.guard, nw, fe.shared_rrl.get());
         if (RrlTable* t = ctx->guard->table()) fe.reporter.add(t);
         for (auto& b : ctx->buckets)
             b.init(fe.opts.exception_pps == 0 ? 0 : std::max(1u, fe.opts.exception_pps / nw), hz);

@@ -75,6 +75,7 @@ struct DpdkFrontend::Impl {
     std::vector<dp::PortState> ports;
     std::vector<DpdkPortInfo> infos;
     std::vector<std::unique_ptr<CounterBlock>> counters;  // [worker * ports + port]
+    std::unique_ptr<RrlTable> shared_rrl;  // every worker's, with `rrl: {table: shared}`
     std::vector<std::unique_ptr<dp::WorkerCtx>> workers;
     std::vector<uint16_t> started;  // ports to stop and close
     rte_mempool* pool = nullptr;

@@ -54,6 +54,7 @@ private:
     std::vector<std::thread> threads_;
     std::vector<int> fds_;
     std::vector<std::unique_ptr<CounterBlock>> stats_;
+    std::unique_ptr<RrlTable> shared_rrl_;  // every UDP worker's, with `rrl: {table: shared}`
     std::vector<std::unique_ptr<ResponseGuard>> guards_;  // one per UDP socket
     RrlReporter reporter_;
     std::unique_ptr<TcpServer> tcp_;

@@ -20,12 +20,17 @@ struct GuardPolicy {
 
 class ResponseGuard {
 public:
-    // `policy` outlives the guard; null: nothing to do. `share`: see RrlTable.
-    explicit ResponseGuard(const GuardPolicy* policy, unsigned share = 1);
+    // `policy` outlives the guard; null: nothing to do. `share`: see RrlTable. `shared`: the
+    // table all workers use when the policy asks for a shared one (shared_table()); without
+    // it the guard has a table of its own of the policy's kind.
+    explicit ResponseGuard(const GuardPolicy* policy, unsigned share = 1,
+                           RrlTable* shared = nullptr);
+    // The one table for every worker's guard when the policy asks for it; null otherwise.
+    static std::unique_ptr<RrlTable> shared_table(const GuardPolicy* policy);
 
     bool active() const { return policy_ != nullptr; }
     bool cookies() const { return policy_ != nullptr && policy_->cookies.enabled; }
-    RrlTable* table() { return rrl_.get(); }
+    RrlTable* table() { return rrl_; }
 
     // Reads the clocks: once per burst, not per response.
     void tick() noexcept {
@@ -55,7 +60,8 @@ private:
     RrlClass classify(const ResponseInfo& info, size_t len) const noexcept;
 
     const GuardPolicy* policy_;
-    std::unique_ptr<RrlTable> rrl_;
+    std::unique_ptr<RrlTable> own_;
+    RrlTable* rrl_ = nullptr;  // own_, or the workers' shared table
     uint32_t now_ms_ = 0, now_s_ = 0;
 };
 

@@ -4,6 +4,7 @@
 // more, with how many responses were dropped or slipped meanwhile.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <string>
@@ -21,7 +22,10 @@ public:
     RrlReporter(const RrlReporter&) = delete;
     RrlReporter& operator=(const RrlReporter&) = delete;
 
-    void add(RrlTable* t) { tables_.push_back(t); }
+    // A table shared by several workers is added once, whoever adds it.
+    void add(RrlTable* t) {
+        if (std::find(tables_.begin(), tables_.end(), t) == tables_.end()) tables_.push_back(t);
+    }
     void start();
     void stop();
     // One pass over the rings (the thread's work; tests call it directly).

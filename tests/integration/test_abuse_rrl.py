@@ -15,7 +15,8 @@ it. The flood asks ANY at the apex and TXT at a name, from 200 addresses of the 
   * `dig +cookie` shows anamed's server cookie, and a second anamed with the same secret
     accepts it (a third with another secret does not).
 
-Environment: ANAMED_BIN, ANAMED_TESTDATA. Last line: "N passed, N failed, N skipped".
+Environment: ANAMED_BIN, ANAMED_TESTDATA, ANAMED_RRL_TABLE (shared or per-worker: that kind
+of table and two UDP workers; unset: the default table and one worker). Last line: "N passed, N failed, N skipped".
 """
 
 import ctypes
@@ -46,6 +47,8 @@ HOST, PEER = NET + ".1", NET + ".2"
 FLOOD = "198.51.100."
 LEGIT = FLOOD + "250"
 RATE, SLIP, SECONDS = 10, 2, 3.0
+# ANAMED_RRL_TABLE=shared|per-worker: that kind of table (rrl.hpp), and two UDP workers.
+TABLE = os.environ.get("ANAMED_RRL_TABLE", "")
 SECRET = "00112233445566778899aabbccddeeff"
 LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -154,10 +157,11 @@ class TestRrlFlood(AnamedTestCase):
 
     def start(self, host, port, secret=SECRET, rrl=True, name="anamed"):
         zone = os.path.join(DATA, "test.zone")
-        text = ("listen: [\"%s:%d\"]\nworkers: 1\nzones:\n  - {name: example.test., file: %s}\n"
-                "cookies: {secret: %s}\n" % (host, port, zone, secret))
+        text = ("listen: [\"%s:%d\"]\nworkers: %d\nzones:\n  - {name: example.test., file: %s}\n"
+                "cookies: {secret: %s}\n" % (host, port, 2 if TABLE else 1, zone, secret))
         if rrl:
-            text += "rrl: {rate-limit: %d, slip: %d}\n" % (RATE, SLIP)
+            text += "rrl: {rate-limit: %d, slip: %d%s}\n" % (
+                RATE, SLIP, ", table: " + TABLE if TABLE else "")
         cfg = self.write(name + ".yaml", text)
         srv = Anamed(["--config", cfg], self.dir, port, hosts=(host,), log_name=name + ".stderr")
         self.addCleanup(srv.close)

@@ -6,18 +6,13 @@
 #include <fstream>
 
 #include "config.hpp"
+#include "temp_dir.hpp"
 
 namespace anamed {
 namespace {
 
 class AbuseConfig : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string t = ::testing::TempDir() + "anamed-abuse-config-XXXXXX";
-        ASSERT_NE(mkdtemp(t.data()), nullptr);
-        dir_ = t + "/";
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
     std::string path_with(const std::string& extra) const {
         const std::string path = dir_ + "c.yaml";
         std::ofstream(path) << "zones: [{name: example.com, file: x.zone}]\n" << extra;
@@ -31,7 +26,8 @@ protected:
         }
         return "";
     }
-    std::string dir_;
+    test::TempDir tmp_;
+    std::string dir_ = tmp_.path() + "/";
 };
 
 TEST_F(AbuseConfig, OffByDefault) {
@@ -69,6 +65,15 @@ TEST_F(AbuseConfig, ReadsRrlCookiesTcpAndUdp) {
     EXPECT_EQ(c.udp_rcvbuf, 4194304u);
 }
 
+TEST_F(AbuseConfig, RrlTableKind) {
+    // Per-worker by default: cheaper per response under a flood (docs/PERFORMANCE.md).
+    EXPECT_EQ(load_config(path_with("rrl: {}\n")).guard.rrl.table, RrlTableKind::per_worker);
+    EXPECT_EQ(load_config(path_with("rrl: {table: shared}\n")).guard.rrl.table,
+              RrlTableKind::shared);
+    EXPECT_EQ(load_config(path_with("rrl: {table: per-worker}\n")).guard.rrl.table,
+              RrlTableKind::per_worker);
+}
+
 TEST_F(AbuseConfig, ErrorsNameTheLineAndTheFix) {
     EXPECT_NE(error_with("rrl: {rate-limit: 0}\n").find(":2: rrl: rate-limit must be between"),
               std::string::npos);
@@ -76,6 +81,8 @@ TEST_F(AbuseConfig, ErrorsNameTheLineAndTheFix) {
     EXPECT_NE(error_with("rrl: {exempt: [192.0.2.0/33]}\n").find("prefix length is too long"),
               std::string::npos);
     EXPECT_NE(error_with("rrl: {exempt: [nonsense]}\n").find("not an ADDRESS/PREFIX"),
+              std::string::npos);
+    EXPECT_NE(error_with("rrl: {table: global}\n").find("table must be shared or per-worker"),
               std::string::npos);
     EXPECT_NE(error_with("cookies: {secret: abc}\n").find("32 hex digits"), std::string::npos);
     EXPECT_NE(error_with("cookies: {}\n").find("secret is required"), std::string::npos);

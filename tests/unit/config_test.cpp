@@ -6,25 +6,21 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.hpp"
+
 namespace anamed {
 namespace {
 
 // A directory of this test's own, removed when the test ends.
 class ConfigFile : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string t = ::testing::TempDir() + "anamed-config-XXXXXX";
-        ASSERT_NE(mkdtemp(t.data()), nullptr);
-        dir_ = t + "/";
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-
     std::string write_temp(const std::string& name, const std::string& content) const {
         const std::string path = dir_ + name;
         std::ofstream(path) << content;
         return path;
     }
-    std::string dir_;
+    test::TempDir tmp_;
+    std::string dir_ = tmp_.path() + "/";
 };
 
 std::string error_of(const std::string& path) {

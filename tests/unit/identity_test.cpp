@@ -7,22 +7,14 @@
 namespace anamed::test {
 namespace {
 
+// A query in class `cls`, with an EDNS NSID option when `nsid`, without EDNS otherwise.
 std::vector<uint8_t> query(const std::string& name, ldns_rr_type type, ldns_rr_class cls,
                            bool nsid) {
-    ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, cls, 0);
-    ldns_pkt_set_id(p, 0x4242);
-    if (nsid) {
-        static const uint8_t option[] = {0, 3, 0, 0};
-        ldns_pkt_set_edns_udp_size(p, 1232);
-        ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 4, option));
-    }
-    uint8_t* wire = nullptr;
-    size_t len = 0;
-    EXPECT_EQ(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
-    std::vector<uint8_t> out(wire, wire + len);
-    free(wire);
-    ldns_pkt_free(p);
-    return out;
+    QueryOpts o;
+    o.cls = cls;
+    o.edns = nsid;
+    o.edns_options = std::string("\0\3\0\0", 4);
+    return make_query(name, type, o);
 }
 
 std::string edns_data(const Pkt& p) {

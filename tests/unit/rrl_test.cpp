@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "anamed/response_guard.hpp"
 #include "anamed/rrl_reporter.hpp"
 #include "test_util.hpp"
@@ -33,9 +37,24 @@ Tally run(RrlTable& t, const ClientAddr& a, RrlClass c, uintptr_t name, unsigned
     return r;
 }
 
-TEST(Rrl, RateThenSlipEveryNth) {
-    RrlConfig cfg;
-    cfg.enabled = true;
+// Both kinds of table (rrl.hpp) behave the same for one worker.
+class RrlKinds : public ::testing::TestWithParam<RrlTableKind> {
+protected:
+    RrlConfig config() const {
+        RrlConfig cfg;
+        cfg.enabled = true;
+        cfg.table = GetParam();
+        return cfg;
+    }
+};
+INSTANTIATE_TEST_SUITE_P(Tables, RrlKinds,
+                         ::testing::Values(RrlTableKind::per_worker, RrlTableKind::shared),
+                         [](const auto& info) {
+                             return info.param == RrlTableKind::shared ? "shared" : "per_worker";
+                         });
+
+TEST_P(RrlKinds, RateThenSlipEveryNth) {
+    RrlConfig cfg = config();
     cfg.rate = 10;
     cfg.slip = 3;
     RrlTable t(cfg);
@@ -47,9 +66,8 @@ TEST(Rrl, RateThenSlipEveryNth) {
     EXPECT_EQ(run(t, v4(198, 51, 100, 1), RrlClass::positive, 1, 100, 5500).pass, 5u);
 }
 
-TEST(Rrl, BucketsArePerPrefixClassAndName) {
-    RrlConfig cfg;
-    cfg.enabled = true;
+TEST_P(RrlKinds, BucketsArePerPrefixClassAndName) {
+    RrlConfig cfg = config();
     cfg.rate = 5;
     cfg.slip = 0;
     RrlTable t(cfg);
@@ -63,9 +81,8 @@ TEST(Rrl, BucketsArePerPrefixClassAndName) {
     EXPECT_EQ(run(t, v4(198, 51, 100, 1), RrlClass::nxdomain, 7, 10, 1000).pass, 5u);
 }
 
-TEST(Rrl, ExemptPrefixesAreNeverLimited) {
-    RrlConfig cfg;
-    cfg.enabled = true;
+TEST_P(RrlKinds, ExemptPrefixesAreNeverLimited) {
+    RrlConfig cfg = config();
     cfg.rate = 1;
     RrlPrefix ex;
     ex.addr = v4(192, 0, 2, 0);
@@ -76,9 +93,8 @@ TEST(Rrl, ExemptPrefixesAreNeverLimited) {
     EXPECT_EQ(run(t, v4(192, 0, 3, 9), RrlClass::positive, 1, 50, 1000).pass, 1u);
 }
 
-TEST(Rrl, ManySourcesStayInFixedMemoryAndKeepLimiting) {
-    RrlConfig cfg;
-    cfg.enabled = true;
+TEST_P(RrlKinds, ManySourcesStayInFixedMemoryAndKeepLimiting) {
+    RrlConfig cfg = config();
     cfg.rate = 2;
     cfg.slip = 0;
     cfg.table_size = 4096;
@@ -97,9 +113,8 @@ TEST(Rrl, ManySourcesStayInFixedMemoryAndKeepLimiting) {
     EXPECT_EQ(run(t, v4(203, 0, 113, 5), RrlClass::any, 1, 1000, 1000).pass, 2u);
 }
 
-TEST(Rrl, EventsMarkStartAndEndAndTheReporterAggregatesByPrefix) {
-    RrlConfig cfg;
-    cfg.enabled = true;
+TEST_P(RrlKinds, EventsMarkStartAndEndAndTheReporterAggregatesByPrefix) {
+    RrlConfig cfg = config();
     cfg.rate = 4;
     RrlTable a(cfg), b(cfg);
     run(a, v4(198, 51, 100, 1), RrlClass::positive, 1, 20, 1000);
@@ -118,6 +133,120 @@ TEST(Rrl, EventsMarkStartAndEndAndTheReporterAggregatesByPrefix) {
     rep.add(&a);
     rep.add(&b);
     rep.drain();  // logs once for the prefix; must not crash on unmatched ends
+}
+
+// A per-worker table allows its share of the rate; a shared one the whole rate to all
+// workers together, exactly, however their checks interleave.
+TEST(Rrl, PerWorkerTablesSplitTheRateASharedOneHoldsItAcrossThreads) {
+    RrlConfig cfg;
+    cfg.enabled = true;
+    cfg.rate = 1000;
+    cfg.slip = 0;
+    RrlTable per_worker(cfg, 2);
+    EXPECT_EQ(run(per_worker, v4(198, 51, 100, 1), RrlClass::positive, 1, 5000, 1000).pass, 500u);
+
+    cfg.table = RrlTableKind::shared;
+    RrlTable shared(cfg, 2);
+    EXPECT_TRUE(shared.shared());
+    // The bucket exists before the threads start: two workers taking over the same free
+    // bucket at the same instant may let one response more through (rrl.hpp).
+    EXPECT_EQ(run(shared, v4(198, 51, 100, 1), RrlClass::positive, 1, 1, 1000).pass, 1u);
+    std::atomic<unsigned> passed{1}, limited{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w)
+        workers.emplace_back([&, w] {
+            // The same /24 (as RSS spreads one source's queries over the workers).
+            const Tally r =
+                run(shared, v4(198, 51, 100, uint8_t(w)), RrlClass::positive, 1, 20000, 1000);
+            passed += r.pass;
+            limited += r.drop + r.slip;
+        });
+    for (auto& t : workers) t.join();
+    EXPECT_EQ(passed.load(), 1000u);
+    EXPECT_EQ(limited.load(), 39001u);
+    // Exactly one start event for the bucket, whichever worker saw the first excess.
+    RrlEvent e;
+    ASSERT_TRUE(shared.pop_event(e));
+    EXPECT_TRUE(e.start);
+    EXPECT_FALSE(shared.pop_event(e));
+    // A worker whose clock reads a little behind the bucket's stamp neither refills it nor
+    // moves the stamp back.
+    EXPECT_EQ(run(shared, v4(198, 51, 100, 9), RrlClass::positive, 1, 10, 999).pass, 0u);
+    EXPECT_EQ(run(shared, v4(198, 51, 100, 9), RrlClass::positive, 1, 1000, 1100).pass, 100u);
+}
+
+// Two threads flooding distinct sources through one shared table: every response of a new
+// bucket passes, nothing is lost or torn, and the memory stays what it was.
+TEST(Rrl, SharedTableUnderAFloodFromTwoThreadsStaysConsistent) {
+    RrlConfig cfg;
+    cfg.enabled = true;
+    cfg.rate = 2;
+    cfg.slip = 0;
+    cfg.table_size = 4096;
+    cfg.table = RrlTableKind::shared;
+    RrlTable t(cfg);
+    const size_t bytes = t.memory_bytes();
+    std::atomic<unsigned> passed{0};
+    std::vector<std::thread> workers;
+    for (uint32_t w = 0; w < 2; ++w)
+        workers.emplace_back([&, w] {
+            unsigned p = 0;
+            for (uint32_t i = w; i < 400000; i += 2)
+                p += run(t, v4(uint8_t(1 + (i >> 16)), uint8_t(i >> 8), uint8_t(i), 0),
+                         RrlClass::any, 1, 1, 1000)
+                         .pass;
+            passed += p;
+        });
+    for (auto& th : workers) th.join();
+    EXPECT_EQ(passed.load(), 400000u);
+    EXPECT_EQ(t.memory_bytes(), bytes);
+    EXPECT_EQ(run(t, v4(203, 0, 113, 5), RrlClass::any, 1, 1000, 1000).pass, 2u);
+}
+
+// The event ring takes events from several producers at once and gives each back once.
+TEST(Rrl, EventRingHasManyProducersAndDropsWhenFull) {
+    RrlEventRing ring;
+    std::vector<std::thread> producers;
+    for (uint32_t p = 0; p < 4; ++p)
+        producers.emplace_back([&, p] {
+            for (uint32_t i = 0; i < 200; ++i) {
+                RrlEvent e;
+                e.tag = p << 16 | i;
+                EXPECT_TRUE(ring.push(e));
+            }
+        });
+    for (auto& t : producers) t.join();
+    std::vector<bool> seen(4 << 16);
+    RrlEvent e;
+    unsigned n = 0;
+    while (ring.pop(e)) {
+        EXPECT_FALSE(seen[e.tag]);
+        seen[e.tag] = true;
+        ++n;
+    }
+    EXPECT_EQ(n, 800u);
+    // Full: the 1,025th event is dropped, not waited for; popping makes room again.
+    for (unsigned i = 0; i < 1024; ++i) EXPECT_TRUE(ring.push(e));
+    EXPECT_FALSE(ring.push(e));
+    EXPECT_TRUE(ring.pop(e));
+    EXPECT_TRUE(ring.push(e));
+}
+
+// Guards built with the frontends' shared table all use it; the reporter drains it once.
+TEST(ResponseGuard, SharedTableIsOneForAllGuards) {
+    GuardPolicy policy;
+    policy.rrl.enabled = true;
+    EXPECT_EQ(ResponseGuard::shared_table(&policy), nullptr);  // per-worker: none
+    policy.rrl.table = RrlTableKind::shared;
+    auto shared = ResponseGuard::shared_table(&policy);
+    ASSERT_NE(shared, nullptr);
+    ResponseGuard a(&policy, 2, shared.get()), b(&policy, 2, shared.get());
+    EXPECT_EQ(a.table(), shared.get());
+    EXPECT_EQ(b.table(), shared.get());
+    ResponseGuard own(&policy, 2);  // no shared table given: one of its own, of that kind
+    ASSERT_NE(own.table(), nullptr);
+    EXPECT_NE(own.table(), shared.get());
+    EXPECT_TRUE(own.table()->shared());
 }
 
 TEST(ResponseGuard, ValidCookieExemptsAndOthersSlipAsBadcookieOrTc) {

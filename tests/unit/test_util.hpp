@@ -18,6 +18,7 @@
 #include "anamed/respond.hpp"
 #include "compiler.hpp"
 #include "ldns.hpp"
+#include "temp_dir.hpp"
 #include "zone_loader.hpp"
 
 namespace anamed::test {
@@ -26,37 +27,6 @@ using V = std::vector<std::string>;
 inline std::string data_path(const std::string& file) {
     return std::string(ANAMED_TESTDATA) + "/" + file;
 }
-
-// A directory of one test's own under $TMPDIR (or /tmp), removed with its contents when the
-// test ends: tests that run at the same time (ctest -j) never share a file name.
-class TempDir {
-public:
-    TempDir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string templ = std::string(base && *base ? base : "/tmp") + "/anamed-unit-XXXXXX";
-        if (mkdtemp(templ.data()) == nullptr)
-            throw std::runtime_error("mkdtemp " + templ + ": " + std::strerror(errno));
-        dir_ = templ;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::string& path() const { return dir_; }
-    std::string file(const std::string& name) const { return dir_ + "/" + name; }
-    // Writes `content` to the file `name` in this directory and returns its path.
-    std::string write(const std::string& name, const std::string& content) const {
-        const std::string p = file(name);
-        std::ofstream(p) << content;
-        return p;
-    }
-
-private:
-    std::string dir_;
-};
 
 // The test zones compiled into one snapshot (example.test, other.test, sub2.example.test).
 class Served {
@@ -85,17 +55,20 @@ struct QueryOpts {
     uint16_t payload = 1232;
     bool dnssec_ok = false;
     Transport transport = Transport::udp;
+    ldns_rr_class cls = LDNS_RR_CLASS_IN;
+    std::string edns_options;  // the OPT record's RDATA (EDNS options, wire form)
 };
 
 inline std::vector<uint8_t> make_query(const std::string& name, ldns_rr_type type,
                                        QueryOpts o = {}) {
-    ldns_pkt* p =
-        ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, LDNS_RR_CLASS_IN, 0);
+    ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), type, o.cls, 0);
     ldns_pkt_set_id(p, 0x1234);
     if (o.edns) {
         ldns_pkt_set_edns_udp_size(p, o.payload);
         ldns_pkt_set_edns_do(p, o.dnssec_ok);
-        ldns_pkt_set_edns_data(p, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));
+        ldns_pkt_set_edns_data(p,
+                               ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, o.edns_options.size(),
+                                                     o.edns_options.data()));
     }
     uint8_t* wire = nullptr;
     size_t len = 0;

@@ -18,6 +18,7 @@
 
 #include "anamed/tsig.hpp"
 #include "anamed/wire.hpp"
+#include "temp_dir.hpp"
 #include "zone.hpp"
 
 namespace anamed::test {
@@ -27,21 +28,6 @@ using Bytes = std::vector<uint8_t>;
 inline const std::vector<TsigAlgorithm> all_tsig_algorithms = {
     TsigAlgorithm::hmac_md5,    TsigAlgorithm::hmac_sha1,   TsigAlgorithm::hmac_sha224,
     TsigAlgorithm::hmac_sha256, TsigAlgorithm::hmac_sha384, TsigAlgorithm::hmac_sha512};
-
-// A directory of its own under the test temp dir, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        std::string templ = ::testing::TempDir() + "anamed-tsig-XXXXXX";
-        if (!mkdtemp(templ.data())) ADD_FAILURE() << "mkdtemp failed";
-        path_ = templ;
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
 
 // Runs a shell command; its standard output without the final newline. A non-zero exit
 // status fails the test.
