@@ -107,7 +107,7 @@ public:
         if (auto r = root["remotes"]) c.remotes = parse_remotes(r, path_);
         for (const auto& z : zones) {
             only_keys(z, {"name", "file", "notify", "allow-transfer", "primary", "ixfr-history",
-                          "update-policy", "catalog-role", "catalog-zone"});
+                          "update-policy", "catalog-role", "catalog-zone", "dnssec"});
             if (!z["name"]) fail(z, "each zone needs a name");
             ZoneConfig zc{str(z["name"], "zone name"),
                           z["file"] ? str(z["file"], "zone file") : ""};
@@ -116,6 +116,7 @@ public:
             parse_zone_peers(z, path_, zc);
             if (auto u = z["update-policy"]) parse_update_policy(u, path_, zc);
             parse_zone_catalog(z, path_, zc);
+            if (auto d = z["dnssec"]) parse_dnssec_config(d, path_, dir.string(), zc);
             if (zc.file.empty() && zc.primary.empty() &&
                 zc.catalog_role != ZoneConfig::CatalogRole::generate)
                 fail(z, "zone " + zc.name + " needs a file (or primary: for a secondary)");

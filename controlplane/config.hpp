@@ -11,6 +11,7 @@
 #include "anamed/response_guard.hpp"
 #include "anamed/tcp_limits.hpp"
 #include "anamed/tsig.hpp"
+#include "dnssec_config.hpp"
 #include "log.hpp"
 #include "update_policy.hpp"
 
@@ -29,6 +30,7 @@ struct ZoneConfig {
     std::vector<std::string> notify, allow_transfer, primary;
     unsigned ixfr_history = 100;                  // differences kept for IXFR
     std::vector<UpdateRuleConfig> update_policy;  // who may send UPDATE; empty: nobody
+    DnssecConfig dnssec;                          // dnssec: (config_dnssec.cpp)
     int line = 0;                                 // where the zone is defined, for messages
     // Catalog zones (RFC 9432, config_catalog.cpp), with knot.conf's names: this zone's
     // catalog-role, and catalog-zone, the generated catalog that lists it.
@@ -123,6 +125,9 @@ void parse_zone_peers(const YAML::Node& z, const std::string& path, ZoneConfig& 
 // A zone's update-policy: list (config_update_policy.cpp), and that every key it names exists
 // ("" or the error).
 void parse_update_policy(const YAML::Node& n, const std::string& path, ZoneConfig& zc);
+// A zone's `dnssec:` (config_dnssec.cpp); throws ConfigError("FILE:LINE: ...").
+void parse_dnssec_config(const YAML::Node& n, const std::string& path,
+                         const std::string& config_dir, ZoneConfig& zc);
 std::string check_update_policy(const Config& c);
 // A zone's catalog-role: and catalog-zone: (config_catalog.cpp), and that they fit together
 // over the whole configuration ("" or the error).

@@ -78,6 +78,9 @@ Daemon::Handler Daemon::handler(Command c) {
     case Command::zone_retransfer: return &Daemon::cmd_zone_retransfer;
     case Command::zone_add: return &Daemon::cmd_zone_add;
     case Command::zone_remove: return &Daemon::cmd_zone_remove;
+    case Command::zone_key_generate: return &Daemon::cmd_zone_key_generate;
+    case Command::zone_key_list: return &Daemon::cmd_zone_key_list;
+    case Command::zone_ds: return &Daemon::cmd_zone_ds;
     }
     return nullptr;
 }

@@ -104,6 +104,12 @@ private:
     nlohmann::json cmd_zone_refresh(const nlohmann::json& r);
     nlohmann::json cmd_zone_retransfer(const nlohmann::json& r);
     Secondary::Hooks secondary_hooks();
+    // daemon_dnssec.cpp: DNSSEC keys (never their private halves).
+    nlohmann::json cmd_zone_key_generate(const nlohmann::json& r);
+    nlohmann::json cmd_zone_key_list(const nlohmann::json& r);
+    nlohmann::json cmd_zone_ds(const nlohmann::json& r);
+    // The configuration of zone `name` (any case, dot or not); null when not configured.
+    const ZoneConfig* zone_config(const std::string& name) const;
     // Registers every configured secondary zone (after the zones were loaded).
     void start_secondaries();
     // A transfer's result checked, swapped into the store and published; "" or the error.

@@ -233,12 +233,16 @@ Invocation parse(const std::vector<std::string>& args, const std::string& socket
     size_t used = 1;
     if (c == nullptr) {
         c = words.size() > 1 ? find_row(words[0], words[1]) : nullptr;
+        used = 2;
+        if (c == nullptr && words.size() > 2) {  // three words: "zone key generate"
+            c = find_row(words[0], words[1] + " " + words[2]);
+            used = 3;
+        }
         if (c == nullptr) {
             inv.topic = words[0];
             if (inv.help) return inv;
             throw UsageError(expected_subcommands(words[0]), words[0]);
         }
-        used = 2;
     }
     inv.topic = c->words;
     if (inv.help) return inv;
@@ -344,6 +348,7 @@ std::vector<std::string> complete(const std::vector<std::string>& words, const s
     const CliCommand* c = pos.empty() ? nullptr : find_row(pos[0], "");
     size_t used = 1;
     if (c == nullptr && pos.size() >= 2) c = find_row(pos[0], pos[1]), used = 2;
+    if (c == nullptr && pos.size() >= 3) c = find_row(pos[0], pos[1] + " " + pos[2]), used = 3;
     if (!only_words && !cur.empty() && cur[0] == '-') {
         for (const GlobalOption& o : global_options) cands.push_back(o.flag);
         if (c)
@@ -351,9 +356,17 @@ std::vector<std::string> complete(const std::vector<std::string>& words, const s
                 if (o.flag) cands.push_back(o.flag);
     } else if (pos.empty()) {
         for (const CliCommand& row : cli_commands) cands.emplace_back(group_of(row));
-    } else if (c == nullptr && pos.size() == 1) {
-        for (const CliCommand& row : cli_commands)
-            if (group_of(row) == pos[0] && !sub_of(row).empty()) cands.emplace_back(sub_of(row));
+    } else if (c == nullptr && pos.size() <= 2) {
+        // The next word of the subcommands under the words typed ("zone key generate": "key"
+        // after "zone", "generate" after "zone key"), each once.
+        const std::string typed = pos.size() == 2 ? pos[1] + " " : "";
+        for (const CliCommand& row : cli_commands) {
+            const std::string_view sub = sub_of(row);
+            if (group_of(row) != pos[0] || sub.empty() || !sub.starts_with(typed)) continue;
+            const std::string_view rest = sub.substr(typed.size());
+            const std::string next(rest.substr(0, rest.find(' ')));
+            if (std::find(cands.begin(), cands.end(), next) == cands.end()) cands.push_back(next);
+        }
     } else if (c != nullptr) {
         const size_t k = pos.size() - used;
         const ArgSpec* a = nullptr;

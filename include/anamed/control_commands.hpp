@@ -32,13 +32,31 @@ enum class Command : uint8_t {
     zone_retransfer,
     zone_add,
     zone_remove,
+    zone_key_generate,
+    zone_key_list,
+    zone_ds,
 };
-inline constexpr std::array<std::string_view, 16> command_names{
-    "status",       "stats",           "zone-list",  "zone-check", "zone-reload",   "zone-flush",
-    "change",       "record-show",     "alias-list", "alias-show", "alias-refresh", "zone-status",
-    "zone-refresh", "zone-retransfer", "zone-add",   "zone-remove"};
+inline constexpr std::array<std::string_view, 19> command_names{"status",
+                                                                "stats",
+                                                                "zone-list",
+                                                                "zone-check",
+                                                                "zone-reload",
+                                                                "zone-flush",
+                                                                "change",
+                                                                "record-show",
+                                                                "alias-list",
+                                                                "alias-show",
+                                                                "alias-refresh",
+                                                                "zone-status",
+                                                                "zone-refresh",
+                                                                "zone-retransfer",
+                                                                "zone-add",
+                                                                "zone-remove",
+                                                                "zone-key-generate",
+                                                                "zone-key-list",
+                                                                "zone-ds"};
 inline constexpr size_t command_count = command_names.size();
-static_assert(size_t(Command::zone_remove) + 1 == command_count, "a name for every Command");
+static_assert(size_t(Command::zone_ds) + 1 == command_count, "a name for every Command");
 
 inline constexpr std::string_view command_name(Command c) {
     return command_names[size_t(c)];
@@ -149,11 +167,19 @@ inline constexpr CliCommand cli_commands[] = {
      "check a secondary zone's primary for a new serial now", ""},
     {"zone retransfer", Command::zone_retransfer, Build::fields, {arg::req("ZONE")}, {},
      "transfer a secondary zone whole (AXFR) now", ""},
-    {"zone add", Command::zone_add, Build::fields, {arg::req("ZONE")},
-     {zone_file_option, zone_primary_option, zone_catalog_option},
-     "serve a new zone, from --file or from --primary remotes", zone_add_help},
-    {"zone remove", Command::zone_remove, Build::fields, {arg::req("ZONE")}, {},
-     "stop serving ZONE, for good", zone_remove_help},
+    zone_add,
+    zone_remove,
+    zone_key_generate,
+    zone_key_list,
+    zone_ds,
+};
+inline constexpr std::array<std::string_view, 19> command_names{
+    "status",       "stats",           "zone-list",  "zone-check", "zone-reload",   "zone-flush",
+    "change",       "record-show",     "alias-list", "alias-show", "alias-refresh", "zone-status",
+    "zone-refresh", "zone-retransfer", "zone-add",   "zone-remove", "zone-key-generate",
+    "zone-key-list", "zone-ds"};
+inline constexpr size_t command_count = command_names.size();
+static_assert(size_t(Command::zone_ds) + 1 == command_count, "a name for every Command");
     {"record add", Command::change, Build::change,
      {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, {ttl_option},
      "add one record to the RRset at NAME", record_help},

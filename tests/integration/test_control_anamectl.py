@@ -38,7 +38,7 @@ def table_commands():
     """The command lines of the command table, in its order ("zone list", ...)."""
     with open(os.path.join(SOURCE, "include", "anamed", "control_commands.hpp")) as f:
         text = f.read()
-    return re.findall(r'\{"([a-z]+(?: [a-z]+)?)",\s+Command::', text)
+    return re.findall(r'\{"([a-z]+(?: [a-z]+)*)",\s+Command::', text)
 
 
 def complete_with_bash(words, cwd=None):
@@ -245,7 +245,7 @@ class TestAnamectlUsage(ControlTest):
 
     def test_bash_completion(self):
         self.assertEqual(complete_with_bash(["anamectl", "zo"]), ["zone"])
-        subs = [w.split()[1] for w in table_commands() if w.startswith("zone ")]
+        subs = list(dict.fromkeys(w.split()[1] for w in table_commands() if w.startswith("zone ")))
         self.assertEqual(complete_with_bash(["anamectl", "zone", ""]), subs)
         self.assertEqual(complete_with_bash(["anamectl", "--socket", self.sock_path, "record", "r"]),
                          ["replace"])

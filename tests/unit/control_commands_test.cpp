@@ -126,9 +126,11 @@ TEST(CommandLine, UsageErrorsNameTheCommandAndItsHelp) {
     EXPECT_EQ(usage_error({"frob"}).first, "unknown command 'frob'");
     EXPECT_EQ(usage_error({"zone"}),
               (std::pair<std::string, std::string>{
-                  "zone: expected list, check, reload, flush, status, refresh, retransfer, add or "
-                  "remove",
+                  "zone: expected list, check, reload, flush, status, refresh, retransfer, add, "
+                  "remove, key generate, key list or ds",
                   "zone"}));
+    EXPECT_EQ(cli::parse({"zone", "key", "generate", "a.test", "ksk"}, "/s").cmd->sends,
+              Command::zone_key_generate);
     EXPECT_EQ(usage_error({"zone", "flush"}),
               (std::pair<std::string, std::string>{"zone: expected flush ZONE", "zone flush"}));
     EXPECT_EQ(usage_error({"record", "add", "a.test", "x", "A"}).first,
@@ -169,8 +171,10 @@ TEST(CommandLine, CompletesFromTheTable) {
     auto complete = [&](const Words& w) { return cli::complete(w, "/default", ask); };
     EXPECT_EQ(complete({"zo"}), (Words{"zone"}));
     EXPECT_EQ(complete({""}), (Words{"status", "stats", "zone", "record", "alias"}));
-    EXPECT_EQ(complete({"zone", ""}), (Words{"list", "check", "reload", "flush", "status",
-                                             "refresh", "retransfer", "add", "remove"}));
+    EXPECT_EQ(complete({"zone", ""}),
+              (Words{"list", "check", "reload", "flush", "status", "refresh", "retransfer", "add",
+                     "remove", "key", "ds"}));
+    EXPECT_EQ(complete({"zone", "key", ""}), (Words{"generate", "list"}));
     EXPECT_EQ(complete({"record", "s"}), (Words{"show"}));  // "set" is an alias, not offered
     EXPECT_EQ(complete({"record", "re"}), (Words{"replace"}));
     EXPECT_EQ(complete({"zone", "check", "x"}), (Words{"@file"}));

@@ -1,0 +1,58 @@
+// Signed copies of the zones whose dnssec: policy is `sign`, for the compiler. The ZoneStore
+// keeps the unsigned truth; a zone is signed whole when it is first seen, when its serial
+// moved without a patch, or when its signatures come within `refresh` of expiry, and a
+// runtime change re-signs only the names it touched (and their chain neighbours).
+//
+// Hook (publisher): compile(signing.view(store.zones(), now, errors), ...), and after a
+// change at names N of zone Z, signing.patch(*store.find(Z), N, now) before the patch is
+// published from signing.signed_zone(Z).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "dnssec_chain.hpp"
+#include "dnssec_signer.hpp"
+
+namespace anamed {
+
+class ZoneSigning {
+public:
+    // The zones and their dnssec: settings; zones that left the configuration are dropped.
+    void configure(const std::vector<ZoneConfig>& zones);
+
+    // What to compile: the signed copy of each zone with policy sign, the zone itself for
+    // the others. A zone that cannot be signed (no keys...) keeps its previous signed copy,
+    // or is served unsigned when it never had one; either way an error names it.
+    std::vector<const Zone*> view(const std::vector<const Zone*>& zones, int64_t now,
+                                  std::vector<std::string>& errors);
+
+    // After runtime changes at `names` (lower-case wire keys) of `truth`: those names copied
+    // into the signed copy and signed, the chain updated, SOA and apex signed again. A change
+    // of cut (NS added or removed below the apex) signs the zone whole. "" or the error.
+    std::string patch(const Zone& truth, const std::vector<std::string>& names, int64_t now);
+
+    // The signed copy of a zone (lower-case wire apex); null when it is not signed here.
+    const Zone* signed_zone(const std::string& apex) const;
+
+private:
+    struct Entry {
+        DnssecConfig cfg;
+        std::unique_ptr<Zone> copy;
+        std::unique_ptr<DenialChain> chain;
+        uint32_t serial = 0;
+        int64_t signed_at = 0;
+    };
+    std::string sign_whole(const Zone& truth, Entry& e, int64_t now);
+    std::string refresh_name(const Zone& truth, Entry& e, const ZoneSigner& signer,
+                             const std::string& name);
+    ZoneSigner signer_for(const Entry& e, const std::string& apex, int64_t now,
+                          std::string& err) const;
+
+    std::map<std::string, Entry> zones_;  // key: lower-case wire apex
+};
+
+}  // namespace anamed

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""DNSSEC keys through the control socket (anamectl zone key generate / list, zone ds).
+
+anamed runs from a configuration whose zone has `dnssec: {policy: sign, key-dir: keys}`.
+Covered: keys generated in BIND's format with the private half mode 0600 and never in a
+reply or the log; the list with roles; DS lines equal to dnssec-dsfromkey's; clear refusals
+(unknown zone, a zone without dnssec:, a bad role).
+
+Environment and how to run it: see tests/integration/anamedtest.py.
+"""
+
+import glob
+import os
+import re
+import stat
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)        # the shared helpers beside this file
+sys.dont_write_bytecode = True  # keep the source tree clean
+from anamedtest import main  # noqa: E402
+from controltest import ZONE, ControlTest, base_zone, small_zone  # noqa: E402
+
+
+class TestDnssecKeys(ControlTest):
+
+    def daemon_args(self):
+        conf = os.path.join(self.dir, "anamed.yaml")
+        self.keys = os.path.join(self.dir, "keys")
+        os.makedirs(self.keys, exist_ok=True)
+        plain = os.path.join(self.dir, "plain.zone")
+        with open(plain, "w") as f:
+            f.write(small_zone("plain.test"))
+        with open(conf, "w") as f:
+            f.write("listen: [\"127.0.0.1:%d\"]\n" % self.port)
+            f.write("control: {socket: %s}\n" % self.sock_path)
+            f.write("journal: %s\n" % self.journal)
+            f.write("zones:\n")
+            f.write("  - name: %s\n    file: %s\n" % (ZONE, self.zfile))
+            f.write("    dnssec: {policy: sign, key-dir: keys, algorithm: ed25519}\n")
+            f.write("  - name: plain.test\n    file: %s\n" % plain)
+        return ["--config", conf]
+
+    def private_secrets(self):
+        secrets = []
+        for path in glob.glob(os.path.join(self.keys, "*.private")):
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.partition(": ")
+                    if key in ("PrivateKey", "PrivateExponent", "Prime1", "Prime2"):
+                        secrets.append(value.strip())
+        return secrets
+
+    def test_generate_list_and_ds(self):
+        self.start(base_zone())
+        made = {}
+        for role in ("ksk", "zsk"):
+            out = self.ctl_json("zone", "key", "generate", ZONE, role)
+            self.assertTrue(out["ok"], out)
+            self.assertEqual(out["key"]["role"], role)
+            self.assertEqual(out["key"]["algorithm"], "ED25519")
+            made[role] = out["key"]
+        self.assertEqual(self.ctl_json("zone", "key", "generate", ZONE)["key"]["flags"], 257)
+
+        privates = glob.glob(os.path.join(self.keys, "K%s.+015+*.private" % ZONE))
+        self.assertEqual(len(privates), 3, os.listdir(self.keys))
+        for p in privates:
+            self.assertEqual(stat.S_IMODE(os.stat(p).st_mode), 0o600, p)
+            self.assertTrue(os.path.exists(p[:-len(".private")] + ".key"))
+
+        listed = self.ctl_json("zone", "key", "list", ZONE)
+        tags = [k["tag"] for k in listed["keys"]]
+        self.assertIn(made["ksk"]["tag"], tags)
+        self.assertIn(made["zsk"]["tag"], tags)
+        self.assertEqual(len(listed["keys"]), 3)
+        self.assertEqual(sorted(k["role"] for k in listed["keys"]), ["ksk", "ksk", "zsk"])
+
+        # DS for each key with the SEP flag, as BIND computes it from the .key file.
+        ds = self.ctl_json("zone", "ds", ZONE)["ds"]
+        self.assertEqual(len(ds), 2, ds)
+        for line in ds:
+            tag = int(line.split()[4])
+            keyfile = glob.glob(os.path.join(self.keys, "K%s.+015+%05d.key" % (ZONE, tag)))[0]
+            want = subprocess.run(["dnssec-dsfromkey", "-2", keyfile], stdout=subprocess.PIPE,
+                                  text=True, check=True).stdout.split()
+            self.assertEqual(line.split()[3:], want[want.index("DS"):], line)
+
+        # Private key material is in neither replies nor the log.
+        secrets = self.private_secrets()
+        self.assertEqual(len(secrets), 3)
+        seen = self.ok("--json", "zone", "key", "list", ZONE) + self.ok("zone", "ds", ZONE) + \
+            self.server.log()
+        for s in secrets:
+            self.assertNotIn(s, seen)
+
+    def test_refusals_say_why(self):
+        self.start(base_zone())
+        self.refused("zone", "key", "generate", "nope.test", match="not configured")
+        self.refused("zone", "key", "generate", "plain.test", match="key-dir")
+        self.refused("zone", "key", "generate", ZONE, "big", match="csk, ksk or zsk")
+        self.refused("zone", "ds", ZONE, match="no KSK or CSK")
+        self.assertEqual(os.listdir(self.keys), [])
+        self.assertAlive()
+
+
+if __name__ == "__main__":
+    main(sys.modules[__name__])
