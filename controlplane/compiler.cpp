@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "denial_chain.hpp"
 #include "node_builder.hpp"
 
 namespace anamed {
@@ -39,8 +40,10 @@ public:
         }
         snap_.nested_zones = any_nested(tables);
         for (size_t i = 0; i < src_.size(); ++i) source_[tables[i]] = sources_[i].data();
-        for (size_t i = 0; i < src_.size(); ++i)
+        for (size_t i = 0; i < src_.size(); ++i) {
             build_zone_data(*src_[i], *snap_.zones[i], sources_[i]);
+            snap_.zones[i]->denial = build_denial_chain(*src_[i], *snap_.zones[i], sources_[i]);
+        }
         for (auto& a : arenas_) snap_.arenas.push_back(std::move(a));
         link_aliases(provider);
         // Fault in the first page of the runtime-change arena now, not on the first change.

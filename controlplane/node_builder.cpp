@@ -215,6 +215,60 @@ uint16_t add_addresses(const RRset& rs, const NodeLookup& lookup, BlockWriter& o
     return count;
 }
 
+// The type an RRSIG's RDATA covers (RFC 4034 §3.1.1); 0 when the RDATA is too short.
+uint16_t covered_type(std::string_view rd) {
+    return rd.size() < 18 ? 0 : load16(reinterpret_cast<const uint8_t*>(rd.data()));
+}
+
+// One entry per covered type, so that an answer finds its RRset's signatures by the type it
+// wrote (NodeData::find_sig). Each signature gets the TTL of the RRset it covers (RFC 4034
+// §3): a zone keeps one TTL per RRset, and the RRSIG RRset mixes the covered TTLs.
+void add_signatures(const ZoneNode& zn, const RRset& sigs, size_t owner_known,
+                    BuiltNode::Scratch& scratch) {
+    std::vector<uint16_t> covered;
+    for (const auto& rd : sigs.rdata)
+        if (std::find(covered.begin(), covered.end(), covered_type(rd)) == covered.end())
+            covered.push_back(covered_type(rd));
+    std::sort(covered.begin(), covered.end());
+    for (uint16_t type : covered) {
+        const std::optional<RRset> target = zn.find(type);
+        const uint32_t ttl = target ? target->ttl : sigs.ttl;
+        TypeEntry e{rrtype::RRSIG, 0, type, 0, uint32_t(scratch.records.size()), 0, 0};
+        BlockWriter block(scratch.records, owner_known, scratch);
+        for (const auto& rd : sigs.rdata) {
+            if (covered_type(rd) != type) continue;
+            block.rr(placeholder, rrtype::RRSIG, ttl, rd);
+            ++e.rr_count;
+        }
+        e.rr_len = uint32_t(scratch.records.size() - e.rr_off);
+        e.fixups = block.finish();
+        scratch.entries.push_back(e);
+    }
+}
+
+// The negative SOA's signatures (covered: NodeData::negative_soa_type), with its TTL, so
+// that a DO=1 negative answer copies them as they are.
+void add_negative_signatures(const ZoneNode& zn, BuiltNode::Scratch& scratch) {
+    const TypeEntry* soa = nullptr;
+    const TypeEntry* sig = nullptr;
+    for (const TypeEntry& e : scratch.entries) {
+        if (e.type == NodeData::negative_soa_type) soa = &e;
+        if (e.type == rrtype::RRSIG && e.covered() == rrtype::SOA) sig = &e;
+    }
+    if (soa == nullptr || sig == nullptr || !zn.has(rrtype::SOA)) return;
+    const uint32_t ttl =
+        load32(reinterpret_cast<const uint8_t*>(scratch.records.data()) + soa->rr_off + rr_ttl_at);
+    TypeEntry e = *sig;
+    e.add_count = NodeData::negative_soa_type;
+    e.rr_off = uint32_t(scratch.records.size());
+    const std::string copy = scratch.records.substr(sig->rr_off, sig->rr_len);
+    scratch.records += copy;
+    auto* p = reinterpret_cast<uint8_t*>(scratch.records.data()) + e.rr_off;
+    for (size_t i = 0; i < e.rr_len; i += rr_fixed + load16(p + i + 10))
+        store32(p + i + rr_ttl_at, ttl);
+    scratch.entries.push_back(e);
+}
+
 }  // namespace
 
 void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<RRset>& apex_soa,
@@ -239,6 +293,10 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
         entries.push_back(e);
     }
     for (const RRset rs : zn.rrsets()) {
+        if (rs.type == rrtype::RRSIG) {
+            add_signatures(zn, rs, owner_known, out.scratch);
+            continue;
+        }
         TypeEntry e{rs.type, uint16_t(rs.rdata.size()), 0, 0, uint32_t(bytes.size()), 0, 0};
         BlockWriter block(bytes, owner_known, out.scratch);
         for (const auto& rd : rs.rdata) block.rr(placeholder, rs.type, rs.ttl, rd);
@@ -253,6 +311,7 @@ void build_node(const ZoneNode& zn, std::string_view owner, const std::optional<
         e.fixups = block.finish();
         entries.push_back(e);
     }
+    if (apex_soa && !apex_soa->rdata.empty()) add_negative_signatures(zn, out.scratch);
     const NodeData header{uint32_t(entries.size()), uint32_t(bytes.size()), 0};
     out.bytes.assign(reinterpret_cast<const char*>(&header), sizeof header);
     out.bytes.append(reinterpret_cast<const char*>(entries.data()),

@@ -6,81 +6,11 @@
 #include <cstring>
 
 #include "anamed/dispatch.hpp"
+#include "denial_proof.hpp"
 #include "query.hpp"
 #include "response_writer.hpp"
 
 namespace anamed {
-namespace detail {
-
-// The OPT's options: each must end within its data; the COOKIE option is kept.
-bool parse_options(const uint8_t* p, size_t len, Query& q) {
-    for (size_t at = 0; at < len;) {
-        if (at + 4 > len) return false;
-        const uint16_t code = load16(p + at);
-        const size_t n = load16(p + at + 2);
-        if (at + 4 + n > len) return false;
-        if (code == edns_option_nsid) q.nsid = true;
-        if (code == edns_cookie && q.cookie_len == 0 && !q.cookie_bad) {
-            if (n == client_cookie_len || (n >= 16 && n <= 40)) {
-                std::memcpy(q.cookie, p + at + 4, n);
-                q.cookie_len = uint8_t(n);
-            } else {
-                q.cookie_bad = true;
-            }
-        }
-        at += 4 + n;
-    }
-    return true;
-}
-
-Parse parse_query(const uint8_t* p, size_t len, Query& q) {
-    if (len < header_size) return Parse::drop;
-    q.id = load16(p);
-    q.flags = load16(p + 2);
-    if (q.flags & flag_qr) return Parse::drop;
-    const uint8_t op = opcode_of(p);
-    // NOTIFY and UPDATE are the control plane's, whatever their sections hold.
-    if (op == opcode::NOTIFY || op == opcode::UPDATE) return Parse::handoff;
-    if (load16(p + 4) != 1) return op != opcode::QUERY ? Parse::notimp : Parse::formerr;
-    size_t n = parse_name(p + header_size, len - header_size, q.qname);
-    if (n == 0 || header_size + n + 4 > len)
-        return op != opcode::QUERY ? Parse::notimp : Parse::formerr;
-    q.qtype = load16(p + header_size + n);
-    q.qclass = load16(p + header_size + n + 2);
-    q.question_len = n + 4;
-    if (op != opcode::QUERY) return Parse::notimp;
-    if (q.qtype == rrtype::AXFR || q.qtype == rrtype::IXFR) return Parse::handoff;
-    if (load16(p + 6) != 0 || load16(p + 8) != 0) return Parse::formerr;
-
-    size_t pos = header_size + q.question_len;
-    for (uint16_t ar = load16(p + 10); ar > 0; --ar) {
-        const size_t name_start = pos;
-        pos = skip_name(p, len, pos);
-        if (pos == 0 || pos + 10 > len) return Parse::formerr;
-        const uint16_t type = load16(p + pos);
-        const size_t rdlen = load16(p + pos + 8);
-        if (pos + 10 + rdlen > len) return Parse::formerr;
-        if (type == rrtype::TSIG) {
-            // RFC 8945 §5.1: the last record, or the message is malformed.
-            return ar == 1 ? Parse::handoff : Parse::formerr;
-        }
-        if (type == rrtype::OPT) {
-            // One OPT, at the root, its options within its data; a FORMERR that the OPT
-            // causes carries an OPT in turn (RFC 6891 §7).
-            const bool misplaced = q.edns || p[name_start] != 0;
-            q.edns = true;
-            q.payload = load16(p + pos + 2);
-            q.edns_version = p[pos + 5];
-            q.edns_do = (p[pos + 6] & 0x80) != 0;
-            if (misplaced || (rdlen != 0 && !parse_options(p + pos + 10, rdlen, q)))
-                return Parse::formerr;
-        }
-        pos += 10 + rdlen;
-    }
-    return Parse::ok;
-}
-
-}  // namespace detail
 
 namespace {
 
@@ -91,11 +21,27 @@ using namespace detail;
 // need not be contiguous), which owner pointers and compressed RDATA point at.
 class Answerer {
 public:
-    Answerer(const Snapshot& snap, ResponseWriter& w, uint16_t qtype)
-        : snap_(snap), w_(w), qtype_(qtype) {}
+    // dnssec: the query's DO bit; its answers carry signatures and proofs where the zone has.
+    Answerer(const Snapshot& snap, ResponseWriter& w, uint16_t qtype, bool dnssec)
+        : snap_(snap), w_(w), qtype_(qtype), dnssec_(dnssec) {}
 
     // zone_hint/hash_hint: the query name's zone and hash when already known (bursts).
     void run(const Name& qname, const ZoneTable* zone_hint = nullptr, uint64_t hash_hint = 0) {
+        resolve(qname, zone_hint, hash_hint);
+        if (!dnssec_ || !w_.ok()) return;
+        proof_.write(w_);  // after the answer section, before the additional records
+        if (add_node_ != nullptr) w_.additional_apart(*add_node_, *add_entry_, add_place());
+    }
+
+    // What the rate limiter keys the response by (ResponseInfo::name_key, referral).
+    uintptr_t key() const { return key_; }
+    bool referral() const { return referral_; }
+    uint16_t zone_slot() const { return zone_slot_; }
+
+private:
+    static constexpr unsigned max_chain = 12;
+
+    void resolve(const Name& qname, const ZoneTable* zone_hint, uint64_t hash_hint) {
         cur_ = &qname;
         set_label_at(qname);
         lower_from_ = qname.lower_from;
@@ -121,14 +67,6 @@ public:
             if (!step(*zone, hop)) return;
         }
     }
-
-    // What the rate limiter keys the response by (ResponseInfo::name_key, referral).
-    uintptr_t key() const { return key_; }
-    bool referral() const { return referral_; }
-    uint16_t zone_slot() const { return zone_slot_; }
-
-private:
-    static constexpr unsigned max_chain = 12;
 
     // The question's labels sit where they are in the query, after the header.
     void set_label_at(const Name& qname) {
@@ -156,7 +94,7 @@ private:
         if (node != nullptr) {
             if (node->cut != nullptr) return answer_cut(zone, *node->cut, hop);
             if ((node->flags & node_flag::delegation) && qtype_ != rrtype::DS)
-                return answer_delegation(*node, hop);
+                return answer_delegation(zone, *node, hop);
             return answer_node(zone, *node);
         }
         const Node* ce = closest_encloser(zone);
@@ -166,11 +104,12 @@ private:
             return answer_cut(zone, *ce, hop);
         if (const Node* wild = ce->load_wildcard()) {
             if (hop == 0) key_ = uintptr_t(wild);
-            if (wild->flags & node_flag::delegation) return answer_delegation(*wild, hop);
-            return answer_node(zone, *wild);
+            if (wild->flags & node_flag::delegation) return answer_delegation(zone, *wild, hop);
+            return answer_node(zone, *wild, ce);
         }
         if (hop == 0) key_ = uintptr_t(&zone);
         answer_negative(zone, rcode::NXDOMAIN);
+        if (const DenialChain* c = proving(zone)) proof_.nxdomain(*c, *cur_, *ce);
         return false;
     }
 
@@ -193,25 +132,69 @@ private:
         return NamePlace{*cur_, label_at_, lower_from_};
     }
 
-    bool answer_node(const ZoneTable& zone, const Node& node) {
+    // `ce`: the closest encloser when `node` is its wildcard, answering in cur_'s name.
+    bool answer_node(const ZoneTable& zone, const Node& node, const Node* ce = nullptr) {
         const NodeData* d = node.load_data();
         if (node.flags & node_flag::cname && qtype_ != rrtype::CNAME && qtype_ != rrtype::ANY) {
             if (!remember(&node)) return false;  // a loop: stop here, what we have is the answer
             const TypeEntry* e = d->find(rrtype::CNAME);
             const size_t rr_at = w_.answer(*d, *e, cur_at(), here());
+            signed_by(zone, *d, rrtype::CNAME, ce);
             return w_.ok() && follow(rr_at + rr_fixed);
         }
         const uint32_t alias = node.load_alias();
         if (alias != 0 && (qtype_ == rrtype::A || qtype_ == rrtype::AAAA))
             return answer_alias(zone, alias, *d);
+        if (qtype_ == rrtype::RRSIG && answer_signatures(*d)) return false;
         const TypeEntry* e = qtype_ == rrtype::ANY ? any_entry(*d) : d->find(qtype_);
         if (e == nullptr) {
             answer_negative(zone, rcode::NOERROR);
+            if (const DenialChain* c = proving(zone)) {
+                if (ce != nullptr)
+                    proof_.wildcard_nodata(*c, *cur_, *ce, node);
+                else
+                    proof_.nodata(*c, node);
+            }
             return false;
         }
         w_.answer(*d, *e, cur_at(), here());
+        // In a signed zone the additional records follow the signatures and proofs; an
+        // unsigned zone's DO=1 answer is its DO=0 answer.
+        if (signed_by(zone, *d, e->type, ce) || proving(zone) != nullptr) {
+            if (e->add_count) defer_additional(*d, *e);
+            return false;
+        }
         if (e->add_count) w_.additional(*d, *e, here());
         return false;
+    }
+
+    // The signatures of the RRset just written at cur_, and for a wildcard's answer the
+    // proof that no closer name matched (RFC 4035 §3.1.3.3).
+    // Whether it wrote signatures.
+    bool signed_by(const ZoneTable& zone, const NodeData& d, uint16_t type, const Node* ce) {
+        if (!dnssec_) return false;
+        if (const DenialChain* c = proving(zone); c != nullptr && ce != nullptr)
+            proof_.wildcard_answer(*c, *cur_, *ce);
+        return w_.sigs(d, type, cur_at(), false);
+    }
+
+    // An RRSIG query: every signature at the name, each RRset's in turn (as Knot answers);
+    // false when the name has none.
+    bool answer_signatures(const NodeData& d) {
+        bool any = false;
+        for (uint32_t i = 0; i < d.ntypes; ++i) {
+            const TypeEntry& e = d.entries()[i];
+            if (e.type != rrtype::RRSIG || e.covered() == NodeData::negative_soa_type) continue;
+            w_.answer(d, e, cur_at(), here());
+            any = true;
+        }
+        return any;
+    }
+
+    // The zone's denial chain when the answer is to carry proofs.
+    const DenialChain* proving(const ZoneTable& zone) const {
+        const DenialChain* c = zone.denial.get();
+        return dnssec_ && c != nullptr && c->kind != DenialChain::none ? c : nullptr;
     }
 
     // A/AAAA at an ALIAS name: the target's flattened addresses, TTL capped by the ALIAS's.
@@ -240,25 +223,51 @@ private:
         const uint32_t ttl_cap = alias ? d.ttl(*alias) : 0;
         w_.answer_capped(reinterpret_cast<const uint8_t*>(rrs.data()), rrs.size(),
                          qtype_ == rrtype::A ? a->a_count : a->aaaa_count, cur_at(), ttl_cap);
+        // In a signed zone the owner's own block carries its signatures over these addresses
+        // (the patch path's AliasSigner puts them there).
+        if (dnssec_) w_.sigs(d, qtype_, cur_at(), false);
         return false;
     }
 
     // A delegation or DNAME above the name (or at its closest encloser).
     bool answer_cut(const ZoneTable& zone, const Node& cut, unsigned hop) {
-        if (cut.flags & node_flag::delegation) return answer_delegation(cut, hop);
+        if (cut.flags & node_flag::delegation) return answer_delegation(zone, cut, hop);
         return answer_dname(zone, cut);
     }
 
     // A referral: the cut's NS records in the authority section, their glue in the additional
     // section. At the end of a CNAME or DNAME chain it follows the chain's records, which are
     // authoritative data: AA stays set (as Knot and NSD answer).
-    bool answer_delegation(const Node& cut, unsigned hop) {
+    // DO=1: the cut's signed DS, or the proof that it has none (RFC 4035 §3.1.4).
+    bool answer_delegation(const ZoneTable& zone, const Node& cut, unsigned hop) {
         if (hop == 0) w_.set_aa(false), referral_ = true;
         const NodeData* d = cut.load_data();
         const TypeEntry* ns = d->find(rrtype::NS);
         w_.authority(*d, *ns, suffix_at(cut.labels), here());
-        if (ns->add_count) w_.additional(*d, *ns, here());
+        if (proving(zone) == nullptr) {
+            if (ns->add_count) w_.additional(*d, *ns, here());
+            return false;
+        }
+        if (const TypeEntry* ds = d->find(rrtype::DS)) {
+            w_.authority(*d, *ds, suffix_at(cut.labels), here());
+            w_.sigs(*d, rrtype::DS, suffix_at(cut.labels), true);
+        } else if (const DenialChain* c = proving(zone)) {
+            proof_.nodata(*c, cut);
+        }
+        if (ns->add_count) defer_additional(*d, *ns);
         return false;
+    }
+
+    // DO=1 answers put the additional records after the proofs (run()).
+    void defer_additional(const NodeData& d, const TypeEntry& e) {
+        add_node_ = &d;
+        add_entry_ = &e;
+        add_name_ = *cur_;
+        std::memcpy(add_label_at_, label_at_, sizeof label_at_);
+        add_lower_from_ = lower_from_;
+    }
+    NamePlace add_place() const {
+        return NamePlace{add_name_, add_label_at_, add_lower_from_};
     }
 
     // RFC 6672: the DNAME, then a CNAME from the name to its substitute, then follow that.
@@ -267,6 +276,7 @@ private:
         const NodeData* d = dn.load_data();
         const TypeEntry* e = d->find(rrtype::DNAME);
         w_.answer(*d, *e, suffix_at(dn.labels), here());
+        if (dnssec_) w_.sigs(*d, rrtype::DNAME, suffix_at(dn.labels), false);
         if (!w_.ok()) return false;
         const uint8_t* target = d->bytes() + e->rr_off + rr_fixed;
         const size_t target_len = load16(d->bytes() + e->rr_off + rr_fixed - 2);
@@ -299,8 +309,11 @@ private:
     void answer_negative(const ZoneTable& zone, uint8_t rc) {
         w_.set_rcode(rc);
         const NodeData* apex = zone.apex->load_data();
-        if (const TypeEntry* soa = apex->negative_soa())
+        if (const TypeEntry* soa = apex->negative_soa()) {
             w_.authority(*apex, *soa, suffix_at(zone.apex->labels), here());
+            if (dnssec_)
+                w_.sigs(*apex, NodeData::negative_soa_type, suffix_at(zone.apex->labels), true);
+        }
     }
 
     // Continue with the name written at packet offset `at` (a CNAME's target).
@@ -340,6 +353,14 @@ private:
     const Snapshot& snap_;
     ResponseWriter& w_;
     const uint16_t qtype_;
+    const bool dnssec_;
+    DenialProof proof_;
+    // DO=1: the additional records to write last, and the name they were to be written for.
+    const NodeData* add_node_ = nullptr;
+    const TypeEntry* add_entry_ = nullptr;
+    Name add_name_;
+    uint16_t add_label_at_[max_labels + 1];
+    unsigned add_lower_from_ = 0;
     const Name* cur_ = nullptr;
     Name chain_[2];  // names met along a CNAME/DNAME chain; cur_ points at one or the query
     uint16_t label_at_[max_labels + 1];  // where cur_'s labels (and root) sit in the packet
@@ -398,7 +419,7 @@ size_t answer_parsed(const Snapshot* snap, const Query& q, Parse parsed, const u
     } else if (q.qclass != class_in || snap == nullptr) {
         rc = rcode::REFUSED;  // only IN is served
     } else {
-        Answerer a(*snap, w, q.qtype);
+        Answerer a(*snap, w, q.qtype, q.edns_do);
         a.run(q.qname, q.zone, q.hash);
         if (!w.ok()) w.truncate();
         rc = w.rcode();

@@ -73,6 +73,32 @@ public:
         if (copy_block(d, e, e.rr_len, e.rr_len + e.add_len, 0, name, last_block_expanded_))
             arcount_ += e.add_count;
     }
+    // The same for an RRset written earlier, with other records since (signatures, proofs):
+    // its names written out in full, as nothing they point at is known to be in place.
+    void additional_apart(const NodeData& d, const TypeEntry& e, const NamePlace& name) {
+        if (ok_ && copy_block(d, e, e.rr_len, e.rr_len + e.add_len, 0, name, true))
+            arcount_ += e.add_count;
+    }
+    // The RRSIGs at d covering `covered`, owned by the name at packet offset `owner`, in the
+    // answer section or the authority section; false when there are none.
+    bool sigs(const NodeData& d, uint16_t covered, uint16_t owner, bool authority) {
+        const TypeEntry* e = d.find_sig(covered);
+        if (e == nullptr) return false;
+        if (put_rrs(d.bytes() + e->rr_off, e->rr_len, owner))
+            (authority ? nscount_ : ancount_) += e->rr_count;
+        return true;
+    }
+    // Authority records of e (and then `sig`'s) owned by `owner`, a lower-case wire name not
+    // written yet (an NSEC or NSEC3 owner): the first record carries it, the others point
+    // at it while it lies within a pointer's reach.
+    void authority_named(std::string_view owner, const NodeData& d, const TypeEntry& e,
+                         const TypeEntry* sig) {
+        size_t name_at = 0;
+        if (!put_named(owner, d.bytes() + e.rr_off, e.rr_len, name_at)) return;
+        nscount_ += e.rr_count;
+        if (sig != nullptr && put_named(owner, d.bytes() + sig->rr_off, sig->rr_len, name_at))
+            nscount_ += sig->rr_count;
+    }
     // owner CNAME <prefix><target>; returns where the record starts.
     size_t synth_cname(uint16_t owner, uint32_t ttl, const uint8_t* prefix, size_t prefix_len,
                        const uint8_t* target, size_t target_len) {
@@ -162,6 +188,31 @@ private:
         std::memcpy(buf_ + len_, src, n);
         set_owners(buf_ + len_, n, owner);
         len_ += n;
+        return true;
+    }
+    // Records with owner placeholders (src, n bytes), each owned by `owner` in full or by a
+    // pointer to where it was first written (name_at, 0 until then).
+    bool put_named(std::string_view owner, const uint8_t* src, size_t n, size_t& name_at) {
+        for (size_t i = 0; i < n;) {
+            const size_t rec = rr_fixed + load16(src + i + 10);
+            const bool point = name_at != 0 && name_at < 0x4000;
+            const size_t need = (point ? 2 : owner.size()) + rec - 2;
+            if (!ok_ || len_ + need > cap_) {
+                fail(len_);
+                return false;
+            }
+            if (point) {
+                store16(buf_ + len_, uint16_t(0xC000 | name_at));
+                len_ += 2;
+            } else {
+                name_at = len_;
+                std::memcpy(buf_ + len_, owner.data(), owner.size());
+                len_ += owner.size();
+            }
+            std::memcpy(buf_ + len_, src + i + 2, rec - 2);
+            len_ += rec - 2;
+            i += rec;
+        }
         return true;
     }
     bool put_block(const NodeData& d, const TypeEntry& e, uint16_t owner, const NamePlace& name) {

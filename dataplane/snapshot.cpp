@@ -57,7 +57,8 @@ size_t Snapshot::memory() const {
     size_t total = huge_footprint(zone_index.memory()) + aliases.footprint();
     for (const auto& a : arenas) total += a->reserved();
     for (const auto& z : zones)
-        total += sizeof(ZoneTable) + huge_footprint(z->index.memory()) + z->nodes.footprint();
+        total += sizeof(ZoneTable) + huge_footprint(z->index.memory()) + z->nodes.footprint() +
+                 (z->denial ? z->denial->memory() : 0);
     return total;
 }
 

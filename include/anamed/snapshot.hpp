@@ -43,19 +43,25 @@ inline constexpr uint16_t ptr_owner_suffix = 0x3F80;
 
 struct TypeEntry {
     uint16_t type;
-    uint16_t rr_count;   // records in the RRset
-    uint16_t add_count;  // precomputed additional records (A/AAAA of MX/NS/SRV targets)
-    uint16_t fixups;     // compression pointers in the block to resolve (see above)
-    uint32_t rr_off;     // into NodeData::bytes()
+    uint16_t rr_count;  // records in the RRset
+    // Precomputed additional records (A/AAAA of MX/NS/SRV targets). An RRSIG entry has
+    // none: there it holds the type its signatures cover (covered()).
+    uint16_t add_count;
+    uint16_t fixups;  // compression pointers in the block to resolve (see above)
+    uint32_t rr_off;  // into NodeData::bytes()
     uint32_t rr_len;
     uint32_t add_len;  // additional records follow the RRset directly, then the fixups:
                        // the pointers' offsets in the block, 16-bit big-endian, ascending
     const uint8_t* fixup_list(const uint8_t* bytes) const {
         return bytes + rr_off + rr_len + add_len;
     }
+    uint16_t covered() const { return add_count; }
 };
 
 // One node's answers: a header, ntypes entries sorted by type, then the record bytes.
+// A signed node's RRSIGs are entries of type RRSIG, one per type they cover (covered()), so
+// that a DO=0 answer reads exactly the bytes it reads in an unsigned zone and a DO=1 answer
+// adds one more block: the precompiled signatures of the RRset it wrote.
 struct NodeData {
     // The negative-answer SOA (TTL = min(SOA TTL, MINIMUM), RFC 2308 §5) rides in the apex's
     // block under this pseudo-type, so that it changes with the apex (serial bumps) in one swap.
@@ -78,6 +84,13 @@ struct NodeData {
         return nullptr;
     }
     const TypeEntry* negative_soa() const { return find(negative_soa_type); }
+    // The RRSIGs covering `type` (negative_soa_type: the negative SOA's, with its TTL).
+    const TypeEntry* find_sig(uint16_t type) const {
+        const TypeEntry* e = entries();
+        for (uint32_t i = 0; i < ntypes; ++i)
+            if (e[i].type == rrtype::RRSIG && e[i].covered() == type) return &e[i];
+        return nullptr;
+    }
     // The TTL of e's records: an RRset's records share one (RFC 2181 §5.2).
     uint32_t ttl(const TypeEntry& e) const { return load32(bytes() + e.rr_off + rr_ttl_at); }
     static size_t size_for(uint32_t ntypes, uint32_t bytes_len) {
@@ -237,6 +250,28 @@ private:
     size_t used_ = 0;  // items and tombstones
 };
 
+// How a signed zone denies existence: its NSEC chain in canonical order (RFC 4034 §6.1), or
+// its NSEC3 chain in hash order with the parameters to hash a name (RFC 5155). Built by the
+// compiler from the zone's own records; respond() searches it for the covering record of a
+// name that does not exist.
+struct DenialChain {
+    enum Kind : uint8_t { none, nsec_chain, nsec3_chain };
+    static constexpr size_t hash_len = 20;  // SHA-1, the one NSEC3 hash algorithm
+    struct Hashed {
+        uint8_t hash[hash_len];
+        const Node* node;
+    };
+    Kind kind = none;
+    uint16_t iterations = 0;
+    std::string salt;
+    std::vector<const Node*> nsec;  // the nodes with an NSEC, in canonical order
+    std::vector<Hashed> nsec3;      // the nodes with an NSEC3, by the hash their owner names
+    size_t memory() const {
+        return sizeof(DenialChain) + nsec.capacity() * sizeof(const Node*) +
+               nsec3.capacity() * sizeof(Hashed);
+    }
+};
+
 struct ZoneTable {
     std::string apex_key;   // lower-case wire name
     std::string apex_text;  // for logs
@@ -252,6 +287,8 @@ struct ZoneTable {
     const Node* apex = nullptr;
     NameIndex<Node> index;
     HugeArray<Node> nodes;
+    // Null when the zone is not signed (its apex has no RRSIG): DO=1 answers are DO=0's.
+    std::unique_ptr<const DenialChain> denial;
 
     std::string_view key() const { return apex_key; }
 };

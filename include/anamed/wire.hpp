@@ -15,7 +15,8 @@ namespace anamed {
 
 namespace rrtype {
 inline constexpr uint16_t A = 1, NS = 2, CNAME = 5, SOA = 6, PTR = 12, MX = 15, TXT = 16, AAAA = 28,
-                          SRV = 33, NAPTR = 35, DNAME = 39, OPT = 41, DS = 43, SVCB = 64,
+                          SRV = 33, NAPTR = 35, DNAME = 39, OPT = 41, DS = 43, RRSIG = 46,
+                          NSEC = 47, DNSKEY = 48, NSEC3 = 50, NSEC3PARAM = 51, SVCB = 64,
                           HTTPS = 65, TKEY = 249, TSIG = 250, IXFR = 251, AXFR = 252, MAILB = 253,
                           MAILA = 254, ANY = 255, CAA = 257,
                           ALIAS = 65401;  // PowerDNS's code point, so zones move both ways
