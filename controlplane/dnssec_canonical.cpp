@@ -52,22 +52,6 @@ bool canonicalised(uint16_t type) {
 
 }  // namespace
 
-int canonical_compare(std::string_view a, std::string_view b) {
-    std::array<uint8_t, 128> la, lb;
-    size_t na = 0, nb = 0;
-    if (!label_offsets(a, la, na) || !label_offsets(b, lb, nb)) return a.compare(b);
-    while (na > 0 && nb > 0) {
-        --na;
-        --nb;
-        const std::string_view x(a.data() + la[na] + 1, uint8_t(a[la[na]]));
-        const std::string_view y(b.data() + lb[nb] + 1, uint8_t(b[lb[nb]]));
-        const size_t n = std::min(x.size(), y.size());
-        if (const int c = std::memcmp(x.data(), y.data(), n); c != 0) return c;
-        if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
-    }
-    return na > 0 ? 1 : nb > 0 ? -1 : 0;
-}
-
 std::string canonical_sort_key(std::string_view name) {
     std::array<uint8_t, 128> at;
     size_t count = 0;

@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "anamed/denial.hpp"  // canonical_compare
+
 namespace anamed {
 
-// RFC 4034 §6.1 order of two lower-case wire names: <0, 0, >0.
-int canonical_compare(std::string_view a, std::string_view b);
 struct CanonicalLess {
     bool operator()(std::string_view a, std::string_view b) const {
         return canonical_compare(a, b) < 0;

@@ -36,7 +36,7 @@ void drop(Zone& zone, std::string_view name, uint16_t type) {
 
 }  // namespace
 
-DenialChain::DenialChain(const Zone& zone, const SignPolicy& policy)
+DenialRecords::DenialRecords(const Zone& zone, const SignPolicy& policy)
     : nsec3_(policy.nsec3), params_{policy.nsec3_opt_out, 0, {}}, ttl_(denial_ttl(zone)) {
     for (const auto& [key, node] : zone.nodes) {
         if (nsec3_) {
@@ -58,7 +58,7 @@ DenialChain::DenialChain(const Zone& zone, const SignPolicy& policy)
     }
 }
 
-std::string DenialChain::update(Zone& zone, const ZoneSigner& signer, std::string_view name_in) {
+std::string DenialRecords::update(Zone& zone, const ZoneSigner& signer, std::string_view name_in) {
     const std::string name = lower_key(name_in);
     if (!is_subdomain(name, zone.apex)) return "the name is not in the zone";
     const NodeKind kind = node_kind(zone, name);
@@ -68,8 +68,8 @@ std::string DenialChain::update(Zone& zone, const ZoneSigner& signer, std::strin
                   : update_nsec(zone, signer, name, present);
 }
 
-std::string DenialChain::update_nsec(Zone& zone, const ZoneSigner& signer, const std::string& name,
-                                     bool present) {
+std::string DenialRecords::update_nsec(Zone& zone, const ZoneSigner& signer,
+                                       const std::string& name, bool present) {
     auto write = [&](const std::string& at, const std::string& next) {
         ZoneNode& node = zone.nodes.find(at)->second;
         node.erase(type_nsec, nullptr);
@@ -98,13 +98,13 @@ std::string DenialChain::update_nsec(Zone& zone, const ZoneSigner& signer, const
     return names_.empty() ? "" : write(prev, next);
 }
 
-bool DenialChain::has_descendants(std::string_view name) const {
+bool DenialRecords::has_descendants(std::string_view name) const {
     auto it = names_.upper_bound(std::string(name));
     return it != names_.end() && it->size() > name.size() && is_subdomain(*it, name);
 }
 
-std::string DenialChain::write_nsec3(Zone& zone, const ZoneSigner& signer,
-                                     const std::string& hash) {
+std::string DenialRecords::write_nsec3(Zone& zone, const ZoneSigner& signer,
+                                       const std::string& hash) {
     auto it = hashes_.find(hash);
     auto next = std::next(it);
     if (next == hashes_.end()) next = hashes_.begin();
@@ -122,7 +122,8 @@ std::string DenialChain::write_nsec3(Zone& zone, const ZoneSigner& signer,
     return signer.resign(zone, owner, type_nsec3);
 }
 
-std::string DenialChain::link_nsec3(Zone& zone, const ZoneSigner& signer, const std::string& name) {
+std::string DenialRecords::link_nsec3(Zone& zone, const ZoneSigner& signer,
+                                      const std::string& name) {
     const std::string hash = nsec3_hash(name, params_.salt, params_.iterations);
     names_.insert(name);
     auto [it, added] = hashes_.emplace(hash, name);
@@ -134,8 +135,8 @@ std::string DenialChain::link_nsec3(Zone& zone, const ZoneSigner& signer, const 
     return write_nsec3(zone, signer, hash);
 }
 
-std::string DenialChain::unlink_nsec3(Zone& zone, const ZoneSigner& signer,
-                                      const std::string& name) {
+std::string DenialRecords::unlink_nsec3(Zone& zone, const ZoneSigner& signer,
+                                        const std::string& name) {
     const std::string hash = nsec3_hash(name, params_.salt, params_.iterations);
     auto it = hashes_.find(hash);
     if (it == hashes_.end()) return "";
@@ -147,8 +148,8 @@ std::string DenialChain::unlink_nsec3(Zone& zone, const ZoneSigner& signer,
     return prev_hash == hash ? "" : write_nsec3(zone, signer, prev_hash);
 }
 
-std::string DenialChain::update_nsec3(Zone& zone, const ZoneSigner& signer, const std::string& name,
-                                      bool present) {
+std::string DenialRecords::update_nsec3(Zone& zone, const ZoneSigner& signer,
+                                        const std::string& name, bool present) {
     if (present) {
         if (std::string err = link_nsec3(zone, signer, name); !err.empty()) return err;
         for (std::string_view up = name; up.size() > zone.apex.size();) {

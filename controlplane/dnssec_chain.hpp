@@ -13,10 +13,10 @@
 
 namespace anamed {
 
-class DenialChain {
+class DenialRecords {
 public:
     // The chain of `zone` as ZoneSigner::sign_zone left it (same policy).
-    DenialChain(const Zone& zone, const SignPolicy& policy);
+    DenialRecords(const Zone& zone, const SignPolicy& policy);
 
     // After the RRsets at `name` (lower-case wire key) changed, added or removed: the chain
     // takes the name in or out, or rewrites its bitmap, and re-signs what changed. The name's

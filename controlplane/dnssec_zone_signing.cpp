@@ -53,7 +53,7 @@ std::string ZoneSigning::sign_whole(const Zone& truth, Entry& e, int64_t now) {
     const ZoneSigner signer = signer_for(e, truth.apex, now, err);
     std::unique_ptr<Zone> copy = copy_of(truth);
     if (std::string why = signer.sign_zone(*copy); !why.empty()) return why;
-    e.chain = std::make_unique<DenialChain>(*copy, e.cfg.sign);
+    e.chain = std::make_unique<DenialRecords>(*copy, e.cfg.sign);
     e.copy = std::move(copy);
     e.serial = truth.serial();
     e.signed_at = now;

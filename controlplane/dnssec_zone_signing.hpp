@@ -42,7 +42,7 @@ private:
     struct Entry {
         DnssecConfig cfg;
         std::unique_ptr<Zone> copy;
-        std::unique_ptr<DenialChain> chain;
+        std::unique_ptr<DenialRecords> chain;
         uint32_t serial = 0;
         int64_t signed_at = 0;
     };

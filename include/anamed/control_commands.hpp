@@ -167,19 +167,20 @@ inline constexpr CliCommand cli_commands[] = {
      "check a secondary zone's primary for a new serial now", ""},
     {"zone retransfer", Command::zone_retransfer, Build::fields, {arg::req("ZONE")}, {},
      "transfer a secondary zone whole (AXFR) now", ""},
-    zone_add,
-    zone_remove,
-    zone_key_generate,
-    zone_key_list,
-    zone_ds,
-};
-inline constexpr std::array<std::string_view, 19> command_names{
-    "status",       "stats",           "zone-list",  "zone-check", "zone-reload",   "zone-flush",
-    "change",       "record-show",     "alias-list", "alias-show", "alias-refresh", "zone-status",
-    "zone-refresh", "zone-retransfer", "zone-add",   "zone-remove", "zone-key-generate",
-    "zone-key-list", "zone-ds"};
-inline constexpr size_t command_count = command_names.size();
-static_assert(size_t(Command::zone_ds) + 1 == command_count, "a name for every Command");
+    {"zone add", Command::zone_add, Build::fields, {arg::req("ZONE")},
+     {zone_file_option, zone_primary_option, zone_catalog_option},
+     "serve a new zone, from --file or from --primary remotes", zone_add_help},
+    {"zone remove", Command::zone_remove, Build::fields, {arg::req("ZONE")}, {},
+     "stop serving ZONE, for good", zone_remove_help},
+    {"zone key generate", Command::zone_key_generate, Build::fields,
+     {arg::req("ZONE"), arg::opt("ROLE")}, {},
+     "a new DNSSEC key in the zone's key-dir (ROLE: csk, ksk or zsk)",
+     "  ROLE is csk (the default: one key signs everything), ksk or zsk. The key uses the\n"
+     "  zone's dnssec: algorithm; its private half never leaves the key-dir (mode 0600).\n"},
+    {"zone key list", Command::zone_key_list, Build::fields, {arg::req("ZONE")}, {},
+     "the zone's DNSSEC keys: tag, algorithm, role, timing", ""},
+    {"zone ds", Command::zone_ds, Build::fields, {arg::req("ZONE")}, {},
+     "DS records of the zone's KSKs/CSKs, for the parent", ""},
     {"record add", Command::change, Build::change,
      {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, {ttl_option},
      "add one record to the RRset at NAME", record_help},

@@ -166,7 +166,7 @@ TEST_P(ChainUpdate, PatchedChainEqualsAFreshOne) {
     const std::vector<DnssecKey> keys{make_key(*z, 13, KeyRole::csk)};
     const ZoneSigner signer(z->apex, keys, policy, sign_time);
     ASSERT_EQ(signer.sign_zone(*z), "");
-    DenialChain chain(*z, policy);
+    DenialRecords chain(*z, policy);
     const size_t before = chain.size();
 
     auto fresh = [&] {
