@@ -1,50 +1,25 @@
-// DO=1 answers from a zone signed in-process with ldns (tests/data/dnssec.zone, a fresh
-// ECDSA key, NSEC and NSEC3): the shapes RFC 4035 §3.1 and RFC 5155 §7.2 ask for.
+// DO=1 answers from a zone signed in-process by anamed's signer (tests/data/dnssec.zone, a
+// fresh ECDSA CSK, NSEC and NSEC3): the shapes RFC 4035 §3.1 and RFC 5155 §7.2 ask for.
 
-#include <cstdio>
-#include <ctime>
-
-#include "test_util.hpp"
+#include "dnssec_test_util.hpp"
 
 namespace anamed::test {
 namespace {
 
-// dnssec.zone signed with one new key into dir/name; returns the file's path.
-std::string sign_zone(const TempDir& dir, bool nsec3) {
-    FILE* in = std::fopen(data_path("dnssec.zone").c_str(), "r");
-    ldns_zone* z = nullptr;
-    ldns_rdf* origin = ldns_dname_new_frm_str("sec.test.");
-    EXPECT_EQ(ldns_zone_new_frm_fp(&z, in, origin, 3600, LDNS_RR_CLASS_IN), LDNS_STATUS_OK);
-    std::fclose(in);
-    ldns_key* key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
-    ldns_key_set_pubkey_owner(key, ldns_rdf_clone(origin));
-    ldns_key_set_flags(key, 257);
-    ldns_key_set_inception(key, uint32_t(std::time(nullptr) - 3600));
-    ldns_key_set_expiration(key, uint32_t(std::time(nullptr) + 86400));
-    ldns_zone_push_rr(z, ldns_key2rr(key));
-    ldns_key_list* keys = ldns_key_list_new();
-    ldns_key_list_push_key(keys, key);
-    ldns_zone* s = nsec3 ? ldns_zone_sign_nsec3(z, keys, LDNS_SHA1, 0, 0, 2,
-                                                reinterpret_cast<uint8_t*>(const_cast<char*>("ab")))
-                         : ldns_zone_sign(z, keys);
-    const std::string path = dir.file(nsec3 ? "nsec3.zone" : "nsec.zone");
-    FILE* out = std::fopen(path.c_str(), "w");
-    ldns_zone_print(out, s);
-    std::fclose(out);
-    ldns_zone_deep_free(s);
-    ldns_zone_deep_free(z);
-    ldns_key_list_free(keys);
-    ldns_key_deep_free(key);
-    ldns_rdf_deep_free(origin);
-    return path;
-}
-
 class RespondDnssec : public ::testing::TestWithParam<bool> {
 protected:
     void SetUp() override {
-        LoadResult r = load_zone_file("sec.test", sign_zone(dir_, GetParam()));
-        for (const auto& d : r.diags) ADD_FAILURE() << d.str();
-        zone_ = std::move(r.zone);
+        // The delegation `secure` gets a DS (the integration test makes its child's key).
+        std::ifstream in(data_path("dnssec.zone"));
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        text += "secure 3600 IN DS 12345 13 2 " + std::string(64, 'a') + "\n";
+        zone_ = load_test_zone("sec.test", dir_.write("dnssec.zone", text));
+        ASSERT_TRUE(zone_);
+        SignPolicy policy;
+        policy.nsec3 = GetParam();
+        const ZoneSigner signer(zone_->apex, {make_key(*zone_, 13, KeyRole::csk)}, policy,
+                                sign_time);
+        ASSERT_EQ(signer.sign_zone(*zone_), "");
         snap_ = compile({zone_.get()}, 1);
     }
     Pkt ask_do(const std::string& name, ldns_rr_type t, uint16_t payload = 1232) {
@@ -162,7 +137,7 @@ TEST_P(RespondDnssec, RrsigQueryAnswersEverySignatureAtTheName) {
 }
 
 // Disabled: setting up the in-process signed zone does not finish yet (under investigation).
-INSTANTIATE_TEST_SUITE_P(DISABLED_NsecAndNsec3, RespondDnssec, ::testing::Bool());
+INSTANTIATE_TEST_SUITE_P(NsecAndNsec3, RespondDnssec, ::testing::Bool());
 
 }  // namespace
 }  // namespace anamed::test
