@@ -42,6 +42,7 @@ MessageHandler::Context Daemon::handler_context() {
     c.peers = &peers_;
     c.history = [this](const Zone& z) { return store_.history(z.apex); };
     c.snapshot = [this] { return &publisher_.live(); };
+    c.signed_zone = [this](const std::string& apex) { return publisher_.signed_zone(apex); };
     c.alias_expander = [this](std::string_view owner, const RRset& alias,
                               std::vector<Record>& out) { expansion_.expand(owner, alias, out); };
     c.notify = [this](const std::string& apex, const sockaddr_storage& peer, const TsigKey* key) {
@@ -202,6 +203,7 @@ int Daemon::run() {
     signal_fd_ = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
     set_log_level(cfg_.log_level);
     publisher_.set_identity(make_identity(cfg_.identity));
+    publisher_.set_signing(cfg_.zones);
     publisher_.set_zone_slot_reset([this](uint16_t slot) {
         for (const CounterSource& s : counter_sources()) s.block->reset_zone(slot);
     });

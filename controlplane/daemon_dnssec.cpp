@@ -38,7 +38,7 @@ json key_json(const DnssecKey& k, const std::string& role) {
 
 }  // namespace
 
-const ZoneConfig* Daemon::zone_config(const std::string& name) const {
+const ZoneConfig* Daemon::zone_config_named(const std::string& name) const {
     const std::string want = lower_key(text_to_wire(name + (name.ends_with('.') ? "" : ".")));
     for (const ZoneConfig& z : cfg_.zones)
         if (lower_key(text_to_wire(z.name + (z.name.ends_with('.') ? "" : "."))) == want) return &z;
@@ -47,7 +47,7 @@ const ZoneConfig* Daemon::zone_config(const std::string& name) const {
 
 json Daemon::cmd_zone_key_generate(const json& r) {
     const std::string name = r.value("zone", "");
-    const ZoneConfig* zc = zone_config(name);
+    const ZoneConfig* zc = zone_config_named(name);
     if (!zc) return error("zone " + name + " is not configured here");
     if (zc->dnssec.key_dir.empty())
         return error("zone " + name + " has no dnssec: key-dir: in the configuration");
@@ -73,7 +73,7 @@ json Daemon::cmd_zone_key_generate(const json& r) {
 
 json Daemon::cmd_zone_key_list(const json& r) {
     const std::string name = r.value("zone", "");
-    const ZoneConfig* zc = zone_config(name);
+    const ZoneConfig* zc = zone_config_named(name);
     if (!zc) return error("zone " + name + " is not configured here");
     if (zc->dnssec.key_dir.empty())
         return error("zone " + name + " has no dnssec: key-dir: in the configuration");
@@ -88,7 +88,7 @@ json Daemon::cmd_zone_key_list(const json& r) {
 
 json Daemon::cmd_zone_ds(const json& r) {
     const std::string name = r.value("zone", "");
-    const ZoneConfig* zc = zone_config(name);
+    const ZoneConfig* zc = zone_config_named(name);
     if (!zc) return error("zone " + name + " is not configured here");
     if (zc->dnssec.key_dir.empty())
         return error("zone " + name + " has no dnssec: key-dir: in the configuration");

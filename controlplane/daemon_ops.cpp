@@ -165,6 +165,7 @@ void Daemon::apply_config(Config next) {
         log_warning("keys: and remotes: changes take effect on restart");
     set_log_level(next.log_level);
     publisher_.set_identity(make_identity(next.identity));
+    publisher_.set_signing(next.zones);
     const bool metrics_moved = next.metrics_listen != cfg_.metrics_listen;
     // Kept as in use: what a reload cannot change.
     next.listen = cfg_.listen;

@@ -212,9 +212,13 @@ Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_
     const AliasExpander expand = r->alias_expand ? ctx_.alias_expander : AliasExpander{};
     std::vector<std::string> msgs;
     const auto t0 = std::chrono::steady_clock::now();
-    if (axfr || !q.has_serial) {
-        if (!axfr) return error(m, body, tsig, rcode::FORMERR);  // IXFR without the client's SOA
-        msgs = axfr_messages(*zone, req, expand);
+    // A zone signed here goes out with its signatures, whole: its history holds the
+    // unsigned changes only (RFC 1995 §4 lets an IXFR be answered with the full zone).
+    const Zone* signed_copy = ctx_.signed_zone ? ctx_.signed_zone(zone->apex) : nullptr;
+    if (axfr || !q.has_serial || signed_copy) {
+        if (!axfr && !q.has_serial)
+            return error(m, body, tsig, rcode::FORMERR);  // IXFR without the client's SOA
+        msgs = axfr_messages(signed_copy ? *signed_copy : *zone, req, expand);
         ++counters_.axfr;
     } else {
         req.client_serial = q.serial;

@@ -22,6 +22,9 @@ public:
         const Peers* peers = nullptr;
         std::function<const ZoneHistory*(const Zone&)> history;  // null: none kept
         std::function<const Snapshot*()> snapshot;
+        // The signed copy of a zone (lower-case wire apex) that transfers carry; null when
+        // the zone is not signed here (transfers read the store's zone).
+        std::function<const Zone*(const std::string& apex)> signed_zone;
         AliasExpander alias_expander;  // for remotes with alias: expand
         // A NOTIFY for the zone `apex` (lower-case wire) from `peer` with `key` (null:
         // unsigned): the RCODE to answer (secondary.hpp). Null: NOTIFY is not accepted.

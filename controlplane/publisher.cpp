@@ -2,6 +2,8 @@
 
 #include <malloc.h>
 
+#include <ctime>
+
 #include "anamed/huge_array.hpp"
 #include "compiler.hpp"
 #include "log.hpp"
@@ -21,7 +23,9 @@ double seconds_since(Clock::time_point t0, Clock::time_point t1) {
 }  // namespace
 
 void Publisher::rebuild(const std::vector<std::string>* targets) {
-    const auto zones = store_.zones();
+    std::vector<std::string> errors;
+    const auto zones = signing_.view(store_.zones(), std::time(nullptr), errors);
+    for (const std::string& e : errors) log_error(e);
     std::vector<std::string> listed;
     if (targets == nullptr) targets = &(listed = alias_targets(zones));
     resolver_.set_targets(*targets, zones);
@@ -78,6 +82,17 @@ void Publisher::publish_aliases(const std::vector<std::string>& changed) {
 
 // Patches the changed names into the live snapshot; recompiles only for structural changes.
 void Publisher::publish_changes(const ChangeOutcome& outcome) {
+    // A signed zone's change is signed into its copy (the names touched and their chain
+    // neighbours), then compiled whole.
+    bool signed_change = false;
+    for (const auto& [apex, names] : outcome.changed)
+        if (signing_.signed_zone(apex) != nullptr) {
+            if (const Zone* truth = store_.find(name_to_text(apex)))
+                if (std::string e = signing_.patch(*truth, names, std::time(nullptr)); !e.empty())
+                    log_error("zone " + truth->apex_text + ": " + e);
+            signed_change = true;
+        }
+    if (signed_change) return rebuild();
     const auto t0 = Clock::now();
     Patcher patcher(*live_, store_, alias_slot_);
     if (std::string why = patcher.plan(outcome); !why.empty()) {

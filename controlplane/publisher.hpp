@@ -16,6 +16,7 @@
 #include "anamed/publish.hpp"
 #include "anamed/snapshot.hpp"
 #include "anamed/zone_slots.hpp"
+#include "dnssec_zone_signing.hpp"
 #include "live_snapshot.hpp"
 #include "metrics_state.hpp"
 #include "zone_change.hpp"
@@ -50,6 +51,11 @@ public:
     bool promote_step();
     bool promoting() const { return !promote_.empty(); }
 
+    // The zones' dnssec: settings: zones with policy sign are compiled from signed copies.
+    void set_signing(const std::vector<ZoneConfig>& zones) { signing_.configure(zones); }
+    // The signed copy of a zone (lower-case wire apex) as last published; null: not signed.
+    const Zone* signed_zone(const std::string& apex) const { return signing_.signed_zone(apex); }
+
     // The identity (NSID, CH TXT) every snapshot from the next rebuild on carries.
     void set_identity(Identity id) { identity_ = std::move(id); }
     // How long each kind of publication took until the workers could see it.
@@ -78,6 +84,7 @@ private:
     std::function<void(const std::vector<std::string>&)> alias_listener_;
     uint64_t generation_ = 0;
     std::unordered_set<std::string> expired_;  // apexes (set_expired)
+    ZoneSigning signing_;  // signed copies of the zones with dnssec: {policy: sign}
     Identity identity_;
     ZoneSlots zone_slots_;
     std::function<void(uint16_t)> zone_reset_;

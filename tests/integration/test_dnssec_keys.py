@@ -4,7 +4,9 @@
 anamed runs from a configuration whose zone has `dnssec: {policy: sign, key-dir: keys}`.
 Covered: keys generated in BIND's format with the private half mode 0600 and never in a
 reply or the log; the list with roles; DS lines equal to dnssec-dsfromkey's; clear refusals
-(unknown zone, a zone without dnssec:, a bad role).
+(unknown zone, a zone without dnssec:, a bad role); a zone with policy sign served signed
+once it has a key (DO=1 answers with RRSIG, NSEC denial, DNSKEY), its AXFR passing
+ldns-verify-zone, before and after a runtime change.
 
 Environment and how to run it: see tests/integration/anamedtest.py.
 """
@@ -36,11 +38,50 @@ class TestDnssecKeys(ControlTest):
             f.write("listen: [\"127.0.0.1:%d\"]\n" % self.port)
             f.write("control: {socket: %s}\n" % self.sock_path)
             f.write("journal: %s\n" % self.journal)
+            f.write("remotes: [{name: here, address: \"127.0.0.1:53\"}]\n")
             f.write("zones:\n")
-            f.write("  - name: %s\n    file: %s\n" % (ZONE, self.zfile))
+            f.write("  - name: %s\n    file: %s\n    allow-transfer: [here]\n" % (ZONE, self.zfile))
             f.write("    dnssec: {policy: sign, key-dir: keys, algorithm: ed25519}\n")
             f.write("  - name: plain.test\n    file: %s\n" % plain)
         return ["--config", conf]
+
+    def dig(self, *args):
+        """dig +dnssec against anamed: the answer and authority records, one per line."""
+        p = subprocess.run(["dig", "@127.0.0.1", "-p", str(self.port), "+dnssec", "+norec",
+                            "+noall", "+answer", "+authority", "+comments"] + list(args),
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+    def verify_axfr(self):
+        p = subprocess.run(["dig", "@127.0.0.1", "-p", str(self.port), "+noall", "+answer",
+                            "AXFR", ZONE + "."], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        path = os.path.join(self.dir, "axfr.zone")
+        with open(path, "w") as f:
+            f.write(p.stdout)
+        v = subprocess.run(["ldns-verify-zone", path], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        return p.stdout
+
+    def test_a_zone_with_keys_is_served_signed(self):
+        self.start(base_zone().replace("web   IN ALIAS www\n", ""))  # ALIAS: not signed yet
+        self.assertNotIn("RRSIG", self.dig("www." + ZONE, "A"))  # no key yet: unsigned
+        self.ctl_json("zone", "key", "generate", ZONE, "csk")
+        self.ok("zone", "reload", ZONE)
+        www = self.dig("www." + ZONE, "A")
+        self.assertRegex(www, r"www\.ctl\.test\.\s+\d+\s+IN\s+RRSIG\s+A 15 3 ")
+        nx = self.dig("nothere." + ZONE, "A")
+        self.assertIn("status: NXDOMAIN", nx)
+        self.assertRegex(nx, r"IN\s+NSEC\s")
+        self.assertRegex(self.dig(ZONE, "DNSKEY"), r"IN\s+DNSKEY\s+257 3 15 ")
+        self.assertNotIn("RRSIG", self.dig("+nodnssec", "www." + ZONE, "A"))
+        self.assertIn("NSEC", self.verify_axfr())
+        self.change_ok("record", "add", ZONE, "new", "A", "192.0.2.9")
+        self.assertRegex(self.dig("new." + ZONE, "A"),
+                         r"new\.ctl\.test\.\s+\d+\s+IN\s+RRSIG\s+A 15 3 ")
+        self.assertIn("new.ctl.test.", self.verify_axfr())
 
     def private_secrets(self):
         secrets = []
