@@ -12,7 +12,7 @@ packages=(
   knot knot-dnsutils nsd bind9 python3-dnspython libssl-dev
   libdpdk-dev dpdk dpdk-dev dnsperf iputils-ping tcpdump ethtool
   libmicrohttpd-dev libsystemd-dev scdoc groff-base prometheus dpkg-dev file
-  bind9-dnsutils lego pebble openssl
+  bind9-dnsutils bind9-utils lego pebble openssl unbound
 )
 missing=()
 for p in "${packages[@]}"; do
