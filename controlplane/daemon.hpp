@@ -108,8 +108,7 @@ private:
     nlohmann::json cmd_zone_key_generate(const nlohmann::json& r);
     nlohmann::json cmd_zone_key_list(const nlohmann::json& r);
     nlohmann::json cmd_zone_ds(const nlohmann::json& r);
-    // The configuration of zone `name` (any case, dot or not); null when not configured.
-    const ZoneConfig* zone_config_named(const std::string& name) const;
+    const ZoneConfig* key_zone(const nlohmann::json& r, nlohmann::json& err);
     // Registers every configured secondary zone (after the zones were loaded).
     void start_secondaries();
     // A transfer's result checked, swapped into the store and published; "" or the error.

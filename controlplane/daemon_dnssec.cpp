@@ -38,19 +38,22 @@ json key_json(const DnssecKey& k, const std::string& role) {
 
 }  // namespace
 
-const ZoneConfig* Daemon::zone_config_named(const std::string& name) const {
-    const std::string want = lower_key(text_to_wire(name + (name.ends_with('.') ? "" : ".")));
-    for (const ZoneConfig& z : cfg_.zones)
-        if (lower_key(text_to_wire(z.name + (z.name.ends_with('.') ? "" : "."))) == want) return &z;
-    return nullptr;
+// The zone of a key command, with a key-dir; null and `err` set otherwise.
+const ZoneConfig* Daemon::key_zone(const json& r, json& err) {
+    const std::string name = r.value("zone", "");
+    const ZoneConfig* zc = zone_config(apex_key(name));
+    if (!zc)
+        err = error("zone " + name + " is not configured here");
+    else if (zc->dnssec.key_dir.empty())
+        err = error("zone " + name + " has no dnssec: key-dir: in the configuration");
+    return zc && !zc->dnssec.key_dir.empty() ? zc : nullptr;
 }
 
 json Daemon::cmd_zone_key_generate(const json& r) {
-    const std::string name = r.value("zone", "");
-    const ZoneConfig* zc = zone_config_named(name);
-    if (!zc) return error("zone " + name + " is not configured here");
-    if (zc->dnssec.key_dir.empty())
-        return error("zone " + name + " has no dnssec: key-dir: in the configuration");
+    json refusal;
+    const ZoneConfig* zc = key_zone(r, refusal);
+    if (!zc) return refusal;
+    const std::string& name = zc->name;
     const std::string role_text = r.value("role", "csk");
     KeyRole role = KeyRole::csk;
     if (role_text == "ksk")
@@ -61,8 +64,7 @@ json Daemon::cmd_zone_key_generate(const json& r) {
         return error("ROLE must be csk, ksk or zsk");
     const int64_t now = std::time(nullptr);
     DnssecKey key;
-    std::string err = generate_key(text_to_wire(zc->name + (zc->name.ends_with('.') ? "" : ".")),
-                                   zc->dnssec.algorithm, role, now, key);
+    std::string err = generate_key(apex_key(zc->name), zc->dnssec.algorithm, role, now, key);
     if (err.empty()) err = write_key_pair(zc->dnssec.key_dir, key, now);
     if (!err.empty()) return error("zone " + name + ": " + err);
     log_info("zone " + zc->name + ": generated DNSSEC " + std::string(key_role_name(role)) +
@@ -72,30 +74,25 @@ json Daemon::cmd_zone_key_generate(const json& r) {
 }
 
 json Daemon::cmd_zone_key_list(const json& r) {
-    const std::string name = r.value("zone", "");
-    const ZoneConfig* zc = zone_config_named(name);
-    if (!zc) return error("zone " + name + " is not configured here");
-    if (zc->dnssec.key_dir.empty())
-        return error("zone " + name + " has no dnssec: key-dir: in the configuration");
+    json refusal;
+    const ZoneConfig* zc = key_zone(r, refusal);
+    if (!zc) return refusal;
     std::vector<std::string> problems;
     const std::vector<DnssecKey> keys =
-        load_zone_keys(zc->dnssec.key_dir,
-                       text_to_wire(zc->name + (zc->name.ends_with('.') ? "" : ".")), problems);
+        load_zone_keys(zc->dnssec.key_dir, apex_key(zc->name), problems);
     json list = json::array();
     for (const DnssecKey& k : keys) list.push_back(key_json(k, role_of(k, keys)));
     return json{{"ok", true}, {"zone", zc->name}, {"keys", list}, {"problems", problems}};
 }
 
 json Daemon::cmd_zone_ds(const json& r) {
-    const std::string name = r.value("zone", "");
-    const ZoneConfig* zc = zone_config_named(name);
-    if (!zc) return error("zone " + name + " is not configured here");
-    if (zc->dnssec.key_dir.empty())
-        return error("zone " + name + " has no dnssec: key-dir: in the configuration");
+    json refusal;
+    const ZoneConfig* zc = key_zone(r, refusal);
+    if (!zc) return refusal;
+    const std::string& name = zc->name;
     std::vector<std::string> problems;
     const std::vector<DnssecKey> keys =
-        load_zone_keys(zc->dnssec.key_dir,
-                       text_to_wire(zc->name + (zc->name.ends_with('.') ? "" : ".")), problems);
+        load_zone_keys(zc->dnssec.key_dir, apex_key(zc->name), problems);
     json ds = json::array();
     for (const DnssecKey& k : keys)
         if (k.sep() && k.published(std::time(nullptr))) ds.push_back(ds_text(k, 3600));

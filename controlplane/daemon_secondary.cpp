@@ -15,14 +15,6 @@ json error(const std::string& m) {
     return json{{"ok", false}, {"error", m}};
 }
 
-// The lower-case wire apex of a zone name as a user writes it ("" when it is not a name).
-std::string apex_of(const std::string& name) {
-    std::string text = name;
-    if (text.empty() || text.back() != '.') text += '.';
-    const std::string wire = text_to_wire(text);
-    return wire.empty() ? "" : lower_key(wire);
-}
-
 }  // namespace
 
 Secondary::Hooks Daemon::secondary_hooks() {
@@ -59,7 +51,7 @@ std::vector<ZoneConfig> Daemon::file_zones(const std::vector<ZoneConfig>& zones)
 void Daemon::start_secondaries() {
     for (const ZoneConfig& zc : cfg_.zones) {
         if (zc.primary.empty()) continue;
-        const std::string apex = apex_of(zc.name);
+        const std::string apex = apex_key(zc.name);
         const ZonePeers* zp = peers_.zone(apex);
         if (apex.empty() || zp == nullptr || zp->primaries.empty()) continue;
         secondary_.add_zone(apex, zp->primaries, zc.file);
@@ -75,7 +67,7 @@ void Daemon::start_secondaries() {
 std::string Daemon::apply_transfer(const std::string& apex, TransferResult& r, const Remote&) {
     const ZoneConfig* zc = nullptr;
     for (const ZoneConfig& c : cfg_.zones)
-        if (apex_of(c.name) == apex) zc = &c;
+        if (apex_key(c.name) == apex) zc = &c;
     uint32_t serial = 0;
     if (r.kind == TransferResult::Kind::full) {
         r.zone->file = zc ? zc->file : "";
@@ -107,7 +99,7 @@ json Daemon::cmd_zone_status(const json& r) {
     const std::string zone = r.contains("zone") && r["zone"].is_string() ? r["zone"] : "";
     json zones = json::array();
     if (!zone.empty()) {
-        json s = secondary_.status(apex_of(zone));
+        json s = secondary_.status(apex_key(zone));
         if (s.is_null()) return error("zone " + zone + " is not a secondary zone here");
         zones.push_back(std::move(s));
     } else {
@@ -119,14 +111,14 @@ json Daemon::cmd_zone_status(const json& r) {
 
 json Daemon::cmd_zone_refresh(const json& r) {
     const std::string zone = r.value("zone", "");
-    if (!secondary_.refresh_now(apex_of(zone), false))
+    if (!secondary_.refresh_now(apex_key(zone), false))
         return error("zone " + zone + " is not a secondary zone here");
     return json{{"ok", true}, {"zone", zone}, {"started", "SOA check"}};
 }
 
 json Daemon::cmd_zone_retransfer(const json& r) {
     const std::string zone = r.value("zone", "");
-    if (!secondary_.refresh_now(apex_of(zone), true))
+    if (!secondary_.refresh_now(apex_key(zone), true))
         return error("zone " + zone + " is not a secondary zone here");
     return json{{"ok", true}, {"zone", zone}, {"started", "AXFR"}};
 }

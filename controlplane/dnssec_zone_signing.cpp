@@ -17,10 +17,6 @@ std::unique_ptr<Zone> copy_of(const Zone& z) {
     return c;
 }
 
-std::string apex_key(const std::string& name) {
-    return lower_key(text_to_wire(name + (name.ends_with('.') ? "" : ".")));
-}
-
 }  // namespace
 
 void ZoneSigning::configure(const std::vector<ZoneConfig>& zones) {

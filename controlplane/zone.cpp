@@ -209,6 +209,13 @@ std::string text_to_wire(std::string_view text) {
     return out;
 }
 
+std::string apex_key(std::string_view name) {
+    std::string text(name);
+    if (text.empty() || text.back() != '.') text += '.';
+    const std::string wire = text_to_wire(text);
+    return wire.empty() ? "" : lower_key(wire);
+}
+
 size_t soa_serial_offset(std::string_view rd) {
     size_t pos = 0;  // after MNAME and RNAME
     for (int names = 0; names < 2 && pos < rd.size(); ++names) {

@@ -319,5 +319,8 @@ bool is_subdomain(std::string_view name, std::string_view apex);
 size_t soa_serial_offset(std::string_view rd);
 // Presentation text to wire (absolute names only). Empty on error.
 std::string text_to_wire(std::string_view text);
+// The lower-case wire apex of a zone name as a user writes it, with or without the final
+// dot ("" when it is not a name).
+std::string apex_key(std::string_view name);
 
 }  // namespace anamed

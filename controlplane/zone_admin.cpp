@@ -26,13 +26,6 @@ json error(const std::string& m) {
     return json{{"ok", false}, {"error", m}};
 }
 
-// The lower-case wire apex of a zone name as a user writes it ("" when it is not a name).
-std::string apex_key(const std::string& name) {
-    const std::string wire =
-        text_to_wire(name.empty() || name.back() != '.' ? name + "." : std::string(name));
-    return wire.empty() ? "" : lower_key(wire);
-}
-
 std::vector<std::string> strings_of(const json& r, const char* key) {
     std::vector<std::string> out;
     if (!r.contains(key)) return out;
