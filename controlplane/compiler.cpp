@@ -21,8 +21,8 @@ namespace {
 
 class Compiler {
 public:
-    Compiler(const std::vector<const Zone*>& zones, LiveSnapshot& snap)
-        : src_(zones), snap_(snap) {}
+    Compiler(const std::vector<const Zone*>& zones, LiveSnapshot& snap, const OwnedAliases* owned)
+        : src_(zones), snap_(snap), owned_(owned) {}
 
     void run(const AliasProvider& provider) {
         for (const Zone* z : src_) build_zone_nodes(*z);
@@ -129,6 +129,7 @@ private:
         zt.nodes = HugeArray<Node>(names.size(), /*defer_huge=*/true);  // written in order
         std::vector<const Node*> ptrs(names.size());
         std::vector<uint8_t> serial(names.size());
+        const bool owns_aliases = owned_ && owned_->owns && owned_->owns(lower_key(z.apex));
         tbb::parallel_for(tbb::blocked_range<size_t>(0, names.size(), 4096),
                           [&](const tbb::blocked_range<size_t>& r) {
                               for (size_t i = r.begin(); i < r.end(); ++i) {
@@ -157,7 +158,8 @@ private:
             }
             if (data[i] != nullptr)
                 if (const auto alias = data[i]->find(rrtype::ALIAS))
-                    n.alias = alias_id(alias->rdata[0]);
+                    n.alias = owns_aliases ? owned_alias_id(*alias, z.apex, names[i])
+                                           : alias_id(alias->rdata[0]);
         }
         return ptrs;
     }
@@ -199,16 +201,35 @@ private:
         return it->second;
     }
 
+    // A slot of the owner's own: its answer is made from the target's in link_aliases.
+    uint32_t owned_alias_id(const RRset& alias, std::string_view apex, std::string_view owner) {
+        const uint32_t slot = uint32_t(snap_.alias_targets.size());
+        snap_.alias_targets.push_back(lower_key(alias.rdata[0]));
+        snap_.owned_aliases.push_back({lower_key(apex), std::string(owner), alias.ttl, slot});
+        return slot + 1;
+    }
+
     void link_aliases(const AliasProvider& provider) {
         static const auto unresolved = std::make_shared<const AliasAnswer>();
         const size_t n = snap_.alias_targets.size();
         snap_.aliases = HugeArray<AliasSlot>(n);
         snap_.alias_owners.resize(n);
+        std::unordered_map<std::string_view, std::shared_ptr<const AliasAnswer>> shared;
         for (size_t i = 0; i < n; ++i) {
-            auto a = provider ? provider(snap_.alias_targets[i]) : nullptr;
-            snap_.alias_owners[i] = a ? a : unresolved;
-            snap_.aliases[i].answer = snap_.alias_owners[i].get();
+            auto [it, added] = shared.try_emplace(snap_.alias_targets[i]);
+            if (added) {
+                auto a = provider ? provider(snap_.alias_targets[i]) : nullptr;
+                it->second = a ? a : unresolved;
+            }
+            snap_.alias_owners[i] = it->second;
         }
+        // Owners' own answers (signing them is the slow part): in parallel.
+        tbb::parallel_for(size_t(0), snap_.owned_aliases.size(), [&](size_t k) {
+            const AliasOwner& o = snap_.owned_aliases[k];
+            auto& slot = snap_.alias_owners[o.slot];
+            if (auto a = owned_->answer ? owned_->answer(o, slot) : nullptr) slot = std::move(a);
+        });
+        for (size_t i = 0; i < n; ++i) snap_.aliases[i].answer = snap_.alias_owners[i].get();
     }
 
     // data[i]: the source of zt.nodes[i] (null for an empty non-terminal).
@@ -283,6 +304,7 @@ private:
 
     const std::vector<const Zone*>& src_;
     LiveSnapshot& snap_;
+    const OwnedAliases* owned_;
     // Shared by all zones: a small zone takes a few hundred bytes of them, not a chunk.
     std::vector<std::unique_ptr<Arena>> arenas_;
     std::mutex arena_mu_;
@@ -297,10 +319,10 @@ private:
 }  // namespace
 
 std::unique_ptr<LiveSnapshot> compile(const std::vector<const Zone*>& zones, uint64_t generation,
-                                      const AliasProvider& aliases) {
+                                      const AliasProvider& aliases, const OwnedAliases* owned) {
     auto snap = std::make_unique<LiveSnapshot>();
     snap->generation = generation;
-    Compiler(zones, *snap).run(aliases);
+    Compiler(zones, *snap, owned).run(aliases);
     return snap;
 }
 

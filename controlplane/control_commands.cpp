@@ -81,6 +81,9 @@ Daemon::Handler Daemon::handler(Command c) {
     case Command::zone_key_generate: return &Daemon::cmd_zone_key_generate;
     case Command::zone_key_list: return &Daemon::cmd_zone_key_list;
     case Command::zone_ds: return &Daemon::cmd_zone_ds;
+    case Command::zone_key_activate: return &Daemon::cmd_zone_key_activate;
+    case Command::zone_key_retire: return &Daemon::cmd_zone_key_retire;
+    case Command::zone_key_remove: return &Daemon::cmd_zone_key_remove;
     }
     return nullptr;
 }

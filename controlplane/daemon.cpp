@@ -332,11 +332,14 @@ void Daemon::serve() {
         if (const int n = expansion_.poll_timeout_ms(Clock::now());
             n >= 0 && (timeout < 0 || n < timeout))
             timeout = n;
+        if (const int n = publisher_.poll_timeout_ms(); n >= 0 && (timeout < 0 || n < timeout))
+            timeout = n;
         poll(fds.data(), fds.size(), busy ? 0 : ops_poll_timeout_ms(timeout));
         watchdog();
         publisher_.promote_step();  // one chunk per turn: the loop stays responsive
         const auto changed = resolver_.process();
         if (!changed.empty()) publisher_.publish_aliases(changed);
+        publisher_.process();
         save_aliases(false);
         if (control_) control_->process();
         answer_handoffs();

@@ -108,6 +108,11 @@ private:
     nlohmann::json cmd_zone_key_generate(const nlohmann::json& r);
     nlohmann::json cmd_zone_key_list(const nlohmann::json& r);
     nlohmann::json cmd_zone_ds(const nlohmann::json& r);
+    nlohmann::json cmd_zone_key_activate(const nlohmann::json& r);
+    nlohmann::json cmd_zone_key_retire(const nlohmann::json& r);
+    nlohmann::json cmd_zone_key_remove(const nlohmann::json& r);
+    // A key's new timing (KeyEvent) written to its files and the zone signed again.
+    nlohmann::json set_key_timing(const nlohmann::json& r, int event);
     const ZoneConfig* key_zone(const nlohmann::json& r, nlohmann::json& err);
     // Registers every configured secondary zone (after the zones were loaded).
     void start_secondaries();

@@ -73,7 +73,8 @@ std::string DenialRecords::update_nsec(Zone& zone, const ZoneSigner& signer,
     auto write = [&](const std::string& at, const std::string& next) {
         ZoneNode& node = zone.nodes.find(at)->second;
         node.erase(type_nsec, nullptr);
-        node.add(type_nsec, ttl_, nsec_rdata(next, node, node_kind(zone, at)));
+        node.add(type_nsec, ttl_,
+                 nsec_rdata(next, node, node_kind(zone, at), &signer.alias_families()));
         return signer.resign(zone, at, type_nsec);
     };
     auto after = [&](auto it) {
@@ -111,7 +112,7 @@ std::string DenialRecords::write_nsec3(Zone& zone, const ZoneSigner& signer,
     std::vector<uint16_t> types;
     if (const ZoneNode* node = zone.find(it->second)) {
         const NodeKind kind = node_kind(zone, it->second);
-        types = bitmap_types_of(*node, kind, false);
+        types = bitmap_types_of(*node, kind, false, &signer.alias_families());
         if (kind == NodeKind::delegation && !node->has(type_ds))
             types.erase(std::remove(types.begin(), types.end(), type_rrsig), types.end());
     }

@@ -47,13 +47,22 @@ bool signs(NodeKind kind, uint16_t type) {
     return false;
 }
 
-std::vector<uint16_t> bitmap_types_of(const ZoneNode& node, NodeKind kind, bool with_nsec) {
+std::vector<uint16_t> bitmap_types_of(const ZoneNode& node, NodeKind kind, bool with_nsec,
+                                      const AliasFamilies* families) {
     std::vector<uint16_t> types;
     bool signed_any = with_nsec;  // the NSEC itself is signed
     for (RRset rs : node.rrsets()) {
-        if (rs.type == type_rrsig || rs.type == type_nsec || rs.type == type_nsec3 ||
-            rs.type == type_alias)
+        if (rs.type == type_rrsig || rs.type == type_nsec || rs.type == type_nsec3) continue;
+        if (rs.type == type_alias) {
+            const uint8_t f =
+                families && *families && kind == NodeKind::authoritative && !rs.rdata.empty()
+                    ? (*families)(lower_key(rs.rdata[0]))
+                    : 0;
+            if (f & 1) types.push_back(type_a);
+            if (f & 2) types.push_back(type_aaaa);
+            signed_any = signed_any || f != 0;
             continue;
+        }
         types.push_back(rs.type);
         signed_any = signed_any || signs(kind, rs.type);
     }
@@ -81,18 +90,19 @@ std::vector<std::string> nsec_names(const Zone& zone) {
     return sorted_canonically(std::move(names));
 }
 
-std::string nsec_rdata(std::string_view next, const ZoneNode& node, NodeKind kind) {
+std::string nsec_rdata(std::string_view next, const ZoneNode& node, NodeKind kind,
+                       const AliasFamilies* families) {
     std::string rd(next);
-    rd += type_bitmap(bitmap_types_of(node, kind, true));
+    rd += type_bitmap(bitmap_types_of(node, kind, true, families));
     return rd;
 }
 
-void build_nsec_chain(Zone& zone, uint32_t ttl) {
+void build_nsec_chain(Zone& zone, uint32_t ttl, const AliasFamilies* families) {
     const std::vector<std::string> names = nsec_names(zone);
     for (size_t i = 0; i < names.size(); ++i) {
         ZoneNode& node = zone.nodes.find(names[i])->second;
         const std::string& next = names[(i + 1) % names.size()];
-        node.add(type_nsec, ttl, nsec_rdata(next, node, node_kind(zone, names[i])));
+        node.add(type_nsec, ttl, nsec_rdata(next, node, node_kind(zone, names[i]), families));
     }
 }
 
@@ -130,7 +140,8 @@ bool in_nsec3_chain(const ZoneNode& node, NodeKind kind, const Nsec3Params& p) {
     return !(p.opt_out && kind == NodeKind::delegation && !node.has(type_ds));
 }
 
-void build_nsec3_chain(Zone& zone, uint32_t ttl, const Nsec3Params& p) {
+void build_nsec3_chain(Zone& zone, uint32_t ttl, const Nsec3Params& p,
+                       const AliasFamilies* families) {
     zone.nodes[zone.apex].add(type_nsec3param, 0, nsec3param_rdata(p));
     // Each covered name with its bitmap; empty non-terminals (ancestors without a node of
     // their own) with an empty one.
@@ -139,7 +150,7 @@ void build_nsec3_chain(Zone& zone, uint32_t ttl, const Nsec3Params& p) {
     for (const auto& [key, node] : zone.nodes) {
         const NodeKind kind = node_kind(zone, key);
         if (node.empty() || !in_nsec3_chain(node, kind, p)) continue;
-        std::vector<uint16_t> types = bitmap_types_of(node, kind, false);
+        std::vector<uint16_t> types = bitmap_types_of(node, kind, false, families);
         if (kind == NodeKind::delegation && !node.has(type_ds))
             types.erase(std::remove(types.begin(), types.end(), type_rrsig), types.end());
         covered.emplace(key.str(), std::move(types));

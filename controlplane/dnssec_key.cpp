@@ -137,11 +137,12 @@ std::string_view key_role_name(KeyRole r) {
 }
 
 bool DnssecKey::published(int64_t now) const {
-    return (!publish || *publish <= now) && (!remove || now < *remove);
+    return (publish ? *publish <= now : !timed()) && (!remove || now < *remove);
 }
 
 bool DnssecKey::active(int64_t now) const {
-    return (!activate || *activate <= now) && (!inactive || now < *inactive);
+    return (activate ? *activate <= now : !timed()) && (!inactive || now < *inactive) &&
+           (!remove || now < *remove);
 }
 
 std::string DnssecKey::dnskey_rdata() const {

@@ -40,8 +40,10 @@ struct DnssecKey {
     std::string public_key;  // the DNSKEY's public key field
     uint16_t tag = 0;
     std::string file_base;  // path without .key/.private
-    // Timing from the .private file (seconds since the epoch); absent: always.
-    std::optional<int64_t> publish, activate, inactive, remove;
+    // Timing from the .private file (seconds since the epoch), as BIND reads it: a key
+    // file without any (keymgr's PEM keys, old files) is published and active; with some,
+    // a key without Publish is not published and one without Activate does not sign.
+    std::optional<int64_t> created, publish, activate, inactive, remove;
     std::shared_ptr<EVP_PKEY> pkey;
 
     bool sep() const { return (flags & dnskey_flag::sep) != 0; }
@@ -51,6 +53,8 @@ struct DnssecKey {
     bool active(int64_t now) const;
     // flags, protocol 3, algorithm, public key.
     std::string dnskey_rdata() const;
+    // Whether it carries any timing at all.
+    bool timed() const { return created || publish || activate || inactive || remove; }
     // Appends the signature of `data` in its DNSSEC form (RFC 6605 r|s, RFC 8080, RFC 5702).
     // Safe from many threads at once. False when libcrypto fails.
     bool sign(std::string_view data, std::string& out) const;
@@ -67,6 +71,10 @@ uint16_t key_tag(std::string_view dnskey_rdata);
 std::string ds_rdata(std::string_view owner, std::string_view dnskey_rdata);
 // "example.com. 3600 IN DS 12345 13 2 HEX" for the parent.
 std::string ds_text(const DnssecKey& key, uint32_t ttl);
+
+// Rewrites the timing lines (Publish, Activate, Inactive, Delete) of the key's .private file
+// from its fields, in a new file renamed over the old one (mode 0600). "" or what is wrong.
+std::string write_key_timing(const DnssecKey& key);
 
 // Loads the pair at `base` (with or without .key/.private). Returns "" or what is wrong,
 // naming the file; `out` is untouched on error.

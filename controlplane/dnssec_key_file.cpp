@@ -192,6 +192,7 @@ std::string load_key_pair(const std::string& base_in, DnssecKey& out) {
     if (!k.sign("anamed key check", sig) || !k.verify("anamed key check", sig))
         return base + ".private: it does not belong to the public key in " + base + ".key";
     k.tag = key_tag(k.dnskey_rdata());
+    k.created = parse_time(f, "Created");
     k.publish = parse_time(f, "Publish");
     k.activate = parse_time(f, "Activate");
     k.inactive = parse_time(f, "Inactive");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 
 #include "anamed/wire.hpp"
 #include "dnssec_key.hpp"
@@ -85,7 +86,46 @@ bool write_new(const std::string& path, const std::string& text, mode_t mode) {
     return ok;
 }
 
+// "Created: ...\nPublish: ..." for the timing the key has, as BIND writes it.
+std::string timing_lines(const DnssecKey& key) {
+    std::string out;
+    const std::pair<const char*, const std::optional<int64_t>*> fields[] = {
+        {"Created", &key.created},
+        {"Publish", &key.publish},
+        {"Activate", &key.activate},
+        {"Inactive", &key.inactive},
+        {"Delete", &key.remove}};
+    for (const auto& [name, value] : fields)
+        if (*value) out += std::string(name) + ": " + stamp(**value) + "\n";
+    return out;
+}
+
 }  // namespace
+
+std::string write_key_timing(const DnssecKey& key) {
+    const std::string path = key.file_base + ".private";
+    std::ifstream in(path);
+    if (!in) return path + ": cannot read it";
+    std::string kept;
+    for (std::string line; std::getline(in, line);) {
+        const std::string field = line.substr(0, line.find(':'));
+        if (field != "Created" && field != "Publish" && field != "Activate" &&
+            field != "Inactive" && field != "Delete")
+            kept += line + "\n";
+        OPENSSL_cleanse(line.data(), line.size());
+    }
+    kept += timing_lines(key);
+    const std::string tmp = path + ".new";
+    ::unlink(tmp.c_str());
+    const bool ok = write_new(tmp, kept, 0600);
+    OPENSSL_cleanse(kept.data(), kept.size());
+    if (!ok) return tmp + ": cannot write it";
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        return path + ": cannot replace it";
+    }
+    return "";
+}
 
 std::string dnskey_public_field(EVP_PKEY* key, uint8_t alg) {
     if (alg == dnssec_alg::ed25519) {
@@ -144,7 +184,7 @@ std::string generate_key(std::string_view zone, uint8_t algorithm, KeyRole role,
     k.public_key = dnskey_public_field(key, algorithm);
     if (k.public_key.empty()) return "libcrypto could not export the public key";
     k.tag = key_tag(k.dnskey_rdata());
-    k.publish = k.activate = now;
+    k.created = k.publish = k.activate = now;
     out = std::move(k);
     return "";
 }
@@ -156,16 +196,19 @@ std::string write_key_pair(const std::string& dir, DnssecKey& key, int64_t now) 
     const std::string base = dir + "/K" + zone + tail;
     const std::string alg = std::to_string(key.algorithm) + " (" +
                             std::string(dnssec_algorithm_name(key.algorithm)) + ")";
-    const std::string created = stamp(now);
-    const std::string when = stamp(key.activate.value_or(now));
+    key.created = key.created.value_or(now);
+    const std::string timing = timing_lines(key);
     std::string pub = std::string("; This is a ") + (key.sep() ? "key-signing" : "zone-signing") +
-                      " key, keyid " + std::to_string(key.tag) + ", for " + zone + "\n" +
-                      "; Created: " + created + "\n; Publish: " + when + "\n; Activate: " + when +
-                      "\n" + zone + " IN DNSKEY " + std::to_string(key.flags) + " 3 " +
-                      std::to_string(key.algorithm) + " " + base64(key.public_key) + "\n";
+                      " key, keyid " + std::to_string(key.tag) + ", for " + zone + "\n";
+    for (size_t at = 0; at < timing.size();) {
+        const size_t end = timing.find('\n', at);
+        pub += "; " + timing.substr(at, end - at + 1);
+        at = end + 1;
+    }
+    pub += zone + " IN DNSKEY " + std::to_string(key.flags) + " 3 " +
+           std::to_string(key.algorithm) + " " + base64(key.public_key) + "\n";
     std::string priv = "Private-key-format: v1.3\nAlgorithm: " + alg + "\n" +
-                       private_text(key.pkey.get(), key.algorithm) + "Created: " + created +
-                       "\nPublish: " + when + "\nActivate: " + when + "\n";
+                       private_text(key.pkey.get(), key.algorithm) + timing;
     const bool ok = write_new(base + ".private", priv, 0600);
     OPENSSL_cleanse(priv.data(), priv.size());
     if (!ok) return base + ".private: cannot create it (it may exist already)";

@@ -13,7 +13,7 @@ namespace anamed {
 
 namespace {
 
-constexpr uint16_t type_soa = 6, type_a = 1, type_aaaa = 28;
+constexpr uint16_t type_soa = 6;
 
 void put16(std::string& s, uint16_t v) {
     s.push_back(char(v >> 8));
@@ -66,6 +66,12 @@ std::vector<const DnssecKey*> ZoneSigner::signers_for(uint16_t type) const {
         const bool want_sep = type == type_dnskey ? has_sep : !has_zsk;
         if (k.sep() == want_sep) out.push_back(&k);
     }
+    return out;
+}
+
+std::vector<uint16_t> ZoneSigner::signing_tags(uint16_t type) const {
+    std::vector<uint16_t> out;
+    for (const DnssecKey* k : signers_for(type)) out.push_back(k->tag);
     return out;
 }
 
@@ -148,9 +154,9 @@ std::string ZoneSigner::sign_zone(Zone& zone) const {
     }
     const uint32_t ttl = denial_ttl(zone);
     if (policy_.nsec3)
-        build_nsec3_chain(zone, ttl, Nsec3Params{policy_.nsec3_opt_out, 0, {}});
+        build_nsec3_chain(zone, ttl, Nsec3Params{policy_.nsec3_opt_out, 0, {}}, &families_);
     else
-        build_nsec_chain(zone, ttl);
+        build_nsec_chain(zone, ttl, &families_);
 
     struct Item {
         NodeMap::value_type* entry;

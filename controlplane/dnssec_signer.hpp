@@ -39,12 +39,18 @@ public:
     // An ALIAS owner's flattened addresses: its A and AAAA RRsets signed again.
     std::string resign_addresses(Zone& zone, std::string_view owner) const;
 
+    // The tags of the keys that sign `type` now.
+    std::vector<uint16_t> signing_tags(uint16_t type) const;
+
     // The expiration an RRset's signatures get (the jitter is a function of owner and type,
     // so that signatures made at one moment do not all expire at once).
     uint32_t expiration(std::string_view owner, uint16_t type) const;
     uint32_t inception() const { return uint32_t(now_ - policy_.inception_offset); }
     const SignPolicy& policy() const { return policy_; }
     const std::vector<DnssecKey>& keys() const { return keys_; }
+    // What the ALIAS owners' bitmaps list (dnssec_denial.hpp); none unless set.
+    void set_alias_families(AliasFamilies f) { families_ = std::move(f); }
+    const AliasFamilies& alias_families() const { return families_; }
     int64_t now() const { return now_; }
 
 private:
@@ -58,6 +64,7 @@ private:
     std::vector<DnssecKey> keys_;
     SignPolicy policy_;
     int64_t now_;
+    AliasFamilies families_;
 };
 
 // Removes the DNSSEC records a zone holds (RRSIG, NSEC, NSEC3, NSEC3PARAM) and the names

@@ -1,6 +1,9 @@
 // Signed copies of zones for the compiler, kept current by whole signs and patches.
 #include "dnssec_zone_signing.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace anamed {
 
 namespace {
@@ -41,7 +44,14 @@ ZoneSigner ZoneSigning::signer_for(const Entry& e, const std::string& apex, int6
     std::vector<std::string> problems;
     std::vector<DnssecKey> keys = load_zone_keys(e.cfg.key_dir, apex, problems);
     for (const std::string& p : problems) err += (err.empty() ? "" : "; ") + p;
-    return ZoneSigner(apex, std::move(keys), e.cfg.sign, now);
+    ZoneSigner signer(apex, std::move(keys), e.cfg.sign, now);
+    if (families_)
+        signer.set_alias_families([f = families_, seen = e.families](const std::string& target) {
+            const uint8_t v = f(target);
+            (*seen)[target] = v;
+            return v;
+        });
+    return signer;
 }
 
 std::string ZoneSigning::sign_whole(const Zone& truth, Entry& e, int64_t now) {
@@ -51,8 +61,10 @@ std::string ZoneSigning::sign_whole(const Zone& truth, Entry& e, int64_t now) {
     if (std::string why = signer.sign_zone(*copy); !why.empty()) return why;
     e.chain = std::make_unique<DenialRecords>(*copy, e.cfg.sign);
     e.copy = std::move(copy);
+    e.keys = signer.keys();
     e.serial = truth.serial();
     e.signed_at = now;
+    e.stale = false;
     return err;  // unreadable key files beside the good ones: reported, not fatal
 }
 
@@ -67,7 +79,7 @@ std::vector<const Zone*> ZoneSigning::view(const std::vector<const Zone*>& zones
             continue;
         }
         Entry& e = it->second;
-        const bool due = !e.copy || e.serial != z->serial() ||
+        const bool due = !e.copy || e.stale || e.serial != z->serial() ||
                          now - e.signed_at >= int64_t(e.cfg.sign.validity - e.cfg.sign.refresh);
         if (due)
             if (std::string err = sign_whole(*z, e, now); !err.empty())
@@ -108,7 +120,8 @@ std::string ZoneSigning::patch(const Zone& truth, const std::vector<std::string>
     auto it = zones_.find(lower_key(truth.apex));
     if (it == zones_.end()) return "";
     Entry& e = it->second;
-    if (!e.copy) return sign_whole(truth, e, now);
+    // Many names (an ALIAS target's owners) are signed faster whole, in parallel.
+    if (!e.copy || names.size() > 1024 + truth.nodes.size() / 16) return sign_whole(truth, e, now);
     for (const std::string& n : names) {
         const ZoneNode* before = e.copy->find(n);
         const ZoneNode* after = truth.find(n);
@@ -123,6 +136,7 @@ std::string ZoneSigning::patch(const Zone& truth, const std::vector<std::string>
     for (const std::string& n : touched)
         if (std::string why = refresh_name(truth, e, signer, lower_key(n)); !why.empty())
             return why;
+    e.keys = signer.keys();
     e.serial = truth.serial();
     return err;
 }
@@ -130,6 +144,31 @@ std::string ZoneSigning::patch(const Zone& truth, const std::vector<std::string>
 const Zone* ZoneSigning::signed_zone(const std::string& apex) const {
     auto it = zones_.find(lower_key(apex));
     return it == zones_.end() ? nullptr : it->second.copy.get();
+}
+
+void ZoneSigning::mark_stale(const std::string& apex) {
+    if (auto it = zones_.find(lower_key(apex)); it != zones_.end()) it->second.stale = true;
+}
+
+uint8_t ZoneSigning::bitmap_families(const std::string& apex, const std::string& target) const {
+    auto it = zones_.find(apex);
+    if (it == zones_.end()) return 0;
+    auto f = it->second.families->find(target);
+    return f == it->second.families->end() ? 0 : f->second;
+}
+
+int64_t ZoneSigning::next_resign() const {
+    int64_t at = INT64_MAX;
+    for (const auto& [apex, e] : zones_)
+        if (e.copy)
+            at = std::min(at, e.signed_at + int64_t(e.cfg.sign.validity - e.cfg.sign.refresh));
+    return at;
+}
+
+std::optional<ZoneSigner> ZoneSigning::signer(const std::string& apex, int64_t now) const {
+    auto it = zones_.find(lower_key(apex));
+    if (it == zones_.end() || !it->second.copy) return std::nullopt;
+    return ZoneSigner(it->first, it->second.keys, it->second.cfg.sign, now);
 }
 
 }  // namespace anamed

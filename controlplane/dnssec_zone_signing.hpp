@@ -10,7 +10,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config.hpp"
@@ -35,16 +37,39 @@ public:
     // of cut (NS added or removed below the apex) signs the zone whole. "" or the error.
     std::string patch(const Zone& truth, const std::vector<std::string>& names, int64_t now);
 
+    // Where the signers learn which address families each ALIAS owner answers (for its
+    // NSEC or NSEC3 bitmap).
+    void set_alias_families(AliasFamilies f) { families_ = std::move(f); }
+    // The families the bitmaps of a target's owners in a zone were last written with.
+    uint8_t bitmap_families(const std::string& apex, const std::string& target) const;
+
+    // When the next signatures come within their refresh time of expiry (seconds since the
+    // epoch; INT64_MAX: none): a rebuild then signs them again.
+    int64_t next_resign() const;
+
+    // The zone is signed whole at the next view() (its keys changed); its copy serves until
+    // then, and on if that signing fails.
+    void mark_stale(const std::string& apex);
+
     // The signed copy of a zone (lower-case wire apex); null when it is not signed here.
     const Zone* signed_zone(const std::string& apex) const;
+
+    // A signer at `now` with the keys of the zone's last signing, for its ALIAS owners'
+    // answers; empty when the zone is not signed here.
+    std::optional<ZoneSigner> signer(const std::string& apex, int64_t now) const;
 
 private:
     struct Entry {
         DnssecConfig cfg;
         std::unique_ptr<Zone> copy;
         std::unique_ptr<DenialRecords> chain;
+        std::vector<DnssecKey> keys;  // as loaded for the last signing
         uint32_t serial = 0;
         int64_t signed_at = 0;
+        bool stale = false;
+        // target -> the families its owners' bitmaps list (shared with this zone's signers)
+        std::shared_ptr<std::unordered_map<std::string, uint8_t>> families =
+            std::make_shared<std::unordered_map<std::string, uint8_t>>();
     };
     std::string sign_whole(const Zone& truth, Entry& e, int64_t now);
     std::string refresh_name(const Zone& truth, Entry& e, const ZoneSigner& signer,
@@ -53,6 +78,7 @@ private:
                           std::string& err) const;
 
     std::map<std::string, Entry> zones_;  // key: lower-case wire apex
+    AliasFamilies families_;
 };
 
 }  // namespace anamed

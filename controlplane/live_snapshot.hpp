@@ -14,11 +14,21 @@
 
 namespace anamed {
 
+// An ALIAS owner with a slot of its own (a zone signed here): its name, zone, the ALIAS
+// record's TTL (the signatures' original TTL) and slot.
+struct AliasOwner {
+    std::string apex, owner;  // lower-case wire
+    uint32_t ttl = 0;
+    uint32_t slot = 0;  // index into `aliases`
+};
+
 struct LiveSnapshot : Snapshot {
     // Lower-case wire ALIAS target per slot of `aliases`.
     std::vector<std::string> alias_targets;
     // Keeps each slot's current answer alive.
     std::vector<std::shared_ptr<const AliasAnswer>> alias_owners;
+    // The slots that belong to one owner rather than to a target's owners together.
+    std::vector<AliasOwner> owned_aliases;
     // Runtime changes patched in: new nodes, and the answer blocks that replaced compiled
     // ones, freed after a grace period when replaced in turn.
     Arena patch_nodes;

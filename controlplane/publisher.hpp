@@ -26,8 +26,7 @@ namespace anamed {
 
 class Publisher {
 public:
-    Publisher(const ZoneStore& store, AliasResolver& resolver)
-        : store_(store), resolver_(resolver), published_(rcu_) {}
+    Publisher(const ZoneStore& store, AliasResolver& resolver);
 
     // The zones -> a new snapshot, published whole. `targets`: the zones' ALIAS targets when
     // the caller has just listed them (listing walks every name of every zone).
@@ -43,6 +42,12 @@ public:
         alias_listener_ = std::move(f);
     }
 
+    // Work that waits for its time: signatures due for refresh (a rebuild signs them again)
+    // and the bitmaps of ALIAS owners whose targets gained an address family. Call it every
+    // turn of the control loop; poll_timeout_ms says how long the loop may sleep.
+    void process();
+    int poll_timeout_ms() const;
+
     // Marks a zone (lower-case wire apex) expired or not: its names answer SERVFAIL. Kept
     // across rebuilds.
     void set_expired(const std::string& apex, bool expired);
@@ -53,6 +58,12 @@ public:
 
     // The zones' dnssec: settings: zones with policy sign are compiled from signed copies.
     void set_signing(const std::vector<ZoneConfig>& zones) { signing_.configure(zones); }
+    // The zone (lower-case wire apex) signed again whole with the keys as they are now
+    // (after a key's timing changed), and published.
+    void resign(const std::string& apex) {
+        signing_.mark_stale(apex);
+        rebuild();
+    }
     // The signed copy of a zone (lower-case wire apex) as last published; null: not signed.
     const Zone* signed_zone(const std::string& apex) const { return signing_.signed_zone(apex); }
 
@@ -75,12 +86,28 @@ public:
     uint64_t generation() const { return generation_; }
 
 private:
+    struct OwnerSigning;
+    // Families: whether the owners of these targets (with their new answers) need their
+    // bitmaps written again first (a family lost) or soon (gained).
+    bool bitmaps_lag(const std::vector<std::string>& changed);
+    void refresh_bitmaps(const std::vector<std::string>& targets);
+    size_t sign_owners(
+        const std::vector<std::pair<const AliasOwner*, std::shared_ptr<const AliasAnswer>>>& owners,
+        std::vector<std::pair<uint32_t, std::shared_ptr<const AliasAnswer>>>& next);
+
     const ZoneStore& store_;
     AliasResolver& resolver_;
     Rcu rcu_;
     Published<Snapshot> published_;
     LiveSnapshot* live_ = nullptr;  // what published_ holds; only this class swaps its slots
-    std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> slot in live_
+    std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> its shared slot
+    // target -> its owners with slots of their own (index into live_->owned_aliases)
+    std::unordered_map<std::string, std::vector<uint32_t>> owned_by_target_;
+    // Targets whose owners' bitmaps miss a family they now answer, and when to write them.
+    std::vector<std::string> bitmaps_due_;
+    std::chrono::steady_clock::time_point bitmaps_at_{};
+    int64_t owners_resign_at_ = INT64_MAX;  // the owners' signatures' refresh (epoch s)
+    int64_t resign_not_before_ = 0;         // a failed re-sign is tried again a minute on
     std::function<void(const std::vector<std::string>&)> alias_listener_;
     uint64_t generation_ = 0;
     std::unordered_set<std::string> expired_;  // apexes (set_expired)

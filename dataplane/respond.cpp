@@ -16,6 +16,10 @@ namespace {
 
 using namespace detail;
 
+const uint8_t* bytes_of(const std::string& s) {
+    return reinterpret_cast<const uint8_t*>(s.data());
+}
+
 // The answer algorithm. `cur` is the name being resolved: its lower-case form, and where
 // each of its labels sits in the packet (a CNAME target may be compressed, so its labels
 // need not be contiguous), which owner pointers and compressed RDATA point at.
@@ -144,19 +148,10 @@ private:
         }
         const uint32_t alias = node.load_alias();
         if (alias != 0 && (qtype_ == rrtype::A || qtype_ == rrtype::AAAA))
-            return answer_alias(zone, alias, *d);
+            return answer_alias(zone, node, alias, *d, ce);
         if (qtype_ == rrtype::RRSIG && answer_signatures(*d)) return false;
         const TypeEntry* e = qtype_ == rrtype::ANY ? any_entry(*d) : d->find(qtype_);
-        if (e == nullptr) {
-            answer_negative(zone, rcode::NOERROR);
-            if (const DenialChain* c = proving(zone)) {
-                if (ce != nullptr)
-                    proof_.wildcard_nodata(*c, *cur_, *ce, node);
-                else
-                    proof_.nodata(*c, node);
-            }
-            return false;
-        }
+        if (e == nullptr) return answer_nodata(zone, node, ce);
         w_.answer(*d, *e, cur_at(), here());
         // In a signed zone the additional records follow the signatures and proofs; an
         // unsigned zone's DO=1 answer is its DO=0 answer.
@@ -197,16 +192,30 @@ private:
         return dnssec_ && c != nullptr && c->kind != DenialChain::none ? c : nullptr;
     }
 
+    // NOERROR without the type asked for, with the proof of it in a signed zone.
+    bool answer_nodata(const ZoneTable& zone, const Node& node, const Node* ce) {
+        answer_negative(zone, rcode::NOERROR);
+        if (const DenialChain* c = proving(zone)) {
+            if (ce != nullptr)
+                proof_.wildcard_nodata(*c, *cur_, *ce, node);
+            else
+                proof_.nodata(*c, node);
+        }
+        return false;
+    }
+
     // A/AAAA at an ALIAS name: the target's flattened addresses, TTL capped by the ALIAS's.
-    bool answer_alias(const ZoneTable& zone, uint32_t alias_id, const NodeData& d) {
+    bool answer_alias(const ZoneTable& zone, const Node& node, uint32_t alias_id, const NodeData& d,
+                      const Node* ce) {
         const AliasAnswer* a = snap_.aliases[alias_id - 1].load();
         const TypeEntry* fallback = d.find(qtype_);
         switch (a->state) {
         case AliasAnswer::unresolved:
             if (fallback != nullptr) {
                 w_.answer(d, *fallback, cur_at(), here());
+                if (dnssec_) w_.sigs(d, qtype_, cur_at(), false);
             } else if (d.find(qtype_ == rrtype::A ? rrtype::AAAA : rrtype::A) != nullptr) {
-                answer_negative(zone, rcode::NOERROR);
+                answer_nodata(zone, node, ce);
             } else {
                 w_.set_rcode(rcode::SERVFAIL);
             }
@@ -215,17 +224,18 @@ private:
         case AliasAnswer::resolved: break;
         }
         const std::string& rrs = qtype_ == rrtype::A ? a->a : a->aaaa;
-        if (rrs.empty()) {
-            answer_negative(zone, rcode::NOERROR);
-            return false;
-        }
+        if (rrs.empty()) return answer_nodata(zone, node, ce);
         const TypeEntry* alias = d.find(rrtype::ALIAS);
-        const uint32_t ttl_cap = alias ? d.ttl(*alias) : 0;
-        w_.answer_capped(reinterpret_cast<const uint8_t*>(rrs.data()), rrs.size(),
-                         qtype_ == rrtype::A ? a->a_count : a->aaaa_count, cur_at(), ttl_cap);
-        // In a signed zone the owner's own block carries its signatures over these addresses
-        // (the patch path's AliasSigner puts them there).
-        if (dnssec_) w_.sigs(d, qtype_, cur_at(), false);
+        const uint32_t ttl = std::min(alias ? d.ttl(*alias) : 0, load32(bytes_of(rrs) + rr_ttl_at));
+        w_.answer_capped(bytes_of(rrs), rrs.size(),
+                         qtype_ == rrtype::A ? a->a_count : a->aaaa_count, cur_at(), ttl);
+        // In a signed zone the owner's answer is its own, signatures included; they get
+        // the addresses' TTL (RFC 4034 §3).
+        const std::string& sigs = qtype_ == rrtype::A ? a->a_sigs : a->aaaa_sigs;
+        if (dnssec_ && !sigs.empty())
+            w_.answer_capped(bytes_of(sigs), sigs.size(),
+                             qtype_ == rrtype::A ? a->a_sig_count : a->aaaa_sig_count, cur_at(),
+                             ttl);
         return false;
     }
 

@@ -35,8 +35,11 @@ enum class Command : uint8_t {
     zone_key_generate,
     zone_key_list,
     zone_ds,
+    zone_key_activate,
+    zone_key_retire,
+    zone_key_remove,
 };
-inline constexpr std::array<std::string_view, 19> command_names{"status",
+inline constexpr std::array<std::string_view, 22> command_names{"status",
                                                                 "stats",
                                                                 "zone-list",
                                                                 "zone-check",
@@ -54,9 +57,12 @@ inline constexpr std::array<std::string_view, 19> command_names{"status",
                                                                 "zone-remove",
                                                                 "zone-key-generate",
                                                                 "zone-key-list",
-                                                                "zone-ds"};
+                                                                "zone-ds",
+                                                                "zone-key-activate",
+                                                                "zone-key-retire",
+                                                                "zone-key-remove"};
 inline constexpr size_t command_count = command_names.size();
-static_assert(size_t(Command::zone_ds) + 1 == command_count, "a name for every Command");
+static_assert(size_t(Command::zone_key_remove) + 1 == command_count, "a name for every Command");
 
 inline constexpr std::string_view command_name(Command c) {
     return command_names[size_t(c)];
@@ -173,14 +179,26 @@ inline constexpr CliCommand cli_commands[] = {
     {"zone remove", Command::zone_remove, Build::fields, {arg::req("ZONE")}, {},
      "stop serving ZONE, for good", zone_remove_help},
     {"zone key generate", Command::zone_key_generate, Build::fields,
-     {arg::req("ZONE"), arg::opt("ROLE")}, {},
+     {arg::req("ZONE"), arg::opt("ROLE"), arg::opt("STATE")}, {},
      "a new DNSSEC key in the zone's key-dir (ROLE: csk, ksk or zsk)",
      "  ROLE is csk (the default: one key signs everything), ksk or zsk. The key uses the\n"
-     "  zone's dnssec: algorithm; its private half never leaves the key-dir (mode 0600).\n"},
+     "  zone's dnssec: algorithm; its private half never leaves the key-dir (mode 0600).\n"
+     "  STATE is active (the default) or standby, to start a rollover: a standby ZSK is\n"
+     "  published but does not sign yet (pre-publish); a standby KSK is neither published\n"
+     "  nor signing, only `zone ds` shows its DS (double-DS). See README: Key rollover.\n"},
     {"zone key list", Command::zone_key_list, Build::fields, {arg::req("ZONE")}, {},
-     "the zone's DNSSEC keys: tag, algorithm, role, timing", ""},
+     "the zone's DNSSEC keys: tag, algorithm, role, state, timing", ""},
+    {"zone key activate", Command::zone_key_activate, Build::fields,
+     {arg::req("ZONE"), arg::req("TAG")}, {},
+     "publish key TAG and sign with it from now on", ""},
+    {"zone key retire", Command::zone_key_retire, Build::fields,
+     {arg::req("ZONE"), arg::req("TAG")}, {},
+     "stop signing with key TAG; it stays published", ""},
+    {"zone key remove", Command::zone_key_remove, Build::fields,
+     {arg::req("ZONE"), arg::req("TAG")}, {},
+     "take key TAG out of the DNSKEY RRset (its files stay, timed)", ""},
     {"zone ds", Command::zone_ds, Build::fields, {arg::req("ZONE")}, {},
-     "DS records of the zone's KSKs/CSKs, for the parent", ""},
+     "DS records of the zone's KSKs/CSKs (standby ones too), for the parent", ""},
     {"record add", Command::change, Build::change,
      {arg::req("ZONE"), arg::req("NAME"), arg::req("TYPE"), arg::rest("RDATA")}, {ttl_option},
      "add one record to the RRset at NAME", record_help},

@@ -115,6 +115,11 @@ struct AliasAnswer {
     State state = unresolved;
     uint16_t a_count = 0, aaaa_count = 0;
     std::string a, aaaa;  // records with the owner placeholder, like NodeData bytes
+    // An owner in a zone signed here has an answer of its own: the target's addresses and
+    // the owner's RRSIGs over them, made before the answer is published, so that one swap
+    // moves addresses and signatures together. Empty for shared answers.
+    uint16_t a_sig_count = 0, aaaa_sig_count = 0;
+    std::string a_sigs, aaaa_sigs;
 };
 
 // One cache line: a lookup that finds its slot reads the node's name and links from the

@@ -147,15 +147,17 @@ class AliasTest(DnsTestCase):
     @classmethod
     def start_anamed(cls, zones, upstreams, refresh_min=1, refresh_max=60, stale_limit=86400,
                      query_timeout_ms=QUERY_TIMEOUT_MS, alias_extra=(), extra=()):
-        """zones: [(name, master file text)]. Waits until the first zone's SOA answers.
+        """zones: [(name, master file text, more lines of its entry...)]. Waits until the first zone's SOA answers.
         alias_extra: more lines of the alias: section; extra: more top-level lines."""
         cls.port = pick_free_port(ipv6=False)
         lines = ["listen:", "  - 127.0.0.1:%d" % cls.port, "workers: 1", "zones:"]
-        for name, text in zones:
+        for zone in zones:
+            name, text = zone[0], zone[1]
             path = os.path.join(cls.tmp, name + ".zone")
             with open(path, "w") as f:
                 f.write(text)
             lines += ["  - name: %s" % name, "    file: %s" % path]
+            lines += ["    " + x for x in zone[2:]]  # more lines of the zone's entry
         if upstreams:
             lines.append("upstreams:")
             lines += ["  - 127.0.0.1:%d" % u for u in upstreams]

@@ -30,6 +30,7 @@ import dns.rcode  # noqa: E402
 
 from anamedtest import Anamed, main, pick_free_port  # noqa: E402
 from dnstest import REPO  # noqa: E402
+from validator import Unbound  # noqa: E402
 
 DATA = os.environ.get("ANAMED_TESTDATA", os.path.join(REPO, "tests", "data"))
 ZONE = "sec.test."
@@ -88,67 +89,6 @@ class SignedZones:
             self.anchor = " ".join(f.read().split())
 
 
-class Unbound:
-    """A validating unbound on a free port, sending sec.test. and its children to anamed."""
-
-    def __init__(self, d, anamed_port, anchor):
-        self.port = pick_free_port(ipv6=False)
-        conf = os.path.join(d, "unbound.conf")
-        stubs = "".join("stub-zone:\n  name: \"%s\"\n  stub-addr: 127.0.0.1@%d\n"
-                        % (z, anamed_port) for z in (ZONE, "secure." + ZONE, "insecure." + ZONE))
-        with open(conf, "w") as f:
-            f.write("""server:
-  interface: 127.0.0.1
-  port: %d
-  do-ip6: no
-  username: ""
-  chroot: ""
-  directory: "%s"
-  pidfile: ""
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  do-not-query-localhost: no
-  module-config: "validator iterator"
-  trust-anchor: "%s"
-  val-log-level: 2
-  local-zone: "test." nodefault
-  harden-dnssec-stripped: yes
-  qname-minimisation: no
-  aggressive-nsec: no
-  cache-max-ttl: 0
-  cache-max-negative-ttl: 0
-  minimal-responses: yes
-  target-fetch-policy: "0 0 0 0 0"
-remote-control:
-  control-enable: no
-%s""" % (self.port, d, anchor, stubs))
-        self.log = open(os.path.join(d, "unbound.log"), "wb")
-        self.proc = subprocess.Popen(["unbound", "-d", "-c", conf], stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                dns.query.udp(dns.message.make_query("sec.test.", "SOA"), "127.0.0.1",
-                              port=self.port, timeout=0.5)
-                return
-            except Exception:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("unbound did not start")
-                time.sleep(0.1)
-
-    def query(self, name, qtype):
-        q = dns.message.make_query(name, qtype, want_dnssec=True)
-        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=5)
-        self.log.close()
-
-
 class Served:
     """anamed serving the signed zones, and unbound in front of it, in a private directory."""
 
@@ -170,7 +110,8 @@ class Served:
         self.unbound = None
         try:
             self.anamed.wait_ready()
-            self.unbound = Unbound(self.dir, self.port, self.zones.anchor)
+            self.unbound = Unbound(self.dir, self.port, self.zones.anchor,
+                                   (ZONE, "secure." + ZONE, "insecure." + ZONE))
         except Exception:
             self.close()
             raise

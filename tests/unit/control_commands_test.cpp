@@ -127,7 +127,7 @@ TEST(CommandLine, UsageErrorsNameTheCommandAndItsHelp) {
     EXPECT_EQ(usage_error({"zone"}),
               (std::pair<std::string, std::string>{
                   "zone: expected list, check, reload, flush, status, refresh, retransfer, add, "
-                  "remove, key generate, key list or ds",
+                  "remove, key generate, key list, key activate, key retire, key remove or ds",
                   "zone"}));
     EXPECT_EQ(cli::parse({"zone", "key", "generate", "a.test", "ksk"}, "/s").cmd->sends,
               Command::zone_key_generate);
@@ -174,7 +174,8 @@ TEST(CommandLine, CompletesFromTheTable) {
     EXPECT_EQ(complete({"zone", ""}),
               (Words{"list", "check", "reload", "flush", "status", "refresh", "retransfer", "add",
                      "remove", "key", "ds"}));
-    EXPECT_EQ(complete({"zone", "key", ""}), (Words{"generate", "list"}));
+    EXPECT_EQ(complete({"zone", "key", ""}),
+              (Words{"generate", "list", "activate", "retire", "remove"}));
     EXPECT_EQ(complete({"record", "s"}), (Words{"show"}));  // "set" is an alias, not offered
     EXPECT_EQ(complete({"record", "re"}), (Words{"replace"}));
     EXPECT_EQ(complete({"zone", "check", "x"}), (Words{"@file"}));
