@@ -45,6 +45,10 @@ MessageHandler::Context Daemon::handler_context() {
     c.signed_zone = [this](const std::string& apex) { return publisher_.signed_zone(apex); };
     c.alias_expander = [this](std::string_view owner, const RRset& alias,
                               std::vector<Record>& out) { expansion_.expand(owner, alias, out); };
+    c.signed_alias_expander = [this](std::string_view owner, const RRset& alias,
+                                     std::vector<Record>& out) {
+        publisher_.expand_signed(owner, alias, out);
+    };
     c.notify = [this](const std::string& apex, const sockaddr_storage& peer, const TsigKey* key) {
         return secondary_.on_notify(apex, peer, key);
     };

@@ -158,12 +158,13 @@ json Daemon::set_key_timing(const json& r, int event) {
         k->inactive = k->inactive && *k->inactive <= now ? *k->inactive : now;
         if (event == 2) k->remove = now;
     }
-    // The zone must stay signed: its SOA and its DNSKEY RRset each need an active key.
+    // The zone must stay signed, and reachable from its DS: an active KSK or CSK.
     const ZoneSigner after(apex_key(zc->name), keys, zc->dnssec.sign, now);
-    if (after.signing_tags(6).empty() || after.signing_tags(48).empty())
+    const bool sep = std::any_of(keys.begin(), keys.end(),
+                                 [&](const DnssecKey& x) { return x.sep() && x.active(now); });
+    if (!sep || after.signing_tags(6).empty())
         return error("zone " + zc->name + ": that would leave no active key to sign " +
-                     (after.signing_tags(48).empty() ? "its DNSKEY RRset (a KSK or CSK)"
-                                                     : "its records (a ZSK or CSK)"));
+                     (sep ? "its records (a ZSK or CSK)" : "its DNSKEY RRset (a KSK or CSK)"));
     if (std::string err = write_key_timing(*k); !err.empty())
         return error("zone " + zc->name + ": " + err);
     log_info("zone " + zc->name + ": DNSSEC key " + tag_text + " " + verbs[event]);

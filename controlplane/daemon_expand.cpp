@@ -1,6 +1,8 @@
 // The daemon's part in `alias: expand` (alias_expansion.hpp): which zones have expanding
 // remotes, the serial bump an address change makes in them (journaled like any change, so that
 // a restart never sets a serial back), and the expansion recorded with every difference.
+// Zones signed here count as expanded for all their secondaries: their transfers carry each
+// ALIAS owner's signed addresses, so an address change must reach them as a new serial too.
 #include <algorithm>
 
 #include "anamed/wire.hpp"
@@ -25,11 +27,14 @@ void Daemon::start_expansion() {
         const std::string apex =
             lower_key(text_to_wire(n.empty() || n.back() != '.' ? n + "." : n));
         const ZonePeers* zp = peers_.zone(apex);
-        if (zp && (any_expands(zp->notify) || any_expands(zp->allow_transfer))) apexes.insert(apex);
+        const bool secondaries = zp && (!zp->notify.empty() || !zp->allow_transfer.empty());
+        if (zp && (any_expands(zp->notify) || any_expands(zp->allow_transfer) ||
+                   (secondaries && zc.dnssec.mode == DnssecMode::sign)))
+            apexes.insert(apex);
     }
     if (!apexes.empty() && !journal_)
         log_warning(
-            "remotes with alias: expand need a journal (journal: in the config) for the "
+            "remotes with alias: expand (and secondaries of signed zones) need a journal (journal: in the config) for the "
             "serial bumps an ALIAS target's address change makes: without one, such "
             "remotes see new addresses only with the zone's next change");
     expansion_.set_zones(std::move(apexes));

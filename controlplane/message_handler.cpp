@@ -209,12 +209,15 @@ Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_
     req.qtype = q.qtype;
     req.udp = m.transport == Transport::udp;
     req.room = tsig.status == TsigStatus::ok ? tsig_room : 0;
-    const AliasExpander expand = r->alias_expand ? ctx_.alias_expander : AliasExpander{};
+    // A zone signed here goes out with its signatures, whole: its history holds the
+    // unsigned changes only (RFC 1995 §4 lets an IXFR be answered with the full zone). Its
+    // ALIAS owners go out as their signed addresses, which any secondary can serve.
+    const Zone* signed_copy = ctx_.signed_zone ? ctx_.signed_zone(zone->apex) : nullptr;
+    const AliasExpander expand = signed_copy       ? ctx_.signed_alias_expander
+                                 : r->alias_expand ? ctx_.alias_expander
+                                                   : AliasExpander{};
     std::vector<std::string> msgs;
     const auto t0 = std::chrono::steady_clock::now();
-    // A zone signed here goes out with its signatures, whole: its history holds the
-    // unsigned changes only (RFC 1995 §4 lets an IXFR be answered with the full zone).
-    const Zone* signed_copy = ctx_.signed_zone ? ctx_.signed_zone(zone->apex) : nullptr;
     if (axfr || !q.has_serial || signed_copy) {
         if (!axfr && !q.has_serial)
             return error(m, body, tsig, rcode::FORMERR);  // IXFR without the client's SOA

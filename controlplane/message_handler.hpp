@@ -25,7 +25,8 @@ public:
         // The signed copy of a zone (lower-case wire apex) that transfers carry; null when
         // the zone is not signed here (transfers read the store's zone).
         std::function<const Zone*(const std::string& apex)> signed_zone;
-        AliasExpander alias_expander;  // for remotes with alias: expand
+        AliasExpander alias_expander;         // for remotes with alias: expand
+        AliasExpander signed_alias_expander;  // for zones signed here: addresses + RRSIGs
         // A NOTIFY for the zone `apex` (lower-case wire) from `peer` with `key` (null:
         // unsigned): the RCODE to answer (secondary.hpp). Null: NOTIFY is not accepted.
         std::function<uint8_t(const std::string& apex, const sockaddr_storage& peer,

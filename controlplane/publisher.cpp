@@ -88,10 +88,12 @@ void Publisher::rebuild(const std::vector<std::string>* targets) {
              std::to_string(snap->memory() >> 10) + " KiB, " + std::to_string(int(ms)) + " ms");
     alias_slot_.clear();
     owned_by_target_.clear();
+    owned_slot_.clear();
     std::vector<bool> owned(snap->alias_targets.size());
     for (uint32_t k = 0; k < snap->owned_aliases.size(); ++k) {
         const uint32_t slot = snap->owned_aliases[k].slot;
         owned[slot] = true;
+        owned_slot_[snap->owned_aliases[k].owner] = slot;
         owned_by_target_[snap->alias_targets[slot]].push_back(k);
     }
     for (uint32_t i = 0; i < snap->alias_targets.size(); ++i)
@@ -301,6 +303,26 @@ int Publisher::poll_timeout_ms() const {
         ms = std::max<int64_t>(0, ms < 0 ? left : std::min(ms, left));
     }
     return int(ms);
+}
+
+void Publisher::expand_signed(std::string_view owner, const RRset& alias,
+                              std::vector<Record>& out) const {
+    auto it = owned_slot_.find(lower_key(owner));
+    if (it == owned_slot_.end() || live_ == nullptr) return;
+    const AliasAnswer& a = *live_->alias_owners[it->second];
+    if (a.state != AliasAnswer::resolved) return;
+    auto put = [&](const std::string& rrs, uint16_t type) {
+        for (size_t at = 0; at + rr_fixed <= rrs.size();) {
+            const size_t len = load16(reinterpret_cast<const uint8_t*>(rrs.data()) + at + 10);
+            out.push_back(
+                Record{std::string(owner), type, alias.ttl, rrs.substr(at + rr_fixed, len)});
+            at += rr_fixed + len;
+        }
+    };
+    put(a.a, rrtype::A);
+    put(a.a_sigs, rrtype::RRSIG);
+    put(a.aaaa, rrtype::AAAA);
+    put(a.aaaa_sigs, rrtype::RRSIG);
 }
 
 void Publisher::set_expired(const std::string& apex, bool expired) {

@@ -64,6 +64,9 @@ public:
         signing_.mark_stale(apex);
         rebuild();
     }
+    // What a transfer of a zone signed here carries in place of an ALIAS RRset at `owner`:
+    // the owner's published addresses and their RRSIGs, with the ALIAS's TTL.
+    void expand_signed(std::string_view owner, const RRset& alias, std::vector<Record>& out) const;
     // The signed copy of a zone (lower-case wire apex) as last published; null: not signed.
     const Zone* signed_zone(const std::string& apex) const { return signing_.signed_zone(apex); }
 
@@ -103,6 +106,7 @@ private:
     std::unordered_map<std::string, uint32_t> alias_slot_;  // target -> its shared slot
     // target -> its owners with slots of their own (index into live_->owned_aliases)
     std::unordered_map<std::string, std::vector<uint32_t>> owned_by_target_;
+    std::unordered_map<std::string, uint32_t> owned_slot_;  // owner -> its slot
     // Targets whose owners' bitmaps miss a family they now answer, and when to write them.
     std::vector<std::string> bitmaps_due_;
     std::chrono::steady_clock::time_point bitmaps_at_{};
