@@ -34,7 +34,8 @@ void Daemon::start_expansion() {
     }
     if (!apexes.empty() && !journal_)
         log_warning(
-            "remotes with alias: expand (and secondaries of signed zones) need a journal (journal: in the config) for the "
+            "remotes with alias: expand (and secondaries of signed zones) need a journal (journal: "
+            "in the config) for the "
             "serial bumps an ALIAS target's address change makes: without one, such "
             "remotes see new addresses only with the zone's next change");
     expansion_.set_zones(std::move(apexes));
