@@ -2,7 +2,10 @@
 #include "dnssec_zone_signing.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+
+#include "log.hpp"
 
 namespace anamed {
 
@@ -57,9 +60,16 @@ ZoneSigner ZoneSigning::signer_for(const Entry& e, const std::string& apex, int6
 std::string ZoneSigning::sign_whole(const Zone& truth, Entry& e, int64_t now) {
     std::string err;
     const ZoneSigner signer = signer_for(e, truth.apex, now, err);
+    const auto t0 = std::chrono::steady_clock::now();
     std::unique_ptr<Zone> copy = copy_of(truth);
     if (std::string why = signer.sign_zone(*copy); !why.empty()) return why;
     e.chain = std::make_unique<DenialRecords>(*copy, e.cfg.sign);
+    log_info("zone " + truth.apex_text + " signed whole: " + std::to_string(copy->nodes.size()) +
+             " names, " + std::to_string(e.chain->size()) + " in its denial chain, " +
+             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - t0)
+                                .count()) +
+             " ms");
     e.copy = std::move(copy);
     e.keys = signer.keys();
     e.serial = truth.serial();
