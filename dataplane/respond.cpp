@@ -94,6 +94,7 @@ private:
     bool step(const ZoneTable& zone, unsigned hop) {
         const Node* node = hop == 0 && hash_hint_ ? zone.index.find(cur_->key(), hash_hint_)
                                                   : zone.index.find(cur_->key());
+        if (node != nullptr && (node->flags & node_flag::nsec3)) node = nullptr;
         if (hop == 0) key_ = node ? uintptr_t(node) : uintptr_t(&zone);
         if (node != nullptr) {
             if (node->cut != nullptr) return answer_cut(zone, *node->cut, hop);
@@ -120,7 +121,9 @@ private:
     // The zone was found by its apex, a suffix of cur_: only the names between need a lookup.
     const Node* closest_encloser(const ZoneTable& zone) const {
         for (unsigned i = 1; i + zone.apex->labels < cur_->labels; ++i) {
-            if (const Node* n = zone.index.find(cur_->suffix(i))) return n;
+            if (const Node* n = zone.index.find(cur_->suffix(i));
+                n != nullptr && !(n->flags & node_flag::nsec3))
+                return n;
         }
         return zone.apex;
     }

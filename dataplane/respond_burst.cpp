@@ -178,7 +178,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
             (apex->flags & (node_flag::delegation | node_flag::dname)))
             return 0;
     } else {
-        if (node->cut != nullptr || (node->flags & node_flag::delegation)) return 0;
+        if (node->cut != nullptr || (node->flags & (node_flag::delegation | node_flag::nsec3)))
+            return 0;
         if (node->name_len != name.len || !same_bytes(node->name(), name.lower, name.len)) return 0;
     }
     const size_t limit = reply_limit(q, client, out_cap);

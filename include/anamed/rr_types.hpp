@@ -15,8 +15,10 @@ namespace anamed {
 
 // Flags of a snapshot Node (anamed/snapshot.hpp): where a lookup stops or turns.
 namespace node_flag {
-inline constexpr uint16_t apex = 1, delegation = 2, dname = 4, cname = 8;
-}
+// nsec3: an NSEC3 record's hashed owner, which lookups treat as a name that does not exist
+// (RFC 5155 §7.2.8).
+inline constexpr uint16_t apex = 1, delegation = 2, dname = 4, cname = 8, nsec3 = 16;
+}  // namespace node_flag
 
 // One RDATA field, as master-file text and the wire have it.
 enum class RdataField : uint8_t {
@@ -155,7 +157,7 @@ inline constexpr RRType types[] = {
     {47, "NSEC", {F::other}, f::dnssec},
     {48, "DNSKEY", {F::other}},
     {49, "DHCID", {F::other}},
-    {50, "NSEC3", {F::other}, f::dnssec},
+    {50, "NSEC3", {F::other}, f::dnssec, n::nsec3},
     {51, "NSEC3PARAM", {F::other}},
     {52, "TLSA", {F::other}},
     {53, "SMIMEA", {F::other}},
