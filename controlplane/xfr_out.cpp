@@ -14,21 +14,26 @@ constexpr size_t tcp_limit = 65535;
 // the next. The question goes in the first message only (RFC 5936 §2.2).
 class Stream {
 public:
-    Stream(const TransferRequest& r, size_t limit) : r_(r), b_(limit - r.room) { open(true); }
+    // emit: each message as it is closed (false: stop); null: kept for finish().
+    Stream(const TransferRequest& r, size_t limit, const MessageSink* emit = nullptr)
+        : r_(r), b_(limit - r.room), emit_(emit) {
+        open(true);
+    }
 
     bool put(const Record& rec) { return put(rec.owner, rec.type, rec.ttl, rec.rdata); }
     bool put(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
         if (b_.add(owner, type, class_in, ttl, rdata)) return true;
         if (b_.records() == 0) return false;  // a record larger than a message: never (zone checks)
-        close();
+        if (!close()) return false;
         open(false);
         return b_.add(owner, type, class_in, ttl, rdata);
     }
-    size_t messages() const { return out_.size() + 1; }
+    size_t messages() const { return closed_ + 1; }
     std::vector<std::string> finish() {
         close();
         return std::move(out_);
     }
+    bool finish_emitting() { return close(); }
 
 private:
     void open(bool first) {
@@ -38,17 +43,25 @@ private:
         else
             b_.begin(r_.id, flags);
     }
-    void close() { out_.push_back(b_.finish()); }
+    bool close() {
+        ++closed_;
+        if (emit_) return (*emit_)(b_.finish());
+        out_.push_back(b_.finish());
+        return true;
+    }
 
     const TransferRequest& r_;
     MessageBuilder b_;
+    const MessageSink* emit_;
     std::vector<std::string> out_;
+    size_t closed_ = 0;
 };
 
 // Every record but the SOA, in the zone's order, ALIAS RRsets expanded when asked.
-bool put_zone(const Zone& z, const AliasExpander& expand, Stream& s) {
+template <class Nodes>
+bool put_zone(const Nodes& nodes, const AliasExpander& expand, Stream& s) {
     std::vector<Record> expanded;
-    for (const auto& [key, node] : z.nodes) {
+    for (const auto& [key, node] : nodes) {
         const std::string owner = node.owner(key);
         for (const RRset rs : node.rrsets()) {
             if (rs.type == rrtype::SOA) continue;
@@ -95,8 +108,13 @@ std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r,
                                        const AliasExpander& expand) {
     Stream s(r, tcp_limit);
     const Record soa = soa_record(z);
-    if (!s.put(soa) || !put_zone(z, expand, s) || !s.put(soa)) return {};
+    if (!s.put(soa) || !put_zone(z.nodes, expand, s) || !s.put(soa)) return {};
     return s.finish();
+}
+
+bool axfr_stream(const ZoneImage& z, const TransferRequest& r, const MessageSink& emit) {
+    Stream s(r, tcp_limit, &emit);
+    return s.put(z.soa) && put_zone(z.nodes, {}, s) && s.put(z.soa) && s.finish_emitting();
 }
 
 std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history,
