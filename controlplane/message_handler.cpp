@@ -254,7 +254,7 @@ Reply MessageHandler::stream_axfr(const Zone& z, const TransferRequest& req,
     job.log_prefix = std::move(log_prefix);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    log_info(job.log_prefix + ": image of " + std::to_string(job.image->nodes.size()) +
+    log_info(job.log_prefix + ": image of " + std::to_string(job.image->names.size()) +
              " names taken in " + std::to_string(int(ms)) + " ms");
     Reply r;
     r.more = transfers_.start(std::move(job));

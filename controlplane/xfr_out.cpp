@@ -57,25 +57,36 @@ private:
     size_t closed_ = 0;
 };
 
-// Every record but the SOA, in the zone's order, ALIAS RRsets expanded when asked.
-template <class Nodes>
-bool put_zone(const Nodes& nodes, const AliasExpander& expand, Stream& s) {
-    std::vector<Record> expanded;
-    for (const auto& [key, node] : nodes) {
-        const std::string owner = node.owner(key);
-        for (const RRset rs : node.rrsets()) {
-            if (rs.type == rrtype::SOA) continue;
-            if (rs.type == rrtype::ALIAS && expand) {
-                expanded.clear();
-                expand(owner, rs, expanded);
-                for (const Record& r : expanded)
-                    if (!s.put(r)) return false;
-                continue;
-            }
-            for (std::string_view rd : rs.rdata)
-                if (!s.put(owner, rs.type, rs.ttl, rd)) return false;
+// One name's records but the SOA, ALIAS RRsets expanded when asked.
+bool put_node(std::string_view owner, ZoneNode::Range rrsets, const AliasExpander& expand,
+              std::vector<Record>& expanded, Stream& s) {
+    for (const RRset rs : rrsets) {
+        if (rs.type == rrtype::SOA) continue;
+        if (rs.type == rrtype::ALIAS && expand) {
+            expanded.clear();
+            expand(owner, rs, expanded);
+            for (const Record& r : expanded)
+                if (!s.put(r)) return false;
+            continue;
         }
+        for (std::string_view rd : rs.rdata)
+            if (!s.put(owner, rs.type, rs.ttl, rd)) return false;
     }
+    return true;
+}
+
+// Every record but the SOA, in the zone's order.
+bool put_zone(const Zone& z, const AliasExpander& expand, Stream& s) {
+    std::vector<Record> expanded;
+    for (const auto& [key, node] : z.nodes)
+        if (!put_node(node.owner_view(key), node.rrsets(), expand, expanded, s)) return false;
+    return true;
+}
+
+bool put_zone(const ZoneImage& z, Stream& s) {
+    std::vector<Record> expanded;
+    for (const ZoneImage::Name& n : z.names)
+        if (!put_node(z.owner(n), z.rrsets(n), {}, expanded, s)) return false;
     return true;
 }
 
@@ -108,13 +119,13 @@ std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r,
                                        const AliasExpander& expand) {
     Stream s(r, tcp_limit);
     const Record soa = soa_record(z);
-    if (!s.put(soa) || !put_zone(z.nodes, expand, s) || !s.put(soa)) return {};
+    if (!s.put(soa) || !put_zone(z, expand, s) || !s.put(soa)) return {};
     return s.finish();
 }
 
 bool axfr_stream(const ZoneImage& z, const TransferRequest& r, const MessageSink& emit) {
     Stream s(r, tcp_limit, &emit);
-    return s.put(z.soa) && put_zone(z.nodes, {}, s) && s.put(z.soa) && s.finish_emitting();
+    return s.put(z.soa) && put_zone(z, s) && s.put(z.soa) && s.finish_emitting();
 }
 
 std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history,

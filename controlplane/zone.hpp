@@ -158,8 +158,16 @@ public:
         return std::nullopt;
     }
 
-    std::string owner(std::string_view key) const {
-        return data_ && data_[0] ? std::string(data_ + 1, uint8_t(data_[0])) : std::string(key);
+    std::string owner(std::string_view key) const { return std::string(owner_view(key)); }
+    std::string_view owner_view(std::string_view key) const {
+        return data_ && data_[0] ? std::string_view(data_ + 1, uint8_t(data_[0])) : key;
+    }
+    // The RRsets as one block in the layout above, for a copy read back with rrsets_in().
+    std::string_view rrsets_block() const {
+        return data_ ? std::string_view(data_ + first(), bytes_ - first()) : std::string_view();
+    }
+    static Range rrsets_in(std::string_view block) {
+        return {iterator(block.data()), iterator(block.data() + block.size())};
     }
     void set_owner(std::string_view wire);
     // Adds `rd` to the RRset of `type` (created in type order when missing) and sets that

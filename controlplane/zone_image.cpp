@@ -1,5 +1,7 @@
 #include "zone_image.hpp"
 
+#include <cstring>
+
 namespace anamed {
 
 std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
@@ -8,7 +10,32 @@ std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
     image->apex_text = z.apex_text;
     image->serial = z.serial();
     image->soa = soa_record(z);
-    image->nodes.assign(z.nodes.begin(), z.nodes.end());
+    size_t bytes = 0;
+    for (const auto& [key, node] : z.nodes) {
+        const std::string_view owner = node.owner_view(key);
+        bytes += key.view().size() + (owner.data() != key.view().data() ? owner.size() : 0) +
+                 node.rrsets_block().size();
+    }
+    image->arena.reset(new char[bytes ? bytes : 1]);
+    image->names.reserve(z.nodes.size());
+    char* at = image->arena.get();
+    for (const auto& [key, node] : z.nodes) {
+        const std::string_view k = key, owner = node.owner_view(key), block = node.rrsets_block();
+        ZoneImage::Name n;
+        n.at = size_t(at - image->arena.get());
+        n.key_len = uint8_t(k.size());
+        n.owner_len = owner.data() != k.data() ? uint8_t(owner.size()) : 0;
+        n.rrsets_bytes = uint32_t(block.size());
+        std::memcpy(at, k.data(), k.size());
+        at += k.size();
+        if (n.owner_len) {
+            std::memcpy(at, owner.data(), owner.size());
+            at += owner.size();
+        }
+        if (!block.empty()) std::memcpy(at, block.data(), block.size());
+        at += block.size();
+        image->names.push_back(n);
+    }
     return image;
 }
 

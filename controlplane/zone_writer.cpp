@@ -11,37 +11,47 @@
 namespace anamed {
 namespace {
 
-// A zone's names in an order a reader can follow: apex first, then by wire key (by reversed
-// labels would be canonical; sorting the wire keys groups siblings, which is enough here).
-template <class Nodes>
-std::vector<const NodeMap::value_type*> ordered(std::string_view apex, const Nodes& nodes) {
-    std::vector<const NodeMap::value_type*> out;
-    out.reserve(nodes.size());
-    for (const auto& e : nodes) out.push_back(&e);
-    std::sort(out.begin(), out.end(), [&](const auto* a, const auto* b) {
-        const std::string_view ka = a->first, kb = b->first;
-        if ((ka == apex) != (kb == apex)) return ka == apex;
-        return ka < kb;
-    });
+// One name to print.
+struct Item {
+    std::string_view key, owner;
+    ZoneNode::Range rrsets;
+};
+
+std::vector<Item> items_of(const Zone& z) {
+    std::vector<Item> out;
+    out.reserve(z.nodes.size());
+    for (const auto& [key, node] : z.nodes)
+        out.push_back({key, node.owner_view(key), node.rrsets()});
     return out;
 }
 
-std::string header(const std::string& apex_text) {
-    return "; zone " + apex_text + " written by anamed (runtime changes included)\n$ORIGIN " +
-           apex_text + "\n";
+std::vector<Item> items_of(const ZoneImage& z) {
+    std::vector<Item> out;
+    out.reserve(z.names.size());
+    for (const ZoneImage::Name& n : z.names) out.push_back({z.key(n), z.owner(n), z.rrsets(n)});
+    return out;
 }
 
-// The text of the zone, handed to `sink` in pieces of about `chunk` bytes.
-template <class Nodes>
-bool render(std::string_view apex, const std::string& apex_text, const Nodes& nodes, size_t chunk,
+// The text of the zone, handed to `sink` in pieces of about `chunk` bytes. Apex first, then
+// names in an order a reader can follow (by reversed labels would be canonical; sorting the
+// wire keys groups siblings, which is enough here).
+template <class AnyZone>
+bool render(const AnyZone& zone, size_t chunk,
             const std::function<bool(const std::string&)>& sink) {
-    std::string out = header(apex_text);
-    for (const NodeMap::value_type* e : ordered(apex, nodes)) {
-        const std::string owner = e->second.owner(e->first);
-        const std::string owner_text = plain_name_text(owner);
-        for (const RRset rs : e->second.rrsets())
+    std::vector<Item> items = items_of(zone);
+    const std::string_view apex = zone.apex;
+    std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+        if ((a.key == apex) != (b.key == apex)) return a.key == apex;
+        return a.key < b.key;
+    });
+    std::string out = "; zone " + zone.apex_text +
+                      " written by anamed (runtime changes included)\n$ORIGIN " + zone.apex_text +
+                      "\n";
+    for (const Item& item : items) {
+        const std::string owner_text = plain_name_text(item.owner);
+        for (const RRset rs : item.rrsets)
             for (const auto& rd : rs.rdata)
-                append_record_text(out, owner, owner_text, rs.type, rs.ttl, rd);
+                append_record_text(out, item.owner, owner_text, rs.type, rs.ttl, rd);
         if (out.size() >= chunk) {
             if (!sink(out)) return false;
             out.clear();
@@ -64,14 +74,12 @@ bool write_all(int fd, const std::string& text) {
 
 // Atomic: a temp file beside `path`, fsync, rename, fsync of the directory. A crash at any
 // point leaves the old file or the new one, whole.
-template <class Nodes>
-std::string write_file(std::string_view apex, const std::string& apex_text, const Nodes& nodes,
-                       const std::string& path) {
+template <class AnyZone>
+std::string write_file(const AnyZone& zone, const std::string& path) {
     const std::string tmp = path + ".anamed-tmp";
     const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return "cannot write " + tmp + ": " + strerror(errno);
-    if (!render(apex, apex_text, nodes, write_chunk,
-                [&](const std::string& text) { return write_all(fd, text); })) {
+    if (!render(zone, write_chunk, [&](const std::string& text) { return write_all(fd, text); })) {
         const std::string err = "cannot write " + tmp + ": " + strerror(errno);
         close(fd);
         unlink(tmp.c_str());
@@ -96,7 +104,7 @@ std::string write_file(std::string_view apex, const std::string& apex_text, cons
 
 std::string zone_to_text(const Zone& zone) {
     std::string text;
-    render(zone.apex, zone.apex_text, zone.nodes, SIZE_MAX, [&](const std::string& t) {
+    render(zone, SIZE_MAX, [&](const std::string& t) {
         text += t;
         return true;
     });
@@ -104,11 +112,11 @@ std::string zone_to_text(const Zone& zone) {
 }
 
 std::string write_zone_file(const Zone& zone, const std::string& path) {
-    return write_file(zone.apex, zone.apex_text, zone.nodes, path);
+    return write_file(zone, path);
 }
 
 std::string write_zone_file(const ZoneImage& zone, const std::string& path) {
-    return write_file(zone.apex, zone.apex_text, zone.nodes, path);
+    return write_file(zone, path);
 }
 
 }  // namespace anamed
