@@ -9,24 +9,33 @@ namespace anamed {
 namespace {
 
 constexpr size_t tcp_limit = 65535;
+// Transfer messages over TCP are filled to about 16 KiB: a compression pointer reaches only
+// the first 16 KiB of a message (14 bits), so the names in the rest of a 64 KiB message would
+// go out whole, and a client reads more bytes for the same records. A larger record goes in
+// a message of its own, up to tcp_limit.
+constexpr size_t tcp_fill = 16384;
 
 // Fills messages record by record: a record that does not fit closes the message and opens
 // the next. The question goes in the first message only (RFC 5936 §2.2).
 class Stream {
 public:
-    // emit: each message as it is closed (false: stop); null: kept for finish().
-    Stream(const TransferRequest& r, size_t limit, const MessageSink* emit = nullptr)
-        : r_(r), b_(limit - r.room), emit_(emit) {
+    // Messages of at most `limit` bytes, filled to about `fill`; emit: each message as it is
+    // closed (false: stop); null: kept for finish().
+    Stream(const TransferRequest& r, size_t limit, size_t fill, const MessageSink* emit = nullptr)
+        : r_(r), b_(limit - r.room), fill_(std::min(fill, limit) - r.room), emit_(emit) {
         open(true);
     }
+    Stream(const TransferRequest& r, size_t limit, const MessageSink* emit = nullptr)
+        : Stream(r, limit, limit == tcp_limit ? tcp_fill : limit, emit) {}
 
     bool put(const Record& rec) { return put(rec.owner, rec.type, rec.ttl, rec.rdata); }
     bool put(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+        // At most what the record takes uncompressed: past `fill`, it opens the next message.
+        if (b_.records() > 0 && b_.size() + owner.size() + 10 + rdata.size() > fill_ && !next())
+            return false;
         if (b_.add(owner, type, class_in, ttl, rdata)) return true;
         if (b_.records() == 0) return false;  // a record larger than a message: never (zone checks)
-        if (!close()) return false;
-        open(false);
-        return b_.add(owner, type, class_in, ttl, rdata);
+        return next() && b_.add(owner, type, class_in, ttl, rdata);
     }
     size_t messages() const { return closed_ + 1; }
     std::vector<std::string> finish() {
@@ -36,6 +45,11 @@ public:
     bool finish_emitting() { return close(); }
 
 private:
+    bool next() {
+        if (!close()) return false;
+        open(false);
+        return true;
+    }
     void open(bool first) {
         const uint16_t flags = uint16_t(flag_qr | flag_aa | (r_.flags & (flag_rd | flag_cd)));
         if (first)
@@ -52,6 +66,7 @@ private:
 
     const TransferRequest& r_;
     MessageBuilder b_;
+    size_t fill_;
     const MessageSink* emit_;
     std::vector<std::string> out_;
     size_t closed_ = 0;

@@ -1,8 +1,18 @@
 #include "zone_image.hpp"
 
+#include <sys/mman.h>
+
 #include <cstring>
+#include <new>
 
 namespace anamed {
+namespace {
+constexpr size_t prefetch_ahead = 8;
+}  // namespace
+
+void ImageUnmap::operator()(char* p) const {
+    if (p) munmap(p, bytes);
+}
 
 std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
     auto image = std::make_shared<ZoneImage>();
@@ -10,31 +20,33 @@ std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
     image->apex_text = z.apex_text;
     image->serial = z.serial();
     image->soa = soa_record(z);
+    // Sizes from the map's entries alone (sequential); the blocks are read once, when copied.
     size_t bytes = 0;
-    for (const auto& [key, node] : z.nodes) {
-        const std::string_view owner = node.owner_view(key);
-        bytes += key.view().size() + (owner.data() != key.view().data() ? owner.size() : 0) +
-                 node.rrsets_block().size();
-    }
-    image->arena.reset(new char[bytes ? bytes : 1]);
-    image->names.reserve(z.nodes.size());
-    char* at = image->arena.get();
-    for (const auto& [key, node] : z.nodes) {
-        const std::string_view k = key, owner = node.owner_view(key), block = node.rrsets_block();
-        ZoneImage::Name n;
-        n.at = size_t(at - image->arena.get());
-        n.key_len = uint8_t(k.size());
-        n.owner_len = owner.data() != k.data() ? uint8_t(owner.size()) : 0;
-        n.rrsets_bytes = uint32_t(block.size());
+    for (const auto& [key, node] : z.nodes) bytes += key.view().size() + node.block().size();
+    const size_t mapped = bytes ? bytes : 1;
+    void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    image->arena = std::unique_ptr<char[], ImageUnmap>(static_cast<char*>(p), ImageUnmap{mapped});
+    image->names.resize(z.nodes.size());
+    char* const base = image->arena.get();
+    char* at = base;
+    const auto first = z.nodes.begin();
+    const size_t n = z.nodes.size();
+    for (size_t i = 0; i < n; ++i) {
+        // The blocks are scattered over the heap: ask for the ones a few names ahead.
+        if (i + prefetch_ahead < n)
+            prefetch((first + ptrdiff_t(i + prefetch_ahead))->second.block().data());
+        const auto& [key, node] = *(first + ptrdiff_t(i));
+        const std::string_view k = key, block = node.block();
+        ZoneImage::Name& name = image->names[i];
+        name.at = size_t(at - base);
+        name.key_len = uint8_t(k.size());
+        name.block_bytes = uint32_t(block.size());
         std::memcpy(at, k.data(), k.size());
         at += k.size();
-        if (n.owner_len) {
-            std::memcpy(at, owner.data(), owner.size());
-            at += owner.size();
-        }
         if (!block.empty()) std::memcpy(at, block.data(), block.size());
         at += block.size();
-        image->names.push_back(n);
     }
     return image;
 }

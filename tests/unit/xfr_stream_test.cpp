@@ -96,6 +96,32 @@ TEST(AxfrStream, SameMessagesAsBuiltInLineAndStopsWhenAsked) {
     EXPECT_EQ(calls, 2u);
 }
 
+TEST(AxfrStream, MessagesFilledTo16KiBAndALargerRecordAlone) {
+    auto z = customers(3000);
+    // A TXT of 80 strings of 255 octets: about 20 KiB, more than a 16 KiB message holds.
+    std::string big = "huge TXT";
+    for (int i = 0; i < 80; ++i) big += " \"" + std::string(255, char('a' + i % 26)) + "\"";
+    add(*z, big);
+    const TransferRequest req = axfr_request(*z);
+    const std::vector<std::string> msgs = axfr_messages(*z, req);
+    size_t larger = 0;
+    for (const std::string& m : msgs) {
+        EXPECT_LE(m.size(), 65535u);
+        if (m.size() > 16384) {
+            ++larger;
+            EXPECT_EQ(load16(reinterpret_cast<const uint8_t*>(m.data()) + 6), 1u);  // alone
+        }
+    }
+    EXPECT_EQ(larger, 1u);
+    EXPECT_GT(msgs.size(), 10u);
+    std::vector<std::string> streamed;
+    EXPECT_TRUE(axfr_stream(*take_image(*z), req, [&](std::string m) {
+        streamed.push_back(std::move(m));
+        return true;
+    }));
+    EXPECT_EQ(streamed, msgs);
+}
+
 TEST(AxfrStream, ImageStaysAsTakenWhileTheZoneChanges) {
     auto z = customers(50);
     ZoneImages images;
