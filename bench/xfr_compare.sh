@@ -6,7 +6,8 @@
 #      secondary and by a Knot secondary (NOTIFY, IXFR), median of ROUNDS;
 #  (c) the anamed secondary applying each of those one-record IXFRs to the live table
 #      (its "applied in N us" log line), median.
-# It also reports how long the primary built the AXFR on its control thread.
+# It also reports how long the primary's control thread spent on the AXFR (the zone image it
+# takes) and how long the transfer thread took to build the messages while they were sent.
 #
 #   bench/xfr_compare.sh [CUSTOMERS=1000000] [ROUNDS=20]     (BUILD=build by default;
 #                                                          KEEP=1 keeps the logs)
@@ -119,7 +120,9 @@ a_axfr=$(cat "$work/axfr-$pa"); k_axfr=$(cat "$work/axfr-$pk")
 printf "  anamed %.2f s   knot %.2f s   anamed/knot %.2f   (records: anamed %s, knot %s)\n" \
   "$a_axfr" "$k_axfr" "$(echo "$a_axfr / $k_axfr" | bc -l)" \
   "$(sort -u "$work/axfr-records-$pa" | tr '\n' ' ')" "$(sort -u "$work/axfr-records-$pk" | tr '\n' ' ')"
-grep -o "AXFR of $zone. serial [0-9]* to client.*built in [0-9]* ms" "$work/primary.log" | tail -1 |
+grep -o "AXFR of $zone. serial [0-9]* to client.*image of [0-9]* names taken in [0-9]* ms" \
+  "$work/primary.log" | tail -1 | sed 's/^/  primary (control thread): /'
+grep -o "AXFR of $zone. serial [0-9]* to client.*built in [0-9]* ms.*" "$work/primary.log" | tail -1 |
   sed 's/^/  primary: /'
 
 # The secondaries of the anamed primary.

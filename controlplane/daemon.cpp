@@ -365,6 +365,9 @@ void Daemon::serve() {
 
 void Daemon::shutdown() {
     save_aliases(true);
+    // The secondaries' copies hold the last serial transferred: a restart serves it at once.
+    secondary_.save_pending();
+    copies_.wait();
     metrics_.reset();  // it reads the frontends' counters
 #ifdef ANAMED_WITH_DPDK
     if (dpdk_) dpdk_->stop();

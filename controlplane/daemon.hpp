@@ -23,6 +23,7 @@
 #include "notifier.hpp"
 #include "publisher.hpp"
 #include "secondary.hpp"
+#include "zone_copy_writer.hpp"
 #include "zone_store.hpp"
 
 namespace anamed {
@@ -118,7 +119,9 @@ private:
     void start_secondaries();
     // A transfer's result checked, swapped into the store and published; "" or the error.
     std::string apply_transfer(const std::string& apex, TransferResult& r, const Remote& from);
-    void save_copy(const std::string& apex, const std::string& file);
+    // Queues the zone's copy for the writer thread; false when `now` is not asked and a write
+    // is under way (the caller asks again later).
+    bool save_copy(const std::string& apex, const std::string& file, bool now);
     // The configured zones that are files of ours (a secondary's copy only when it exists).
     std::vector<ZoneConfig> file_zones(const std::vector<ZoneConfig>& zones) const;
 
@@ -166,6 +169,7 @@ private:
     Peers peers_;
     Notifier notifier_;
     Secondary secondary_;
+    ZoneCopyWriter copies_;  // the secondaries' copies on disk
     AliasExpansion expansion_;
     std::set<std::string> bumped_;  // zones bumped for their addresses since the start
     MessageHandler messages_;

@@ -4,7 +4,6 @@
 
 #include "daemon.hpp"
 #include "log.hpp"
-#include "zone_writer.hpp"
 
 namespace anamed {
 namespace {
@@ -28,7 +27,9 @@ Secondary::Hooks Daemon::secondary_hooks() {
     h.set_expired = [this](const std::string& apex, bool expired) {
         publisher_.set_expired(apex, expired);
     };
-    h.save = [this](const std::string& apex, const std::string& file) { save_copy(apex, file); };
+    h.save = [this](const std::string& apex, const std::string& file, bool now) {
+        return save_copy(apex, file, now);
+    };
     return h;
 }
 
@@ -85,14 +86,12 @@ std::string Daemon::apply_transfer(const std::string& apex, TransferResult& r, c
     return "";
 }
 
-void Daemon::save_copy(const std::string& apex, const std::string& file) {
+bool Daemon::save_copy(const std::string& apex, const std::string& file, bool now) {
     const Zone* z = store_.find(name_to_text(apex));
-    if (z == nullptr || file.empty()) return;
-    if (std::string err = write_zone_file(*z, file); !err.empty())
-        log_error("zone " + z->apex_text + ": its copy could not be written: " + err);
-    else
-        log_info("zone " + z->apex_text + " serial " + std::to_string(z->serial()) +
-                 " written to " + file);
+    if (z == nullptr || file.empty()) return true;
+    if (!now && copies_.busy()) return false;
+    copies_.write(take_image(*z), file);
+    return true;
 }
 
 json Daemon::cmd_zone_status(const json& r) {

@@ -218,11 +218,21 @@ Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_
                                                    : AliasExpander{};
     std::vector<std::string> msgs;
     const auto t0 = std::chrono::steady_clock::now();
+    const std::string log_prefix = std::string(kind) + " of " + zone->apex_text + " serial " +
+                                   std::to_string(zone->serial()) + " to " + r->name + " (" +
+                                   describe(m, tsig) + ")" +
+                                   (q.has_serial ? " from serial " + std::to_string(q.serial) : "");
     if (axfr || !q.has_serial || signed_copy) {
         if (!axfr && !q.has_serial)
             return error(m, body, tsig, rcode::FORMERR);  // IXFR without the client's SOA
-        msgs = axfr_messages(signed_copy ? *signed_copy : *zone, req, expand);
         ++counters_.axfr;
+        // ALIAS expansion (and a signed zone's owners) read the resolver's answers and the
+        // published ones, which live on this thread.
+        if (!req.udp && !expand) {
+            Reply streamed = stream_axfr(signed_copy ? *signed_copy : *zone, req, tsig, log_prefix);
+            if (streamed.more) return streamed;
+        }
+        msgs = axfr_messages(signed_copy ? *signed_copy : *zone, req, expand);
     } else {
         req.client_serial = q.serial;
         static const ZoneHistory none(0);
@@ -232,13 +242,27 @@ Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_
     }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    log_info(std::string(kind) + " of " + zone->apex_text + " serial " +
-             std::to_string(zone->serial()) + " to " + r->name + " (" + describe(m, tsig) + ")" +
-             (q.has_serial ? " from serial " + std::to_string(q.serial) : "") + ": " +
-             std::to_string(msgs.size()) + " message(s), built in " + std::to_string(int(ms)) +
-             " ms");
+    log_info(log_prefix + ": " + std::to_string(msgs.size()) + " message(s), built in " +
+             std::to_string(int(ms)) + " ms");
     if (msgs.empty()) return error(m, body, tsig, rcode::SERVFAIL);
     return sign(Reply{std::move(msgs)}, tsig);
+}
+
+Reply MessageHandler::stream_axfr(const Zone& z, const TransferRequest& req,
+                                  const TsigRequest& tsig, std::string log_prefix) {
+    const auto t0 = std::chrono::steady_clock::now();
+    TransferThreads::Job job;
+    job.image = images_.get(z);
+    job.request = req;
+    if (tsig.status == TsigStatus::ok) job.tsig = tsig;
+    job.log_prefix = std::move(log_prefix);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    log_info(job.log_prefix + ": image of " + std::to_string(job.image->names.size()) +
+             " names taken in " + std::to_string(int(ms)) + " ms");
+    Reply r;
+    r.more = transfers_.start(std::move(job));
+    return r;
 }
 
 }  // namespace anamed

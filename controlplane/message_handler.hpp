@@ -11,6 +11,7 @@
 #include "remotes.hpp"
 #include "update.hpp"
 #include "xfr_out.hpp"
+#include "xfr_stream.hpp"
 #include "zone_store.hpp"
 
 namespace anamed {
@@ -67,8 +68,15 @@ private:
                 uint8_t rcode);
     Reply sign(Reply r, const TsigRequest& tsig);
 
+    // A whole zone over TCP: built on a transfer thread from an image of the zone while it
+    // is sent. An empty reply when no thread is free (build it in line).
+    Reply stream_axfr(const Zone& z, const TransferRequest& req, const TsigRequest& tsig,
+                      std::string log_prefix);
+
     Context ctx_;
     Counters counters_;
+    ZoneImages images_;
+    TransferThreads transfers_;  // last: its threads stop before the rest goes
 };
 
 }  // namespace anamed

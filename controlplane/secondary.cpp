@@ -16,8 +16,10 @@ using std::chrono::seconds;
 constexpr uint32_t min_timer_s = 1, max_timer_s = 7 * 86400;
 // Without a copy there are no timers yet: try again this often.
 constexpr uint32_t no_copy_retry_s = 10;
-// Transfers in a burst (IXFR after IXFR) write the copy once, this long after the last.
+// Transfers in a burst (IXFR after IXFR) write the copy once, this long after the last, and
+// a steady stream of them at least this often.
 constexpr auto save_delay = std::chrono::milliseconds(1000);
+constexpr auto max_save_delay = std::chrono::seconds(10);
 
 seconds bounded(uint32_t s) {
     return seconds(std::clamp(s, min_timer_s, max_timer_s));
@@ -162,7 +164,11 @@ void Secondary::finished(Zone_& z) {
                  std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count()) +
              " us");
     z.last_transfer = std::chrono::system_clock::now();
-    if (!z.file.empty()) z.save_at = Clock::now() + save_delay;
+    if (!z.file.empty()) {
+        const auto now = Clock::now();
+        if (z.save_at == Clock::time_point::max()) z.save_due = now + max_save_delay;
+        z.save_at = std::min(now + save_delay, z.save_due);
+    }
     succeeded(z);
 }
 
@@ -235,9 +241,18 @@ void Secondary::process() {
         }
         check_expiry(z, Clock::now());
         if (Clock::now() >= z.save_at) {
-            z.save_at = Clock::time_point::max();
-            hooks_.save(z.apex, z.file);
+            // While the writer is busy (with an older version), ask again shortly.
+            z.save_at = hooks_.save(z.apex, z.file, false) ? Clock::time_point::max()
+                                                           : Clock::now() + save_delay;
         }
+    }
+}
+
+void Secondary::save_pending() {
+    for (auto& [apex, z] : zones_) {
+        if (z.save_at == Clock::time_point::max()) continue;
+        z.save_at = Clock::time_point::max();
+        hooks_.save(z.apex, z.file, true);
     }
 }
 

@@ -31,8 +31,9 @@ public:
         std::function<std::string(const std::string& apex, TransferResult& r, const Remote& from)>
             apply;
         std::function<void(const std::string& apex, bool expired)> set_expired;
-        // Writes the zone's copy to `file` (debounced after transfers).
-        std::function<void(const std::string& apex, const std::string& file)> save;
+        // Has the zone's copy written to `file` (debounced after transfers); false when it
+        // cannot start yet and `now` was not asked (it is asked again later).
+        std::function<bool(const std::string& apex, const std::string& file, bool now)> save;
     };
     explicit Secondary(Hooks h) : hooks_(std::move(h)) {}
 
@@ -56,6 +57,9 @@ public:
     bool refresh_now(const std::string& apex, bool full_transfer);
     nlohmann::json status(const std::string& apex) const;  // null when not a secondary
 
+    // Has every copy that a transfer changed and that is not yet written saved now (at stop).
+    void save_pending();
+
     void poll_fds(std::vector<pollfd>& out) const;
     int poll_timeout_ms() const;  // -1: nothing scheduled
     void process();
@@ -74,7 +78,8 @@ private:
         std::string last_error, primary_used;
         std::chrono::system_clock::time_point last_refresh{}, last_transfer{};
         uint32_t retry_s = 10;
-        Clock::time_point save_at = Clock::time_point::max();  // pending copy write
+        Clock::time_point save_at = Clock::time_point::max();   // pending copy write
+        Clock::time_point save_due = Clock::time_point::max();  // at the latest
     };
     void start(Zone_& z, bool full, bool check_soa);
     void finished(Zone_& z);

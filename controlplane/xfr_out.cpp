@@ -9,28 +9,47 @@ namespace anamed {
 namespace {
 
 constexpr size_t tcp_limit = 65535;
+// Transfer messages over TCP are filled to about 16 KiB: a compression pointer reaches only
+// the first 16 KiB of a message (14 bits), so the names in the rest of a 64 KiB message would
+// go out whole, and a client reads more bytes for the same records. A larger record goes in
+// a message of its own, up to tcp_limit.
+constexpr size_t tcp_fill = 16384;
 
 // Fills messages record by record: a record that does not fit closes the message and opens
 // the next. The question goes in the first message only (RFC 5936 §2.2).
 class Stream {
 public:
-    Stream(const TransferRequest& r, size_t limit) : r_(r), b_(limit - r.room) { open(true); }
+    // Messages of at most `limit` bytes, filled to about `fill`; emit: each message as it is
+    // closed (false: stop); null: kept for finish().
+    Stream(const TransferRequest& r, size_t limit, size_t fill, const MessageSink* emit = nullptr)
+        : r_(r), b_(limit - r.room), fill_(std::min(fill, limit) - r.room), emit_(emit) {
+        open(true);
+    }
+    Stream(const TransferRequest& r, size_t limit, const MessageSink* emit = nullptr)
+        : Stream(r, limit, limit == tcp_limit ? tcp_fill : limit, emit) {}
 
     bool put(const Record& rec) { return put(rec.owner, rec.type, rec.ttl, rec.rdata); }
     bool put(std::string_view owner, uint16_t type, uint32_t ttl, std::string_view rdata) {
+        // At most what the record takes uncompressed: past `fill`, it opens the next message.
+        if (b_.records() > 0 && b_.size() + owner.size() + 10 + rdata.size() > fill_ && !next())
+            return false;
         if (b_.add(owner, type, class_in, ttl, rdata)) return true;
         if (b_.records() == 0) return false;  // a record larger than a message: never (zone checks)
-        close();
-        open(false);
-        return b_.add(owner, type, class_in, ttl, rdata);
+        return next() && b_.add(owner, type, class_in, ttl, rdata);
     }
-    size_t messages() const { return out_.size() + 1; }
+    size_t messages() const { return closed_ + 1; }
     std::vector<std::string> finish() {
         close();
         return std::move(out_);
     }
+    bool finish_emitting() { return close(); }
 
 private:
+    bool next() {
+        if (!close()) return false;
+        open(false);
+        return true;
+    }
     void open(bool first) {
         const uint16_t flags = uint16_t(flag_qr | flag_aa | (r_.flags & (flag_rd | flag_cd)));
         if (first)
@@ -38,31 +57,51 @@ private:
         else
             b_.begin(r_.id, flags);
     }
-    void close() { out_.push_back(b_.finish()); }
+    bool close() {
+        ++closed_;
+        if (emit_) return (*emit_)(b_.finish());
+        out_.push_back(b_.finish());
+        return true;
+    }
 
     const TransferRequest& r_;
     MessageBuilder b_;
+    size_t fill_;
+    const MessageSink* emit_;
     std::vector<std::string> out_;
+    size_t closed_ = 0;
 };
 
-// Every record but the SOA, in the zone's order, ALIAS RRsets expanded when asked.
+// One name's records but the SOA, ALIAS RRsets expanded when asked.
+bool put_node(std::string_view owner, ZoneNode::Range rrsets, const AliasExpander& expand,
+              std::vector<Record>& expanded, Stream& s) {
+    for (const RRset rs : rrsets) {
+        if (rs.type == rrtype::SOA) continue;
+        if (rs.type == rrtype::ALIAS && expand) {
+            expanded.clear();
+            expand(owner, rs, expanded);
+            for (const Record& r : expanded)
+                if (!s.put(r)) return false;
+            continue;
+        }
+        for (std::string_view rd : rs.rdata)
+            if (!s.put(owner, rs.type, rs.ttl, rd)) return false;
+    }
+    return true;
+}
+
+// Every record but the SOA, in the zone's order.
 bool put_zone(const Zone& z, const AliasExpander& expand, Stream& s) {
     std::vector<Record> expanded;
-    for (const auto& [key, node] : z.nodes) {
-        const std::string owner = node.owner(key);
-        for (const RRset rs : node.rrsets()) {
-            if (rs.type == rrtype::SOA) continue;
-            if (rs.type == rrtype::ALIAS && expand) {
-                expanded.clear();
-                expand(owner, rs, expanded);
-                for (const Record& r : expanded)
-                    if (!s.put(r)) return false;
-                continue;
-            }
-            for (std::string_view rd : rs.rdata)
-                if (!s.put(owner, rs.type, rs.ttl, rd)) return false;
-        }
-    }
+    for (const auto& [key, node] : z.nodes)
+        if (!put_node(node.owner_view(key), node.rrsets(), expand, expanded, s)) return false;
+    return true;
+}
+
+bool put_zone(const ZoneImage& z, Stream& s) {
+    std::vector<Record> expanded;
+    for (const ZoneImage::Name& n : z.names)
+        if (!put_node(z.owner(n), z.rrsets(n), {}, expanded, s)) return false;
     return true;
 }
 
@@ -97,6 +136,11 @@ std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r,
     const Record soa = soa_record(z);
     if (!s.put(soa) || !put_zone(z, expand, s) || !s.put(soa)) return {};
     return s.finish();
+}
+
+bool axfr_stream(const ZoneImage& z, const TransferRequest& r, const MessageSink& emit) {
+    Stream s(r, tcp_limit, &emit);
+    return s.put(z.soa) && put_zone(z, s) && s.put(z.soa) && s.finish_emitting();
 }
 
 std::vector<std::string> ixfr_messages(const Zone& z, const ZoneHistory& history,

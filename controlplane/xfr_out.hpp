@@ -9,6 +9,7 @@
 
 #include "zone.hpp"
 #include "zone_history.hpp"
+#include "zone_image.hpp"
 
 namespace anamed {
 
@@ -31,6 +32,11 @@ using AliasExpander =
 // The whole zone: SOA, every other record, SOA.
 std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r,
                                        const AliasExpander& expand = {});
+
+// The same from an image, without ALIAS expansion, each message handed to `emit` as soon as
+// it is made (emit returns false to stop). False when stopped or a record did not fit.
+using MessageSink = std::function<bool(std::string msg)>;
+bool axfr_stream(const ZoneImage& z, const TransferRequest& r, const MessageSink& emit);
 
 // IXFR: the differences since r.client_serial when the history has them; one SOA when the
 // client is current; else the whole zone (RFC 1995 §4). Over UDP, what does not fit one

@@ -158,8 +158,17 @@ public:
         return std::nullopt;
     }
 
-    std::string owner(std::string_view key) const {
-        return data_ && data_[0] ? std::string(data_ + 1, uint8_t(data_[0])) : std::string(key);
+    std::string owner(std::string_view key) const { return std::string(owner_view(key)); }
+    std::string_view owner_view(std::string_view key) const { return owner_in(block(), key); }
+    // The node's block as laid out above (read without touching it), for a copy read back
+    // with owner_in() and rrsets_in().
+    std::string_view block() const { return {data_, bytes_}; }
+    static std::string_view owner_in(std::string_view block, std::string_view key) {
+        return !block.empty() && block[0] ? block.substr(1, uint8_t(block[0])) : key;
+    }
+    static Range rrsets_in(std::string_view block) {
+        const size_t skip = block.empty() ? 0 : 1 + uint8_t(block[0]);
+        return {iterator(block.data() + skip), iterator(block.data() + block.size())};
     }
     void set_owner(std::string_view wire);
     // Adds `rd` to the RRset of `type` (created in type order when missing) and sets that

@@ -4,15 +4,16 @@
 
 #include <string>
 
+#include "record_text.hpp"
 #include "zone.hpp"
+#include "zone_image.hpp"
 
 namespace anamed {
 
-// One record in master-file form, with a newline (ALIAS printed as ALIAS).
-std::string record_text(std::string_view owner, uint16_t type, uint32_t ttl,
-                        std::string_view rdata);
 std::string zone_to_text(const Zone& zone);
 // Returns "" or what went wrong.
 std::string write_zone_file(const Zone& zone, const std::string& path);
+// The same from an image (zone_image.hpp): on a thread other than the zone store's.
+std::string write_zone_file(const ZoneImage& zone, const std::string& path);
 
 }  // namespace anamed

@@ -112,6 +112,7 @@ void KernelFrontend::reply(const HandoffMessage& m, Reply r) {
         if (tcp_) tcp_->deliver(m.conn, std::move(r));
         return;
     }
+    if (r.more) r.more->cancel();  // streamed replies are TCP's: never made for UDP
     for (const std::string& msg : r.messages)
         sendto(m.udp_fd, msg.data(), msg.size(), MSG_DONTWAIT,
                reinterpret_cast<const sockaddr*>(&m.peer), m.peer_len);

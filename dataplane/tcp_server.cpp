@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,14 +62,27 @@ void TcpServer::start(CounterBlock& stats) {
     }
     epoll_event ev{EPOLLIN, {.u64 = uint64_t(uint32_t(inbox_.fd()))}};
     epoll_ctl(ep_, EPOLL_CTL_ADD, inbox_.fd(), &ev);
+    produced_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (produced_fd_ < 0) throw std::runtime_error("eventfd failed");
+    ev = epoll_event{EPOLLIN, {.u64 = uint64_t(uint32_t(produced_fd_))}};
+    epoll_ctl(ep_, EPOLL_CTL_ADD, produced_fd_, &ev);
     thread_ = std::thread([this] { loop(); });
 }
 
 void TcpServer::stop() {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
-    for (auto& [fd, c] : conns_) close(fd);
+    for (auto& [fd, c] : conns_) {
+        if (c.stream && c.stream->more) c.stream->more->cancel();
+        close(fd);
+    }
     conns_.clear();
+    // Replies delivered after the loop ended: their producers must stop too.
+    std::unique_ptr<Delivery> d;
+    while (inbox_.pop(d))
+        if (d->reply.more) d->reply.more->cancel();
+    if (produced_fd_ >= 0) close(produced_fd_);
+    produced_fd_ = -1;
     for (int fd : listen_fds_) close(fd);
     listen_fds_.clear();
     if (ep_ >= 0) close(ep_);
@@ -97,6 +111,8 @@ void TcpServer::loop() {
             if (token >> 32 == 0) {
                 if (fd == inbox_.fd())
                     take_deliveries();
+                else if (fd == produced_fd_)
+                    take_produced();
                 else
                     accept_all(fd);
                 continue;
@@ -244,29 +260,78 @@ void TcpServer::take_deliveries() {
     std::unique_ptr<Delivery> d;
     while (inbox_.pop(d)) {
         auto it = conns_.find(int(uint32_t(d->conn)));
-        if (it == conns_.end() || it->second.id != d->conn) continue;  // closed meanwhile
+        if (it == conns_.end() || it->second.id != d->conn) {  // closed meanwhile
+            if (d->reply.more) d->reply.more->cancel();
+            continue;
+        }
         Conn& c = it->second;
         c.stream = std::make_shared<Reply>(std::move(d->reply));
         c.next = 0;
+        c.later.clear();
+        c.starved = false;
+        if (c.stream->more) c.stream->more->attach(produced_fd_);
         c.last = Clock::now();
         pump(c);
     }
 }
 
-bool TcpServer::pump(Conn& c) {
-    while (c.stream && c.out.size() <= out_high_water) {
-        if (c.next == c.stream->messages.size()) {
-            c.stream.reset();
-            c.awaiting = false;
-            break;
-        }
-        const std::string& m = c.stream->messages[c.next++];
-        const size_t n = std::min(m.size(), max_msg);
-        c.out.push_back(uint8_t(n >> 8));
-        c.out.push_back(uint8_t(n));
-        c.out.insert(c.out.end(), m.begin(), m.begin() + ptrdiff_t(n));
+void TcpServer::take_produced() {
+    uint64_t n;
+    [[maybe_unused]] ssize_t r = read(produced_fd_, &n, sizeof n);
+    std::vector<std::pair<int, uint64_t>> waiting;
+    for (const auto& [fd, c] : conns_)
+        if (c.starved) waiting.emplace_back(fd, c.id);
+    for (const auto& [fd, id] : waiting) {
+        auto it = conns_.find(fd);
+        if (it == conns_.end() || it->second.id != id) continue;  // closed by an earlier pump
+        it->second.starved = false;
+        pump(it->second);
     }
-    if (!flush(c)) {
+}
+
+void TcpServer::end_stream(Conn& c) {
+    c.stream.reset();
+    c.later.clear();
+    c.starved = false;
+    c.awaiting = false;
+}
+
+bool TcpServer::queue_next(Conn& c, bool& failed) {
+    const std::string* m = nullptr;
+    if (c.next < c.stream->messages.size()) {
+        m = &c.stream->messages[c.next++];
+    } else if (c.stream->more) {
+        if (c.later.empty()) {
+            const MessageStream::State st = c.stream->more->take(c.later);
+            if (c.later.empty()) {
+                if (st == MessageStream::State::more)
+                    c.starved = true;  // take_produced() continues
+                else if (st == MessageStream::State::failed)
+                    failed = true;
+                else
+                    end_stream(c);
+                return false;
+            }
+        }
+    } else {
+        end_stream(c);
+        return false;
+    }
+    const std::string& msg = m ? *m : c.later.front();
+    const size_t n = std::min(msg.size(), max_msg);
+    c.out.push_back(uint8_t(n >> 8));
+    c.out.push_back(uint8_t(n));
+    c.out.insert(c.out.end(), msg.begin(), msg.begin() + ptrdiff_t(n));
+    if (!m) c.later.pop_front();
+    return true;
+}
+
+bool TcpServer::pump(Conn& c) {
+    bool failed = false;
+    while (c.stream && !c.starved && c.out.size() <= out_high_water)
+        if (!queue_next(c, failed)) break;
+    // A transfer cut short must not end in a way that looks whole to the client.
+    if (failed || !flush(c)) {
         close_conn(c.fd);
         return false;
     }
@@ -300,7 +365,7 @@ bool TcpServer::flush(Conn& c) {
 void TcpServer::update_events(Conn& c) {
     uint32_t want = 0;
     if (!c.awaiting && c.out.size() <= out_high_water) want |= EPOLLIN;
-    if (!c.out.empty() || c.stream) want |= EPOLLOUT;
+    if (!c.out.empty() || (c.stream && !c.starved)) want |= EPOLLOUT;
     if (want == c.events) return;
     epoll_event ev{want, {.u64 = c.id}};
     epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
@@ -312,6 +377,7 @@ void TcpServer::close_conn(int fd) {
     if (it == conns_.end()) return;
     auto src = per_source_.find(source_key(it->second.peer));
     if (src != per_source_.end() && --src->second == 0) per_source_.erase(src);
+    if (it->second.stream && it->second.stream->more) it->second.stream->more->cancel();
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     close(fd);
     conns_.erase(it);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <thread>
@@ -51,6 +52,8 @@ private:
         bool awaiting = false;          // a handed-off message's reply has not all gone out
         std::shared_ptr<Reply> stream;  // that reply, while it does
         size_t next = 0;                // its next message
+        std::deque<std::string> later;  // messages its producer (stream->more) has made
+        bool starved = false;           // all sent, the producer has not made the next yet
         uint32_t events = 0;            // registered with epoll
     };
     struct Delivery {
@@ -72,6 +75,11 @@ private:
     // Queues more of the stream, sends, and answers what was read meanwhile; false when the
     // connection was closed.
     bool pump(Conn& c);
+    // The stream's next message into c.out; false at the end of what can be sent now.
+    // Sets `failed` when the producer gave up part-way.
+    bool queue_next(Conn& c, bool& failed);
+    void end_stream(Conn& c);
+    void take_produced();  // the producers' wake-up: continue the streams that waited
     bool flush(Conn& c);
     void update_events(Conn& c);
     void close_conn(int fd);
@@ -94,6 +102,7 @@ private:
     std::unique_ptr<uint8_t[]> scratch_;
     HandoffQueue* handoff_;
     WakingQueue<std::unique_ptr<Delivery>> inbox_;
+    int produced_fd_ = -1;  // eventfd the producers of streamed replies write
     uint64_t serial_ = 0;
 };
 

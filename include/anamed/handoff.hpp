@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "anamed/dispatch.hpp"
+#include "anamed/message_stream.hpp"
 #include "anamed/respond.hpp"
 
 namespace anamed {
@@ -124,8 +125,11 @@ struct HandoffMessage {
 };
 
 // What the control plane sends back: no message (drop), one, or a stream (a transfer).
+// A transfer built on another thread comes as `more`: its messages follow `messages` as the
+// producer makes them (TCP only).
 struct Reply {
     std::vector<std::string> messages;
+    std::shared_ptr<MessageStream> more;
 };
 
 using HandoffQueue = WakingQueue<std::unique_ptr<HandoffMessage>>;
