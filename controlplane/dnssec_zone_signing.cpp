@@ -63,9 +63,9 @@ std::string ZoneSigning::sign_whole(const Zone& truth, Entry& e, int64_t now) {
     const auto t0 = std::chrono::steady_clock::now();
     std::unique_ptr<Zone> copy = copy_of(truth);
     if (std::string why = signer.sign_zone(*copy); !why.empty()) return why;
-    e.chain = std::make_unique<DenialRecords>(*copy, e.cfg.sign);
+    e.chain.reset();  // made again by the first patch that needs it
     log_info("zone " + truth.apex_text + " signed whole: " + std::to_string(copy->nodes.size()) +
-             " names, " + std::to_string(e.chain->size()) + " in its denial chain, " +
+             " names, " +
              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - t0)
                                 .count()) +
@@ -141,6 +141,7 @@ std::string ZoneSigning::patch(const Zone& truth, const std::vector<std::string>
     }
     std::string err;
     const ZoneSigner signer = signer_for(e, truth.apex, now, err);
+    if (!e.chain) e.chain = std::make_unique<DenialRecords>(*e.copy, e.cfg.sign);
     std::vector<std::string> touched = names;
     touched.push_back(truth.apex);  // the SOA's serial moves with every change
     for (const std::string& n : touched)

@@ -62,6 +62,8 @@ private:
     struct Entry {
         DnssecConfig cfg;
         std::unique_ptr<Zone> copy;
+        // The chain's index for runtime changes: made by the first patch after a whole
+        // signing (a zone that never changes does not keep it).
         std::unique_ptr<DenialRecords> chain;
         std::vector<DnssecKey> keys;  // as loaded for the last signing
         uint32_t serial = 0;

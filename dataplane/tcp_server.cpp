@@ -62,10 +62,6 @@ void TcpServer::start(CounterBlock& stats) {
     }
     epoll_event ev{EPOLLIN, {.u64 = uint64_t(uint32_t(inbox_.fd()))}};
     epoll_ctl(ep_, EPOLL_CTL_ADD, inbox_.fd(), &ev);
-    produced_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (produced_fd_ < 0) throw std::runtime_error("eventfd failed");
-    ev = epoll_event{EPOLLIN, {.u64 = uint64_t(uint32_t(produced_fd_))}};
-    epoll_ctl(ep_, EPOLL_CTL_ADD, produced_fd_, &ev);
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -81,8 +77,6 @@ void TcpServer::stop() {
     std::unique_ptr<Delivery> d;
     while (inbox_.pop(d))
         if (d->reply.more) d->reply.more->cancel();
-    if (produced_fd_ >= 0) close(produced_fd_);
-    produced_fd_ = -1;
     for (int fd : listen_fds_) close(fd);
     listen_fds_.clear();
     if (ep_ >= 0) close(ep_);
@@ -101,7 +95,8 @@ void TcpServer::loop() {
     last_summary_ = last_sweep;
     while (!stop_.load(std::memory_order_relaxed)) {
         rcu.offline(rcu_id_);
-        const int n = epoll_wait(ep_, events, 64, 100);
+        // A stream waiting for its producer is looked at every millisecond.
+        const int n = epoll_wait(ep_, events, 64, starved_.empty() ? 100 : 1);
         rcu.online(rcu_id_);
         if (guard_.active()) guard_.tick();
         for (int i = 0; i < n; ++i) {
@@ -111,8 +106,6 @@ void TcpServer::loop() {
             if (token >> 32 == 0) {
                 if (fd == inbox_.fd())
                     take_deliveries();
-                else if (fd == produced_fd_)
-                    take_produced();
                 else
                     accept_all(fd);
                 continue;
@@ -130,6 +123,7 @@ void TcpServer::loop() {
             if ((events[i].events & EPOLLOUT) && !pump(c)) continue;
             if (events[i].events & EPOLLIN) on_readable(c);
         }
+        if (!starved_.empty()) take_produced();
         const auto now = Clock::now();
         if (now - last_sweep > milliseconds(100)) {
             sweep();
@@ -269,21 +263,18 @@ void TcpServer::take_deliveries() {
         c.next = 0;
         c.later.clear();
         c.starved = false;
-        if (c.stream->more) c.stream->more->attach(produced_fd_);
         c.last = Clock::now();
         pump(c);
     }
 }
 
 void TcpServer::take_produced() {
-    uint64_t n;
-    [[maybe_unused]] ssize_t r = read(produced_fd_, &n, sizeof n);
-    std::vector<std::pair<int, uint64_t>> waiting;
-    for (const auto& [fd, c] : conns_)
-        if (c.starved) waiting.emplace_back(fd, c.id);
-    for (const auto& [fd, id] : waiting) {
-        auto it = conns_.find(fd);
-        if (it == conns_.end() || it->second.id != id) continue;  // closed by an earlier pump
+    std::vector<uint64_t> waiting;
+    waiting.swap(starved_);
+    for (const uint64_t id : waiting) {
+        auto it = conns_.find(int(uint32_t(id)));
+        if (it == conns_.end() || it->second.id != id || !it->second.starved)
+            continue;  // closed by an earlier pump
         it->second.starved = false;
         pump(it->second);
     }
@@ -304,8 +295,10 @@ bool TcpServer::queue_next(Conn& c, bool& failed) {
         if (c.later.empty()) {
             const MessageStream::State st = c.stream->more->take(c.later);
             if (c.later.empty()) {
-                if (st == MessageStream::State::more)
+                if (st == MessageStream::State::more) {
                     c.starved = true;  // take_produced() continues
+                    starved_.push_back(c.id);
+                }
                 else if (st == MessageStream::State::failed)
                     failed = true;
                 else

@@ -79,7 +79,7 @@ private:
     // Sets `failed` when the producer gave up part-way.
     bool queue_next(Conn& c, bool& failed);
     void end_stream(Conn& c);
-    void take_produced();  // the producers' wake-up: continue the streams that waited
+    void take_produced();  // continue the streams that waited for their producers
     bool flush(Conn& c);
     void update_events(Conn& c);
     void close_conn(int fd);
@@ -102,7 +102,7 @@ private:
     std::unique_ptr<uint8_t[]> scratch_;
     HandoffQueue* handoff_;
     WakingQueue<std::unique_ptr<Delivery>> inbox_;
-    int produced_fd_ = -1;  // eventfd the producers of streamed replies write
+    std::vector<uint64_t> starved_;  // connections whose streams wait for their producers
     uint64_t serial_ = 0;
 };
 

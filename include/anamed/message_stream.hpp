@@ -1,75 +1,65 @@
 // The messages of one reply that a producer on another thread is still making: a zone
 // transfer handed to the TCP server as it is built, so that the first message goes out long
-// before the last one exists. One producer, one consumer (the TCP server's thread); the
-// consumer is woken through an eventfd it attaches, written once per batch of new messages.
+// before the last one exists. One producer, one consumer (the TCP server's thread), no lock:
+// a ring of `capacity` messages with atomic positions. A producer ahead of its client waits
+// for room, so a slow reader holds at most `capacity` messages of its transfer in memory;
+// the consumer looks for new messages while a stream has none (TcpServer polls it).
 #pragma once
 
-#include <unistd.h>
-
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <string>
+#include <thread>
 
 namespace anamed {
 
 class MessageStream {
 public:
-    // Producer: appends a message (dropped when the consumer has gone).
+    static constexpr size_t capacity = 64;
+
+    // Producer: appends a message, waiting while the ring is full; dropped when the consumer
+    // has gone.
     void push(std::string msg) {
-        std::lock_guard lock(m_);
-        if (cancelled_.load(std::memory_order_relaxed)) return;
-        ready_.push_back(std::move(msg));
-        wake();
+        const uint64_t tail = tail_.load(std::memory_order_relaxed);
+        while (tail - head_.load(std::memory_order_acquire) >= capacity) {
+            if (cancelled()) return;
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        if (cancelled()) return;
+        ring_[tail % capacity] = std::move(msg);
+        tail_.store(tail + 1, std::memory_order_release);
     }
     // Producer: no more messages. ok false: the reply failed part-way, and the connection
     // must be closed rather than end with a partial transfer that looks whole.
     void finish(bool ok) {
-        std::lock_guard lock(m_);
-        finished_ = true;
-        failed_ = !ok;
-        wake();
+        state_.store(ok ? done_ok : done_failed, std::memory_order_release);
     }
     // Producer: whether to stop (the connection was closed).
-    bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+    bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
 
-    // Consumer: the eventfd to write when messages arrive (-1: none).
-    void attach(int fd) {
-        std::lock_guard lock(m_);
-        wake_fd_ = fd;
-    }
     // Consumer: moves the messages made so far to `out`; the state after the move.
     enum class State { more, done, failed };
     State take(std::deque<std::string>& out) {
-        std::lock_guard lock(m_);
-        while (!ready_.empty()) {
-            out.push_back(std::move(ready_.front()));
-            ready_.pop_front();
-        }
-        return !finished_ ? State::more : failed_ ? State::failed : State::done;
+        // The state first: messages pushed before finish() are then all visible below.
+        const int state = state_.load(std::memory_order_acquire);
+        const uint64_t tail = tail_.load(std::memory_order_acquire);
+        uint64_t head = head_.load(std::memory_order_relaxed);
+        for (; head != tail; ++head) out.push_back(std::move(ring_[head % capacity]));
+        head_.store(head, std::memory_order_release);
+        return state == producing ? State::more : state == done_ok ? State::done : State::failed;
     }
-    // Consumer: gone; the producer may stop.
-    void cancel() {
-        std::lock_guard lock(m_);
-        cancelled_.store(true, std::memory_order_relaxed);
-        ready_.clear();
-        wake_fd_ = -1;
-    }
+    // Consumer: gone; the producer stops at its next message.
+    void cancel() { cancelled_.store(true, std::memory_order_release); }
 
 private:
-    // Under m_, so that the consumer's cancel() or attach() is never raced by a write to a
-    // descriptor it has since closed. The eventfd is non-blocking: the write never waits.
-    void wake() {
-        if (wake_fd_ < 0) return;
-        const uint64_t one = 1;
-        [[maybe_unused]] ssize_t r = write(wake_fd_, &one, sizeof one);
-    }
-
-    std::mutex m_;
-    std::deque<std::string> ready_;
-    bool finished_ = false, failed_ = false;
-    int wake_fd_ = -1;
+    static constexpr int producing = 0, done_ok = 1, done_failed = 2;
+    std::array<std::string, capacity> ring_;
+    alignas(64) std::atomic<uint64_t> head_{0};  // the consumer's
+    alignas(64) std::atomic<uint64_t> tail_{0};  // the producer's
+    std::atomic<int> state_{producing};
     std::atomic<bool> cancelled_{false};
 };
 
