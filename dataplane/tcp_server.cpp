@@ -298,8 +298,7 @@ bool TcpServer::queue_next(Conn& c, bool& failed) {
                 if (st == MessageStream::State::more) {
                     c.starved = true;  // take_produced() continues
                     starved_.push_back(c.id);
-                }
-                else if (st == MessageStream::State::failed)
+                } else if (st == MessageStream::State::failed)
                     failed = true;
                 else
                     end_stream(c);

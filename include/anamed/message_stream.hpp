@@ -34,9 +34,7 @@ public:
     }
     // Producer: no more messages. ok false: the reply failed part-way, and the connection
     // must be closed rather than end with a partial transfer that looks whole.
-    void finish(bool ok) {
-        state_.store(ok ? done_ok : done_failed, std::memory_order_release);
-    }
+    void finish(bool ok) { state_.store(ok ? done_ok : done_failed, std::memory_order_release); }
     // Producer: whether to stop (the connection was closed).
     bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
 
