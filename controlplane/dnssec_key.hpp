@@ -6,6 +6,7 @@
 // write_key_pair(), which writes the .private file with mode 0600.
 #pragma once
 
+#include <openssl/core_names.h>
 #include <openssl/types.h>
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace anamed {
@@ -29,6 +31,17 @@ inline constexpr uint16_t zone = 256, sep = 1;  // ZSK: 256, KSK or CSK: 257
 uint8_t parse_dnssec_algorithm(std::string_view text);
 // The mnemonic as BIND writes it in .private files ("ECDSAP256SHA256").
 std::string_view dnssec_algorithm_name(uint8_t alg);
+
+// An RSA private key's fields in a BIND .private file, with libcrypto's parameter names.
+inline constexpr std::pair<const char*, const char*> rsa_private_fields[] = {
+    {"Modulus", OSSL_PKEY_PARAM_RSA_N},
+    {"PublicExponent", OSSL_PKEY_PARAM_RSA_E},
+    {"PrivateExponent", OSSL_PKEY_PARAM_RSA_D},
+    {"Prime1", OSSL_PKEY_PARAM_RSA_FACTOR1},
+    {"Prime2", OSSL_PKEY_PARAM_RSA_FACTOR2},
+    {"Exponent1", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+    {"Exponent2", OSSL_PKEY_PARAM_RSA_EXPONENT2},
+    {"Coefficient", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
 
 enum class KeyRole : uint8_t { csk, ksk, zsk };
 std::string_view key_role_name(KeyRole r);

@@ -104,19 +104,10 @@ EVP_PKEY* from_params(const char* type, OSSL_PARAM_BLD* bld) {
 }
 
 EVP_PKEY* rsa_private(const Fields& f) {
-    static constexpr std::pair<const char*, const char*> names[] = {
-        {"Modulus", OSSL_PKEY_PARAM_RSA_N},
-        {"PublicExponent", OSSL_PKEY_PARAM_RSA_E},
-        {"PrivateExponent", OSSL_PKEY_PARAM_RSA_D},
-        {"Prime1", OSSL_PKEY_PARAM_RSA_FACTOR1},
-        {"Prime2", OSSL_PKEY_PARAM_RSA_FACTOR2},
-        {"Exponent1", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-        {"Exponent2", OSSL_PKEY_PARAM_RSA_EXPONENT2},
-        {"Coefficient", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
     std::vector<BIGNUM*> bns;
     bool ok = bld != nullptr;
-    for (const auto& [field, param] : names) {
+    for (const auto& [field, param] : rsa_private_fields) {
         BIGNUM* bn = ok ? field_bn(f, field) : nullptr;
         ok = bn && OSSL_PARAM_BLD_push_BN(bld, param, bn) == 1;
         if (bn) bns.push_back(bn);

@@ -52,16 +52,7 @@ std::string private_text(EVP_PKEY* key, uint8_t alg) {
     if (alg == dnssec_alg::ecdsap256sha256)
         return "PrivateKey: " + bn_base64(key, OSSL_PKEY_PARAM_PRIV_KEY, 32) + "\n";
     std::string out;
-    static constexpr std::pair<const char*, const char*> names[] = {
-        {"Modulus", OSSL_PKEY_PARAM_RSA_N},
-        {"PublicExponent", OSSL_PKEY_PARAM_RSA_E},
-        {"PrivateExponent", OSSL_PKEY_PARAM_RSA_D},
-        {"Prime1", OSSL_PKEY_PARAM_RSA_FACTOR1},
-        {"Prime2", OSSL_PKEY_PARAM_RSA_FACTOR2},
-        {"Exponent1", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-        {"Exponent2", OSSL_PKEY_PARAM_RSA_EXPONENT2},
-        {"Coefficient", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
-    for (const auto& [field, param] : names)
+    for (const auto& [field, param] : rsa_private_fields)
         out += std::string(field) + ": " + bn_base64(key, param) + "\n";
     return out;
 }
