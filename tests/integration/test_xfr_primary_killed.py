@@ -44,7 +44,8 @@ class PrimaryKilledMidTransfer(AnamedTestCase):
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "primary.log"), "wb"))
         self.addCleanup(self._reap)
         port_file = os.path.join(self.pdir, "port")
-        self.assertTrue(xfrtest.wait_until(lambda: os.path.exists(port_file), 10))
+        self.assertTrue(xfrtest.wait_until(lambda: os.path.exists(port_file), 30),
+                        open(os.path.join(self.dir, "primary.log")).read())
         primary_port = int(open(port_file).read())
         self.config = self.write("anamed.yaml", """
 listen: ["127.0.0.1:%d"]
