@@ -2,7 +2,8 @@
 """DNSSEC key rollovers driven by anamectl, with a validating unbound checking every step,
 and signatures made again before they expire.
 
-ZSK pre-publish: a standby ZSK is published without signing; `zone key activate` of the new
+A name added and then deleted at runtime validates, present and then absent. ZSK
+pre-publish: a standby ZSK is published without signing; `zone key activate` of the new
 one and `zone key retire` of the old one move the signatures; `zone key remove` takes the
 old one out of the DNSKEY RRset. KSK double-DS: a standby KSK is in `zone ds` but not in
 DNSKEY; unbound's trust anchor holds both DS (as the parent would); the new KSK is
@@ -147,6 +148,19 @@ class TestRollover(RolloverTest):
         self.assertEqual([int(d.split()[4]) for d in only_new], [new_ksk["tag"]])
         self.assertValidates(only_new)
         self.assertPrivate()
+
+    def test_a_name_added_then_deleted_at_runtime_validates(self):
+        self.start(base_zone())
+        self.key("generate", ZONE, "csk")
+        self.assertValidates(self.ctl_json("zone", "ds", ZONE)["ds"])
+        self.change_ok("record", "add", ZONE, "new", "A", "192.0.2.9")
+        r = self.unbound.query("new." + APEX, "A")
+        self.assertEqual(r.rcode(), dns.rcode.NOERROR, r)
+        self.assertTrue(r.flags & dns.flags.AD, r)
+        self.change_ok("record", "delete", ZONE, "new")
+        r = self.unbound.query("new." + APEX, "A")
+        self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN, r)
+        self.assertTrue(r.flags & dns.flags.AD, r)  # the NSEC chain closed over it, signed
 
     def test_a_step_that_leaves_no_signer_is_refused(self):
         self.start(base_zone())

@@ -6,7 +6,8 @@ signed, with a DS in the parent; insecure.sec.test., unsigned, without one). A
 validating unbound with the zone's DNSKEY as its trust anchor and anamed as the
 authoritative server must set AD on every kind of answer (positive, NXDOMAIN,
 NODATA, wildcard, CNAME chain, DNAME, below both delegations), and SERVFAIL when
-the signatures have expired. ldns-verify-zone checks an AXFR from anamed.
+the signatures have expired or an NSEC is missing. ldns-verify-zone checks an AXFR from
+anamed.
 
 Environment and how to run it: see tests/integration/anamedtest.py.
 """
@@ -92,12 +93,21 @@ class SignedZones:
 class Served:
     """anamed serving the signed zones, and unbound in front of it, in a private directory."""
 
-    def __init__(self, nsec3, expired=False):
+    def __init__(self, nsec3, expired=False, drop_nsec_at=None):
         need = [t for t in TOOLS if shutil.which(t) is None]
         if need:
             raise unittest.SkipTest("missing: " + ", ".join(need))
         self.dir = tempfile.mkdtemp(prefix="anamed-dnssec-")
         self.zones = SignedZones(self.dir, nsec3, expired)
+        if drop_nsec_at:  # the NSEC at that name, and its signature, taken out of the zone
+            with open(self.zones.parent) as f:
+                lines = f.read().splitlines()
+            kept = [line for line in lines
+                    if not (line.split()[:1] == [drop_nsec_at] and
+                            (line.split()[3:4] == ["NSEC"] or line.split()[3:5] == ["RRSIG", "NSEC"]))]
+            assert len(kept) == len(lines) - 2, "no NSEC at %s" % drop_nsec_at
+            with open(self.zones.parent, "w") as f:
+                f.write("\n".join(kept) + "\n")
         self.port = pick_free_port(ipv6=False)
         cfg = os.path.join(self.dir, "anamed.yaml")
         with open(cfg, "w") as f:
@@ -247,6 +257,22 @@ class Expired(unittest.TestCase):
         try:
             r = served.unbound.query("host.sec.test.", "A")
             self.assertEqual(r.rcode(), dns.rcode.SERVFAIL, r)
+        finally:
+            served.close()
+
+
+class MissingNsec(unittest.TestCase):
+    """A presigned zone whose NSEC at one name is gone: the denial there cannot be proven,
+    and the validator refuses it (SERVFAIL) while the rest of the zone still validates."""
+
+    def test_missing_nsec_is_detected(self):
+        served = Served(nsec3=False, drop_nsec_at="host.sec.test.")
+        try:
+            r = served.unbound.query("host.sec.test.", "TXT")  # NODATA: host's NSEC proves it
+            self.assertEqual(r.rcode(), dns.rcode.SERVFAIL, r)
+            r = served.unbound.query("mail.sec.test.", "A")
+            self.assertEqual(r.rcode(), dns.rcode.NOERROR, r)
+            self.assertTrue(r.flags & dns.flags.AD, r)
         finally:
             served.close()
 
