@@ -95,14 +95,22 @@ void TcpServer::loop() {
     last_summary_ = last_sweep;
     while (!stop_.load(std::memory_order_relaxed)) {
         rcu.offline(rcu_id_);
-        // A stream waiting for its producer is looked at every millisecond.
-        const int n = epoll_wait(ep_, events, 64, starved_.empty() ? 100 : 1);
+        // A stream without a wake-up descriptor is looked at every millisecond.
+        const int n = epoll_wait(ep_, events, 64, polled_streams_ ? 1 : 100);
         rcu.online(rcu_id_);
         if (guard_.active()) guard_.tick();
         for (int i = 0; i < n; ++i) {
             // A connection's events carry its id, the others' their descriptor alone.
             const uint64_t token = events[i].data.u64;
             const int fd = int(uint32_t(token));
+            if (token & stream_token) {  // a producer made messages: the waiting go on
+                auto it = conns_.find(fd);
+                if (it != conns_.end() && it->second.id == (token & ~stream_token) &&
+                    it->second.stream && it->second.stream->more)
+                    it->second.stream->more->drain();
+                take_produced();
+                continue;
+            }
             if (token >> 32 == 0) {
                 if (fd == inbox_.fd())
                     take_deliveries();
@@ -123,7 +131,7 @@ void TcpServer::loop() {
             if ((events[i].events & EPOLLOUT) && !pump(c)) continue;
             if (events[i].events & EPOLLIN) on_readable(c);
         }
-        if (!starved_.empty()) take_produced();
+        if (polled_streams_ && !starved_.empty()) take_produced();
         const auto now = Clock::now();
         if (now - last_sweep > milliseconds(100)) {
             sweep();
@@ -259,7 +267,9 @@ void TcpServer::take_deliveries() {
             continue;
         }
         Conn& c = it->second;
+        unwatch(c);
         c.stream = std::make_shared<Reply>(std::move(d->reply));
+        watch(c);
         c.next = 0;
         c.later.clear();
         c.starved = false;
@@ -280,7 +290,25 @@ void TcpServer::take_produced() {
     }
 }
 
+// A streamed reply's wake-up descriptor in the epoll set while the connection sends it.
+void TcpServer::watch(Conn& c) {
+    if (!c.stream || !c.stream->more) return;
+    epoll_event ev{EPOLLIN, {.u64 = stream_token | c.id}};
+    if (c.stream->more->fd() < 0 || epoll_ctl(ep_, EPOLL_CTL_ADD, c.stream->more->fd(), &ev) != 0)
+        c.polled = true;
+    polled_streams_ += c.polled ? 1 : 0;
+}
+void TcpServer::unwatch(Conn& c) {
+    if (!c.stream || !c.stream->more) return;
+    if (c.polled)
+        --polled_streams_;
+    else
+        epoll_ctl(ep_, EPOLL_CTL_DEL, c.stream->more->fd(), nullptr);
+    c.polled = false;
+}
+
 void TcpServer::end_stream(Conn& c) {
+    unwatch(c);
     c.stream.reset();
     c.later.clear();
     c.starved = false;
@@ -370,6 +398,7 @@ void TcpServer::close_conn(int fd) {
     auto src = per_source_.find(source_key(it->second.peer));
     if (src != per_source_.end() && --src->second == 0) per_source_.erase(src);
     if (it->second.stream && it->second.stream->more) it->second.stream->more->cancel();
+    unwatch(it->second);
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     close(fd);
     conns_.erase(it);

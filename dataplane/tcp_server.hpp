@@ -54,6 +54,7 @@ private:
         size_t next = 0;                // its next message
         std::deque<std::string> later;  // messages its producer (stream->more) has made
         bool starved = false;           // all sent, the producer has not made the next yet
+        bool polled = false;            // its stream has no wake-up in the epoll set
         uint32_t events = 0;            // registered with epoll
     };
     struct Delivery {
@@ -103,6 +104,11 @@ private:
     HandoffQueue* handoff_;
     WakingQueue<std::unique_ptr<Delivery>> inbox_;
     std::vector<uint64_t> starved_;  // connections whose streams wait for their producers
+    // The epoll token of a stream's wake-up: the connection's id with the top bit set.
+    static constexpr uint64_t stream_token = uint64_t(1) << 63;
+    int polled_streams_ = 0;  // streams without a wake-up descriptor (polled instead)
+    void watch(Conn& c);
+    void unwatch(Conn& c);
     uint64_t serial_ = 0;
 };
 

@@ -2,9 +2,14 @@
 // transfer handed to the TCP server as it is built, so that the first message goes out long
 // before the last one exists. One producer, one consumer (the TCP server's thread), no lock:
 // a ring of `capacity` messages with atomic positions. A producer ahead of its client waits
-// for room, so a slow reader holds at most `capacity` messages of its transfer in memory;
-// the consumer looks for new messages while a stream has none (TcpServer polls it).
+// for room, so a slow reader holds at most `capacity` messages of its transfer in memory.
+// The stream's own eventfd (readable when messages or the end arrived) wakes the consumer;
+// it lives as long as the stream, which both sides hold, so a write never meets a closed
+// descriptor.
 #pragma once
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -20,6 +25,21 @@ class MessageStream {
 public:
     static constexpr size_t capacity = 64;
 
+    MessageStream() : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+    ~MessageStream() {
+        if (wake_fd_ >= 0) close(wake_fd_);
+    }
+    MessageStream(const MessageStream&) = delete;
+    MessageStream& operator=(const MessageStream&) = delete;
+    // Consumer: the descriptor to wait on (-1: none could be made; poll instead).
+    int fd() const { return wake_fd_; }
+    // Consumer: clears the wake-up.
+    void drain() const {
+        uint64_t n;
+        if (wake_fd_ >= 0) [[maybe_unused]]
+            ssize_t r = read(wake_fd_, &n, sizeof n);
+    }
+
     // Producer: appends a message, waiting while the ring is full; dropped when the consumer
     // has gone.
     void push(std::string msg) {
@@ -31,10 +51,14 @@ public:
         if (cancelled()) return;
         ring_[tail % capacity] = std::move(msg);
         tail_.store(tail + 1, std::memory_order_release);
+        wake();
     }
     // Producer: no more messages. ok false: the reply failed part-way, and the connection
     // must be closed rather than end with a partial transfer that looks whole.
-    void finish(bool ok) { state_.store(ok ? done_ok : done_failed, std::memory_order_release); }
+    void finish(bool ok) {
+        state_.store(ok ? done_ok : done_failed, std::memory_order_release);
+        wake();
+    }
     // Producer: whether to stop (the connection was closed).
     bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
 
@@ -53,7 +77,14 @@ public:
     void cancel() { cancelled_.store(true, std::memory_order_release); }
 
 private:
+    void wake() const {
+        const uint64_t one = 1;
+        if (wake_fd_ >= 0) [[maybe_unused]]
+            ssize_t r = write(wake_fd_, &one, sizeof one);
+    }
+
     static constexpr int producing = 0, done_ok = 1, done_failed = 2;
+    const int wake_fd_;
     std::array<std::string, capacity> ring_;
     alignas(64) std::atomic<uint64_t> head_{0};  // the consumer's
     alignas(64) std::atomic<uint64_t> tail_{0};  // the producer's
