@@ -27,18 +27,10 @@ int AliasExpansion::poll_timeout_ms(Clock::time_point now) const {
 
 AliasExpansion::Addresses AliasExpansion::addresses_of(const AliasAnswer& a) {
     Addresses out;
-    for (const std::string* rrs : {&a.a, &a.aaaa}) {
-        // As the snapshot stores them: [owner placeholder][type][class][ttl][rdlen][rdata].
-        const auto* p = reinterpret_cast<const uint8_t*>(rrs->data());
-        for (size_t at = 0; at + rr_fixed <= rrs->size();) {
-            const size_t rdlen = load16(p + at + 10);
-            if (at + rr_fixed + rdlen > rrs->size()) break;
-            out.push_back(
-                Address{load16(p + at + 2), load32(p + at + 6),
-                        std::string(reinterpret_cast<const char*>(p + at + rr_fixed), rdlen)});
-            at += rr_fixed + rdlen;
-        }
-    }
+    for (const std::string* rrs : {&a.a, &a.aaaa})
+        for_each_stored_rr(*rrs, [&](uint16_t type, uint32_t ttl, std::string_view rdata) {
+            out.push_back(Address{type, ttl, std::string(rdata)});
+        });
     std::sort(out.begin(), out.end(), [](const Address& x, const Address& y) {
         return std::tie(x.type, x.rdata) < std::tie(y.type, y.rdata);
     });

@@ -14,14 +14,10 @@ namespace {
 
 constexpr size_t rrsig_expiration_at = 8, rrsig_tag_at = 16;  // into an RRSIG's RDATA
 
-// The RDATAs of records stored with owner placeholders (anamed/snapshot.hpp).
+// The RDATAs of stored records (anamed/snapshot.hpp).
 std::vector<std::string_view> rdatas_of(std::string_view rrs) {
     std::vector<std::string_view> out;
-    for (size_t at = 0; at + rr_fixed <= rrs.size();) {
-        const size_t len = load16(reinterpret_cast<const uint8_t*>(rrs.data()) + at + 10);
-        out.push_back(rrs.substr(at + rr_fixed, len));
-        at += rr_fixed + len;
-    }
+    for_each_stored_rr(rrs, [&](uint16_t, uint32_t, std::string_view rd) { out.push_back(rd); });
     return out;
 }
 

@@ -311,18 +311,10 @@ void Publisher::expand_signed(std::string_view owner, const RRset& alias,
     if (it == owned_slot_.end() || live_ == nullptr) return;
     const AliasAnswer& a = *live_->alias_owners[it->second];
     if (a.state != AliasAnswer::resolved) return;
-    auto put = [&](const std::string& rrs, uint16_t type) {
-        for (size_t at = 0; at + rr_fixed <= rrs.size();) {
-            const size_t len = load16(reinterpret_cast<const uint8_t*>(rrs.data()) + at + 10);
-            out.push_back(
-                Record{std::string(owner), type, alias.ttl, rrs.substr(at + rr_fixed, len)});
-            at += rr_fixed + len;
-        }
-    };
-    put(a.a, rrtype::A);
-    put(a.a_sigs, rrtype::RRSIG);
-    put(a.aaaa, rrtype::AAAA);
-    put(a.aaaa_sigs, rrtype::RRSIG);
+    for (const std::string* rrs : {&a.a, &a.a_sigs, &a.aaaa, &a.aaaa_sigs})
+        for_each_stored_rr(*rrs, [&](uint16_t type, uint32_t, std::string_view rdata) {
+            out.push_back(Record{std::string(owner), type, alias.ttl, std::string(rdata)});
+        });
 }
 
 void Publisher::set_expired(const std::string& apex, bool expired) {

@@ -29,6 +29,19 @@ namespace anamed {
 inline constexpr size_t rr_fixed = 12;  // placeholder(2) + type + class + ttl(4) + rdlen
 inline constexpr size_t rr_ttl_at = 6;  // where a record's TTL starts
 
+// Calls f(type, ttl, rdata) for each record of `rrs`, stored as above (a record cut short
+// ends the walk). For the control plane, which reads stored answers back.
+template <class F>
+void for_each_stored_rr(std::string_view rrs, F&& f) {
+    const auto* p = reinterpret_cast<const uint8_t*>(rrs.data());
+    for (size_t at = 0; at + rr_fixed <= rrs.size();) {
+        const size_t len = load16(p + at + 10);
+        if (at + rr_fixed + len > rrs.size()) return;
+        f(load16(p + at + 2), load32(p + at + rr_ttl_at), rrs.substr(at + rr_fixed, len));
+        at += rr_fixed + len;
+    }
+}
+
 // Names inside the RDATA of the types that compress them (rr_flag::compress: RFC 1035's
 // own, RFC 3597 §4) and the owners of additional records are compressed (RFC 1035 §4.1.4) within
 // their block: an RRset and its additional records, which respond() copies as one piece.
