@@ -39,6 +39,12 @@ public:
     void deliver(uint64_t conn, Reply reply);
 
 private:
+    static constexpr size_t max_msg = 65535;
+    // A client that does not read gets no more answers queued than this (then one reply at
+    // most more): with `in` (a read chunk and one partial message) a connection holds at
+    // most about 210 KiB, whatever it sends.
+    static constexpr size_t out_high_water = 64 * 1024;
+
     struct Conn {
         int fd = -1;
         uint64_t id = 0;  // a serial (never 0) and the fd: what replies and epoll events name
