@@ -123,23 +123,30 @@ std::vector<CounterSource> Daemon::counter_sources() const {
 
 void Daemon::answer_handoffs() {
     handoff_.drain_signal();
-    std::unique_ptr<HandoffMessage> m;
+    std::unique_ptr<HandoffMessage> next;
     std::vector<std::pair<std::unique_ptr<HandoffMessage>, Reply>> done;
     std::vector<bool> applied;
     while (true) {
-        // In rounds, so that a full queue still gets its replies at a steady pace.
+        // In rounds, so that a full queue still gets its replies at a steady pace. A transfer
+        // that may stream is a round of its own, first and last: the updates before it are
+        // durable and answered before it goes out, and nothing changes the zone between its
+        // image being begun and filled (after its reply, so the stream starts meanwhile).
         done.clear();
         applied.clear();
-        while (done.size() < 256 && handoff_.pop(m)) {
+        while (done.size() < 256 && (next || handoff_.pop(next))) {
+            const bool streams = MessageHandler::may_stream(*next);
+            if (streams && !done.empty()) break;  // the next round's
             const uint64_t before = changes_applied_;
-            Reply r = messages_.handle(*m);
+            Reply r = messages_.handle(*next);
             applied.push_back(changes_applied_ != before);
-            done.emplace_back(std::move(m), std::move(r));
+            done.emplace_back(std::move(next), std::move(r));
+            if (streams) break;
         }
         if (done.empty()) return;
         const bool durable = finish_updates();
         for (size_t i = 0; i < done.size(); ++i)
             if (durable || !applied[i]) frontend_->reply(*done[i].first, done[i].second);
+        messages_.fill_images();
     }
 }
 

@@ -1,5 +1,7 @@
 #include "message_builder.hpp"
 
+#include <cstring>
+
 #include "anamed/wire.hpp"
 
 namespace anamed {
@@ -7,15 +9,8 @@ namespace {
 
 constexpr size_t table_slots = 8192;  // a power of two, well above the names of 64 KiB
 constexpr size_t max_pointer = 0x3FFF;
-
-void put16(std::string& s, uint16_t v) {
-    s.push_back(char(v >> 8));
-    s.push_back(char(v));
-}
-void put32(std::string& s, uint32_t v) {
-    put16(s, uint16_t(v >> 16));
-    put16(s, uint16_t(v));
-}
+// The most one record can take: its owner, the fixed fields and its RDATA.
+constexpr size_t max_record = max_name_len + 10 + 65535;
 
 // The wire names in the RDATA of RFC 1035's own types, the only ones compressed (RFC 3597 §4):
 // where the first sits, and how many follow it back to back.
@@ -48,74 +43,99 @@ size_t name_length(std::string_view s) {
 
 }  // namespace
 
-MessageBuilder::MessageBuilder(size_t limit) : limit_(limit), table_(table_slots) {
-    msg_.reserve(limit);
+MessageBuilder::MessageBuilder(size_t limit)
+    : limit_(limit), buf_(new uint8_t[limit + max_record]), table_(table_slots) {}
+
+void MessageBuilder::put(const void* p, size_t n) {
+    std::memcpy(buf_.get() + len_, p, n);
+    len_ += n;
+}
+void MessageBuilder::put16(uint16_t v) {
+    store16(buf_.get() + len_, v);
+    len_ += 2;
+}
+void MessageBuilder::put32(uint32_t v) {
+    store32(buf_.get() + len_, v);
+    len_ += 4;
 }
 
 void MessageBuilder::begin(uint16_t id, uint16_t flags, std::string_view qname, uint16_t qtype,
                            uint16_t qclass) {
-    msg_.clear();
+    len_ = 0;
     count_[0] = count_[1] = count_[2] = 0;
     section_ = answer;
+    last_owner_at_ = 0;
     if (++gen_ == 0) {  // the generation wrapped: forget every slot for real
         for (Slot& s : table_) s.gen = 0;
         gen_ = 1;
     }
-    put16(msg_, id);
-    put16(msg_, flags);
-    put16(msg_, qname.empty() ? 0 : 1);
-    msg_.append(6, '\0');
+    put16(id);
+    put16(flags);
+    put16(qname.empty() ? 0 : 1);
+    std::memset(buf_.get() + len_, 0, 6);
+    len_ += 6;
     if (!qname.empty()) {
         put_name(qname);
-        put16(msg_, qtype);
-        put16(msg_, qclass);
+        put16(qtype);
+        put16(qclass);
     }
 }
 
 bool MessageBuilder::add(std::string_view owner, uint16_t type, uint16_t klass, uint32_t ttl,
                          std::string_view rdata, Section section) {
-    if (section < section_) return false;
-    const size_t mark = msg_.size();
-    put_name(owner);
-    put16(msg_, type);
-    put16(msg_, klass);
-    put32(msg_, ttl);
-    const size_t rdlen_at = msg_.size();
-    put16(msg_, 0);
+    if (section < section_ || owner.size() > max_name_len || rdata.size() > 65535) return false;
+    const size_t mark = len_;
+    if (last_owner_at_ && owner.size() == last_owner_len_ &&
+        std::memcmp(owner.data(), last_owner_, owner.size()) == 0) {
+        put16(uint16_t(0xC000 | last_owner_at_));
+    } else {
+        put_name(owner);
+        std::memcpy(last_owner_, owner.data(), owner.size());
+        last_owner_len_ = owner.size();
+        // Where the name's first byte is, or the first label the pointer written leads to.
+        const uint8_t* p = buf_.get() + mark;
+        last_owner_at_ = (p[0] & 0xC0) == 0xC0 ? uint16_t(load16(p) & 0x3FFF)
+                         : mark <= max_pointer ? uint16_t(mark)
+                                               : 0;
+    }
+    put16(type);
+    put16(klass);
+    put32(ttl);
+    const size_t rdlen_at = len_;
+    len_ += 2;
     const bool ok = put_rdata(type, rdata);
-    const size_t rdlen = msg_.size() - rdlen_at - 2;
-    if (!ok || rdlen > 0xFFFF || msg_.size() > limit_) {
-        msg_.resize(mark);
+    const size_t rdlen = len_ - rdlen_at - 2;
+    if (!ok || len_ > limit_) {
+        len_ = mark;
         // Suffixes remembered past the mark point at bytes that are gone: forget them.
         for (Slot& s : table_)
             if (s.gen == gen_ && s.off >= mark) s.gen = 0;
+        if (last_owner_at_ >= mark) last_owner_at_ = 0;
         return false;
     }
-    msg_[rdlen_at] = char(rdlen >> 8);
-    msg_[rdlen_at + 1] = char(rdlen);
+    store16(buf_.get() + rdlen_at, uint16_t(rdlen));
     section_ = section;
     ++count_[section];
     return true;
 }
 
-std::string MessageBuilder::finish() {
-    for (int i = 0; i < 3; ++i) {
-        msg_[6 + 2 * i] = char(count_[i] >> 8);
-        msg_[7 + 2 * i] = char(count_[i]);
-    }
-    std::string out = std::move(msg_);
-    msg_ = std::string();
-    msg_.reserve(limit_);
+std::string MessageBuilder::finish(size_t spare) {
+    for (int i = 0; i < 3; ++i) store16(buf_.get() + 6 + 2 * i, count_[i]);
+    std::string out;
+    out.reserve(len_ + spare);
+    out.assign(reinterpret_cast<const char*>(buf_.get()), len_);
+    len_ = 0;
+    last_owner_at_ = 0;
     return out;
 }
 
 bool MessageBuilder::put_rdata(uint16_t type, std::string_view rd) {
     const RdataNames names = compressed_names(type);
     if (names.count == 0 || rd.size() < names.first) {
-        msg_.append(rd);
+        put(rd.data(), rd.size());
         return true;
     }
-    msg_.append(rd.substr(0, names.first));
+    put(rd.data(), names.first);
     size_t pos = names.first;
     for (unsigned i = 0; i < names.count; ++i) {
         const size_t n = name_length(rd.substr(pos));
@@ -123,7 +143,7 @@ bool MessageBuilder::put_rdata(uint16_t type, std::string_view rd) {
         put_name(rd.substr(pos, n));
         pos += n;
     }
-    msg_.append(rd.substr(pos));
+    put(rd.data() + pos, rd.size() - pos);
     return true;
 }
 
@@ -135,15 +155,15 @@ void MessageBuilder::put_name(std::string_view name) {
         const std::string_view suffix = name.substr(pos);
         const uint64_t h = hash_name(suffix);
         if (const uint16_t off = find(suffix, h)) {
-            put16(msg_, uint16_t(0xC000 | off));
+            put16(uint16_t(0xC000 | off));
             return;
         }
-        remember(suffix, h, msg_.size());
+        remember(h, len_);
         const size_t l = 1 + uint8_t(name[pos]);
-        msg_.append(name.substr(pos, l));
+        put(name.data() + pos, l);
         pos += l;
     }
-    msg_.push_back('\0');
+    buf_[len_++] = 0;
 }
 
 uint16_t MessageBuilder::find(std::string_view name, uint64_t h) const {
@@ -154,7 +174,7 @@ uint16_t MessageBuilder::find(std::string_view name, uint64_t h) const {
     }
 }
 
-void MessageBuilder::remember(std::string_view, uint64_t h, size_t at) {
+void MessageBuilder::remember(uint64_t h, size_t at) {
     if (at > max_pointer) return;
     for (size_t i = h & (table_slots - 1), probes = 0; probes < 64;
          i = (i + 1) & (table_slots - 1), ++probes) {
@@ -168,17 +188,20 @@ void MessageBuilder::remember(std::string_view, uint64_t h, size_t at) {
 
 // Whether the (possibly compressed) name at `at` has exactly the bytes of `name`.
 bool MessageBuilder::same_name_at(size_t at, std::string_view name) const {
+    const uint8_t* msg = buf_.get();
+    const auto* want = reinterpret_cast<const uint8_t*>(name.data());
     size_t pos = 0;
-    for (unsigned hops = 0; at < msg_.size() && hops < 128;) {
-        const uint8_t l = uint8_t(msg_[at]);
+    for (unsigned hops = 0; at < len_ && hops < 128;) {
+        const uint8_t l = msg[at];
         if ((l & 0xC0) == 0xC0) {
-            if (at + 1 >= msg_.size()) return false;
-            at = size_t(l & 0x3F) << 8 | uint8_t(msg_[at + 1]);
+            if (at + 1 >= len_) return false;
+            at = size_t(l & 0x3F) << 8 | msg[at + 1];
             ++hops;
             continue;
         }
-        if (pos + 1 + l > name.size() || at + 1 + l > msg_.size()) return false;
-        if (msg_.compare(at, 1 + l, name, pos, 1 + l) != 0) return false;
+        if (pos + 1 + l > name.size() || at + 1 + l > len_) return false;
+        for (size_t i = 0; i <= l; ++i)
+            if (msg[at + i] != want[pos + i]) return false;
         if (l == 0) return pos + 1 == name.size();
         pos += 1 + l;
         at += 1 + l;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,16 +27,20 @@ public:
     bool add(std::string_view owner, uint16_t type, uint16_t klass, uint32_t ttl,
              std::string_view rdata, Section section = answer);
     uint16_t records() const { return uint16_t(count_[0] + count_[1] + count_[2]); }
-    size_t size() const { return msg_.size(); }
-    // The message; the builder is empty afterwards.
-    std::string finish();
+    size_t size() const { return len_; }
+    // The message, with capacity for `spare` more bytes (a TSIG record the caller appends);
+    // the builder is empty afterwards.
+    std::string finish(size_t spare = 0);
 
 private:
     void put_name(std::string_view name);
     bool put_rdata(uint16_t type, std::string_view rdata);
-    // The offset of an earlier copy of the name at `at` in msg_ (exact bytes), or 0.
+    void put(const void* p, size_t n);
+    void put16(uint16_t v);
+    void put32(uint32_t v);
+    // The offset of an earlier copy of the name (exact bytes), or 0.
     uint16_t find(std::string_view name, uint64_t h) const;
-    void remember(std::string_view name, uint64_t h, size_t at);
+    void remember(uint64_t h, size_t at);
     bool same_name_at(size_t at, std::string_view name) const;
 
     struct Slot {
@@ -44,9 +49,16 @@ private:
         uint16_t off;
     };
     size_t limit_;
-    std::string msg_;
+    // Room for a whole record past the limit: add() writes first and checks after.
+    std::unique_ptr<uint8_t[]> buf_;
+    size_t len_ = 0;
     uint16_t count_[3] = {0, 0, 0};
     Section section_ = answer;
+    // The last record's owner and where it is written: the next record of the same owner
+    // (most of a zone's records) points there without a lookup. at 0: none.
+    uint8_t last_owner_[256];
+    size_t last_owner_len_ = 0;
+    uint16_t last_owner_at_ = 0;
     std::vector<Slot> table_;
     uint32_t gen_ = 1;
 };

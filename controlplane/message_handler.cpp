@@ -248,6 +248,21 @@ Reply MessageHandler::transfer(const HandoffMessage& m, const std::vector<uint8_
     return sign(Reply{std::move(msgs)}, tsig);
 }
 
+void MessageHandler::fill_images() {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string zones;
+    images_.fill_pending([&](const std::string& apex, const Zone* z) {
+        zones += (zones.empty() ? "" : " ") + name_to_text(apex);
+        const Zone* signed_copy = ctx_.signed_zone ? ctx_.signed_zone(apex) : nullptr;
+        return z == (signed_copy ? signed_copy : ctx_.store->find(name_to_text(apex)));
+    });
+    if (zones.empty()) return;
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    log_info("image of " + zones + " copied in " + std::to_string(int(ms)) +
+             " ms, its transfer streaming meanwhile");
+}
+
 Reply MessageHandler::stream_axfr(const Zone& z, const TransferRequest& req,
                                   const TsigRequest& tsig, std::string log_prefix) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -259,7 +274,7 @@ Reply MessageHandler::stream_axfr(const Zone& z, const TransferRequest& req,
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     log_info(job.log_prefix + ": image of " + std::to_string(job.image->names.size()) +
-             " names taken in " + std::to_string(int(ms)) + " ms");
+             " names begun in " + std::to_string(int(ms)) + " ms");
     Reply r;
     r.more = transfers_.start(std::move(job));
     return r;

@@ -40,6 +40,14 @@ public:
 
     // The reply to one handed-off message (no message: none is sent).
     Reply handle(const HandoffMessage& m);
+    // Whether the reply to `m` may be streamed (an AXFR or IXFR over TCP). The caller lets
+    // nothing change the zones between handle() of such a message and fill_images(), and
+    // sends its reply in between: the stream starts while the zone is copied.
+    static bool may_stream(const HandoffMessage& m) {
+        return m.cls == MessageClass::transfer && m.transport == Transport::tcp;
+    }
+    // Copies the zones into the images of the transfers handle() began to stream.
+    void fill_images();
 
     struct Counters {
         uint64_t axfr = 0, ixfr = 0, transfers_refused = 0, tsig_errors = 0, signed_queries = 0,

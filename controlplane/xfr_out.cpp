@@ -59,8 +59,8 @@ private:
     }
     bool close() {
         ++closed_;
-        if (emit_) return (*emit_)(b_.finish());
-        out_.push_back(b_.finish());
+        if (emit_) return (*emit_)(b_.finish(r_.room));
+        out_.push_back(b_.finish(r_.room));
         return true;
     }
 
@@ -98,10 +98,14 @@ bool put_zone(const Zone& z, const AliasExpander& expand, Stream& s) {
     return true;
 }
 
+// The image's names as they are copied into it.
 bool put_zone(const ZoneImage& z, Stream& s) {
     std::vector<Record> expanded;
-    for (const ZoneImage::Name& n : z.names)
+    for (size_t i = 0, copied = 0; i < z.names.size(); ++i) {
+        if (i == copied && (copied = z.wait_copied(i + 1)) == 0) return false;
+        const ZoneImage::Name& n = z.names[i];
         if (!put_node(z.owner(n), z.rrsets(n), {}, expanded, s)) return false;
+    }
     return true;
 }
 

@@ -33,8 +33,9 @@ using AliasExpander =
 std::vector<std::string> axfr_messages(const Zone& z, const TransferRequest& r,
                                        const AliasExpander& expand = {});
 
-// The same from an image, without ALIAS expansion, each message handed to `emit` as soon as
-// it is made (emit returns false to stop). False when stopped or a record did not fit.
+// The same from an image (following its copy while it is filled), without ALIAS expansion,
+// each message handed to `emit` as soon as it is made (emit returns false to stop). False
+// when stopped, when the image failed, or when a record did not fit.
 using MessageSink = std::function<bool(std::string msg)>;
 bool axfr_stream(const ZoneImage& z, const TransferRequest& r, const MessageSink& emit);
 

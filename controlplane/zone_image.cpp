@@ -1,35 +1,49 @@
 #include "zone_image.hpp"
 
-#include <sys/mman.h>
-
 #include <cstring>
-#include <new>
+
+#include "anamed/huge_array.hpp"
 
 namespace anamed {
 namespace {
+
 constexpr size_t prefetch_ahead = 8;
+// Readers are told of the copied names in steps of this many.
+constexpr size_t publish_every = 2048;
+
 }  // namespace
 
 void ImageUnmap::operator()(char* p) const {
-    if (p) munmap(p, bytes);
+    huge_free(p, bytes);
 }
 
-std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
+size_t ZoneImage::wait_copied(size_t n) const {
+    size_t now = copied_.load(std::memory_order_acquire);
+    while (now < n) {
+        copied_.wait(now, std::memory_order_acquire);
+        now = copied_.load(std::memory_order_acquire);
+    }
+    return now == failed_mark ? 0 : now;
+}
+
+std::shared_ptr<ZoneImage> begin_image(const Zone& z) {
     auto image = std::make_shared<ZoneImage>();
     image->apex = z.apex;
     image->apex_text = z.apex_text;
     image->serial = z.serial();
     image->soa = soa_record(z);
-    // Sizes from the map's entries alone (sequential); the blocks are read once, when copied.
+    // Sizes from the map's entries alone (sequential); the blocks are read when copied.
     size_t bytes = 0;
     for (const auto& [key, node] : z.nodes) bytes += key.view().size() + node.block().size();
-    const size_t mapped = bytes ? bytes : 1;
-    void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    image->arena = std::unique_ptr<char[], ImageUnmap>(static_cast<char*>(p), ImageUnmap{mapped});
+    image->arena_bytes = bytes;
+    image->arena = std::unique_ptr<char[], ImageUnmap>(static_cast<char*>(huge_alloc(bytes)),
+                                                       ImageUnmap{bytes});
     image->names.resize(z.nodes.size());
-    char* const base = image->arena.get();
+    return image;
+}
+
+void fill_image(ZoneImage& image, const Zone& z) {
+    char* const base = image.arena.get();
     char* at = base;
     const auto first = z.nodes.begin();
     const size_t n = z.nodes.size();
@@ -39,7 +53,7 @@ std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
             prefetch((first + ptrdiff_t(i + prefetch_ahead))->second.block().data());
         const auto& [key, node] = *(first + ptrdiff_t(i));
         const std::string_view k = key, block = node.block();
-        ZoneImage::Name& name = image->names[i];
+        ZoneImage::Name& name = image.names[i];
         name.at = size_t(at - base);
         name.key_len = uint8_t(k.size());
         name.block_bytes = uint32_t(block.size());
@@ -47,20 +61,55 @@ std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
         at += k.size();
         if (!block.empty()) std::memcpy(at, block.data(), block.size());
         at += block.size();
+        if ((i + 1) % publish_every == 0) {
+            image.copied_.store(i + 1, std::memory_order_release);
+            image.copied_.notify_all();
+        }
     }
+    image.copied_.store(n, std::memory_order_release);
+    image.copied_.notify_all();
+}
+
+void fail_image(ZoneImage& image) {
+    image.copied_.store(ZoneImage::failed_mark, std::memory_order_release);
+    image.copied_.notify_all();
+}
+
+std::shared_ptr<const ZoneImage> take_image(const Zone& z) {
+    std::shared_ptr<ZoneImage> image = begin_image(z);
+    fill_image(*image, z);
     return image;
+}
+
+ZoneImages::~ZoneImages() {
+    for (const Pending& p : pending_)
+        if (auto image = p.image.lock()) fail_image(*image);
 }
 
 std::shared_ptr<const ZoneImage> ZoneImages::get(const Zone& z) {
     Entry& e = by_apex_[z.apex];
     // Every change to a zone moves its serial, and a zone replaced whole is a new object: an
     // image of the same object, serial and size is of this version.
-    if (auto image = e.image.lock();
-        image && e.source == &z && e.serial == z.serial() && e.names == z.nodes.size())
+    if (auto image = e.image.lock(); image && !image->failed() && e.source == &z &&
+                                     e.serial == z.serial() && e.names == z.nodes.size())
         return image;
-    auto image = take_image(z);
+    std::shared_ptr<ZoneImage> image = begin_image(z);
     e = Entry{&z, image->serial, z.nodes.size(), image};
+    pending_.push_back(Pending{&z, z.apex, image});
     return image;
+}
+
+void ZoneImages::fill_pending(const Current& current) {
+    for (const Pending& p : pending_) {
+        const std::shared_ptr<ZoneImage> image = p.image.lock();
+        if (!image) continue;  // its transfers are over already
+        if (current(p.apex, p.source) && p.source->serial() == image->serial &&
+            p.source->nodes.size() == image->names.size())
+            fill_image(*image, *p.source);
+        else
+            fail_image(*image);
+    }
+    pending_.clear();
 }
 
 }  // namespace anamed

@@ -13,11 +13,9 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
-#include <thread>
 
 namespace anamed {
 
@@ -40,15 +38,18 @@ public:
             ssize_t r = read(wake_fd_, &n, sizeof n);
     }
 
-    // Producer: appends a message, waiting while the ring is full; dropped when the consumer
-    // has gone.
+    // Producer: appends a message, waiting while the ring is full (asleep until the consumer
+    // takes some or goes); dropped when the consumer has gone.
     void push(std::string msg) {
         const uint64_t tail = tail_.load(std::memory_order_relaxed);
-        while (tail - head_.load(std::memory_order_acquire) >= capacity) {
+        while (true) {
+            // Read before the check: a take() or cancel() after it changes it, and the wait
+            // below then returns at once.
+            const uint32_t seen = progress_.load(std::memory_order_acquire);
             if (cancelled()) return;
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
+            if (tail - head_.load(std::memory_order_acquire) < capacity) break;
+            progress_.wait(seen, std::memory_order_acquire);
         }
-        if (cancelled()) return;
         ring_[tail % capacity] = std::move(msg);
         tail_.store(tail + 1, std::memory_order_release);
         wake();
@@ -69,12 +70,20 @@ public:
         const int state = state_.load(std::memory_order_acquire);
         const uint64_t tail = tail_.load(std::memory_order_acquire);
         uint64_t head = head_.load(std::memory_order_relaxed);
-        for (; head != tail; ++head) out.push_back(std::move(ring_[head % capacity]));
-        head_.store(head, std::memory_order_release);
+        if (head != tail) {
+            for (; head != tail; ++head) out.push_back(std::move(ring_[head % capacity]));
+            head_.store(head, std::memory_order_release);
+            progress_.fetch_add(1, std::memory_order_release);
+            progress_.notify_one();
+        }
         return state == producing ? State::more : state == done_ok ? State::done : State::failed;
     }
     // Consumer: gone; the producer stops at its next message.
-    void cancel() { cancelled_.store(true, std::memory_order_release); }
+    void cancel() {
+        cancelled_.store(true, std::memory_order_release);
+        progress_.fetch_add(1, std::memory_order_release);
+        progress_.notify_all();
+    }
 
 private:
     void wake() const {
@@ -88,6 +97,7 @@ private:
     std::array<std::string, capacity> ring_;
     alignas(64) std::atomic<uint64_t> head_{0};  // the consumer's
     alignas(64) std::atomic<uint64_t> tail_{0};  // the producer's
+    std::atomic<uint32_t> progress_{0};  // moves at each take() and at cancel(): wakes push()
     std::atomic<int> state_{producing};
     std::atomic<bool> cancelled_{false};
 };

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -127,6 +128,8 @@ TEST(AxfrStream, ImageStaysAsTakenWhileTheZoneChanges) {
     ZoneImages images;
     const auto first = images.get(*z);
     EXPECT_EQ(images.get(*z), first);  // the same version: shared
+    images.fill_pending([&](const std::string&, const Zone* source) { return source == z.get(); });
+    EXPECT_EQ(first->wait_copied(first->names.size()), z->nodes.size());
     const auto before = records_of(*z);
     add(*z, "later A 203.0.113.9");
     ZoneNode& apex = z->nodes[z->apex];
@@ -136,6 +139,7 @@ TEST(AxfrStream, ImageStaysAsTakenWhileTheZoneChanges) {
     apex.erase(rrtype::SOA, nullptr);
     apex.add(rrtype::SOA, 300, bumped);
     const auto second = images.get(*z);
+    images.fill_pending([&](const std::string&, const Zone* source) { return source == z.get(); });
     EXPECT_NE(second, first);
     EXPECT_EQ(first->serial, 7u);
     EXPECT_EQ(second->serial, 8u);
@@ -147,6 +151,60 @@ TEST(AxfrStream, ImageStaysAsTakenWhileTheZoneChanges) {
                                 std::to_string(rs.ttl) + "|" + std::string(rd));
     EXPECT_EQ(in_first, before);
     EXPECT_EQ(first->names.size(), z->nodes.size() - 1);  // "later" is not in it
+}
+
+TEST(AxfrStream, StartsBeforeTheImageIsFilledAndEndsTheSame) {
+    auto z = customers(20000);
+    const TransferRequest req = axfr_request(*z);
+    const std::vector<std::string> in_line = axfr_messages(*z, req);
+    ZoneImages images;
+    const auto image = images.get(*z);
+    std::vector<std::string> streamed;
+    std::atomic<size_t> made{0};
+    bool ok = false;
+    std::thread reader([&] {
+        ok = axfr_stream(*image, req, [&](std::string m) {
+            streamed.push_back(std::move(m));
+            made.fetch_add(1);
+            return true;
+        });
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(made.load(), 0u);  // the first message needs names not copied yet
+    images.fill_pending([&](const std::string&, const Zone* source) { return source == z.get(); });
+    reader.join();
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(streamed, in_line);
+}
+
+TEST(AxfrStream, ImageOfAZoneChangedBeforeItsCopyFailsItsStream) {
+    auto z = customers(2000);
+    ZoneImages images;
+    const auto image = images.get(*z);
+    bool ok = true;
+    size_t messages = 0;
+    std::thread reader([&] {
+        ok = axfr_stream(*image, axfr_request(*z), [&](std::string) {
+            ++messages;
+            return true;
+        });
+    });
+    images.fill_pending([](const std::string&, const Zone*) { return false; });  // replaced
+    reader.join();
+    EXPECT_FALSE(ok);
+    EXPECT_EQ(messages, 0u);
+    EXPECT_TRUE(image->failed());
+    EXPECT_NE(images.get(*z), image);  // a failed image is not shared
+}
+
+TEST(AxfrStream, ImagesNeverFilledFailWhenTheirOwnerGoes) {
+    auto z = customers(100);
+    std::shared_ptr<const ZoneImage> image;
+    {
+        ZoneImages images;
+        image = images.get(*z);
+    }
+    EXPECT_EQ(image->wait_copied(1), 0u);
 }
 
 TEST(TransferThreads, SignedStreamVerifiesMessageByMessage) {
