@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Zone transfers, anamed against Knot DNS on this machine, on loopback, in one run:
 #  (a) AXFR of the N-customer zone (tools/gen_bench_zone.py) from an anamed primary and from a
-#      Knot primary, the same client for both (kdig +noall +stats), median of 3 each;
+#      Knot primary, the two in turn, AXFR_RUNS (5) times each: with kdig (+noall +stats), and
+#      with bench/axfr_reader.py, which only counts what arrives (the server's sending time);
 #  (b) one change on the anamed primary (anamectl record add) -> served by an anamed
 #      secondary and by a Knot secondary (NOTIFY, IXFR), median of ROUNDS;
 #  (c) the anamed secondary applying each of those one-record IXFRs to the live table
 #      (its "applied in N us" log line), median.
-# It also reports how long the primary's control thread spent on the AXFR (the zone image it
-# takes) and how long the transfer thread took to build the messages while they were sent.
+# It also reports how long the primary's control thread spent on the AXFR (beginning the zone's
+# image before the reply, copying it after) and how long the transfer thread took to build the
+# messages while they were sent.
 #
 #   bench/xfr_compare.sh [CUSTOMERS=1000000] [ROUNDS=20]     (BUILD=build by default;
 #                                                          KEEP=1 keeps the logs)
@@ -104,24 +106,37 @@ knotd -c "$work/knotp.conf" 2>"$work/knotp.log" &
 pids+=($!)
 wait_serial "$pk" "$serial" 600
 
-axfr_s() {  # PORT -> seconds; checks the record count
+axfr_kdig() {  # PORT -> seconds; checks and keeps the record count
   local t0 t1 out
   t0=$(date +%s.%N)
   # kdig prints a transfer's records even with +noall: both servers' runs pay for that alike.
   out=$(kdig -y "hmac-sha256:bench:$secret" @127.0.0.1 -p "$1" AXFR $zone +noall +stats | tail -n 4)
   t1=$(date +%s.%N)
   grep -q "records" <<<"$out" || { echo "AXFR from port $1 failed: $out" >&2; exit 1; }
-  grep -o '[0-9]* records' <<<"$out" >>"$work/axfr-records-$1"
-  echo "$t1 - $t0" | bc -l
+  grep -o '[0-9]* records' <<<"$out" | awk '{print $1}' >"$work/axfr-records-$1"
+  echo "$t1 - $t0" | bc -l >>"$work/axfr-kdig-$1"
 }
-echo "(a) AXFR of $customers customers (kdig, median of 3):"
-for p in $pa $pk; do for _ in 1 2 3; do axfr_s "$p"; done | median >"$work/axfr-$p"; done
-a_axfr=$(cat "$work/axfr-$pa"); k_axfr=$(cat "$work/axfr-$pk")
-printf "  anamed %.2f s   knot %.2f s   anamed/knot %.2f   (records: anamed %s, knot %s)\n" \
-  "$a_axfr" "$k_axfr" "$(echo "$a_axfr / $k_axfr" | bc -l)" \
-  "$(sort -u "$work/axfr-records-$pa" | tr '\n' ' ')" "$(sort -u "$work/axfr-records-$pk" | tr '\n' ' ')"
-grep -o "AXFR of $zone. serial [0-9]* to client.*image of [0-9]* names taken in [0-9]* ms" \
+axfr_raw() {  # PORT: the server's own sending time (bench/axfr_reader.py)
+  $py "$here/bench/axfr_reader.py" --port "$1" --zone $zone --records "$(cat "$work/axfr-records-$1")" \
+    --key "bench:hmac-sha256:$secret" | awk '{print $1}' >>"$work/axfr-raw-$1"
+}
+runs=${AXFR_RUNS:-5}
+echo "(a) AXFR of $customers customers, the two servers in turn, median of $runs each:"
+for _ in $(seq "$runs"); do for p in $pa $pk; do axfr_kdig "$p"; done; done
+for _ in $(seq "$runs"); do for p in $pa $pk; do axfr_raw "$p"; done; done
+for how in kdig raw; do
+  a=$(median <"$work/axfr-$how-$pa"); k=$(median <"$work/axfr-$how-$pk")
+  printf "  %-4s anamed %.2f s   knot %.2f s   anamed/knot %.2f   (anamed %s..%s, knot %s..%s)\n" "$how" \
+    "$a" "$k" "$(echo "$a / $k" | bc -l)" "$(sort -n "$work/axfr-$how-$pa" | head -1)" \
+    "$(sort -n "$work/axfr-$how-$pa" | tail -1)" "$(sort -n "$work/axfr-$how-$pk" | head -1)" \
+    "$(sort -n "$work/axfr-$how-$pk" | tail -1)"
+done
+echo "  (kdig: the client's own formatting sets the pace; raw: a reader that only counts, so the"
+echo "   time is the server's sending; records: anamed $(cat "$work/axfr-records-$pa"), knot $(cat "$work/axfr-records-$pk"))"
+grep -o "AXFR of $zone. serial [0-9]* to client.*image of [0-9]* names begun in [0-9]* ms" \
   "$work/primary.log" | tail -1 | sed 's/^/  primary (control thread): /'
+grep -o "image of $zone. copied in [0-9]* ms" "$work/primary.log" | awk '{print $(NF-1)}' | median |
+  sed 's/^/  primary (control thread), after the reply went: image copied in (median, ms) /'
 grep -o "AXFR of $zone. serial [0-9]* to client.*built in [0-9]* ms.*" "$work/primary.log" | tail -1 |
   sed 's/^/  primary: /'
 

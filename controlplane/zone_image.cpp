@@ -1,6 +1,7 @@
 #include "zone_image.hpp"
 
 #include <cstring>
+#include <new>
 
 #include "anamed/huge_array.hpp"
 
@@ -11,10 +12,31 @@ constexpr size_t prefetch_ahead = 8;
 // Readers are told of the copied names in steps of this many.
 constexpr size_t publish_every = 2048;
 
+// The block kept for the next image; freed at exit.
+struct SpareBlock {
+    std::atomic<ImageBlock*> block{nullptr};
+    static void release(ImageBlock* b) {
+        if (b == nullptr) return;
+        huge_free(b->p, b->bytes);
+        delete b;
+    }
+    ~SpareBlock() { release(block.exchange(nullptr)); }
+};
+SpareBlock spare;
+
+ImageMemory take_block(size_t bytes) {
+    ImageBlock* b = spare.block.exchange(nullptr, std::memory_order_acq_rel);
+    if (b && b->bytes >= bytes) return ImageMemory(b);
+    SpareBlock::release(b);
+    // Room for the zone to grow a little before the next image needs a larger block.
+    const size_t size = bytes + bytes / 16;
+    return ImageMemory(new ImageBlock{static_cast<char*>(huge_alloc(size)), size});
+}
+
 }  // namespace
 
-void ImageUnmap::operator()(char* p) const {
-    huge_free(p, bytes);
+void ImageBlockRelease::operator()(ImageBlock* b) const {
+    SpareBlock::release(spare.block.exchange(b, std::memory_order_acq_rel));
 }
 
 size_t ZoneImage::wait_copied(size_t n) const {
@@ -35,15 +57,15 @@ std::shared_ptr<ZoneImage> begin_image(const Zone& z) {
     // Sizes from the map's entries alone (sequential); the blocks are read when copied.
     size_t bytes = 0;
     for (const auto& [key, node] : z.nodes) bytes += key.view().size() + node.block().size();
-    image->arena_bytes = bytes;
-    image->arena = std::unique_ptr<char[], ImageUnmap>(static_cast<char*>(huge_alloc(bytes)),
-                                                       ImageUnmap{bytes});
-    image->names.resize(z.nodes.size());
+    const size_t names = z.nodes.size() * sizeof(ZoneImage::Name);
+    image->memory = take_block(names + bytes);
+    image->names = {reinterpret_cast<ZoneImage::Name*>(image->memory->p), z.nodes.size()};
+    image->arena = image->memory->p + names;
     return image;
 }
 
 void fill_image(ZoneImage& image, const Zone& z) {
-    char* const base = image.arena.get();
+    char* const base = image.arena;
     char* at = base;
     const auto first = z.nodes.begin();
     const size_t n = z.nodes.size();
@@ -53,10 +75,8 @@ void fill_image(ZoneImage& image, const Zone& z) {
             prefetch((first + ptrdiff_t(i + prefetch_ahead))->second.block().data());
         const auto& [key, node] = *(first + ptrdiff_t(i));
         const std::string_view k = key, block = node.block();
-        ZoneImage::Name& name = image.names[i];
-        name.at = size_t(at - base);
-        name.key_len = uint8_t(k.size());
-        name.block_bytes = uint32_t(block.size());
+        new (&image.names[i])
+            ZoneImage::Name{size_t(at - base), uint32_t(block.size()), uint8_t(k.size())};
         std::memcpy(at, k.data(), k.size());
         at += k.size();
         if (!block.empty()) std::memcpy(at, block.data(), block.size());

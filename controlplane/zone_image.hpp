@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,12 +23,18 @@
 
 namespace anamed {
 
-// An image's memory: one block of huge pages (a fault and a TLB entry per 4 KiB page of a
-// few hundred MB cost more than the copy itself).
-struct ImageUnmap {
+// An image's memory: its names, then their bytes, in one block of huge pages. A block freed
+// is kept for the next image (the last one freed): memory given back to the kernel and asked
+// for again costs more than the copy itself (the kernel zeroes it, and a virtual machine's
+// host may have taken it back meanwhile).
+struct ImageBlock {
+    char* p = nullptr;
     size_t bytes = 0;
-    void operator()(char* p) const;
 };
+struct ImageBlockRelease {
+    void operator()(ImageBlock* b) const;
+};
+using ImageMemory = std::unique_ptr<ImageBlock, ImageBlockRelease>;
 
 struct ZoneImage {
     // One name: its key, then its node's block (ZoneNode's layout), in the arena.
@@ -39,13 +46,13 @@ struct ZoneImage {
     std::string apex, apex_text;  // as in Zone
     uint32_t serial = 0;
     Record soa;
-    std::vector<Name> names;  // in the zone's order; an entry is valid once copied
-    std::unique_ptr<char[], ImageUnmap> arena;
-    size_t arena_bytes = 0;
+    std::span<Name> names;  // in the zone's order; an entry is valid once copied
+    char* arena = nullptr;  // the names' keys and blocks
+    ImageMemory memory;     // holds both
 
-    std::string_view key(const Name& n) const { return {arena.get() + n.at, n.key_len}; }
+    std::string_view key(const Name& n) const { return {arena + n.at, n.key_len}; }
     std::string_view block(const Name& n) const {
-        return {arena.get() + n.at + n.key_len, n.block_bytes};
+        return {arena + n.at + n.key_len, n.block_bytes};
     }
     std::string_view owner(const Name& n) const { return ZoneNode::owner_in(block(n), key(n)); }
     ZoneNode::Range rrsets(const Name& n) const { return ZoneNode::rrsets_in(block(n)); }
