@@ -4,7 +4,8 @@
 #      Knot primary, the two in turn, AXFR_RUNS (5) times each: with kdig (+noall +stats), and
 #      with bench/axfr_reader.py, which only counts what arrives (the server's sending time);
 #  (b) one change on the anamed primary (anamectl record add) -> served by an anamed
-#      secondary and by a Knot secondary (NOTIFY, IXFR), median of ROUNDS;
+#      secondary and by a Knot secondary (NOTIFY, IXFR), median of ROUNDS; and the same
+#      change on the Knot primary -> a Knot secondary of it, the baseline;
 #  (c) the anamed secondary applying each of those one-record IXFRs to the live table
 #      (its "applied in N us" log line), median.
 # It also reports how long the primary's control thread spent on the AXFR (beginning the zone's
@@ -47,8 +48,9 @@ $py "$here/tools/gen_bench_zone.py" --customers "$customers" --origin $zone. \
 serial=$(awk '$3 == "SOA" {print $6; exit} $4 == "SOA" {print $7; exit}' "$work/zone")
 [ -n "$serial" ] || { echo "no SOA serial in the generated zone" >&2; exit 1; }
 secret=$(head -c 32 /dev/urandom | base64)
-pa=$(free_port); pk=$(free_port); sa=$(free_port); sk=$(free_port)
-echo "ports: anamed primary $pa, knot primary $pk, anamed secondary $sa, knot secondary $sk"
+pa=$(free_port); pk=$(free_port); sa=$(free_port); sk=$(free_port); sk2=$(free_port)
+echo "ports: anamed primary $pa, knot primary $pk, anamed secondary $sa, knot secondary $sk," \
+  "knot secondary of knot $sk2"
 
 # The anamed primary: NOTIFY to both secondaries, transfers to the key.
 cat >"$work/anamed.yaml" <<CFG
@@ -88,6 +90,10 @@ key:
   - id: bench
     algorithm: hmac-sha256
     secret: $secret
+remote:
+  - id: knot2
+    address: 127.0.0.1@$sk2
+    key: bench
 acl:
   - id: xfr
     key: bench
@@ -101,6 +107,7 @@ zone:
   - domain: $zone
     file: "$work/knotp/$zone.zone"
     acl: xfr
+    notify: knot2
 CFG
 knotd -c "$work/knotp.conf" 2>"$work/knotp.log" &
 pids+=($!)
@@ -155,23 +162,24 @@ zones:
 CFG
 "$build/controlplane/anamed" --config "$work/secondary.yaml" 2>"$work/secondary.log" &
 pids+=($!)
-mkdir -p "$work/knots"
-cat >"$work/knots.conf" <<CFG
+knot_secondary() {  # NAME PORT PRIMARY_PORT: a Knot secondary in $work/NAME, logging to NAME.log
+  mkdir -p "$work/$1"
+  cat >"$work/$1.conf" <<CFG
 server:
-    rundir: "$work/knots"
-    listen: 127.0.0.1@$sk
+    rundir: "$work/$1"
+    listen: 127.0.0.1@$2
 log:
   - target: stderr
     any: info
 database:
-    storage: "$work/knots"
+    storage: "$work/$1"
 key:
   - id: bench
     algorithm: hmac-sha256
     secret: $secret
 remote:
   - id: primary
-    address: 127.0.0.1@$pa
+    address: 127.0.0.1@$3
     key: bench
 acl:
   - id: notify
@@ -180,7 +188,7 @@ acl:
     action: notify
 template:
   - id: default
-    storage: "$work/knots"
+    storage: "$work/$1"
     semantic-checks: off
     zonefile-sync: -1
 zone:
@@ -188,14 +196,21 @@ zone:
     master: primary
     acl: notify
 CFG
-knotd -c "$work/knots.conf" 2>"$work/knots.log" &
-pids+=($!)
+  knotd -c "$work/$1.conf" 2>"$work/$1.log" &
+  pids+=($!)
+}
+knot_secondary knots "$sk" "$pa"
+knot_secondary knots2 "$sk2" "$pk"
 wait_serial "$sa" "$serial" 900
 wait_serial "$sk" "$serial" 900
+wait_serial "$sk2" "$serial" 900
 
 echo "(b) change on the anamed primary -> served by the secondary (median of $rounds):"
 $py "$here/bench/xfr_latency.py" --anamectl "$build/tools/anamectl" --socket "$work/primary.sock" \
   --zone $zone --rounds "$rounds" "anamed->anamed=$sa" "anamed->knot=$sk" | sed 's/^/  /'
+echo "  baseline, the same change made on the Knot primary (knotc zone-set, commit):"
+$py "$here/bench/xfr_latency.py" --knotc "$(command -v knotc)" --socket "$work/knotp/knot.sock" \
+  --zone $zone --rounds "$rounds" "knot->knot=$sk2" | sed 's/^/  /'
 
 echo "(c) the anamed secondary applying a one-record IXFR to the live table (median of $rounds):"
 grep -o 'by IXFR ([0-9]* difference(s), [0-9]* bytes), applied in [0-9]* us' "$work/secondary.log" |
@@ -206,3 +221,7 @@ if grep -q "change needs a full recompile" "$work/secondary.log"; then
   echo "  note: the secondary recompiled for some change:"; grep "change needs a full recompile" "$work/secondary.log" | tail -2
 fi
 grep -c 'IXFR, incoming.*finished' "$work/knots.log" | sed 's/^/  knot secondary IXFRs: /'
+for k in knots knots2; do
+  grep -o 'zone updated, [0-9.]* seconds' "$work/$k.log" | awk '{print $3}' | tail -n "$rounds" | median |
+    sed "s/^/  $k: knot's own time from its refresh to \"zone updated\" (median, s): /"
+done

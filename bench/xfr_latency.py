@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Change -> secondary serves it, for bench/xfr_compare.sh: ROUNDS times, a record added on
-the primary with anamectl, then every secondary polled (UDP, every 2 ms) until it answers
-the new record; prints one line per secondary: name, median and max in ms.
+the primary (with anamectl, or with knotc on a Knot primary), then every secondary polled
+(UDP, every 2 ms) until it answers the new record; prints one line per secondary: name,
+median and max in ms.
 
-  xfr_latency.py --anamectl BIN --socket CTL --zone Z --rounds 20 NAME=PORT [NAME=PORT ...]
+  xfr_latency.py (--anamectl BIN | --knotc BIN) --socket CTL --zone Z --rounds 20 \
+                 NAME=PORT [NAME=PORT ...]
 """
 
 import argparse
@@ -35,7 +37,9 @@ def answers(port, name, qid, s):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--anamectl", required=True)
+    how = ap.add_mutually_exclusive_group(required=True)
+    how.add_argument("--anamectl")
+    how.add_argument("--knotc")
     ap.add_argument("--socket", required=True)
     ap.add_argument("--zone", required=True)
     ap.add_argument("--rounds", type=int, default=20)
@@ -50,8 +54,14 @@ def main():
     for i in range(a.rounds):
         name = "lat%d-%d.%s" % (tag, i, a.zone)
         t0 = time.monotonic()
-        subprocess.run([a.anamectl, "--socket", a.socket, "record", "add", a.zone, name + ".", "A",
-                        "198.51.100.%d" % (i % 250 + 1)], check=True, capture_output=True)
+        address = "198.51.100.%d" % (i % 250 + 1)
+        if a.anamectl:
+            subprocess.run([a.anamectl, "--socket", a.socket, "record", "add", a.zone, name + ".",
+                            "A", address], check=True, capture_output=True)
+        else:
+            for step in (["zone-begin", a.zone], ["zone-set", a.zone, name + ".", "300", "A", address],
+                         ["zone-commit", a.zone]):
+                subprocess.run([a.knotc, "-s", a.socket] + step, check=True, capture_output=True)
         pending = dict(secs)
         qid = 0
         while pending and time.monotonic() - t0 < a.timeout:
