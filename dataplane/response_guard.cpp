@@ -13,6 +13,12 @@ ResponseGuard::ResponseGuard(const GuardPolicy* policy, unsigned share, RrlTable
     tick();
 }
 
+ResponseGuard ResponseGuard::for_tcp(const GuardPolicy* policy) {
+    ResponseGuard g(nullptr);
+    g.policy_ = policy && policy->cookies.enabled ? policy : nullptr;
+    return g;
+}
+
 std::unique_ptr<RrlTable> ResponseGuard::shared_table(const GuardPolicy* policy) {
     if (policy == nullptr || !policy->rrl.enabled || policy->rrl.table != RrlTableKind::shared)
         return nullptr;

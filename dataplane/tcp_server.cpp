@@ -28,7 +28,7 @@ TcpServer::TcpServer(Published<Snapshot>& snap, std::vector<int> listen_fds,
     : snap_(snap),
       listen_fds_(std::move(listen_fds)),
       limits_(limits),
-      guard_(guard),
+      guard_(ResponseGuard::for_tcp(guard)),
       scratch_(new uint8_t[max_msg + 2]),
       handoff_(handoff),
       // Each connection awaits one reply at most: the inbox never fills.

@@ -25,6 +25,9 @@ public:
     // it the guard has a table of its own of the policy's kind.
     explicit ResponseGuard(const GuardPolicy* policy, unsigned share = 1,
                            RrlTable* shared = nullptr);
+    // A guard of TCP responses: cookies only, as a TCP client's address is not spoofed and
+    // its responses are never rate limited (no table).
+    static ResponseGuard for_tcp(const GuardPolicy* policy);
     // The one table for every worker's guard when the policy asks for it; null otherwise.
     static std::unique_ptr<RrlTable> shared_table(const GuardPolicy* policy);
 
