@@ -291,6 +291,29 @@ class AnamedTestCase(DnsTestCase):
             f.write(text)
         return path
 
+    def small_disk(self):
+        """A 1 MiB tmpfs in the test's directory, unmounted after the test (skips the test
+        unless it can be mounted: root)."""
+        mnt = os.path.join(self.dir, "small")
+        os.mkdir(mnt)
+        if os.geteuid() != 0 or subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+                stderr=subprocess.DEVNULL).returncode != 0:
+            self.skipTest("needs root and a tmpfs mount")
+        self.addCleanup(subprocess.run, ["umount", "-l", mnt])
+        return mnt
+
+    @staticmethod
+    def fill_disk(mnt):
+        """Writes a file in `mnt` until the disk is full."""
+        with open(os.path.join(mnt, "filler"), "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+
 
 def main(module):
     """Run the tests of `module` (or those named on the command line; -v for

@@ -20,43 +20,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
-import dns.message  # noqa: E402
 import dns.query  # noqa: E402
-import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 
 from anamedtest import Anamed, AnamedTestCase, find_anamectl, main, pick_free_port  # noqa: E402
 from peers import KnotConfdb  # noqa: E402
-
-
-def zone_text(name, serial, addr):
-    return """$ORIGIN %s.
-$TTL 300
-@    SOA ns1 hostmaster %d 3600 600 1209600 300
-@    NS  ns1
-ns1  A   192.0.2.1
-www  A   %s
-""" % (name, serial, addr)
-
-
-def answer(port, name, rdtype="A"):
-    """(rcode text, [rdata text]), or (None, []) when nothing answered."""
-    try:
-        r = dns.query.udp(dns.message.make_query(name, rdtype), "127.0.0.1", port=port, timeout=1)
-    except Exception:
-        return None, []
-    return dns.rcode.to_text(r.rcode()), sorted(rd.to_text() for rrset in r.answer for rd in rrset)
-
-
-def wait_answer(port, name, expected, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    got = None
-    while time.monotonic() < deadline:
-        got = answer(port, name)
-        if got == expected:
-            return got
-        time.sleep(0.05)
-    return got
+from xfrtest import answer, small_zone as zone_text, wait_answer  # noqa: E402
 
 
 def catalog_ptrs(port):

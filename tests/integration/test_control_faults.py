@@ -21,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)        # the shared helpers beside this file
 sys.dont_write_bytecode = True  # keep the source tree clean
-from anamedtest import Anamed, find_anamectl, find_binary, main  # noqa: E402
+from anamedtest import Anamed, find_binary, main  # noqa: E402
 from controltest import ZONE, ControlConn, ControlTest, base_zone  # noqa: E402
 
 
@@ -211,25 +211,13 @@ class DiskFull(ControlTest):
 
     def setUp(self):
         super().setUp()
-        self.mnt = os.path.join(self.dir, "small")
-        os.mkdir(self.mnt)
-        if os.geteuid() != 0 or subprocess.run(
-                ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", self.mnt],
-                stderr=subprocess.DEVNULL).returncode != 0:
-            self.skipTest("needs root and a tmpfs mount")
-        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt])
+        self.mnt = self.small_disk()
         self.journal = os.path.join(self.mnt, "journal.mdb")
 
     def test_refusal_for_a_full_disk_is_logged(self):
         self.start(base_zone())
         self.change_ok("record", "add", ZONE, "first", "A", "192.0.2.61")
-        with open(os.path.join(self.mnt, "filler"), "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        self.fill_disk(self.mnt)
         p = self.ctl("record", "add", ZONE, "second", "TXT", "x" * 200)
         self.assertEqual(p.returncode, 1, p.what)
         self.assertRegex(self.server.log(), r"warning: refused: .*journal")

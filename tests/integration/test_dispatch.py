@@ -6,7 +6,6 @@ their order around it.
 """
 
 import os
-import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))

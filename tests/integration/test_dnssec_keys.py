@@ -13,7 +13,6 @@ Environment and how to run it: see tests/integration/anamedtest.py.
 
 import glob
 import os
-import re
 import stat
 import subprocess
 import sys

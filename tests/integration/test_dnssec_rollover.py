@@ -21,7 +21,6 @@ import glob
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import time
 import unittest

@@ -9,7 +9,6 @@ NS addresses, is off (--dns.disable-cp): anamed answers from the update at once.
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys

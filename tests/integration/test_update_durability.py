@@ -127,27 +127,14 @@ class DiskFull(UpdateTestCase):
     """The journal on a 1 MiB tmpfs that the test fills."""
 
     def journal_path(self):
-        self.mnt = os.path.join(self.dir, "small")
-        os.mkdir(self.mnt)
-        if os.geteuid() != 0 or subprocess.run(
-                ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", self.mnt],
-                stderr=subprocess.DEVNULL).returncode != 0:
-            self.skipTest("needs root and a tmpfs mount")
-        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt])
+        self.mnt = self.small_disk()
         return os.path.join(self.mnt, "journal.mdb")
 
     def test_an_update_the_disk_cannot_hold_is_undone_and_not_acknowledged(self):
         m = self.update("provisioner")
         m.add("before", 300, "A", "192.0.2.71")
         self.assertEqual(self.send(m, tcp=True), dns.rcode.NOERROR)
-        filler = os.path.join(self.mnt, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        self.fill_disk(self.mnt)
         m = self.update("provisioner")
         for i in range(40):
             m.add("full%d" % i, 300, "TXT", "x" * 200)
@@ -159,7 +146,7 @@ class DiskFull(UpdateTestCase):
         self.assertEqual(self.lookup("full0", "TXT"), [])
         self.assertEqual(self.lookup("before", "A"), ["192.0.2.71"])
         self.assertRegex(self.server.log(), r"journal .*undone")
-        os.unlink(filler)
+        os.unlink(os.path.join(self.mnt, "filler"))
         m = self.update("provisioner")
         m.add("after", 300, "A", "192.0.2.72")
         self.assertEqual(self.send(m, tcp=True), dns.rcode.NOERROR)

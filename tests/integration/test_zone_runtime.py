@@ -25,16 +25,7 @@ import dns.rcode  # noqa: E402
 
 from anamedtest import Anamed, AnamedTestCase, find_anamectl, find_binary, main, pick_free_port  # noqa: E402
 from peers import Knot, PrimaryZone  # noqa: E402
-
-
-def zone_text(name, serial, addr):
-    return """$ORIGIN %s.
-$TTL 300
-@    SOA ns1 hostmaster %d 3600 600 1209600 300
-@    NS  ns1
-ns1  A   192.0.2.1
-www  A   %s
-""" % (name, serial, addr)
+from xfrtest import small_zone as zone_text  # noqa: E402
 
 
 class ZoneRuntime(AnamedTestCase):

@@ -1,5 +1,6 @@
 """Shared pieces of the zone-transfer tests: records compared as sets, AXFR read message by
-message (dnspython, TSIG across messages) or with kdig, anamectl, and waiting for a serial.
+message (dnspython, TSIG across messages) or with kdig, anamectl, waiting for a serial or an
+answer, and a small zone's text.
 python3 stdlib + dnspython.
 """
 
@@ -147,3 +148,33 @@ def addresses(port, name, rdtype="A"):
         return []
     return sorted(rd.to_text() for rrset in r.answer if rrset.rdtype == dns.rdatatype.from_text(rdtype)
                   for rd in rrset)
+
+
+def small_zone(name, serial, www):
+    """A zone file's text: SOA, NS, its nameserver's address and www A `www`."""
+    return """$ORIGIN %s.
+$TTL 300
+@    SOA ns1 hostmaster %d 3600 600 1209600 300
+@    NS  ns1
+ns1  A   192.0.2.1
+www  A   %s
+""" % (name, serial, www)
+
+
+def answer(port, name, rdtype="A"):
+    """(rcode text, [rdata text]) of a UDP query to 127.0.0.1:port; (None, []) without a reply."""
+    try:
+        r = dns.query.udp(dns.message.make_query(name, rdtype), "127.0.0.1", port=port, timeout=1)
+    except Exception:
+        return None, []
+    return dns.rcode.to_text(r.rcode()), sorted(rd.to_text() for rrset in r.answer for rd in rrset)
+
+
+def wait_answer(port, name, expected, timeout=10.0):
+    """Asks until the answer is `expected` or the time is up; the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = answer(port, name)
+        if got == expected or time.monotonic() >= deadline:
+            return got
+        time.sleep(0.05)
