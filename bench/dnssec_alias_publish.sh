@@ -13,16 +13,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 owners=${1:-100000}
 rounds=${2:-5}
 build=${BUILD:-$here/build}
-py=/usr/bin/python3
 zone=al.bench
-work=$(mktemp -d /tmp/anamed-alias-sign-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT INT TERM
+WORK_PREFIX=anamed-alias-sign-bench
+. "$here/bench/loopback_lib.sh"
 control() {  # the target's A; written atomically (fake_upstream re-reads it on every query)
   printf '{"mode": "normal", "records": {"lb.offsite.": {"a": ["%s"], "aaaa": ["2001:db8::10"], "ttl": 1}}}' "$1" \
     >"$work/up/control.json.new"

@@ -11,15 +11,8 @@ customers=${1:-1000000}
 build=${BUILD:-$here/build}
 for t in knotd kdig dig python3; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 2; }; done
 zone=mywebservice.com
-work=$(mktemp -d /tmp/anamed-dnssec-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+WORK_PREFIX=anamed-dnssec-bench
+. "$here/bench/loopback_lib.sh"
 # PORT PID SECONDS: waits until the SOA comes with an RRSIG; prints the seconds since $t0.
 wait_signed() {
   local deadline=$((SECONDS + $3))

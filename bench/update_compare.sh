@@ -12,17 +12,9 @@ count=${1:-5000}
 window=${2:-32}
 build=${BUILD:-$here/build}
 for t in knotd python3; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 2; }; done
-py=/usr/bin/python3
-work=$(mktemp -d /tmp/anamed-update-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+WORK_PREFIX=anamed-update-bench
+. "$here/bench/loopback_lib.sh"
 
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 secret=$(head -c 32 /dev/urandom | base64)
 key="bench:hmac-sha256:$secret"
 cat >"$work/zone" <<'ZONE'

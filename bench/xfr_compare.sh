@@ -20,18 +20,10 @@ customers=${1:-1000000}
 rounds=${2:-20}
 build=${BUILD:-$here/build}
 for t in knotd kdig python3; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 2; }; done
-py=/usr/bin/python3
 zone=mywebservice.com
-work=$(mktemp -d /tmp/anamed-xfr-bench-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT INT TERM
+WORK_PREFIX=anamed-xfr-bench
+. "$here/bench/loopback_lib.sh"
 
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_serial() {  # PORT SERIAL SECONDS
   local deadline=$((SECONDS + $3))
   while ((SECONDS < deadline)); do
@@ -40,7 +32,6 @@ wait_serial() {  # PORT SERIAL SECONDS
   done
   echo "the server on port $1 did not reach serial $2 within $3 s" >&2; exit 1
 }
-median() { sort -n | awk '{v[NR]=$1} END {if (NR == 0) print "n/a"; else print (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2)}'; }
 
 echo "generating $customers customers..."
 $py "$here/tools/gen_bench_zone.py" --customers "$customers" --origin $zone. \
