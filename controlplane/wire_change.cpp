@@ -37,10 +37,10 @@ std::string from_hex(const std::string& s, const char* field) {
     return out;
 }
 
-// Walks the fields of a simple layout (every field known to the RR type table) at
-// msg[pos, end), appending them to `out` with names decompressed. "" or what is wrong.
-std::string read_fields(const RRType& t, const uint8_t* msg, size_t len, size_t pos, size_t end,
-                        std::string& out) {
+}  // namespace
+
+std::string read_rdata_fields(const RRType& t, const uint8_t* msg, size_t pos, size_t end,
+                              std::string& out) {
     for (const RdataField f : t.rdata) {
         size_t n = 0;
         switch (f) {
@@ -48,7 +48,6 @@ std::string read_fields(const RRType& t, const uint8_t* msg, size_t len, size_t 
             std::string name;
             const size_t next = read_message_name(msg, end, pos, name);
             if (next == 0) return "a malformed name in the RDATA";
-            (void)len;
             out += name;
             pos = next;
             continue;
@@ -78,6 +77,8 @@ std::string read_fields(const RRType& t, const uint8_t* msg, size_t len, size_t 
     if (pos != end) return "the RDATA is longer than its type's fields";
     return "";
 }
+
+namespace {
 
 // ldns checks a type whose fields it reads itself (the table's `other`).
 std::string check_with_ldns(uint16_t type, std::string_view rd) {
@@ -195,7 +196,7 @@ std::string read_rdata(const uint8_t* msg, size_t len, size_t pos, size_t rdlen,
     out.clear();
     if (pos + rdlen > len) return "the RDATA runs past the message";
     const RRType* t = rr_type(type);
-    if (t && t->rdata.simple()) return read_fields(*t, msg, len, pos, pos + rdlen, out);
+    if (t && t->rdata.simple()) return read_rdata_fields(*t, msg, pos, pos + rdlen, out);
     out.assign(reinterpret_cast<const char*>(msg + pos), rdlen);
     return check_with_ldns(type, out);
 }

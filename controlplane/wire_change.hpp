@@ -34,6 +34,13 @@ bool is_wire_change_json(const nlohmann::json& j);
 // after it in the message, 0 when malformed (loops, forward pointers, over-long names).
 size_t read_message_name(const uint8_t* msg, size_t len, size_t pos, std::string& out);
 
+// The RDATA of a type whose fields the RR type table knows all of (RRType::rdata.simple()),
+// at msg[pos, end) in a message, appended to `out` with its names decompressed. "" or what is
+// wrong.
+struct RRType;
+std::string read_rdata_fields(const RRType& t, const uint8_t* msg, size_t pos, size_t end,
+                              std::string& out);
+
 // A record's RDATA at msg[pos, pos + rdlen) checked against its type's layout (the RR type
 // table's fields; ldns for the others), names decompressed. "" or what is wrong.
 std::string read_rdata(const uint8_t* msg, size_t len, size_t pos, size_t rdlen, uint16_t type,

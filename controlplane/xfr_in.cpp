@@ -2,6 +2,7 @@
 
 #include "anamed/rr_types.hpp"
 #include "anamed/wire.hpp"
+#include "wire_change.hpp"
 #include "zone_edit.hpp"
 
 namespace anamed {
@@ -9,46 +10,14 @@ namespace {
 
 constexpr size_t rr_fixed = 10;  // type, class, TTL, RDLENGTH
 
-// A possibly compressed name at msg[pos] appended to `out`, uncompressed. Returns the
-// position after it in the message, 0 when it is malformed.
-size_t append_name(const uint8_t* msg, size_t len, size_t pos, std::string& out) {
-    uint8_t name[max_name_len];
-    size_t n = 0;
-    const size_t after = read_name(msg, len, pos, name, n);
-    if (after) out.append(reinterpret_cast<const char*>(name), n);
-    return after;
-}
-
 // The RDATA at msg[at, at + rdlen) with its names uncompressed, following the type's layout
-// (RFC 3597 §4: RFC 1035's types may be compressed; a few later ones were in the wild).
+// (RFC 3597 §4: RFC 1035's types may be compressed; a few later ones were in the wild); the
+// zone's checks read the other types' RDATA as it came.
 bool read_rdata(const uint8_t* msg, size_t at, size_t rdlen, uint16_t type, std::string& out) {
     const RRType* t = rr_type(type);
-    const size_t end = at + rdlen;
-    size_t pos = at;
     if (t != nullptr && t->rdata.simple())
-        for (RdataField f : t->rdata) {
-            size_t n = 0;
-            switch (f) {
-            case RdataField::name:
-                pos = append_name(msg, end, pos, out);
-                if (pos == 0) return false;
-                continue;
-            case RdataField::u8: n = 1; break;
-            case RdataField::u16: n = 2; break;
-            case RdataField::u32:
-            case RdataField::period:
-            case RdataField::ipv4: n = 4; break;
-            case RdataField::ipv6: n = 16; break;
-            case RdataField::string: n = pos < end ? 1 + size_t(msg[pos]) : 1; break;
-            case RdataField::strings:
-            case RdataField::other: n = end - pos; break;
-            }
-            if (pos + n > end) return false;
-            out.append(reinterpret_cast<const char*>(msg + pos), n);
-            pos += n;
-        }
-    if (t != nullptr && t->rdata.simple()) return pos == end;  // nothing beyond the fields
-    out.append(reinterpret_cast<const char*>(msg + pos), end - pos);
+        return read_rdata_fields(*t, msg, at, at + rdlen, out).empty();
+    out.append(reinterpret_cast<const char*>(msg + at), rdlen);
     return true;
 }
 
@@ -75,7 +44,7 @@ std::string read_answer_records(const uint8_t* msg, size_t len, uint16_t expecte
     }
     for (unsigned i = 0; i < an; ++i) {
         Record r;
-        pos = append_name(msg, len, pos, r.owner);
+        pos = read_message_name(msg, len, pos, r.owner);
         if (pos == 0 || pos + rr_fixed > len) return "a truncated or malformed record";
         r.type = load16(msg + pos);
         const uint16_t klass = load16(msg + pos + 2);
