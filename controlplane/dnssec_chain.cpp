@@ -58,19 +58,24 @@ DenialRecords::DenialRecords(const Zone& zone, const SignPolicy& policy)
     }
 }
 
-std::string DenialRecords::update(Zone& zone, const ZoneSigner& signer, std::string_view name_in) {
+std::string DenialRecords::update(Zone& zone, const ZoneSigner& signer, std::string_view name_in,
+                                  std::vector<std::string>* changed) {
     const std::string name = lower_key(name_in);
     if (!is_subdomain(name, zone.apex)) return "the name is not in the zone";
     const NodeKind kind = node_kind(zone, name);
     bool present = kind != NodeKind::occluded && has_data(zone, name);
     if (nsec3_ && present) present = in_nsec3_chain(*zone.find(name), kind, params_);
-    return nsec3_ ? update_nsec3(zone, signer, name, present)
-                  : update_nsec(zone, signer, name, present);
+    changed_ = changed;
+    std::string err = nsec3_ ? update_nsec3(zone, signer, name, present)
+                             : update_nsec(zone, signer, name, present);
+    changed_ = nullptr;
+    return err;
 }
 
 std::string DenialRecords::update_nsec(Zone& zone, const ZoneSigner& signer,
                                        const std::string& name, bool present) {
     auto write = [&](const std::string& at, const std::string& next) {
+        rewrote(at);
         ZoneNode& node = zone.nodes.find(at)->second;
         node.erase(type_nsec, nullptr);
         node.add(type_nsec, ttl_,
@@ -95,6 +100,7 @@ std::string DenialRecords::update_nsec(Zone& zone, const ZoneSigner& signer,
     if (it == names_.end()) return "";
     const std::string prev = *before(it), next = *after(it);
     names_.erase(it);
+    rewrote(name);
     drop(zone, name, type_nsec);
     return names_.empty() ? "" : write(prev, next);
 }
@@ -117,6 +123,7 @@ std::string DenialRecords::write_nsec3(Zone& zone, const ZoneSigner& signer,
             types.erase(std::remove(types.begin(), types.end(), type_rrsig), types.end());
     }
     const std::string owner = nsec3_owner(it->second, zone.apex, params_);
+    rewrote(owner);
     ZoneNode& node = zone.nodes[owner];
     node.erase(type_nsec3, nullptr);
     node.add(type_nsec3, ttl_, nsec3_rdata(params_, next->first, types));
@@ -145,7 +152,9 @@ std::string DenialRecords::unlink_nsec3(Zone& zone, const ZoneSigner& signer,
     const std::string prev_hash = prev->first;
     hashes_.erase(it);
     names_.erase(name);
-    drop(zone, nsec3_owner(name, zone.apex, params_), type_nsec3);
+    const std::string owner = nsec3_owner(name, zone.apex, params_);
+    rewrote(owner);
+    drop(zone, owner, type_nsec3);
     return prev_hash == hash ? "" : write_nsec3(zone, signer, prev_hash);
 }
 

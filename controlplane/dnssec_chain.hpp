@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dnssec_canonical.hpp"
 #include "dnssec_signer.hpp"
@@ -22,7 +23,9 @@ public:
     // takes the name in or out, or rewrites its bitmap, and re-signs what changed. The name's
     // own RRsets are re-signed by the caller (ZoneSigner::resign). A new delegation that hides
     // names below it is a structural change: sign the zone again. Returns "" or the error.
-    std::string update(Zone& zone, const ZoneSigner& signer, std::string_view name);
+    // `changed`: when given, every name whose records the update rewrote is appended to it.
+    std::string update(Zone& zone, const ZoneSigner& signer, std::string_view name,
+                       std::vector<std::string>* changed = nullptr);
 
     size_t size() const { return nsec3_ ? hashes_.size() : names_.size(); }
 
@@ -38,6 +41,12 @@ private:
     std::string unlink_nsec3(Zone& zone, const ZoneSigner& signer, const std::string& name);
     bool has_descendants(std::string_view name) const;
 
+    // A name rewritten by the update under way, for its caller.
+    void rewrote(std::string_view name) {
+        if (changed_) changed_->emplace_back(name);
+    }
+
+    std::vector<std::string>* changed_ = nullptr;
     bool nsec3_ = false;
     Nsec3Params params_;
     uint32_t ttl_ = 0;

@@ -100,7 +100,8 @@ std::vector<const Zone*> ZoneSigning::view(const std::vector<const Zone*>& zones
 }
 
 std::string ZoneSigning::refresh_name(const Zone& truth, Entry& e, const ZoneSigner& signer,
-                                      const std::string& name) {
+                                      const std::string& name, std::vector<std::string>* changed) {
+    if (changed) changed->push_back(name);
     Zone& copy = *e.copy;
     if (NodeMap::value_type* old = copy.nodes.find(name)) {
         // The name's own data leaves; its NSEC comes back through the chain.
@@ -119,36 +120,45 @@ std::string ZoneSigning::refresh_name(const Zone& truth, Entry& e, const ZoneSig
         }
         if (std::string err = signer.sign_name(copy, name); !err.empty()) return err;
     }
-    if (std::string err = e.chain->update(copy, signer, name); !err.empty()) return err;
+    if (std::string err = e.chain->update(copy, signer, name, changed); !err.empty()) return err;
     if (const NodeMap::value_type* left = copy.nodes.find(name); left && left->second.empty())
         copy.nodes.erase(name);
     return "";
 }
 
 std::string ZoneSigning::patch(const Zone& truth, const std::vector<std::string>& names,
-                               int64_t now) {
+                               int64_t now, Change* change) {
     auto it = zones_.find(lower_key(truth.apex));
     if (it == zones_.end()) return "";
     Entry& e = it->second;
+    auto whole = [&] {
+        if (change) change->whole = true;
+        return sign_whole(truth, e, now);
+    };
     // Many names (an ALIAS target's owners) are signed faster whole, in parallel.
-    if (!e.copy || names.size() > 1024 + truth.nodes.size() / 16) return sign_whole(truth, e, now);
+    if (!e.copy || names.size() > 1024 + truth.nodes.size() / 16) return whole();
     for (const std::string& n : names) {
         const ZoneNode* before = e.copy->find(n);
         const ZoneNode* after = truth.find(n);
         const bool cut_before = n != truth.apex && before && before->has(type_ns);
         const bool cut_after = n != truth.apex && after && after->has(type_ns);
-        if (cut_before != cut_after) return sign_whole(truth, e, now);
+        if (cut_before != cut_after) return whole();
     }
     std::string err;
     const ZoneSigner signer = signer_for(e, truth.apex, now, err);
     if (!e.chain) e.chain = std::make_unique<DenialRecords>(*e.copy, e.cfg.sign);
     std::vector<std::string> touched = names;
     touched.push_back(truth.apex);  // the SOA's serial moves with every change
+    std::vector<std::string>* changed = change ? &change->names : nullptr;
     for (const std::string& n : touched)
-        if (std::string why = refresh_name(truth, e, signer, lower_key(n)); !why.empty())
+        if (std::string why = refresh_name(truth, e, signer, lower_key(n), changed); !why.empty())
             return why;
     e.keys = signer.keys();
     e.serial = truth.serial();
+    if (changed) {
+        std::sort(changed->begin(), changed->end());
+        changed->erase(std::unique(changed->begin(), changed->end()), changed->end());
+    }
     return err;
 }
 

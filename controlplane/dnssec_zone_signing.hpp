@@ -35,7 +35,14 @@ public:
     // After runtime changes at `names` (lower-case wire keys) of `truth`: those names copied
     // into the signed copy and signed, the chain updated, SOA and apex signed again. A change
     // of cut (NS added or removed below the apex) signs the zone whole. "" or the error.
-    std::string patch(const Zone& truth, const std::vector<std::string>& names, int64_t now);
+    // `change`, when given, learns which names of the signed copy were rewritten (sorted,
+    // once each), or that it was signed whole.
+    struct Change {
+        bool whole = false;
+        std::vector<std::string> names;
+    };
+    std::string patch(const Zone& truth, const std::vector<std::string>& names, int64_t now,
+                      Change* change = nullptr);
 
     // Where the signers learn which address families each ALIAS owner answers (for its
     // NSEC or NSEC3 bitmap).
@@ -75,7 +82,7 @@ private:
     };
     std::string sign_whole(const Zone& truth, Entry& e, int64_t now);
     std::string refresh_name(const Zone& truth, Entry& e, const ZoneSigner& signer,
-                             const std::string& name);
+                             const std::string& name, std::vector<std::string>* changed);
     ZoneSigner signer_for(const Entry& e, const std::string& apex, int64_t now,
                           std::string& err) const;
 

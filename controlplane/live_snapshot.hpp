@@ -33,6 +33,8 @@ struct LiveSnapshot : Snapshot {
     // ones, freed after a grace period when replaced in turn.
     Arena patch_nodes;
     std::unordered_map<const Node*, std::unique_ptr<uint8_t[]>> patched_data;
+    // The denial chains patched in (ZoneTable::patched_denial), by zone.
+    std::unordered_map<const ZoneTable*, std::unique_ptr<const DenialChain>> patched_denial;
     // Names whose A/AAAA are copied into other nodes' additional sections.
     std::unordered_set<std::string> additional_targets;
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "anamed/denial.hpp"
+
 namespace anamed {
 namespace {
 
@@ -19,7 +21,7 @@ std::string_view entry_bytes(const NodeData* d, uint16_t type) {
 const ZoneNode* Patcher::lookup(std::string_view key, bool glue_ok) const {
     const ZoneTable* zt = nullptr;
     if (find_served(live_, key, glue_ok, zt) == nullptr) return nullptr;
-    const Zone* z = store_.find(zt->apex_text);
+    const Zone* z = zones_(zt->apex_text);
     return z ? z->find(key) : nullptr;
 }
 
@@ -29,7 +31,7 @@ std::string Patcher::plan(const ChangeOutcome& outcome) {
     for (const auto& [apex, keys] : outcome.changed) {
         const ZoneTable* found = live_.zone_index.find(apex);
         ZoneTable* zt = found ? &live_.table(found) : nullptr;
-        const Zone* z = zt ? store_.find(zt->apex_text) : nullptr;
+        const Zone* z = zt ? zones_(zt->apex_text) : nullptr;
         if (z == nullptr) return "zone not in the live snapshot";
         const size_t before = steps_.size();
         for (const auto& key : keys)
@@ -54,7 +56,11 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
     if (zn) {
         const bool apex = key == z.apex;
         s.flags = node_flags(*zn, apex);
-        if (const auto a = zn->find(rrtype::ALIAS)) {
+        const DenialChain* chain = zt.denial_chain();
+        if (chain)
+            s.in_chain =
+                zn->has(chain->kind == DenialChain::nsec3_chain ? rrtype::NSEC3 : rrtype::NSEC);
+        if (const auto a = zn->find(rrtype::ALIAS); a && !chain) {
             auto it = alias_slot_.find(lower_key(a->rdata[0]));
             if (it == alias_slot_.end()) return "a new ALIAS target";
             s.alias = it->second + 1;
@@ -62,6 +68,16 @@ std::string Patcher::plan_one(ZoneTable& zt, const Zone& z, const std::string& k
         build_node(
             *zn, key, apex ? zn->find(rrtype::SOA) : std::nullopt,
             [this](std::string_view k, bool glue) { return lookup(k, glue); }, s.built);
+        // An ALIAS owner in a signed zone answers from a slot of its own (its signed
+        // addresses), which it keeps while its ALIAS record stays as it was.
+        if (chain && zn->has(rrtype::ALIAS)) {
+            if (s.node == nullptr || s.node->alias == 0 ||
+                entry_bytes(s.node->load_data(), rrtype::ALIAS) !=
+                    entry_bytes(reinterpret_cast<const NodeData*>(s.built.bytes.data()),
+                                rrtype::ALIAS))
+                return "an ALIAS record in a signed zone changes";
+            s.alias = s.node->alias;
+        }
     }
     if (s.node) {
         if (zn) {
@@ -117,7 +133,61 @@ Node* Patcher::parent_node(ZoneTable& zt, std::string_view key) {
     return p ? &live_.node(zt, p) : nullptr;
 }
 
-void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
+std::unique_ptr<const DenialChain> Patcher::patched_chain(const ZoneTable& zt) const {
+    const DenialChain* old = zt.denial_chain();
+    if (old == nullptr || old->kind == DenialChain::none) return nullptr;
+    std::unique_ptr<DenialChain> next;
+    auto copy = [&]() -> DenialChain& {
+        if (!next) next = std::make_unique<DenialChain>(*old);
+        return *next;
+    };
+    const DenialChain* now = old;
+    for (const Step& s : steps_) {
+        if (s.zone != &zt || s.node == nullptr) continue;
+        now = next ? next.get() : old;
+        if (old->kind == DenialChain::nsec_chain) {
+            const auto at =
+                std::lower_bound(now->nsec.begin(), now->nsec.end(), std::string_view(s.key),
+                                 [](const Node* n, std::string_view key) {
+                                     return canonical_compare(n->key(), key) < 0;
+                                 });
+            const size_t i = size_t(at - now->nsec.begin());
+            const bool there = at != now->nsec.end() && (*at)->key() == s.key;
+            if (s.in_chain == there && (!there || *at == s.node)) continue;
+            DenialChain& c = copy();
+            if (!there)
+                c.nsec.insert(c.nsec.begin() + ptrdiff_t(i), s.node);
+            else if (!s.in_chain)
+                c.nsec.erase(c.nsec.begin() + ptrdiff_t(i));
+            else
+                c.nsec[i] = s.node;  // the name left and came back as a new node
+        } else {
+            DenialChain::Hashed h{};
+            const std::string_view key = s.key;
+            if (!nsec3_label_hash(key.substr(1, uint8_t(key[0])), h.hash)) continue;
+            h.node = s.node;
+            const auto at =
+                std::lower_bound(now->nsec3.begin(), now->nsec3.end(), h,
+                                 [](const DenialChain::Hashed& a, const DenialChain::Hashed& b) {
+                                     return std::memcmp(a.hash, b.hash, DenialChain::hash_len) < 0;
+                                 });
+            const size_t i = size_t(at - now->nsec3.begin());
+            const bool there =
+                at != now->nsec3.end() && std::memcmp(at->hash, h.hash, DenialChain::hash_len) == 0;
+            if (s.in_chain == there && (!there || at->node == s.node)) continue;
+            DenialChain& c = copy();
+            if (!there)
+                c.nsec3.insert(c.nsec3.begin() + ptrdiff_t(i), h);
+            else if (!s.in_chain)
+                c.nsec3.erase(c.nsec3.begin() + ptrdiff_t(i));
+            else
+                c.nsec3[i] = h;
+        }
+    }
+    return next;
+}
+
+void Patcher::apply(Retired& retired) {
     // Parents before children, so that every insert finds its parent in the index.
     auto depth = [](const Step& s) { return s.kind == Kind::insert ? s.key.size() : 0; };
     std::stable_sort(steps_.begin(), steps_.end(),
@@ -128,7 +198,7 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
             std::unique_ptr<uint8_t[]> block(new uint8_t[node_alloc_size(*b)]);
             d = place_node(*b, block.get());
             auto& owned = live_.patched_data[n];
-            if (owned) retired.push_back(std::move(owned));
+            if (owned) retired.blocks.push_back(std::move(owned));
             owned = std::move(block);
         }
         std::atomic_ref<const NodeData*>(n->data).store(d, std::memory_order_release);
@@ -177,6 +247,7 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
             n->data = &empty_node_data;
             if (!s.built.bytes.empty()) swap_data(n, &s.built);  // else an empty non-terminal
             live_.add_patched(*n);
+            s.node = n;
             s.zone->index.insert(n);  // publishes the node (release)
             ++live_.children(*s.zone, parent);
             if (s.key.size() > 2 && s.key[0] == 1 && s.key[1] == '*')
@@ -184,6 +255,19 @@ void Patcher::apply(std::vector<std::unique_ptr<uint8_t[]>>& retired) {
             break;
         }
         }
+    }
+    // The chains last: for the moment between, a proof may name a neighbour's record that
+    // the change has just rewritten.
+    std::vector<ZoneTable*> zones;
+    for (const Step& s : steps_)
+        if (std::find(zones.begin(), zones.end(), s.zone) == zones.end()) zones.push_back(s.zone);
+    for (ZoneTable* zt : zones) {
+        std::unique_ptr<const DenialChain> chain = patched_chain(*zt);
+        if (!chain) continue;
+        zt->patched_denial.store(chain.get(), std::memory_order_release);
+        auto& owned = live_.patched_denial[zt];
+        if (owned) retired.chains.push_back(std::move(owned));
+        owned = std::move(chain);
     }
     steps_.clear();
 }

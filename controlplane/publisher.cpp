@@ -200,33 +200,49 @@ size_t Publisher::sign_owners(
 }
 
 // Patches the changed names into the live snapshot; recompiles only for structural changes.
+// A signed zone's change is signed into its copy first (the names touched and their chain
+// neighbours), and the names of the copy that changed are patched in.
 void Publisher::publish_changes(const ChangeOutcome& outcome) {
-    // A signed zone's change is signed into its copy (the names touched and their chain
-    // neighbours), then compiled whole.
-    bool signed_change = false;
-    for (const auto& [apex, names] : outcome.changed)
-        if (signing_.signed_zone(apex) != nullptr) {
-            if (const Zone* truth = store_.find(name_to_text(apex)))
-                if (std::string e = signing_.patch(*truth, names, std::time(nullptr)); !e.empty())
-                    log_error("zone " + truth->apex_text + ": " + e);
-            signed_change = true;
-        }
-    if (signed_change) return rebuild();
     const auto t0 = Clock::now();
-    Patcher patcher(*live_, store_, alias_slot_);
-    if (std::string why = patcher.plan(outcome); !why.empty()) {
+    ChangeOutcome patch;
+    bool signed_whole = false;
+    for (const auto& [apex, names] : outcome.changed) {
+        if (signing_.signed_zone(apex) == nullptr) {
+            patch.changed[apex] = names;
+            continue;
+        }
+        ZoneSigning::Change change;
+        if (const Zone* truth = store_.find(name_to_text(apex)))
+            if (std::string e = signing_.patch(*truth, names, std::time(nullptr), &change);
+                !e.empty()) {
+                log_error("zone " + truth->apex_text + ": " + e);
+                change.whole = true;
+            }
+        signed_whole = signed_whole || change.whole;
+        patch.changed[apex] = std::move(change.names);
+    }
+    if (signed_whole) return rebuild();
+    Patcher patcher(
+        *live_,
+        [this](const std::string& apex_text) -> const Zone* {
+            const Zone* z = store_.find(apex_text);
+            const Zone* copy = z ? signing_.signed_zone(z->apex) : nullptr;
+            return copy ? copy : z;
+        },
+        alias_slot_);
+    if (std::string why = patcher.plan(patch); !why.empty()) {
         log_info("change needs a full recompile (" + why + ")");
         rebuild();
         return;
     }
-    std::vector<std::unique_ptr<uint8_t[]>> retired;
+    Patcher::Retired retired;
     patcher.apply(retired);
     const auto visible = Clock::now();
     latency_[size_t(PublishKind::patch)].observe(seconds_since(t0, visible));
     rcu_.synchronize();
-    retired.clear();
+    retired = {};
     size_t names = 0;
-    for (const auto& [zone, keys] : outcome.changed) names += keys.size();
+    for (const auto& [zone, keys] : patch.changed) names += keys.size();
     log_info("patched " + std::to_string(names) + " name(s) into snapshot " +
              std::to_string(generation_) + " in " + std::to_string(micros_since(t0, visible)) +
              " us");

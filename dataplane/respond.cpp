@@ -191,7 +191,7 @@ private:
 
     // The zone's denial chain when the answer is to carry proofs.
     const DenialChain* proving(const ZoneTable& zone) const {
-        const DenialChain* c = zone.denial.get();
+        const DenialChain* c = zone.denial_chain();
         return dnssec_ && c != nullptr && c->kind != DenialChain::none ? c : nullptr;
     }
 

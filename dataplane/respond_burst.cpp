@@ -170,7 +170,8 @@ size_t answer_direct(const Snapshot& snap, const Query& q, const Node* node, con
     if (q.qclass != class_in || (q.edns && (q.edns_version != 0 || q.nsid)) || q.cookie_bad)
         return 0;
     const ZoneTable& zone = *q.zone;
-    if (q.edns_do && zone.denial != nullptr) return 0;  // signatures and proofs: the general path
+    if (q.edns_do && zone.denial_chain() != nullptr)
+        return 0;  // signatures and proofs: the general path
     const Node* apex = zone.apex;
     if (node == nullptr) {  // not in the zone: NXDOMAIN when the apex is the closest encloser
         if (name.labels != apex->labels + 1 || apex->cut != nullptr ||

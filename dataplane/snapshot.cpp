@@ -58,7 +58,7 @@ size_t Snapshot::memory() const {
     for (const auto& a : arenas) total += a->reserved();
     for (const auto& z : zones)
         total += sizeof(ZoneTable) + huge_footprint(z->index.memory()) + z->nodes.footprint() +
-                 (z->denial ? z->denial->memory() : 0);
+                 (z->denial_chain() ? z->denial_chain()->memory() : 0);
     return total;
 }
 

@@ -306,7 +306,15 @@ struct ZoneTable {
     NameIndex<Node> index;
     HugeArray<Node> nodes;
     // Null when the zone is not signed (its apex has no RRSIG): DO=1 answers are DO=0's.
+    // `denial` is the compiler's chain; a runtime change may publish a patched one in its
+    // place (kept by the control plane, freed after a grace period). Readers ask
+    // denial_chain().
     std::unique_ptr<const DenialChain> denial;
+    std::atomic<const DenialChain*> patched_denial{nullptr};
+    const DenialChain* denial_chain() const {
+        const DenialChain* p = patched_denial.load(std::memory_order_acquire);
+        return p ? p : denial.get();
+    }
 
     std::string_view key() const { return apex_key; }
 };

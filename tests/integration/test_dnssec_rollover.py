@@ -2,7 +2,9 @@
 """DNSSEC key rollovers driven by anamectl, with a validating unbound checking every step,
 and signatures made again before they expire.
 
-A name added and then deleted at runtime validates, present and then absent. ZSK
+Names added and then deleted at runtime (one below an empty non-terminal) validate,
+present and then absent, with NSEC and with NSEC3, and are patched into the live snapshot
+rather than compiled again. ZSK
 pre-publish: a standby ZSK is published without signing; `zone key activate` of the new
 one and `zone key retire` of the old one move the signatures; `zone key remove` takes the
 old one out of the DNSKEY RRset. KSK double-DS: a standby KSK is in `zone ds` but not in
@@ -148,19 +150,6 @@ class TestRollover(RolloverTest):
         self.assertValidates(only_new)
         self.assertPrivate()
 
-    def test_a_name_added_then_deleted_at_runtime_validates(self):
-        self.start(base_zone())
-        self.key("generate", ZONE, "csk")
-        self.assertValidates(self.ctl_json("zone", "ds", ZONE)["ds"])
-        self.change_ok("record", "add", ZONE, "new", "A", "192.0.2.9")
-        r = self.unbound.query("new." + APEX, "A")
-        self.assertEqual(r.rcode(), dns.rcode.NOERROR, r)
-        self.assertTrue(r.flags & dns.flags.AD, r)
-        self.change_ok("record", "delete", ZONE, "new")
-        r = self.unbound.query("new." + APEX, "A")
-        self.assertEqual(r.rcode(), dns.rcode.NXDOMAIN, r)
-        self.assertTrue(r.flags & dns.flags.AD, r)  # the NSEC chain closed over it, signed
-
     def test_a_step_that_leaves_no_signer_is_refused(self):
         self.start(base_zone())
         ksk = self.key("generate", ZONE, "ksk")["tag"]
@@ -195,6 +184,51 @@ class TestResignTimer(RolloverTest):
         else:
             self.fail("signatures were not made again:\n" + self.server.log()[-3000:])
         self.assertIn("signing them again", self.server.log())
+
+
+class RuntimeChanges(RolloverTest):
+    """Names added and deleted in a signed zone, and a record added beside an ALIAS, are
+    patched into the live snapshot (the zone is not compiled again), and every answer
+    about them validates."""
+
+    def validated(self, name, qtype, rcode):
+        r = self.unbound.query(name, qtype)
+        self.assertEqual(r.rcode(), rcode, "%s %s:\n%s" % (name, qtype, r))
+        self.assertTrue(r.flags & dns.flags.AD, "%s %s not validated:\n%s" % (name, qtype, r))
+
+    def test_names_added_then_deleted_validate_and_are_patched_in(self):
+        self.start(base_zone())
+        self.key("generate", ZONE, "csk")
+        self.assertValidates(self.ctl_json("zone", "ds", ZONE)["ds"])
+        compiled = self.server.log().count("compiled:")
+        self.change_ok("record", "add", ZONE, "new", "A", "192.0.2.9")
+        self.validated("new." + APEX, "A", dns.rcode.NOERROR)
+        self.validated("new." + APEX, "AAAA", dns.rcode.NOERROR)  # NODATA, proven
+        self.validated("new2." + APEX, "A", dns.rcode.NXDOMAIN)   # next to it
+        # Below a name that does not exist: an empty non-terminal comes with it.
+        self.change_ok("record", "add", ZONE, "a.b.deep", "TXT", "x")
+        self.validated("a.b.deep." + APEX, "TXT", dns.rcode.NOERROR)
+        self.validated("b.deep." + APEX, "A", dns.rcode.NOERROR)  # the empty non-terminal
+        self.validated("c.b.deep." + APEX, "A", dns.rcode.NXDOMAIN)
+        self.change_ok("record", "delete", ZONE, "new")
+        self.validated("new." + APEX, "A", dns.rcode.NXDOMAIN)  # the chain closed over it
+        # Beside an ALIAS record: the owner keeps its signed addresses.
+        self.change_ok("record", "add", ZONE, "web", "TXT", "beside the alias")
+        self.validated("web." + APEX, "TXT", dns.rcode.NOERROR)
+        self.validated("web." + APEX, "A", dns.rcode.NOERROR)
+        self.assertEqual(self.sig_tags("web." + APEX, "A"), self.sig_tags("www." + APEX, "A"))
+        log = self.server.log()
+        self.assertEqual(log.count("compiled:"), compiled, log[-3000:])
+        self.assertEqual(log.count("patched "), 4, log[-3000:])
+        # Emptying a non-terminal is structural: compiled again, and it validates too.
+        self.change_ok("record", "delete", ZONE, "a.b.deep")
+        self.validated("a.b.deep." + APEX, "TXT", dns.rcode.NXDOMAIN)
+        self.validated("b.deep." + APEX, "A", dns.rcode.NXDOMAIN)
+        self.validated("www." + APEX, "A", dns.rcode.NOERROR)
+
+
+class RuntimeChangesNsec3(RuntimeChanges):
+    SIGN = "{policy: sign, key-dir: keys, algorithm: ecdsap256sha256, nsec3: true}"
 
 
 if __name__ == "__main__":

@@ -226,7 +226,7 @@ TEST(BurstPatch, ChaseFollowsNamesDeletedAndAddedAtRuntime) {
         ASSERT_EQ(out.error, "");
         Patcher patcher(*snap, store, alias_slots);
         ASSERT_EQ(patcher.plan(out), "");
-        std::vector<std::unique_ptr<uint8_t[]>> retired;
+        Patcher::Retired retired;
         patcher.apply(retired);
     };
     std::vector<std::vector<uint8_t>> qs;

@@ -269,7 +269,10 @@ TEST(TransferThreads, CancelledStreamStopsItsProducer) {
            std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_EQ(st, MessageStream::State::failed);  // stopped early, never "done"
-    EXPECT_TRUE(got.empty());
+    // What it made before the cancel waits in the ring: no more than the ring holds, far
+    // fewer than the whole transfer.
+    EXPECT_LE(got.size(), MessageStream::capacity);
+    EXPECT_GT(axfr_messages(*z, axfr_request(*z)).size(), 2 * MessageStream::capacity);
 }
 
 TEST(RecordText, DirectFormsEqualLdns) {
