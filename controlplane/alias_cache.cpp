@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "anamed/wire.hpp"
+#include "lmdb_open.hpp"
 
 namespace anamed {
 namespace {
@@ -64,18 +65,7 @@ AliasCache::AliasCache(const std::string& path) : path_(path) {
     MDB_txn* txn = nullptr;
     if (rc == 0) rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     if (rc == 0) rc = mdb_dbi_open(txn, nullptr, 0, &dbi_);
-    if (rc == 0)
-        rc = mdb_txn_commit(txn);
-    else if (txn)
-        mdb_txn_abort(txn);
-    if (rc != 0) {
-        if (env_) mdb_env_close(env_);
-        env_ = nullptr;
-        throw std::runtime_error(mdb_error(path_, "cannot open", rc) +
-                                 (rc == ENOENT || rc == EACCES || rc == EROFS
-                                      ? " (check that the directory exists and is writable)"
-                                      : ""));
-    }
+    finish_lmdb_open(env_, txn, rc, "ALIAS cache " + path_ + ": cannot open");
 }
 
 AliasCache::~AliasCache() {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "journal_check.hpp"
+#include "lmdb_open.hpp"
 #include "log.hpp"
 
 namespace anamed {
@@ -71,18 +72,7 @@ void Journal::open_env() {
         if (rc == MDB_NOTFOUND) rc = 0;
         mdb_cursor_close(cur);
     }
-    if (rc == 0)
-        rc = mdb_txn_commit(txn);
-    else if (txn)
-        mdb_txn_abort(txn);
-    if (rc != 0) {
-        if (env_) mdb_env_close(env_);
-        env_ = nullptr;
-        throw std::runtime_error("journal " + path_ + ": " + mdb_strerror(rc) +
-                                 (rc == ENOENT || rc == EACCES || rc == EROFS
-                                      ? " (check that the directory exists and is writable)"
-                                      : ""));
-    }
+    finish_lmdb_open(env_, txn, rc, "journal " + path_);
 }
 
 Journal::~Journal() {
