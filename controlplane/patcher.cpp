@@ -133,6 +133,36 @@ Node* Patcher::parent_node(ZoneTable& zt, std::string_view key) {
     return p ? &live_.node(zt, p) : nullptr;
 }
 
+namespace {
+
+const Node* node_of(const Node* n) {
+    return n;
+}
+const Node* node_of(const DenialChain::Hashed& h) {
+    return h.node;
+}
+
+// One name in a chain kept in `before` order: `item` in it when `in`, out of it when not
+// (`same`: an entry for the same name). `edit` gives the vector to change, copied at its
+// first use; nothing is copied when the chain already holds what it should.
+template <class T, class Before, class Same, class Edit>
+void keep_in_chain(const std::vector<T>& now, const T& item, bool in, Before before, Same same,
+                   Edit edit) {
+    const auto at = std::lower_bound(now.begin(), now.end(), item, before);
+    const bool there = at != now.end() && same(*at, item);
+    if (in == there && (!there || node_of(*at) == node_of(item))) return;
+    const ptrdiff_t i = at - now.begin();
+    std::vector<T>& v = edit();
+    if (!there)
+        v.insert(v.begin() + i, item);
+    else if (!in)
+        v.erase(v.begin() + i);
+    else
+        v[size_t(i)] = item;  // the name left and came back as a new node
+}
+
+}  // namespace
+
 std::unique_ptr<const DenialChain> Patcher::patched_chain(const ZoneTable& zt) const {
     const DenialChain* old = zt.denial_chain();
     if (old == nullptr || old->kind == DenialChain::none) return nullptr;
@@ -141,48 +171,29 @@ std::unique_ptr<const DenialChain> Patcher::patched_chain(const ZoneTable& zt) c
         if (!next) next = std::make_unique<DenialChain>(*old);
         return *next;
     };
-    const DenialChain* now = old;
     for (const Step& s : steps_) {
         if (s.zone != &zt || s.node == nullptr) continue;
-        now = next ? next.get() : old;
+        const DenialChain& now = next ? *next : *old;
         if (old->kind == DenialChain::nsec_chain) {
-            const auto at =
-                std::lower_bound(now->nsec.begin(), now->nsec.end(), std::string_view(s.key),
-                                 [](const Node* n, std::string_view key) {
-                                     return canonical_compare(n->key(), key) < 0;
-                                 });
-            const size_t i = size_t(at - now->nsec.begin());
-            const bool there = at != now->nsec.end() && (*at)->key() == s.key;
-            if (s.in_chain == there && (!there || *at == s.node)) continue;
-            DenialChain& c = copy();
-            if (!there)
-                c.nsec.insert(c.nsec.begin() + ptrdiff_t(i), s.node);
-            else if (!s.in_chain)
-                c.nsec.erase(c.nsec.begin() + ptrdiff_t(i));
-            else
-                c.nsec[i] = s.node;  // the name left and came back as a new node
-        } else {
-            DenialChain::Hashed h{};
-            const std::string_view key = s.key;
-            if (!nsec3_label_hash(key.substr(1, uint8_t(key[0])), h.hash)) continue;
-            h.node = s.node;
-            const auto at =
-                std::lower_bound(now->nsec3.begin(), now->nsec3.end(), h,
-                                 [](const DenialChain::Hashed& a, const DenialChain::Hashed& b) {
-                                     return std::memcmp(a.hash, b.hash, DenialChain::hash_len) < 0;
-                                 });
-            const size_t i = size_t(at - now->nsec3.begin());
-            const bool there =
-                at != now->nsec3.end() && std::memcmp(at->hash, h.hash, DenialChain::hash_len) == 0;
-            if (s.in_chain == there && (!there || at->node == s.node)) continue;
-            DenialChain& c = copy();
-            if (!there)
-                c.nsec3.insert(c.nsec3.begin() + ptrdiff_t(i), h);
-            else if (!s.in_chain)
-                c.nsec3.erase(c.nsec3.begin() + ptrdiff_t(i));
-            else
-                c.nsec3[i] = h;
+            keep_in_chain(
+                now.nsec, static_cast<const Node*>(s.node), s.in_chain,
+                [](const Node* a, const Node* b) {
+                    return canonical_compare(a->key(), b->key()) < 0;
+                },
+                [](const Node* a, const Node* b) { return a->key() == b->key(); },
+                [&]() -> auto& { return copy().nsec; });
+            continue;
         }
+        DenialChain::Hashed h{};
+        const std::string_view key = s.key;
+        if (!nsec3_label_hash(key.substr(1, uint8_t(key[0])), h.hash)) continue;
+        h.node = s.node;
+        using H = DenialChain::Hashed;
+        keep_in_chain(
+            now.nsec3, h, s.in_chain,
+            [](const H& a, const H& b) { return std::memcmp(a.hash, b.hash, sizeof a.hash) < 0; },
+            [](const H& a, const H& b) { return std::memcmp(a.hash, b.hash, sizeof a.hash) == 0; },
+            [&]() -> auto& { return copy().nsec3; });
     }
     return next;
 }

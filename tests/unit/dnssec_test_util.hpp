@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config.hpp"
 #include "dnssec_signer.hpp"
 #include "ldns.hpp"
 #include "test_util.hpp"
@@ -19,6 +20,16 @@ inline DnssecKey make_key(const Zone& z, uint8_t alg, KeyRole role) {
     DnssecKey k;
     EXPECT_EQ(generate_key(z.apex, alg, role, sign_time - 86400, k), "");
     return k;
+}
+
+// The configuration of a zone that anamed signs, its keys in `key_dir`.
+inline ZoneConfig signing_config(const std::string& name, const std::string& key_dir, bool nsec3) {
+    ZoneConfig zc;
+    zc.name = name;
+    zc.dnssec.mode = DnssecMode::sign;
+    zc.dnssec.key_dir = key_dir;
+    zc.dnssec.sign.nsec3 = nsec3;
+    return zc;
 }
 
 inline std::unique_ptr<Zone> load_test_zone(const std::string& origin, const std::string& file) {

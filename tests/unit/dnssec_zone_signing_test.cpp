@@ -28,11 +28,7 @@ TEST_P(ZoneSigningTest, SignedOncePatchedLikeAFreshSign) {
         DnssecKey k = make_key(*truth, 13, role);
         ASSERT_EQ(write_key_pair(keys.path(), k, sign_time - 86400), "");
     }
-    ZoneConfig zc;
-    zc.name = "example.test";
-    zc.dnssec.mode = DnssecMode::sign;
-    zc.dnssec.key_dir = keys.path();
-    zc.dnssec.sign.nsec3 = GetParam();
+    const ZoneConfig zc = signing_config("example.test", keys.path(), GetParam());
     ZoneConfig plain;
     plain.name = "other.test";
     std::unique_ptr<Zone> other = load_test_zone("other.test", data_path("second.zone"));

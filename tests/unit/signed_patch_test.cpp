@@ -31,11 +31,7 @@ TEST_P(SignedPatchTest, ChainEqualsAFreshCompileAfterNamesJoinAndLeave) {
     std::unique_ptr<Zone> truth = load_test_zone("example.test", data_path("test.zone"));
     DnssecKey k = make_key(*truth, 13, KeyRole::csk);
     ASSERT_EQ(write_key_pair(keys.path(), k, sign_time - 86400), "");
-    ZoneConfig zc;
-    zc.name = "example.test";
-    zc.dnssec.mode = DnssecMode::sign;
-    zc.dnssec.key_dir = keys.path();
-    zc.dnssec.sign.nsec3 = GetParam();
+    const ZoneConfig zc = signing_config("example.test", keys.path(), GetParam());
     ZoneSigning signing;
     signing.configure({zc});
     std::vector<std::string> errors;
